@@ -1,0 +1,82 @@
+// The producer library: `new Client({ redisUrl })` then enqueue / enqueueIn / enqueueAt /
+// enqueueBulk. Writes Sidekiq-shaped jobs (SADD queues + LPUSH, or ZADD schedule) that verk,
+// Sidekiq and `verk work` all read.
+import type { Redis } from 'ioredis';
+import { encodeNewJob, type NewJob } from '../job/codec.js';
+import { connectRedis } from '../redis/connection.js';
+import { makeKeys, type Keys } from '../redis/keys.js';
+
+export interface ClientOptions {
+  /** redis:// or rediss:// URL (default redis://127.0.0.1:6379/0). */
+  redisUrl?: string;
+  /** Use an existing ioredis client instead (it is not closed by close()). */
+  redis?: Redis;
+  /** Key prefix; must match the workers' `prefix` (default none). */
+  prefix?: string;
+}
+
+export type EnqueueJob = NewJob;
+
+export class Client {
+  readonly redis: Redis;
+  readonly keys: Keys;
+  private readonly owned: boolean;
+
+  constructor(opts: ClientOptions = {}) {
+    this.owned = !opts.redis;
+    this.redis = opts.redis ?? connectRedis(opts.redisUrl ?? 'redis://127.0.0.1:6379/0', { name: 'verk:client', autoPipeline: true, maxRetriesPerRequest: 3 });
+    this.keys = makeKeys(opts.prefix ?? '');
+  }
+
+  /** Puts a job at the back of its queue now. Returns its jid. */
+  async enqueue(job: EnqueueJob): Promise<string> {
+    const { jid, queue, payload } = encodeNewJob(job, Date.now() / 1000, true);
+    await this.redis.multi().sadd(this.keys.queues, queue).lpush(this.keys.queue(queue), payload).exec().then(check);
+    return jid;
+  }
+
+  /** Runs the job after `delayMs` milliseconds (at once if ≤ 0). */
+  async enqueueIn(delayMs: number, job: EnqueueJob): Promise<string> {
+    return this.enqueueAt(new Date(Date.now() + delayMs), job);
+  }
+
+  /** Runs the job at `at` (a Date or epoch milliseconds); at once if that is not in the future. */
+  async enqueueAt(at: Date | number, job: EnqueueJob): Promise<string> {
+    const atMs = typeof at === 'number' ? at : at.getTime();
+    if (!Number.isFinite(atMs)) throw new Error('enqueueAt needs a valid time');
+    if (atMs <= Date.now()) return this.enqueue(job);
+    const { jid, payload } = encodeNewJob(job, Date.now() / 1000, false);
+    await this.redis.zadd(this.keys.schedule, atMs / 1000, payload);
+    return jid;
+  }
+
+  /** Enqueues many jobs with one SADD and one LPUSH per queue (Sidekiq's push_bulk). Returns the jids in order. */
+  async enqueueBulk(jobs: EnqueueJob[]): Promise<string[]> {
+    const now = Date.now() / 1000;
+    const byQueue = new Map<string, string[]>();
+    const jids = jobs.map((job) => {
+      const { jid, queue, payload } = encodeNewJob(job, now, true);
+      let list = byQueue.get(queue);
+      if (!list) byQueue.set(queue, (list = []));
+      list.push(payload);
+      return jid;
+    });
+    const multi = this.redis.multi();
+    for (const [queue, payloads] of byQueue) {
+      multi.sadd(this.keys.queues, queue);
+      for (let i = 0; i < payloads.length; i += 10_000) multi.lpush(this.keys.queue(queue), ...payloads.slice(i, i + 10_000));
+    }
+    if (byQueue.size) await multi.exec().then(check);
+    return jids;
+  }
+
+  async close(): Promise<void> {
+    if (this.owned) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+function check(res: [Error | null, unknown][] | null): void {
+  const err = res?.find(([e]) => e)?.[0];
+  if (err) throw err;
+  if (!res) throw new Error('transaction aborted');
+}

@@ -1,0 +1,77 @@
+// `verk enqueue <Class> [args…]`: puts one job in its queue (or in `schedule` with --in/--at).
+// Each argument that is valid JSON is kept as that JSON text, byte for byte; others are strings.
+import type { Command } from 'commander';
+import { Client } from '../../api/client.js';
+import { parseDuration } from '../../util/duration.js';
+import { UsageError } from '../../util/errors.js';
+import { withConnectionOptions, loadForCommand } from '../options.js';
+import { printJson } from '../render.js';
+
+export function registerEnqueue(program: Command): void {
+  withConnectionOptions(program.command('enqueue'))
+    .description('enqueue a job, e.g. verk enqueue Mailers.Welcome \'{"user":42}\' --queue mail')
+    .argument('<class>', 'job class (the handler path, e.g. Mailers.Welcome)')
+    .argument('[args...]', 'job arguments; JSON values are kept as JSON, anything else is a string')
+    .option('--queue <name>', 'queue name', 'default')
+    .option('--in <duration>', 'run after this delay, e.g. 30s, 10m')
+    .option('--at <time>', 'run at this ISO 8601 time, e.g. 2030-01-01T09:00:00Z')
+    .option('--retry <n|false>', 'retries for this job (default: the handler\'s or 25)')
+    .option('--json', 'print the result as JSON')
+    .action(async (className: string, args: string[], opts: Record<string, unknown>) => {
+      const { config } = await loadForCommand({ config: opts.config, redisUrl: opts.redisUrl, prefix: opts.prefix });
+      const job = {
+        class: className,
+        argsJson: argsToJson(args),
+        queue: opts.queue as string,
+        ...(opts.retry !== undefined ? { retry: parseRetry(String(opts.retry)) } : {}),
+      };
+      if (!/^[A-Za-z0-9_.\-]+$/.test(job.queue)) throw new UsageError(`--queue ${JSON.stringify(job.queue)}: use letters, digits, _ . - only`);
+      const at = runAt(opts.in as string | undefined, opts.at as string | undefined);
+      const client = new Client({ redisUrl: config.redisUrl, prefix: config.prefix });
+      try {
+        const jid = at === undefined ? await client.enqueue(job) : await client.enqueueAt(at, job);
+        const scheduled = at !== undefined && at > Date.now();
+        if (opts.json) printJson({ jid, queue: job.queue, class: className, scheduled_at: scheduled ? new Date(at).toISOString() : null });
+        else process.stdout.write(`${jid}\n`);
+      } finally {
+        await client.close();
+      }
+    });
+}
+
+export function argsToJson(args: string[]): string {
+  return `[${args.map((a) => (isJson(a) ? a.trim() : JSON.stringify(a))).join(',')}]`;
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parseRetry(v: string): boolean | number {
+  if (v === 'false') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  throw new UsageError(`--retry ${v}: use a whole number, true or false`);
+}
+
+function runAt(delay: string | undefined, at: string | undefined): number | undefined {
+  if (delay !== undefined && at !== undefined) throw new UsageError('use --in or --at, not both');
+  if (delay !== undefined) {
+    try {
+      return Date.now() + parseDuration(delay);
+    } catch (err) {
+      throw new UsageError(`--in: ${(err as Error).message}`);
+    }
+  }
+  if (at !== undefined) {
+    const t = Date.parse(at);
+    if (Number.isNaN(t)) throw new UsageError(`--at ${JSON.stringify(at)} is not an ISO 8601 time (e.g. 2030-01-01T09:00:00Z)`);
+    return t;
+  }
+  return undefined;
+}

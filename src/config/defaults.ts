@@ -1,0 +1,55 @@
+// Every default value of the project lives here and nowhere else.
+import os from 'node:os';
+
+export const DEFAULTS = {
+  redisUrl: 'redis://127.0.0.1:6379/0',
+  /** Prepended to every key; empty to share keys with verk (Elixir) and Sidekiq. */
+  prefix: '',
+  queues: 'default:10',
+  /** Worker processes per `verk work`; 0 means one per CPU core. */
+  processes: 0,
+  handlers: './jobs',
+  /** Base of generated node ids; empty means the hostname (the pod name on Kubernetes). */
+  nodeId: '',
+  fixedNodeId: false,
+
+  heartbeatInterval: 5_000,
+  nodeTtl: 20_000,
+  reaperInterval: 5_000,
+  maxRecoveries: 3,
+  /** A worker process whose event loop does not answer a ping for this long is killed. */
+  hangTimeout: 120_000,
+  /** How long a recovery is remembered when counting recoveries of one job. */
+  recoveryWindow: 7 * 86_400_000,
+  /** Jobs moved per script call when reaping a huge in-progress list. */
+  reapBatch: 1_000,
+  /** Recovery events kept in `verk:recoveries`. */
+  recoveryHistory: 1_000,
+
+  schedulerInterval: 1_000,
+  schedulerBatch: 100,
+  /** How long an idle fetcher blocks on an empty queue before re-checking (BLMOVE timeout). */
+  blockTimeout: 2_000,
+
+  shutdownTimeout: 25_000,
+  /** Time a handler gets to honour an aborted signal before its worker process is recycled. */
+  killGrace: 5_000,
+  /** Job timeout when neither the handler nor the queue sets one; 0 means none. */
+  jobTimeout: 0,
+
+  maxRetries: 25,
+  deadMaxJobs: 10_000,
+  deadTimeout: 180 * 86_400_000,
+  /** Backtrace lines kept in `error_backtrace`. */
+  backtraceLines: 20,
+
+  healthPort: 0,
+  logLevel: 'info',
+  logFormat: 'auto',
+} as const;
+
+export type DefaultKey = keyof typeof DEFAULTS;
+
+export function cpuCount(): number {
+  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+}

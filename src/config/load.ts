@@ -1,0 +1,151 @@
+// Resolves the configuration: defaults < config file (cosmiconfig) < environment < flags.
+// The result is validated once and frozen; worker processes receive it and never search again.
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { cosmiconfig, type Loader } from 'cosmiconfig';
+import { tsImport } from 'tsx/esm/api';
+import { DEFAULTS, cpuCount } from './defaults.js';
+import { CONFIG_KEYS, suggestKey, validateValue, type Config } from './schema.js';
+import { ConfigError } from '../util/errors.js';
+
+export interface LoadOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** Values from command-line flags, already named by config key. */
+  flags?: Partial<Record<keyof Config, unknown>>;
+  /** `--config FILE`: load this file instead of searching. */
+  configPath?: string;
+  /** `verk work` needs the handlers directory; admin commands do not. */
+  requireHandlers?: boolean;
+}
+
+export interface LoadedConfig {
+  config: Readonly<Config>;
+  /** The config file used, if any. */
+  file?: string;
+}
+
+const SEARCH_PLACES = [
+  'package.json',
+  '.verkrc', '.verkrc.json', '.verkrc.yaml', '.verkrc.yml', '.verkrc.js', '.verkrc.mjs', '.verkrc.cjs', '.verkrc.ts',
+  'verk.config.ts', 'verk.config.mts', 'verk.config.mjs', 'verk.config.js', 'verk.config.cjs',
+  'verk.config.json', 'verk.config.yaml', 'verk.config.yml',
+];
+
+/** Env names that are not config keys but are ours. */
+const OTHER_VERK_ENV = new Set(['VERK_CONFIG']);
+
+const loadTs: Loader = async (filepath) => {
+  const mod = await tsImport(pathToFileURL(filepath).href, import.meta.url);
+  return mod.default ?? mod;
+};
+
+export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> {
+  const cwd = opts.cwd ?? process.cwd();
+  const env = opts.env ?? process.env;
+  const merged: Record<string, unknown> = { ...DEFAULTS };
+  let handlersBase = cwd;
+
+  const file = await readConfigFile(cwd, opts.configPath ?? env.VERK_CONFIG);
+  if (file) {
+    const where = path.relative(cwd, file.path) || file.path;
+    Object.assign(merged, validateLayer(file.values, where));
+    if (file.values.handlers !== undefined) handlersBase = path.dirname(file.path);
+  }
+  const fromEnv = envLayer(env);
+  Object.assign(merged, fromEnv);
+  if (fromEnv.handlers !== undefined) handlersBase = cwd;
+  const flags = Object.fromEntries(Object.entries(opts.flags ?? {}).filter(([, v]) => v !== undefined));
+  Object.assign(merged, validateLayer(flags, 'command line', (k) => `--${kebab(k)}`));
+  if (flags.handlers !== undefined) handlersBase = cwd;
+
+  const config = merged as unknown as Config;
+  if (typeof merged.queues === 'string') config.queues = validateValue('queues', merged.queues, 'defaults') as Config['queues'];
+  if (config.processes === 0) config.processes = cpuCount();
+  config.handlers = path.resolve(handlersBase, config.handlers);
+  crossCheck(config);
+  if (opts.requireHandlers) checkHandlersDir(config.handlers);
+  for (const q of config.queues) Object.freeze(q);
+  Object.freeze(config.queues);
+  return { config: Object.freeze(config), file: file?.path };
+}
+
+async function readConfigFile(cwd: string, explicit?: string): Promise<{ path: string; values: Record<string, unknown> } | undefined> {
+  const explorer = cosmiconfig('verk', {
+    searchPlaces: SEARCH_PLACES,
+    loaders: { '.ts': loadTs, '.mts': loadTs, '.cts': loadTs },
+  });
+  let result;
+  try {
+    if (explicit) {
+      const full = path.resolve(cwd, explicit);
+      if (!fs.existsSync(full)) throw new ConfigError(`config file ${explicit} does not exist: check the path given to --config / VERK_CONFIG`);
+      result = await explorer.load(full);
+    } else {
+      result = await explorer.search(cwd);
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const msg = (err as Error).message.split('\n')[0];
+    throw new ConfigError(`config file could not be read: ${msg}`);
+  }
+  if (!result || result.isEmpty) return result ? { path: result.filepath, values: {} } : undefined;
+  const values = result.config;
+  if (!values || typeof values !== 'object' || Array.isArray(values)) {
+    throw new ConfigError(`${result.filepath}: must export an object of settings (e.g. { queues: "default:10" })`);
+  }
+  return { path: result.filepath, values };
+}
+
+function validateLayer(values: Record<string, unknown>, where: string, label: (k: string) => string = (k) => k): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (!(CONFIG_KEYS as string[]).includes(key)) {
+      const hint = suggestKey(key);
+      throw new ConfigError(`${where}: unknown key \`${key}\`${hint ? ` — did you mean \`${hint}\`?` : ''}`);
+    }
+    out[key] = validateValue(key as keyof Config, value, where === 'command line' ? label(key) : where);
+  }
+  return out;
+}
+
+function envLayer(env: Record<string, string | undefined>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (env.REDIS_URL) out.redisUrl = validateValue('redisUrl', env.REDIS_URL, 'REDIS_URL');
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('VERK_') || value === undefined || OTHER_VERK_ENV.has(name)) continue;
+    const key = camel(name.slice(5));
+    if (!(CONFIG_KEYS as string[]).includes(key)) {
+      const hint = suggestKey(key);
+      throw new ConfigError(`environment: unknown variable ${name}${hint ? ` — did you mean VERK_${snake(hint)}?` : ''}`);
+    }
+    out[key] = validateValue(key as keyof Config, value, name);
+  }
+  return out;
+}
+
+function crossCheck(c: Config): void {
+  if (c.nodeTtl <= c.heartbeatInterval) {
+    throw new ConfigError(`\`nodeTtl\` (${c.nodeTtl}ms) must be longer than \`heartbeatInterval\` (${c.heartbeatInterval}ms); keep it 3–4× longer`);
+  }
+  if (c.fixedNodeId && !c.nodeId) {
+    throw new ConfigError('`fixedNodeId` needs `nodeId` (--node-id ID or VERK_NODE_ID)');
+  }
+  if (c.fixedNodeId && c.processes > 1) {
+    throw new ConfigError('`fixedNodeId` runs one node with that id: set `processes` to 1 (--processes 1)');
+  }
+  if (!/^rediss?:\/\//.test(c.redisUrl)) {
+    throw new ConfigError('`redisUrl` must start with redis:// or rediss:// (e.g. redis://127.0.0.1:6379/0)');
+  }
+}
+
+function checkHandlersDir(dir: string): void {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new ConfigError(`handlers directory ${dir} does not exist: create it, or set \`handlers\` (--handlers DIR)`);
+  }
+}
+
+const camel = (s: string) => s.toLowerCase().replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+const snake = (s: string) => s.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());

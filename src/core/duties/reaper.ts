@@ -1,0 +1,61 @@
+// Reaper duty: on every node, finds registered nodes whose heartbeat key is gone and hands
+// their in-progress jobs back through the atomic reap script (DESIGN §4 step 4). Racing
+// reapers are safe: each batch is one script, so every job moves exactly once.
+import type { Config } from '../../config/schema.js';
+import type { Scripts, ReapOptions, ReapResult } from '../../redis/scripts.js';
+import type { Logger } from '../../util/logger.js';
+
+export interface ReapReport extends ReapResult { node: string }
+
+export class Reaper {
+  constructor(
+    private readonly scripts: Scripts,
+    private readonly config: Config,
+    private readonly log: Logger,
+    /** Id written into the recovery history as the reaper. */
+    private readonly by: string,
+  ) {}
+
+  options(node: string, force: boolean, countRecoveries = true): ReapOptions {
+    const c = this.config;
+    return {
+      node, by: this.by, force, countRecoveries,
+      batch: c.reapBatch, maxRecoveries: c.maxRecoveries, recoveryWindowMs: c.recoveryWindow,
+      historyLength: c.recoveryHistory, deadTimeoutS: c.deadTimeout / 1000, deadMaxJobs: c.deadMaxJobs,
+    };
+  }
+
+  /** Node ids that are registered (or half-reaped) and whose heartbeat key is gone. */
+  async deadNodes(): Promise<string[]> {
+    const { redis, keys } = this.scripts;
+    const [registered, reaping] = await Promise.all([redis.smembers(keys.nodes), redis.smembers(keys.reaping)]);
+    const ids = [...new Set([...registered, ...reaping])];
+    if (ids.length === 0) return [];
+    const pipe = redis.pipeline();
+    for (const id of ids) pipe.exists(keys.node(id));
+    const res = (await pipe.exec()) ?? [];
+    return ids.filter((_id, i) => res[i]?.[1] === 0);
+  }
+
+  /** One reaper pass over every dead node. */
+  async tick(): Promise<ReapReport[]> {
+    const reports: ReapReport[] = [];
+    for (const node of await this.deadNodes()) {
+      const r = await this.reapNode(node, false);
+      if (r.status !== 'alive') reports.push(r);
+    }
+    return reports;
+  }
+
+  /**
+   * Reaps one node to the end. `force` skips the heartbeat check: only for a node whose process
+   * the caller saw die (its own child) or a fixed id taking back its earlier incarnation's jobs.
+   */
+  async reapNode(node: string, force: boolean, countRecoveries = true): Promise<ReapReport> {
+    const r = await this.scripts.reapAll(this.options(node, force, countRecoveries));
+    if (r.moved + r.buried > 0) {
+      this.log.warn('recovered jobs of a dead node', { node, by: this.by, requeued: r.moved, dead: r.buried });
+    }
+    return { node, ...r };
+  }
+}

@@ -1,0 +1,122 @@
+// The handler registry: loads every job module under the handlers directory once, at start.
+// A job's class is only ever looked up here — job data never becomes an import path.
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
+import type { Logger } from '../util/logger.js';
+import { parseDuration } from '../util/duration.js';
+
+export interface JobContext {
+  jid: string;
+  queue: string;
+  class: string;
+  /** Failures so far (undefined before the first failure), as in Sidekiq's retry_count. */
+  retryCount: number | undefined;
+  /** Aborts when the job times out, the node loses its lease, or shutdown hands the job back. */
+  signal: AbortSignal;
+  log: Logger;
+  /** The payload exactly as read from Redis. */
+  raw: string;
+}
+
+export type Perform = (args: unknown[], ctx: JobContext) => unknown;
+
+export interface HandlerOptions {
+  queue?: string;
+  /** true = default retries, false = drop on failure, N = retry N times. */
+  retry?: boolean | number;
+  /** ms or a duration string; 0 = none. */
+  timeout?: number | string;
+  /** Seconds to wait before retry number `count` (0-based); default is Sidekiq's formula. */
+  backoff?: (count: number, error: Error) => number;
+}
+
+export interface Handler {
+  className: string;
+  file: string;
+  perform: Perform;
+  queue?: string;
+  retry?: boolean | number;
+  timeoutMs?: number;
+  backoff?: (count: number, error: Error) => number;
+}
+
+export interface LoadError { file: string; error: string }
+
+export interface HandlerRegistry {
+  get(className: string): Handler | undefined;
+  list(): Handler[];
+  errors: LoadError[];
+}
+
+const EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']);
+
+/** The class name a file provides: jobs/Mailers/Welcome.ts → Mailers.Welcome. */
+export function classNameFor(dir: string, file: string): string {
+  const rel = path.relative(dir, file);
+  return rel.slice(0, rel.length - path.extname(rel).length).split(path.sep).join('.');
+}
+
+/** The registry name of a job's class: verk's "Elixir." prefix and Ruby's "::" are accepted. */
+export function normalizeClass(name: string): string {
+  return name.replace(/^Elixir\./, '').replace(/::/g, '.');
+}
+
+export function findHandlerFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (EXTENSIONS.has(path.extname(entry.name)) && !entry.name.endsWith('.d.ts') && !/\.(test|spec)\.[cm]?[jt]s$/.test(entry.name)) out.push(full);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+export async function loadHandlers(dir: string, log: Logger): Promise<HandlerRegistry> {
+  const handlers = new Map<string, Handler>();
+  const errors: LoadError[] = [];
+  for (const file of findHandlerFiles(dir)) {
+    const className = classNameFor(dir, file);
+    try {
+      const mod = await importModule(file);
+      handlers.set(className, toHandler(className, file, mod));
+    } catch (err) {
+      const error = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      errors.push({ file, error });
+      log.error('handler module failed to load; its jobs will fail until it is fixed', { file, error });
+    }
+  }
+  return {
+    get: (name) => handlers.get(normalizeClass(name)),
+    list: () => [...handlers.values()],
+    errors,
+  };
+}
+
+async function importModule(file: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(file).href;
+  if (/\.[cm]?ts$/.test(file)) return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+  return (await import(url)) as Record<string, unknown>;
+}
+
+function toHandler(className: string, file: string, mod: Record<string, unknown>): Handler {
+  const def = mod.default as Record<string, unknown> | ((...a: unknown[]) => unknown) | undefined;
+  const perform =
+    (typeof mod.perform === 'function' && mod.perform) ||
+    (typeof def === 'function' && def) ||
+    (def && typeof def === 'object' && typeof def.perform === 'function' && def.perform) ||
+    undefined;
+  if (!perform) throw new Error('exports no perform(args, ctx) function (export it by name or as the default export)');
+  const options = ((mod.options ?? (def && typeof def === 'object' ? def.options : undefined)) ?? {}) as HandlerOptions;
+  if (typeof options !== 'object') throw new Error('`options` must be an object');
+  const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
+  if (options.retry !== undefined && typeof options.retry !== 'boolean' && !(Number.isInteger(options.retry) && options.retry >= 0)) {
+    throw new Error('options.retry must be true, false or a whole number');
+  }
+  return { className, file, perform: perform as Perform, queue: options.queue, retry: options.retry, timeoutMs, backoff: options.backoff };
+}

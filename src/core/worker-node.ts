@@ -1,0 +1,144 @@
+// One verk node = one worker process: a QueueWorker per configured queue, sharing one Redis
+// connection for scripts (auto-pipelined) and one blocking connection per queue. Owns the
+// node's reactions: quiet, graceful shutdown with a deadline, fencing, recycling.
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { connectRedis } from '../redis/connection.js';
+import { makeKeys } from '../redis/keys.js';
+import { Scripts } from '../redis/scripts.js';
+import type { Logger } from '../util/logger.js';
+import type { HandlerRegistry } from './handlers.js';
+import { QueueWorker, sleep, type QueueWorkerEvents } from './queue-worker.js';
+
+export type NodeState = 'running' | 'quiet' | 'stopping' | 'fenced' | 'stopped';
+
+export interface NodeCounters {
+  processed: number;
+  failed: number;
+  retried: number;
+  dead: number;
+  dropped: number;
+  rejected: number;
+  perQueue: Record<string, { processed: number; failed: number }>;
+}
+
+export interface NodeEvents {
+  /** The node stopped for good and its process should exit (and be replaced unless shutting down). */
+  onExit(reason: string, code: number): void;
+}
+
+export class WorkerNode {
+  state: NodeState = 'running';
+  readonly counters: NodeCounters = { processed: 0, failed: 0, retried: 0, dead: 0, dropped: 0, rejected: 0, perQueue: {} };
+  readonly redis: Redis;
+  private readonly scripts: Scripts;
+  private readonly workers: QueueWorker[];
+  private exiting = false;
+
+  constructor(readonly id: string, private readonly config: Config, registry: HandlerRegistry, private readonly log: Logger, private readonly events: NodeEvents) {
+    this.redis = connectRedis(config.redisUrl, { name: `verk:${id}`, log, autoPipeline: true });
+    this.scripts = new Scripts(this.redis, makeKeys(config.prefix));
+    let wasDown = false;
+    this.redis.on('close', () => (wasDown = true));
+    this.redis.on('ready', () => {
+      if (wasDown) this.workers.forEach((w) => w.requestReconcile());
+      wasDown = false;
+    });
+    const qEvents: QueueWorkerEvents = {
+      onFenced: (reason) => void this.fence(reason),
+      onRejected: (n) => {
+        this.counters.rejected += n;
+        this.redis.incrby(this.scripts.keys.fenced, n).catch(() => undefined);
+      },
+      onIgnoredAbort: (jid) => void this.recycle(`job ${jid} ignored its aborted signal for ${config.killGrace}ms`),
+      onSettled: (queue, result) => this.count(queue, result),
+    };
+    this.workers = config.queues.map((queue) => new QueueWorker({
+      queue, node: id, config, scripts: this.scripts, registry, log, events: qEvents,
+      blocking: connectRedis(config.redisUrl, { name: `verk:${id}:block:${queue.name}` }),
+    }));
+  }
+
+  start(): void {
+    for (const w of this.workers) w.start();
+    this.log.info('node started', { node: this.id, queues: this.config.queues.map((q) => `${q.name}:${q.concurrency}`).join(',') });
+  }
+
+  busy(): number {
+    return this.workers.reduce((n, w) => n + w.running.size, 0);
+  }
+
+  running() {
+    return this.workers.flatMap((w) => w.snapshot());
+  }
+
+  /** Stop fetching, keep running jobs (SIGTSTP / remote quiet). */
+  async quiet(): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'quiet';
+    await Promise.all(this.workers.map((w) => w.stopFetching()));
+    this.log.info('node is quiet: no new jobs will be fetched', { node: this.id });
+  }
+
+  /**
+   * Graceful stop: stop fetching, wait up to `deadlineMs` for running jobs, then abort and hand
+   * back the rest to the front of their queues without spending a retry.
+   */
+  async shutdown(deadlineMs: number): Promise<void> {
+    if (this.exiting) return;
+    this.exiting = true;
+    this.state = 'stopping';
+    await Promise.all(this.workers.map((w) => w.stopFetching()));
+    const drained = await Promise.race([
+      Promise.all(this.workers.map((w) => w.drained())).then(() => true),
+      sleep(deadlineMs).then(() => false),
+    ]);
+    let handedBack = 0;
+    if (!drained) handedBack = await this.handBackAll('shutdown deadline reached: job handed back to its queue');
+    await this.flushAndClose();
+    this.log.info('node stopped', { node: this.id, handed_back: handedBack });
+    this.events.onExit('shutdown', 0);
+  }
+
+  /** The node was reaped or refused: stop, abort running jobs, hand back what it still holds, exit. */
+  async fence(reason: string): Promise<void> {
+    if (this.exiting) return;
+    this.exiting = true;
+    this.state = 'fenced';
+    this.log.error('node fenced: stopping and aborting its jobs', { node: this.id, reason });
+    await Promise.all(this.workers.map((w) => w.stopFetching()));
+    await this.handBackAll(`node fenced: ${reason}`).catch(() => 0);
+    await this.flushAndClose();
+    this.events.onExit(`fenced: ${reason}`, 3);
+  }
+
+  /** A handler ignored its abort: hand back the other jobs and exit so the process is replaced. */
+  async recycle(reason: string): Promise<void> {
+    if (this.exiting) return;
+    this.exiting = true;
+    this.state = 'stopping';
+    this.log.error('recycling worker process', { node: this.id, reason });
+    await Promise.all(this.workers.map((w) => w.stopFetching()));
+    await this.handBackAll('worker process recycled').catch(() => 0);
+    await this.flushAndClose();
+    this.events.onExit(`recycle: ${reason}`, 4);
+  }
+
+  private async handBackAll(reason: string): Promise<number> {
+    const counts = await Promise.all(this.workers.map((w) => w.handBack(reason)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  private async flushAndClose(): Promise<void> {
+    await sleep(0);
+    await Promise.race([this.redis.quit().catch(() => undefined), sleep(1000)]);
+    this.redis.disconnect();
+  }
+
+  private count(queue: string, result: 'processed' | 'failed' | 'retried' | 'dead' | 'dropped'): void {
+    this.counters[result]++;
+    const q = (this.counters.perQueue[queue] ??= { processed: 0, failed: 0 });
+    if (result === 'processed') q.processed++;
+    if (result === 'failed') q.failed++;
+  }
+}

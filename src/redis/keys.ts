@@ -1,0 +1,51 @@
+// Every Redis key name the project uses (DESIGN §2). Nothing else builds key strings.
+
+export interface Keys {
+  prefix: string;
+  queues: string;
+  queue(q: string): string;
+  inprogress(q: string, node: string): string;
+  /** Pattern matching every in-progress list (for SCAN). */
+  inprogressPattern: string;
+  schedule: string;
+  retry: string;
+  dead: string;
+  nodes: string;
+  reaping: string;
+  node(id: string): string;
+  nodeQueues(id: string): string;
+  nodeInfo(id: string): string;
+  recovered(jid: string): string;
+  recoveries: string;
+  malformed: string;
+  paused: string;
+  fenced: string;
+  processed(q?: string): string;
+  failed(q?: string): string;
+}
+
+export function makeKeys(prefix = ''): Keys {
+  const p = prefix;
+  return {
+    prefix: p,
+    queues: `${p}queues`,
+    queue: (q) => `${p}queue:${q}`,
+    inprogress: (q, node) => `${p}inprogress:${q}:${node}`,
+    inprogressPattern: `${p}inprogress:*`,
+    schedule: `${p}schedule`,
+    retry: `${p}retry`,
+    dead: `${p}dead`,
+    nodes: `${p}verk_nodes`,
+    reaping: `${p}verk:reaping`,
+    node: (id) => `${p}verk:node:${id}`,
+    nodeQueues: (id) => `${p}verk:node:${id}:queues`,
+    nodeInfo: (id) => `${p}verk:node:${id}:info`,
+    recovered: (jid) => `${p}verk:recovered:${jid}`,
+    recoveries: `${p}verk:recoveries`,
+    malformed: `${p}verk:malformed`,
+    paused: `${p}verk:paused`,
+    fenced: `${p}verk:stat:fenced`,
+    processed: (q) => (q ? `${p}stat:processed:${q}` : `${p}stat:processed`),
+    failed: (q) => (q ? `${p}stat:failed:${q}` : `${p}stat:failed`),
+  };
+}

@@ -1,0 +1,155 @@
+// Loads lua/<intent>-<numKeys>.lua with ioredis defineCommand and wraps each script in a typed
+// call. `-- @include name` lines pull in lua/include/name.lua (shared Lua helpers).
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import type { Redis, ChainableCommander } from 'ioredis';
+import type { Keys } from './keys.js';
+
+const LUA_DIR = fileURLToPath(new URL('../../lua/', import.meta.url));
+
+interface ScriptSource { name: string; numberOfKeys: number; lua: string }
+
+let cache: ScriptSource[] | undefined;
+
+/** Every script in lua/, with includes resolved. */
+export function scriptSources(): ScriptSource[] {
+  if (cache) return cache;
+  cache = fs.readdirSync(LUA_DIR)
+    .filter((f) => /^[a-z-]+-\d+\.lua$/.test(f))
+    .map((file) => {
+      const m = /^([a-z-]+)-(\d+)\.lua$/.exec(file)!;
+      const text = fs.readFileSync(path.join(LUA_DIR, file), 'utf8');
+      const lua = text.replace(/^-- @include ([a-z-]+)$/m, (_l, inc: string) =>
+        fs.readFileSync(path.join(LUA_DIR, 'include', `${inc}.lua`), 'utf8'));
+      return { name: m[1].replace(/-([a-z])/g, (_x, c: string) => c.toUpperCase()), numberOfKeys: Number(m[2]), lua };
+    });
+  return cache;
+}
+
+type Raw = (...args: (string | number)[]) => Promise<unknown>;
+
+function define(redis: Redis): Record<string, Raw> {
+  const r = redis as unknown as Record<string, Raw>;
+  for (const s of scriptSources()) {
+    if (typeof r[s.name] !== 'function') redis.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
+  }
+  return r;
+}
+
+export type FetchResult = { status: 'ok'; jobs: string[] } | { status: 'paused' | 'fenced'; jobs: [] };
+export interface ReapResult { status: 'alive' | 'gone' | 'reaped'; moved: number; buried: number; remaining: number }
+
+export interface ReapOptions {
+  node: string;
+  by: string;
+  batch: number;
+  maxRecoveries: number;
+  recoveryWindowMs: number;
+  force: boolean;
+  countRecoveries: boolean;
+  historyLength: number;
+  deadTimeoutS: number;
+  deadMaxJobs: number;
+}
+
+export interface FailArgs {
+  queue: string;
+  node: string;
+  raw: string;
+  mode: 'retry' | 'dead' | 'drop';
+  payload: string;
+  score: number;
+  deadMinScore: number;
+  deadMaxJobs: number;
+}
+
+/** Typed calls of the Lua scripts on one connection. */
+export class Scripts {
+  private readonly r: Record<string, Raw>;
+
+  constructor(readonly redis: Redis, readonly keys: Keys) {
+    this.r = define(redis);
+  }
+
+  async register(node: string, ttlMs: number, infoTtlMs: number, info: Record<string, string | number>): Promise<number> {
+    const k = this.keys;
+    return Number(await this.r.register(k.nodes, k.node(node), k.nodeInfo(node), node, ttlMs, infoTtlMs, ...flat(info)));
+  }
+
+  async heartbeat(node: string, ttlMs: number, infoTtlMs: number, info: Record<string, string | number>): Promise<boolean> {
+    const k = this.keys;
+    return (await this.r.heartbeat(k.nodes, k.node(node), k.nodeInfo(node), node, ttlMs, infoTtlMs, ...flat(info))) === 1;
+  }
+
+  async fetch(queue: string, node: string, max: number, firstFetch: boolean): Promise<FetchResult> {
+    const k = this.keys;
+    const res = (await this.r.fetch(k.queue(queue), k.inprogress(queue, node), k.node(node), k.nodeQueues(node), k.paused,
+      max, queue, firstFetch ? '1' : '0')) as [number, ...string[]];
+    const status = res[0];
+    if (status === 1) return { status: 'ok', jobs: res.slice(1) as string[] };
+    return { status: status === 0 ? 'paused' : 'fenced', jobs: [] };
+  }
+
+  async ack(queue: string, node: string, raws: string[]): Promise<{ removed: number; alive: boolean }> {
+    const k = this.keys;
+    const [removed, alive] = (await this.r.ack(k.inprogress(queue, node), k.processed(), k.processed(queue), k.node(node), ...raws)) as [number, number];
+    return { removed, alive: alive === 1 };
+  }
+
+  /** 1 = settled, 0 = not held (node alive), -1 = not held and the node is fenced. */
+  async fail(a: FailArgs): Promise<1 | 0 | -1> {
+    const k = this.keys;
+    return (await this.r.fail(k.inprogress(a.queue, a.node), k.retry, k.dead, k.processed(), k.processed(a.queue), k.failed(), k.failed(a.queue), k.node(a.node),
+      a.raw, a.mode, a.payload, a.score, a.deadMinScore, a.deadMaxJobs)) as 1 | 0 | -1;
+  }
+
+  async handback(queue: string, node: string, raws: string[]): Promise<number> {
+    if (raws.length === 0) return 0;
+    return Number(await this.r.handback(this.keys.inprogress(queue, node), this.keys.queue(queue), ...raws));
+  }
+
+  async reap(o: ReapOptions): Promise<ReapResult> {
+    const k = this.keys;
+    const [status, moved, buried, remaining] = (await this.r.reap(k.nodes, k.reaping, k.dead,
+      k.prefix, o.node, o.batch, o.maxRecoveries, o.recoveryWindowMs, o.force ? '1' : '0', o.by, o.historyLength,
+      Math.round(o.deadTimeoutS), o.deadMaxJobs, o.countRecoveries ? '1' : '0')) as [ReapResult['status'], number, number, number];
+    return { status, moved, buried, remaining };
+  }
+
+  /** Reaps a node to the end, batch by batch. Stops early if the node turns out to be alive. */
+  async reapAll(o: ReapOptions): Promise<ReapResult> {
+    const total: ReapResult = { status: 'reaped', moved: 0, buried: 0, remaining: 0 };
+    for (;;) {
+      const r = await this.reap(o);
+      total.moved += r.moved;
+      total.buried += r.buried;
+      total.status = r.status;
+      total.remaining = r.remaining;
+      if (r.status === 'alive' || r.remaining === 0) return total;
+    }
+  }
+
+  /** Keeps an explanation for a malformed payload buried in `dead` (bounded list, newest first). */
+  async recordMalformed(queue: string, node: string, raw: string, error: string, nowS: number): Promise<void> {
+    const entry = JSON.stringify({ at: nowS, queue, node, error, sha1: sha1(raw), preview: raw.slice(0, 500) });
+    await this.redis.multi().lpush(this.keys.malformed, entry).ltrim(this.keys.malformed, 0, 999).exec();
+  }
+
+  async promote(set: 'schedule' | 'retry', nowS: number, entries: { member: string; payload: string; queue: string }[]): Promise<{ queued: number; dead: number }> {
+    const k = this.keys;
+    const args: string[] = [];
+    for (const e of entries) args.push(e.member, e.payload, e.queue);
+    const [queued, dead] = (await this.r.promote(k[set], k.dead, k.queues, k.prefix, nowS, ...args)) as [number, number];
+    return { queued, dead };
+  }
+}
+
+const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+
+function flat(obj: Record<string, string | number>): (string | number)[] {
+  return Object.entries(obj).flat();
+}
+
+export type { ChainableCommander };

@@ -1,0 +1,26 @@
+// Messages between the supervisor and its worker processes (Node IPC channel, JSON).
+import type { Config } from '../config/schema.js';
+
+export interface RunningJobInfo { jid: string; class: string; queue: string; started_at: number }
+
+export interface ChildCounters {
+  processed: number;
+  failed: number;
+  retried: number;
+  dead: number;
+  dropped: number;
+  rejected: number;
+  perQueue: Record<string, { processed: number; failed: number }>;
+}
+
+export type ToChild =
+  | { type: 'start'; nodeId: string; config: Config }
+  | { type: 'ping' }
+  | { type: 'quiet' }
+  | { type: 'shutdown'; deadlineMs: number }
+  | { type: 'fence'; reason: string };
+
+export type FromChild =
+  | { type: 'ready'; handlers: number; handlerErrors: number }
+  | { type: 'pong'; busy: number; running: RunningJobInfo[]; counters: ChildCounters; rss: number; state: string }
+  | { type: 'exiting'; reason: string; code: number };

@@ -1,0 +1,72 @@
+// Entry point of a worker process (forked by the supervisor): waits for its node id and the
+// resolved config over IPC, loads the handlers, runs one WorkerNode, and exits when the node
+// stops or the supervisor goes away.
+import { loadHandlers } from '../core/handlers.js';
+import { WorkerNode } from '../core/worker-node.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { logFormatOf } from './log-format.js';
+import type { FromChild, ToChild } from './ipc.js';
+
+let node: WorkerNode | undefined;
+let log: Logger = createLogger();
+
+function send(msg: FromChild): void {
+  if (process.connected) process.send?.(msg);
+}
+
+process.on('message', (msg: ToChild) => {
+  switch (msg.type) {
+    case 'start':
+      void start(msg.nodeId, msg.config);
+      break;
+    case 'ping':
+      if (node) {
+        send({ type: 'pong', busy: node.busy(), running: node.running(), counters: node.counters, rss: process.memoryUsage.rss(), state: node.state });
+      } else send({ type: 'pong', busy: 0, running: [], counters: emptyCounters(), rss: process.memoryUsage.rss(), state: 'starting' });
+      break;
+    case 'quiet':
+      void node?.quiet();
+      break;
+    case 'shutdown':
+      if (node) void node.shutdown(msg.deadlineMs);
+      else process.exit(0);
+      break;
+    case 'fence':
+      if (node) void node.fence(msg.reason);
+      else process.exit(3);
+      break;
+  }
+});
+
+// The supervisor is gone (killed, crashed): stop, hand back what we hold, exit.
+process.on('disconnect', () => {
+  if (node) void node.fence('supervisor went away');
+  else process.exit(3);
+});
+
+// A handler's stray async error must not take the other jobs down with it.
+process.on('unhandledRejection', (reason) => {
+  log.error('unhandled promise rejection in a handler (ignored)', { error: reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason) });
+});
+process.on('uncaughtException', (err) => {
+  log.error('uncaught exception in a handler (ignored)', { error: `${err.name}: ${err.message}` });
+});
+// Signals go to the whole process group; the supervisor decides what they mean.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGTSTP'] as const) process.on(sig, () => undefined);
+
+async function start(nodeId: string, config: import('../config/schema.js').Config): Promise<void> {
+  log = createLogger({ level: config.logLevel, format: logFormatOf(config) }, { node: nodeId, pid: process.pid });
+  const registry = await loadHandlers(config.handlers, log);
+  node = new WorkerNode(nodeId, config, registry, log, {
+    onExit: (reason, code) => {
+      send({ type: 'exiting', reason, code });
+      setImmediate(() => process.exit(code));
+    },
+  });
+  node.start();
+  send({ type: 'ready', handlers: registry.list().length, handlerErrors: registry.errors.length });
+}
+
+function emptyCounters() {
+  return { processed: 0, failed: 0, retried: 0, dead: 0, dropped: 0, rejected: 0, perQueue: {} };
+}
