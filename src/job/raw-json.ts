@@ -54,7 +54,7 @@ export function patchJson(raw: string, changes: Record<string, unknown>): string
   const parts: string[] = [];
   const written = new Set<string>();
   for (const m of members) {
-    if (!(m.key in changes)) {
+    if (!Object.hasOwn(changes, m.key)) {
       parts.push(raw.slice(m.start, m.end));
       continue;
     }
