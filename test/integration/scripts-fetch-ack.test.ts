@@ -1,0 +1,125 @@
+// Fetch, ack, fail and hand-back scripts against a real redis-server: FIFO order, fencing
+// (a node without its heartbeat key fetches and settles nothing), pause, stats, dead trimming.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { Scripts } from '../../src/redis/scripts.js';
+import { makeKeys } from '../../src/redis/keys.js';
+
+let server: RedisServer;
+let scripts: Scripts;
+const keys = makeKeys('');
+const NODE = 'n1';
+
+beforeAll(async () => {
+  server = await startRedis();
+  scripts = new Scripts(server.client, keys);
+});
+afterAll(async () => server.stop());
+beforeEach(async () => {
+  await server.client.flushdb();
+  await scripts.register(NODE, 10_000, 60_000, { host: 'test' });
+});
+
+const job = (n: number) => JSON.stringify({ class: 'T', args: [n], jid: `j${n}`, queue: 'q' });
+
+describe('fetch', () => {
+  it('moves the oldest jobs first into the in-progress list and records the queue', async () => {
+    for (let i = 1; i <= 5; i++) await server.client.lpush(keys.queue('q'), job(i));
+    const r = await scripts.fetch('q', NODE, 3, true);
+    expect(r.status).toBe('ok');
+    expect(r.jobs).toEqual([job(1), job(2), job(3)]);
+    expect(await server.client.llen(keys.queue('q'))).toBe(2);
+    expect(await server.client.lrange(keys.inprogress('q', NODE), 0, -1)).toEqual([job(3), job(2), job(1)]);
+    expect(await server.client.smembers(keys.nodeQueues(NODE))).toEqual(['q']);
+  });
+
+  it('returns nothing on an empty queue', async () => {
+    expect(await scripts.fetch('q', NODE, 10, true)).toEqual({ status: 'ok', jobs: [] });
+  });
+
+  it('refuses a node whose heartbeat key is gone and moves nothing', async () => {
+    await server.client.lpush(keys.queue('q'), job(1));
+    await server.client.del(keys.node(NODE));
+    expect((await scripts.fetch('q', NODE, 10, true)).status).toBe('fenced');
+    expect(await server.client.llen(keys.queue('q'))).toBe(1);
+    expect(await server.client.exists(keys.inprogress('q', NODE))).toBe(0);
+  });
+
+  it('fetches nothing from a paused queue', async () => {
+    await server.client.lpush(keys.queue('q'), job(1));
+    await server.client.sadd(keys.paused, 'q');
+    expect((await scripts.fetch('q', NODE, 10, true)).status).toBe('paused');
+    expect(await server.client.llen(keys.queue('q'))).toBe(1);
+  });
+});
+
+describe('ack', () => {
+  it('removes exactly the fetched strings and counts them in total and per queue', async () => {
+    for (let i = 1; i <= 3; i++) await server.client.lpush(keys.queue('q'), job(i));
+    const { jobs } = await scripts.fetch('q', NODE, 3, true);
+    expect(await scripts.ack('q', NODE, jobs.slice(0, 2))).toEqual({ removed: 2, alive: true });
+    expect(await server.client.lrange(keys.inprogress('q', NODE), 0, -1)).toEqual([job(3)]);
+    expect(await server.client.get('stat:processed')).toBe('2');
+    expect(await server.client.get('stat:processed:q')).toBe('2');
+  });
+
+  it('refuses a job the node no longer holds and reports whether the node is fenced', async () => {
+    await server.client.lpush(keys.queue('q'), job(1));
+    const { jobs } = await scripts.fetch('q', NODE, 1, true);
+    await server.client.del(keys.inprogress('q', NODE)); // handed back by someone else
+    expect(await scripts.ack('q', NODE, jobs)).toEqual({ removed: 0, alive: true });
+    await server.client.del(keys.node(NODE));
+    expect(await scripts.ack('q', NODE, jobs)).toEqual({ removed: 0, alive: false });
+    expect(await server.client.get('stat:processed')).toBeNull();
+  });
+});
+
+describe('fail', () => {
+  const base = { queue: 'q', node: NODE, deadMinScore: 0, deadMaxJobs: 3 };
+
+  it('moves a held job to retry with its score and counts processed and failed', async () => {
+    await server.client.lpush(keys.queue('q'), job(1));
+    const [raw] = (await scripts.fetch('q', NODE, 1, true)).jobs;
+    expect(await scripts.fail({ ...base, raw, mode: 'retry', payload: 'P', score: 123.5 })).toBe(1);
+    expect(await server.client.zrange(keys.retry, 0, -1, 'WITHSCORES')).toEqual(['P', '123.5']);
+    expect(await server.client.llen(keys.inprogress('q', NODE))).toBe(0);
+    for (const k of ['stat:processed', 'stat:processed:q', 'stat:failed', 'stat:failed:q']) expect(await server.client.get(k)).toBe('1');
+  });
+
+  it('trims dead by count and age on every add', async () => {
+    for (let i = 1; i <= 5; i++) {
+      await server.client.lpush(keys.queue('q'), job(i));
+      const [raw] = (await scripts.fetch('q', NODE, 1, true)).jobs;
+      await scripts.fail({ ...base, raw, mode: 'dead', payload: `D${i}`, score: 1000 + i, deadMinScore: 1002 });
+    }
+    expect(await server.client.zrange(keys.dead, 0, -1)).toEqual(['D3', 'D4', 'D5']);
+  });
+
+  it('changes nothing for a job the node does not hold: 0 when alive, -1 when fenced', async () => {
+    expect(await scripts.fail({ ...base, raw: job(9), mode: 'retry', payload: 'P', score: 1 })).toBe(0);
+    await server.client.del(keys.node(NODE));
+    expect(await scripts.fail({ ...base, raw: job(9), mode: 'retry', payload: 'P', score: 1 })).toBe(-1);
+    expect(await server.client.zcard(keys.retry)).toBe(0);
+    expect(await server.client.get('stat:failed')).toBeNull();
+  });
+
+  it('drop removes the job and counts the failure without writing retry or dead', async () => {
+    await server.client.lpush(keys.queue('q'), job(1));
+    const [raw] = (await scripts.fetch('q', NODE, 1, true)).jobs;
+    expect(await scripts.fail({ ...base, raw, mode: 'drop', payload: '', score: 0 })).toBe(1);
+    expect(await server.client.zcard(keys.retry)).toBe(0);
+    expect(await server.client.zcard(keys.dead)).toBe(0);
+    expect(await server.client.get('stat:failed')).toBe('1');
+  });
+});
+
+describe('handback', () => {
+  it('puts held jobs at the front of the queue in their original order, skipping ones not held', async () => {
+    for (let i = 1; i <= 4; i++) await server.client.lpush(keys.queue('q'), job(i));
+    const { jobs } = await scripts.fetch('q', NODE, 2, true); // j1, j2
+    expect(await scripts.handback('q', NODE, [...jobs].reverse().concat([job(99)]))).toBe(2);
+    // Next to be fetched (the right end) must be j1, then j2, then j3.
+    const next = await scripts.fetch('q', NODE, 3, false);
+    expect(next.jobs).toEqual([job(1), job(2), job(3)]);
+  });
+});
