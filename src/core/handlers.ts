@@ -67,7 +67,8 @@ export function findHandlerFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
     for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
-      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+      // Names starting with '.' or '_' are helpers shared by handlers, not handlers.
+      if (entry.name.startsWith('.') || entry.name.startsWith('_') || entry.name === 'node_modules') continue;
       const full = path.join(d, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (EXTENSIONS.has(path.extname(entry.name)) && !entry.name.endsWith('.d.ts') && !/\.(test|spec)\.[cm]?[jt]s$/.test(entry.name)) out.push(full);
