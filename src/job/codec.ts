@@ -44,7 +44,7 @@ export function decodeJob(raw: string, fallbackQueue = 'default'): DecodeResult 
       args: args.value,
       jid: typeof d.jid === 'string' && d.jid ? d.jid : typeof d.jid === 'number' ? String(d.jid) : payloadId(raw),
       queue: typeof d.queue === 'string' && d.queue ? d.queue : fallbackQueue,
-      retryCount: typeof d.retry_count === 'number' ? d.retry_count : undefined,
+      retryCount: readRetryCount(d),
       retry: readRetry(d),
       enqueuedAt: toSeconds(d.enqueued_at),
     },
@@ -67,6 +67,13 @@ function readArgs(v: unknown): { ok: true; value: unknown[] } | { ok: false; err
   }
   if (typeof v === 'object') return { ok: true, value: [] }; // cjson's [] → {} (verk #149)
   return { ok: false, error: '"args" must be an array' };
+}
+
+/** Sidekiq's count; verk writes retry_count 0 on a job that never failed (no failed_at yet). */
+function readRetryCount(d: Record<string, unknown>): number | undefined {
+  if (typeof d.retry_count !== 'number') return undefined;
+  if (d.retry_count === 0 && d.failed_at == null) return undefined;
+  return d.retry_count;
 }
 
 function readRetry(d: Record<string, unknown>): boolean | number | undefined {
@@ -102,7 +109,13 @@ export function encodeNewJob(job: NewJob, nowSeconds: number, enqueued: boolean)
   const jid = job.jid ?? newJid();
   const queue = job.queue ?? 'default';
   const argsText = job.argsJson ?? JSON.stringify(job.args ?? []);
-  if (!argsText.trimStart().startsWith('[')) throw new Error('args must be a JSON array');
+  let parsedArgs: unknown;
+  try {
+    parsedArgs = JSON.parse(argsText);
+  } catch {
+    /* reported below */
+  }
+  if (!Array.isArray(parsedArgs)) throw new Error('args must be a JSON array');
   const head = JSON.stringify({ retry: job.retry ?? true, queue, class: job.class }).slice(0, -1);
   const tail = JSON.stringify({ jid, created_at: nowSeconds, ...(enqueued ? { enqueued_at: nowSeconds } : {}), ...job.extra }).slice(1);
   return { jid, queue, payload: `${head},"args":${argsText},${tail}` };
