@@ -27,7 +27,12 @@ export function decideFailure(job: Job, retryCount: number, error: Error, handle
   if (retryCount >= max) return { mode: 'dead' };
   let delay = sidekiqBackoff(retryCount);
   if (handler?.backoff) {
-    const custom = Number(handler.backoff(retryCount, error));
+    let custom = NaN;
+    try {
+      custom = Number(handler.backoff(retryCount, error));
+    } catch {
+      /* a throwing backoff falls back to the formula: the failure must still be recorded */
+    }
     if (Number.isFinite(custom) && custom >= 0) delay = custom;
   }
   return { mode: 'retry', delaySeconds: delay };

@@ -77,9 +77,11 @@ function readRetryCount(d: Record<string, unknown>): number | undefined {
 }
 
 function readRetry(d: Record<string, unknown>): boolean | number | undefined {
-  if (typeof d.retry === 'boolean') return d.retry;
+  if (d.retry === false) return false;
   if (typeof d.retry === 'number' && Number.isInteger(d.retry) && d.retry >= 0) return d.retry;
-  if (typeof d.max_retry_count === 'number' && Number.isInteger(d.max_retry_count)) return d.max_retry_count;
+  // `retry: true` means "the default", so verk's explicit max_retry_count still applies.
+  if (typeof d.max_retry_count === 'number' && Number.isInteger(d.max_retry_count) && d.max_retry_count >= 0) return d.max_retry_count;
+  if (d.retry === true) return true;
   return undefined;
 }
 
