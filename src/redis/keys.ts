@@ -22,6 +22,11 @@ export interface Keys {
   fenced: string;
   processed(q?: string): string;
   failed(q?: string): string;
+  /** Sidekiq's process registry (set of identities), one hash per identity, its workers and signal list. */
+  processes: string;
+  process(identity: string): string;
+  processWorkers(identity: string): string;
+  processSignals(identity: string): string;
 }
 
 export function makeKeys(prefix = ''): Keys {
@@ -47,5 +52,9 @@ export function makeKeys(prefix = ''): Keys {
     fenced: `${p}verk:stat:fenced`,
     processed: (q) => (q ? `${p}stat:processed:${q}` : `${p}stat:processed`),
     failed: (q) => (q ? `${p}stat:failed:${q}` : `${p}stat:failed`),
+    processes: `${p}processes`,
+    process: (identity) => `${p}${identity}`,
+    processWorkers: (identity) => `${p}${identity}:workers`,
+    processSignals: (identity) => `${p}${identity}-signals`,
   };
 }

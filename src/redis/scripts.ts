@@ -137,6 +137,12 @@ export class Scripts {
     await this.redis.multi().lpush(this.keys.malformed, entry).ltrim(this.keys.malformed, 0, 999).exec();
   }
 
+  /** Moves one sorted-set entry to its queue if it is still there (1) or not (0). */
+  async requeue(set: 'schedule' | 'retry' | 'dead', member: string, payload: string, queue: string): Promise<0 | 1> {
+    const k = this.keys;
+    return Number(await this.r.requeue(k[set], k.queue(queue), k.queues, member, payload, queue)) as 0 | 1;
+  }
+
   async promote(set: 'schedule' | 'retry', nowS: number, entries: { member: string; payload: string; queue: string }[]): Promise<{ queued: number; dead: number }> {
     const k = this.keys;
     const args: string[] = [];

@@ -16,6 +16,7 @@ import { makeKeys } from '../redis/keys.js';
 import { Scripts } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
 import { Ticker } from '../util/ticker.js';
+import { SidekiqRegistry } from './sidekiq-registry.js';
 import { VERSION } from '../version.js';
 import type { ChildCounters, FromChild, RunningJobInfo, ToChild } from './ipc.js';
 
@@ -49,6 +50,8 @@ export class Supervisor {
   /** Totals of children that have exited (live children report their own). */
   readonly pastCounters: ChildCounters = { processed: 0, failed: 0, retried: 0, dead: 0, dropped: 0, rejected: 0, perQueue: {} };
   recovered = 0;
+  /** Sidekiq's process registry: `processes`, the identity hash, remote quiet/stop signals. */
+  readonly sidekiq = new SidekiqRegistry(this);
   private readonly tickers: Ticker[] = [];
   private readonly base: string;
   private readonly host = os.hostname();
@@ -85,6 +88,7 @@ export class Supervisor {
       new Ticker(() => this.reaper.tick().then((rs) => rs.forEach((r) => (this.recovered += r.moved))), { intervalMs: c.reaperInterval, jitter: 0.2, onError: onError('reaper') }),
       new Ticker(() => this.scheduler.tick(), { intervalMs: c.schedulerInterval, jitter: 0.2, onError: onError('scheduler') }),
     );
+    this.tickers.push(new Ticker(() => this.sidekiq.tick(), { intervalMs: c.heartbeatInterval, onError: onError('sidekiq registry') }));
     this.tickers.forEach((t) => t.start());
     this.state = 'running';
     this.log.info('verk work started', { processes: c.processes, queues: c.queues.map((q) => `${q.name}:${q.concurrency}`).join(','), version: VERSION });
@@ -111,7 +115,7 @@ export class Supervisor {
     const id = this.newId();
     await this.scripts.register(id, c.nodeTtl, this.heartbeat.infoTtl, {
       host: this.host, supervisor_pid: process.pid, started_at: Date.now() / 1000, version: VERSION,
-      queues: c.queues.map((q) => `${q.name}:${q.concurrency}`).join(','), busy: 0,
+      queues: c.queues.map((q) => `${q.name}:${q.concurrency}`).join(','), busy: 0, identity: this.sidekiq.identity,
     });
     this.heartbeat.renewed(id);
     const proc = fork(WORKER_ENTRY, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
@@ -226,6 +230,7 @@ export class Supervisor {
     await Promise.all([...this.children.values()].map((c) => c.exited));
     clearTimeout(hard);
     await Promise.all(this.tickers.map((t) => t.stop()));
+    await this.sidekiq.stop().catch((err) => this.log.warn('could not leave the Sidekiq process registry', { error: (err as Error).message }));
     this.state = 'stopped';
     await Promise.race([this.redis.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
     this.redis.disconnect();

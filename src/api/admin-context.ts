@@ -1,0 +1,43 @@
+// The connection admin operations run on: one ioredis client that gives up a command after one
+// reconnect attempt (an operator's command must fail, not hang, when Redis is unreachable), the
+// key names, the typed scripts, and Redis's clock.
+import type { Redis } from 'ioredis';
+import { connectRedis } from '../redis/connection.js';
+import { makeKeys, type Keys } from '../redis/keys.js';
+import { Scripts } from '../redis/scripts.js';
+
+export interface AdminContext {
+  redis: Redis;
+  keys: Keys;
+  scripts: Scripts;
+  close(): Promise<void>;
+}
+
+export interface AdminOptions {
+  redisUrl: string;
+  prefix?: string;
+  /** Use an existing client (not closed by close()). */
+  redis?: Redis;
+}
+
+export function openAdmin(opts: AdminOptions): AdminContext {
+  const owned = !opts.redis;
+  const redis = opts.redis ?? connectRedis(opts.redisUrl, { name: 'verk:admin', maxRetriesPerRequest: 1, autoPipeline: true });
+  const keys = makeKeys(opts.prefix ?? '');
+  return {
+    redis,
+    keys,
+    scripts: new Scripts(redis, keys),
+    async close() {
+      if (!owned) return;
+      await Promise.race([redis.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+      redis.disconnect();
+    },
+  };
+}
+
+/** Redis's clock in float epoch seconds (all ages are computed against it, not the laptop's). */
+export async function redisNow(redis: Redis): Promise<number> {
+  const [s, us] = await redis.time();
+  return Number(s) + Number(us) / 1e6;
+}

@@ -1,0 +1,116 @@
+// Reading the sorted sets `retry`, `dead` and `schedule` for admin commands: pages through a set
+// (retry/schedule soonest first, dead newest first), decodes each member tolerantly (Sidekiq and
+// Elixir verk shapes; a malformed member is kept as its raw string) and selects by jid, queue,
+// class, with a limit. Members are returned exactly as stored: mutations need the exact bytes.
+import { decodeJob, toSeconds, type Job } from '../job/codec.js';
+import { rawMember } from '../job/raw-json.js';
+import { normalizeClassName } from './names.js';
+import type { AdminContext } from './admin-context.js';
+
+export type SetName = 'retry' | 'dead' | 'schedule';
+export const SET_NAMES: readonly SetName[] = ['retry', 'dead', 'schedule'];
+
+export interface Entry {
+  set: SetName;
+  member: string;
+  score: number;
+  job?: Job;
+  /** Why the member could not be decoded. */
+  malformed?: string;
+}
+
+/** One entry as `list --json` shows it (times are float epoch seconds, null when absent). */
+export interface EntryRow {
+  jid: string;
+  class: string | null;
+  queue: string | null;
+  /** The exact JSON text of the arguments (verk's string-encoded args: the inner text). */
+  args: string;
+  /** The sorted-set score: next retry (retry), run time (schedule), time of death (dead). */
+  at: number;
+  error_class: string | null;
+  error_message: string | null;
+  retry_count: number | null;
+  failed_at: number | null;
+  retried_at: number | null;
+  enqueued_at: number | null;
+  created_at: number | null;
+  malformed: boolean;
+}
+
+export interface Selector {
+  jids?: string[];
+  queue?: string;
+  className?: string;
+  /** Maximum entries returned (0 or undefined = all). */
+  limit?: number;
+}
+
+const PAGE = 500;
+
+/** Every entry of a set in display order, page by page. */
+export async function* scanEntries(ctx: AdminContext, set: SetName): AsyncGenerator<Entry> {
+  const key = ctx.keys[set];
+  const newestFirst = set === 'dead';
+  for (let start = 0; ; start += PAGE) {
+    const flat = newestFirst
+      ? await ctx.redis.zrevrange(key, start, start + PAGE - 1, 'WITHSCORES')
+      : await ctx.redis.zrange(key, start, start + PAGE - 1, 'WITHSCORES');
+    for (let i = 0; i < flat.length; i += 2) yield toEntry(set, flat[i], Number(flat[i + 1]));
+    if (flat.length < PAGE * 2) return;
+  }
+}
+
+export function toEntry(set: SetName, member: string, score: number): Entry {
+  const d = decodeJob(member);
+  return d.ok ? { set, member, score, job: d.job } : { set, member, score, malformed: d.error };
+}
+
+export function matches(e: Entry, sel: Selector): boolean {
+  if (sel.jids?.length && !sel.jids.includes(entryJid(e))) return false;
+  if (sel.queue !== undefined && e.job?.queue !== sel.queue) return false;
+  if (sel.className !== undefined && (!e.job || normalizeClassName(e.job.class) !== normalizeClassName(sel.className))) return false;
+  return true;
+}
+
+/** The entries matching `sel` (up to its limit) and how many entries the set holds. */
+export async function selectEntries(ctx: AdminContext, set: SetName, sel: Selector): Promise<{ entries: Entry[]; total: number }> {
+  const total = await ctx.redis.zcard(ctx.keys[set]);
+  const entries: Entry[] = [];
+  for await (const e of scanEntries(ctx, set)) {
+    if (!matches(e, sel)) continue;
+    entries.push(e);
+    if (sel.limit && entries.length >= sel.limit) break;
+  }
+  return { entries, total };
+}
+
+export function entryJid(e: Entry): string {
+  return e.job?.jid ?? '';
+}
+
+export function toRow(e: Entry): EntryRow {
+  const d = e.job?.data ?? {};
+  return {
+    jid: entryJid(e),
+    class: e.job?.class ?? null,
+    queue: e.job?.queue ?? null,
+    args: e.job ? argsText(e.job) : e.member,
+    at: e.score,
+    error_class: str(d.error_class) ?? (e.malformed ? 'MalformedPayload' : null),
+    error_message: str(d.error_message) ?? e.malformed ?? null,
+    retry_count: typeof d.retry_count === 'number' ? d.retry_count : null,
+    failed_at: toSeconds(d.failed_at) ?? null,
+    retried_at: toSeconds(d.retried_at) ?? null,
+    enqueued_at: toSeconds(d.enqueued_at) ?? null,
+    created_at: toSeconds(d.created_at) ?? null,
+    malformed: Boolean(e.malformed),
+  };
+}
+
+function argsText(job: Job): string {
+  if (typeof job.data.args === 'string') return job.data.args;
+  return rawMember(job.raw, 'args') ?? '[]';
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);

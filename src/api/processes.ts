@@ -1,0 +1,74 @@
+// Sidekiq's process registry as admin commands see it: the `processes` set and each identity's
+// hash (verk supervisors write it too, src/runner/sidekiq-registry.ts), and remote control the
+// way Sidekiq::Process#quiet!/#stop! do it: LPUSH TSTP or TERM to `<identity>-signals` (TTL 60 s);
+// the process RPOPs one signal per beat. A verk node id is accepted for its supervisor's identity.
+import type { AdminContext } from './admin-context.js';
+
+export interface ProcessInfo {
+  identity: string;
+  hostname: string | null;
+  pid: number | null;
+  started_at: number | null;
+  concurrency: number | null;
+  queues: string[];
+  labels: string[];
+  busy: number;
+  beat: number | null;
+  quiet: boolean;
+}
+
+export type RemoteSignal = 'TSTP' | 'TERM';
+
+/** Processes whose hash still exists (an identity without `info` has expired: it is dead). */
+export async function listProcesses(ctx: AdminContext): Promise<ProcessInfo[]> {
+  const ids = (await ctx.redis.smembers(ctx.keys.processes)).sort();
+  const rows = await Promise.all(ids.map(async (identity) => {
+    const [info, busy, beat, quiet] = await ctx.redis.hmget(ctx.keys.process(identity), 'info', 'busy', 'beat', 'quiet');
+    if (!info) return undefined;
+    let i: Record<string, unknown> = {};
+    try {
+      i = JSON.parse(info) as Record<string, unknown>;
+    } catch {
+      /* keep the defaults */
+    }
+    return {
+      identity,
+      hostname: typeof i.hostname === 'string' ? i.hostname : null,
+      pid: typeof i.pid === 'number' ? i.pid : null,
+      started_at: typeof i.started_at === 'number' ? i.started_at : null,
+      concurrency: typeof i.concurrency === 'number' ? i.concurrency : null,
+      queues: Array.isArray(i.queues) ? i.queues.map(String) : [],
+      labels: Array.isArray(i.labels) ? i.labels.map(String) : [],
+      busy: Number(busy ?? 0) || 0,
+      beat: beat ? Number(beat) : null,
+      quiet: quiet === 'true',
+    } satisfies ProcessInfo;
+  }));
+  return rows.filter((r): r is ProcessInfo => r !== undefined);
+}
+
+export class UnknownProcessError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnknownProcessError';
+  }
+}
+
+/** The live processes named by `target` (an identity or a verk node id), or all of them. */
+export async function resolveProcesses(ctx: AdminContext, target: string | undefined): Promise<ProcessInfo[]> {
+  const all = await listProcesses(ctx);
+  if (target === undefined) return all;
+  const direct = all.find((p) => p.identity === target);
+  if (direct) return [direct];
+  const viaNode = await ctx.redis.hget(ctx.keys.nodeInfo(target), 'identity');
+  const owner = viaNode ? all.find((p) => p.identity === viaNode) : undefined;
+  if (owner) return [owner];
+  const known = all.map((p) => p.identity).join(', ') || 'none';
+  throw new UnknownProcessError(`no live process or verk node named ${JSON.stringify(target)} (live processes: ${known}; see \`verk stats\`)`);
+}
+
+export async function signalProcesses(ctx: AdminContext, identities: string[], signal: RemoteSignal): Promise<void> {
+  const m = ctx.redis.multi();
+  for (const id of identities) m.lpush(ctx.keys.processSignals(id), signal).expire(ctx.keys.processSignals(id), 60);
+  await m.exec();
+}

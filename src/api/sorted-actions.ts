@@ -1,0 +1,73 @@
+// Changing the sorted sets `retry`, `dead` and `schedule` for admin commands: requeue (one
+// atomic, idempotent script per entry: ZREM, and only if that removed it, LPUSH to its queue +
+// SADD queues), delete (ZREM of the exact member), clear (UNLINK the set). Every action can be a
+// dry run. Requeue follows Sidekiq's SortedEntry#retry: fresh enqueued_at, retry_count - 1 (so a
+// manual retry does not spend one); all other bytes of the payload are kept (patchJson).
+import { patchJson } from '../job/raw-json.js';
+import { redisNow, type AdminContext } from './admin-context.js';
+import { entryJid, type Entry, type SetName } from './entries.js';
+
+export interface ActionResult {
+  set: SetName;
+  action: 'requeue' | 'delete' | 'clear';
+  dry_run: boolean;
+  /** Entries selected. */
+  matched: number;
+  /** Entries actually moved or removed (0 in a dry run). */
+  done: number;
+  jids: string[];
+  /** Selected entries that were not changed, and why (gone meanwhile, malformed). */
+  skipped: { jid: string; reason: string }[];
+}
+
+export type Progress = (done: number, of: number) => void;
+
+export async function requeueEntries(ctx: AdminContext, set: SetName, entries: Entry[], dryRun: boolean, progress?: Progress): Promise<ActionResult> {
+  const res = result(set, 'requeue', dryRun, entries);
+  const now = await redisNow(ctx.redis);
+  let i = 0;
+  for (const e of entries) {
+    progress?.(i++, entries.length);
+    if (!e.job) {
+      res.skipped.push({ jid: entryJid(e), reason: `malformed payload (${e.malformed}); delete it instead` });
+      continue;
+    }
+    if (dryRun) continue;
+    const rc = e.job.data.retry_count;
+    const payload = patchJson(e.member, {
+      enqueued_at: now,
+      ...(typeof rc === 'number' && Number.isInteger(rc) ? { retry_count: rc - 1 } : {}),
+    });
+    if (await ctx.scripts.requeue(set, e.member, payload, e.job.queue)) res.done++;
+    else res.skipped.push({ jid: entryJid(e), reason: 'no longer in the set' });
+  }
+  return res;
+}
+
+export async function deleteEntries(ctx: AdminContext, set: SetName, entries: Entry[], dryRun: boolean, progress?: Progress): Promise<ActionResult> {
+  const res = result(set, 'delete', dryRun, entries);
+  if (dryRun) return res;
+  const key = ctx.keys[set];
+  for (let i = 0; i < entries.length; i += 500) {
+    progress?.(i, entries.length);
+    const batch = entries.slice(i, i + 500);
+    const removed = await Promise.all(batch.map((e) => ctx.redis.zrem(key, e.member)));
+    removed.forEach((n, j) => (n === 1 ? res.done++ : res.skipped.push({ jid: entryJid(batch[j]), reason: 'no longer in the set' })));
+  }
+  return res;
+}
+
+/** Empties the whole set. */
+export async function clearSet(ctx: AdminContext, set: SetName, dryRun: boolean): Promise<ActionResult> {
+  const key = ctx.keys[set];
+  const count = await ctx.redis.zcard(key);
+  const res: ActionResult = { set, action: 'clear', dry_run: dryRun, matched: count, done: 0, jids: [], skipped: [] };
+  if (dryRun) return res;
+  const [[, n]] = (await ctx.redis.multi().zcard(key).unlink(key).exec()) as [[Error | null, number]];
+  res.done = n;
+  return res;
+}
+
+function result(set: SetName, action: ActionResult['action'], dryRun: boolean, entries: Entry[]): ActionResult {
+  return { set, action, dry_run: dryRun, matched: entries.length, done: 0, jids: entries.map(entryJid), skipped: [] };
+}

@@ -1,0 +1,67 @@
+// Cluster totals for `verk stats`: processed/failed counters (total and per queue, verk's
+// stat:<x>:<queue> keys), queue sizes, sizes of retry/schedule/dead, live verk nodes (registered
+// in verk_nodes and their heartbeat key present), jobs busy on them, Sidekiq processes listed.
+import type { AdminContext } from './admin-context.js';
+import { listQueues } from './queues.js';
+
+export interface QueueStats {
+  name: string;
+  processed: number;
+  failed: number;
+  size: number;
+}
+
+export interface Stats {
+  processed: number;
+  failed: number;
+  /** Jobs waiting in all queues. */
+  enqueued: number;
+  retry: number;
+  schedule: number;
+  dead: number;
+  /** verk nodes (worker processes) whose heartbeat key exists. */
+  nodes: number;
+  /** Jobs running now on live verk nodes (sum of `busy` in verk:node:<id>:info). */
+  busy: number;
+  /** Members of Sidekiq's `processes` set (verk supervisors and Sidekiq processes). */
+  processes: number;
+  queues: QueueStats[];
+}
+
+export async function readStats(ctx: AdminContext): Promise<Stats> {
+  const { redis, keys } = ctx;
+  const [processed, failed, retry, schedule, dead, processes, queues, nodes] = await Promise.all([
+    redis.get(keys.processed()), redis.get(keys.failed()),
+    redis.zcard(keys.retry), redis.zcard(keys.schedule), redis.zcard(keys.dead),
+    redis.scard(keys.processes), listQueues(ctx), liveNodes(ctx),
+  ]);
+  const perQueue = await Promise.all(queues.map(async (q) => {
+    const [p, f] = await Promise.all([redis.get(keys.processed(q.name)), redis.get(keys.failed(q.name))]);
+    return { name: q.name, processed: int(p), failed: int(f), size: q.size };
+  }));
+  return {
+    processed: int(processed),
+    failed: int(failed),
+    enqueued: queues.reduce((n, q) => n + q.size, 0),
+    retry, schedule, dead,
+    nodes: nodes.length,
+    busy: nodes.reduce((n, x) => n + x.busy, 0),
+    processes,
+    queues: perQueue,
+  };
+}
+
+/** Registered verk nodes whose heartbeat key exists, with their busy count. */
+export async function liveNodes(ctx: AdminContext): Promise<{ id: string; busy: number }[]> {
+  const ids = await ctx.redis.smembers(ctx.keys.nodes);
+  const rows = await Promise.all(ids.map(async (id) => {
+    const [alive, busy] = await Promise.all([ctx.redis.exists(ctx.keys.node(id)), ctx.redis.hget(ctx.keys.nodeInfo(id), 'busy')]);
+    return { id, alive: alive === 1, busy: int(busy) };
+  }));
+  return rows.filter((r) => r.alive).map(({ id, busy }) => ({ id, busy }));
+}
+
+function int(v: string | null): number {
+  const n = Number(v ?? 0);
+  return Number.isFinite(n) ? n : 0;
+}

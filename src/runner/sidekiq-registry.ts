@@ -1,0 +1,105 @@
+// Sidekiq's process registry, written by the supervisor of `verk work` on every beat
+// (reference/sidekiq-6-format.md §5), so Sidekiq's API and Web UI list our processes and their
+// busy jobs: SADD `processes` <identity>; the identity hash (info JSON, busy, beat, quiet, rss
+// in KB, rtt_us) with a 60 s TTL; `<identity>:workers` with one Sidekiq-shaped entry per running
+// job. Each beat also RPOPs one signal from `<identity>-signals` and acts on it: TSTP = quiet,
+// TERM = graceful stop — how `verk quiet` / `verk stop` (and Sidekiq's Web UI) reach us.
+// On stop: SREM from `processes` and UNLINK the workers hash; the identity hash expires.
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import type { Keys } from '../redis/keys.js';
+import type { RunningJobInfo } from './ipc.js';
+
+const TTL_S = 60;
+
+/** What the registry reads from the supervisor (read lazily: it is built before the connection). */
+export interface RegistryHost {
+  readonly config: Config;
+  readonly redis: Redis;
+  readonly scripts: { readonly keys: Keys };
+  readonly state: string;
+  readonly children: Map<string, { busy: number; rss: number; running: RunningJobInfo[] }>;
+  quiet(): void;
+  stop(): Promise<void>;
+}
+
+export class SidekiqRegistry {
+  readonly identity: string;
+  readonly hostname = os.hostname();
+  readonly startedAt = Date.now() / 1000;
+  /** Last signal taken from the signal list (for tests and logs). */
+  lastSignal: string | undefined;
+
+  constructor(private readonly host: RegistryHost, opts: { identity?: string } = {}) {
+    this.identity = opts.identity ?? `${this.hostname}:${process.pid}:${randomBytes(6).toString('hex')}`;
+  }
+
+  private get keys(): Keys {
+    return this.host.scripts.keys;
+  }
+
+  info(): string {
+    const c = this.host.config;
+    return JSON.stringify({
+      hostname: this.hostname,
+      started_at: this.startedAt,
+      pid: process.pid,
+      tag: '',
+      concurrency: c.queues.reduce((n, q) => n + q.concurrency, 0) * c.processes,
+      queues: c.queues.map((q) => q.name),
+      labels: ['verk'],
+      identity: this.identity,
+    });
+  }
+
+  /** One beat: workers hash, PING for rtt, process hash, then one pending signal. */
+  async tick(): Promise<void> {
+    const { redis } = this.host;
+    const k = this.keys;
+    const children = [...this.host.children.values()];
+    const running = children.flatMap((c) => c.running);
+    const workersKey = k.processWorkers(this.identity);
+    const w = redis.multi().unlink(workersKey);
+    if (running.length) {
+      const fields: string[] = [];
+      for (const job of running) fields.push(job.jid, workerEntry(job));
+      w.hset(workersKey, ...fields).expire(workersKey, TTL_S);
+    }
+    await w.exec();
+    const t0 = process.hrtime.bigint();
+    await redis.ping();
+    const rttUs = Number((process.hrtime.bigint() - t0) / 1000n);
+    const rssKb = Math.round((process.memoryUsage.rss() + children.reduce((n, c) => n + c.rss, 0)) / 1024);
+    const key = k.process(this.identity);
+    const res = await redis.multi()
+      .sadd(k.processes, this.identity)
+      .hset(key, 'info', this.info(), 'busy', children.reduce((n, c) => n + c.busy, 0), 'beat', Date.now() / 1000,
+        'rtt_us', rttUs, 'quiet', String(this.host.state !== 'running'), 'rss', rssKb)
+      .expire(key, TTL_S)
+      .rpop(k.processSignals(this.identity))
+      .exec();
+    const signal = res?.[3]?.[1] as string | null | undefined;
+    if (signal) this.act(signal);
+  }
+
+  private act(signal: string): void {
+    this.lastSignal = signal;
+    if (signal === 'TSTP') this.host.quiet();
+    // Not awaited: stopping waits for this ticker, which waits for this tick.
+    else if (signal === 'TERM') void this.host.stop();
+  }
+
+  /** Clean stop: leave the `processes` set and drop the workers hash (the identity hash expires). */
+  async stop(): Promise<void> {
+    const k = this.keys;
+    await this.host.redis.multi().srem(k.processes, this.identity).unlink(k.processWorkers(this.identity)).exec();
+  }
+}
+
+/** Sidekiq's workers-hash value; the payload is rebuilt from what the child reports (no args). */
+function workerEntry(job: RunningJobInfo): string {
+  const payload = JSON.stringify({ queue: job.queue, class: job.class, args: [], jid: job.jid });
+  return JSON.stringify({ queue: job.queue, payload, run_at: Math.floor(job.started_at / 1000) });
+}
