@@ -196,10 +196,12 @@ export class QueueWorker {
       onIgnoredAbort: () => this.d.events.onIgnoredAbort(job.jid),
       log,
     });
-    this.track(entry.run.outcome.then((outcome) =>
+    const settled = this.track(entry.run.outcome.then((outcome) =>
       outcome.ok ? this.ack(entry) : this.settleFailure(entry, job, outcome.error, handler),
     )).catch((err) => log.error('could not settle job; it stays in progress and is recovered with this node', { error: (err as Error).message }));
-    entry.run.finished.then(release);
+    // The entry stays "ours" until its handler has returned and its settle write is done, so a
+    // reconcile after a reconnect never hands back a job whose ack is still in flight.
+    void Promise.all([entry.run.finished, settled]).then(release);
   }
 
   private ack(entry: RunningEntry): Promise<void> {
@@ -218,19 +220,15 @@ export class QueueWorker {
     this.ackScheduled = false;
     const batch = this.ackBuffer;
     this.ackBuffer = [];
-    const { scripts, node, log, events } = this.d;
-    for (;;) {
-      try {
-        const res = await scripts.ack(this.name, node, batch.map((b) => b.entry.raw));
-        const now = Date.now();
-        for (const b of batch) events.onSettled(this.name, 'processed', now - b.entry.startedAt);
-        if (res.removed < batch.length) this.rejected(batch.length - res.removed, res.alive, 'ack');
-        break;
-      } catch (err) {
-        log.warn('ack failed; retrying', { queue: this.name, jobs: batch.length, error: (err as Error).message });
-        await sleep(250);
-      }
+    const { scripts, node, events } = this.d;
+    const res = await this.retrying('ack', () => scripts.ack(this.name, node, batch.map((b) => b.entry.raw)));
+    const now = Date.now();
+    const debug = this.d.config.logLevel === 'debug';
+    for (const b of batch) {
+      events.onSettled(this.name, 'processed', now - b.entry.startedAt);
+      if (debug) this.d.log.debug('job done', { queue: this.name, jid: b.entry.jid, class: b.entry.class, duration_ms: now - b.entry.startedAt });
     }
+    if (res.removed < batch.length) this.rejected(batch.length - res.removed, res.alive, 'ack');
     for (const b of batch) b.resolve();
   }
 
@@ -246,7 +244,7 @@ export class QueueWorker {
       nowSeconds: nowS,
     });
     const decision = decideFailure(job, retryCount, error, handler, cfg.maxRetries);
-    const res = await this.d.scripts.fail({
+    const res = await this.retrying('failure', () => this.d.scripts.fail({
       queue: this.name,
       node: this.d.node,
       raw: entry.raw,
@@ -255,13 +253,14 @@ export class QueueWorker {
       score: decision.mode === 'retry' ? nowS + decision.delaySeconds : nowS,
       deadMinScore: nowS - cfg.deadTimeout / 1000,
       deadMaxJobs: cfg.deadMaxJobs,
-    });
+    }));
     const result = decision.mode === 'retry' ? 'retried' : decision.mode === 'dead' ? 'dead' : 'dropped';
     this.d.events.onSettled(this.name, 'failed', Date.now() - entry.startedAt);
     if (res === 1) {
       this.d.events.onSettled(this.name, result, 0);
       this.d.log.warn(`job failed; ${result}`, {
         queue: this.name, jid: job.jid, class: job.class, error: `${error.name}: ${error.message}`, retry_count: retryCount,
+        duration_ms: Date.now() - entry.startedAt,
         ...(decision.mode === 'retry' ? { retry_in_s: decision.delaySeconds } : {}),
       });
     } else this.rejected(1, res === 0, 'failure');
@@ -271,14 +270,29 @@ export class QueueWorker {
     entry.closed = true;
     const cfg = this.d.config;
     const nowS = Date.now() / 1000;
-    const res = await this.d.scripts.fail({
+    const res = await this.retrying('failure', () => this.d.scripts.fail({
       queue: this.name, node: this.d.node, raw: entry.raw, mode: 'dead', payload: entry.raw,
       score: nowS, deadMinScore: nowS - cfg.deadTimeout / 1000, deadMaxJobs: cfg.deadMaxJobs,
-    });
+    }));
     if (res !== 1) return this.rejected(1, res === 0, 'failure');
     await this.d.scripts.recordMalformed(this.name, this.d.node, entry.raw, why, nowS);
     this.d.events.onSettled(this.name, 'dead', 0);
     this.d.log.error('malformed payload moved to dead as its raw string', { queue: this.name, error: why, preview: entry.raw.slice(0, 200) });
+  }
+
+  /**
+   * Settle writes are retried until Redis answers (they are safe to repeat: a second attempt
+   * finds the job gone and changes nothing), so a Redis outage never strands a finished job.
+   */
+  private async retrying<T>(what: string, write: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await write();
+      } catch (err) {
+        if (attempt === 0) this.d.log.warn(`${what} write failed; retrying until Redis answers`, { queue: this.name, error: (err as Error).message });
+        await sleep(Math.min(100 * 2 ** attempt, 2000));
+      }
+    }
   }
 
   private rejected(count: number, nodeAlive: boolean, what: string): void {
