@@ -19,7 +19,7 @@ export interface NodeCounters {
   dead: number;
   dropped: number;
   rejected: number;
-  perQueue: Record<string, { processed: number; failed: number }>;
+  perQueue: Record<string, { processed: number; failed: number; retried?: number; dead?: number; dropped?: number }>;
 }
 
 export interface NodeEvents {
@@ -138,7 +138,6 @@ export class WorkerNode {
   private count(queue: string, result: 'processed' | 'failed' | 'retried' | 'dead' | 'dropped'): void {
     this.counters[result]++;
     const q = (this.counters.perQueue[queue] ??= { processed: 0, failed: 0 });
-    if (result === 'processed') q.processed++;
-    if (result === 'failed') q.failed++;
+    q[result] = (q[result] ?? 0) + 1;
   }
 }

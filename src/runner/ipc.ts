@@ -3,6 +3,9 @@ import type { Config } from '../config/schema.js';
 
 export interface RunningJobInfo { jid: string; class: string; queue: string; started_at: number }
 
+/** Per-queue counts; retried/dead/dropped are absent until they first happen. */
+export interface QueueCounts { processed: number; failed: number; retried?: number; dead?: number; dropped?: number }
+
 export interface ChildCounters {
   processed: number;
   failed: number;
@@ -10,7 +13,7 @@ export interface ChildCounters {
   dead: number;
   dropped: number;
   rejected: number;
-  perQueue: Record<string, { processed: number; failed: number }>;
+  perQueue: Record<string, QueueCounts>;
 }
 
 export type ToChild =
@@ -22,5 +25,5 @@ export type ToChild =
 
 export type FromChild =
   | { type: 'ready'; handlers: number; handlerErrors: number }
-  | { type: 'pong'; busy: number; running: RunningJobInfo[]; counters: ChildCounters; rss: number; state: string }
+  | { type: 'pong'; busy: number; running: RunningJobInfo[]; counters: ChildCounters; rss: number; state: string; lagMs?: number }
   | { type: 'exiting'; reason: string; code: number };

@@ -27,6 +27,8 @@ export interface ChildHandle {
   proc: ChildProcess;
   startedAt: number;
   lastPong: number;
+  /** p99 event-loop delay of the worker process since the previous ping (ms). */
+  lagMs?: number;
   busy: number;
   rss: number;
   running: RunningJobInfo[];
@@ -50,6 +52,8 @@ export class Supervisor {
   /** Totals of children that have exited (live children report their own). */
   readonly pastCounters: ChildCounters = { processed: 0, failed: 0, retried: 0, dead: 0, dropped: 0, rejected: 0, perQueue: {} };
   recovered = 0;
+  /** When the supervisor's ping loop last ran (for /livez). */
+  lastLoopAt = Date.now();
   /** Sidekiq's process registry: `processes`, the identity hash, remote quiet/stop signals. */
   readonly sidekiq = new SidekiqRegistry(this);
   private readonly tickers: Ticker[] = [];
@@ -133,7 +137,7 @@ export class Supervisor {
 
   private onMessage(child: ChildHandle, msg: FromChild): void {
     if (msg.type === 'pong') {
-      Object.assign(child, { lastPong: Date.now(), busy: msg.busy, running: msg.running, counters: msg.counters, rss: msg.rss, state: msg.state });
+      Object.assign(child, { lastPong: Date.now(), busy: msg.busy, running: msg.running, counters: msg.counters, rss: msg.rss, state: msg.state, lagMs: msg.lagMs });
     } else if (msg.type === 'ready') {
       child.lastPong = Date.now();
       child.state = 'running';
@@ -186,6 +190,7 @@ export class Supervisor {
   /** Pings every child; one whose event loop has not answered for hangTimeout is killed. */
   private async pingChildren(): Promise<void> {
     const now = Date.now();
+    this.lastLoopAt = now;
     for (const child of this.children.values()) {
       if (now - child.lastPong > this.config.hangTimeout) {
         this.log.error('worker process does not answer; killing it', { node: child.id, silent_ms: now - child.lastPong });
@@ -251,8 +256,7 @@ export class Supervisor {
     for (const k of ['processed', 'failed', 'retried', 'dead', 'dropped', 'rejected'] as const) p[k] += c[k];
     for (const [q, v] of Object.entries(c.perQueue)) {
       const t = (p.perQueue[q] ??= { processed: 0, failed: 0 });
-      t.processed += v.processed;
-      t.failed += v.failed;
+      for (const k of ['processed', 'failed', 'retried', 'dead', 'dropped'] as const) t[k] = (t[k] ?? 0) + (v[k] ?? 0);
     }
   }
 }

@@ -1,6 +1,7 @@
 // Entry point of a worker process (forked by the supervisor): waits for its node id and the
 // resolved config over IPC, loads the handlers, runs one WorkerNode, and exits when the node
 // stops or the supervisor goes away.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadHandlers } from '../core/handlers.js';
 import { WorkerNode } from '../core/worker-node.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -9,6 +10,15 @@ import type { FromChild, ToChild } from './ipc.js';
 
 let node: WorkerNode | undefined;
 let log: Logger = createLogger();
+// Event-loop delay since the last ping, reported in the pong (shown in /metrics per worker).
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
+
+function lagMs(): number {
+  const ms = loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : 0;
+  loopDelay.reset();
+  return ms;
+}
 
 function send(msg: FromChild): void {
   if (process.connected) process.send?.(msg);
@@ -21,7 +31,7 @@ process.on('message', (msg: ToChild) => {
       break;
     case 'ping':
       if (node) {
-        send({ type: 'pong', busy: node.busy(), running: node.running(), counters: node.counters, rss: process.memoryUsage.rss(), state: node.state });
+        send({ type: 'pong', busy: node.busy(), running: node.running(), counters: node.counters, rss: process.memoryUsage.rss(), state: node.state, lagMs: lagMs() });
       } else send({ type: 'pong', busy: 0, running: [], counters: emptyCounters(), rss: process.memoryUsage.rss(), state: 'starting' });
       break;
     case 'quiet':

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { withConnectionOptions, loadForCommand } from '../options.js';
 import { Supervisor } from '../../runner/supervisor.js';
+import { startHealthServer } from '../../runner/health-server.js';
 import { createLogger } from '../../util/logger.js';
 import { logFormatOf } from '../../runner/log-format.js';
 import { redactUrl } from '../../util/redact.js';
@@ -32,6 +33,11 @@ export function registerWork(program: Command): void {
       const log = createLogger({ level: config.logLevel, format: logFormatOf(config) }, { pid: process.pid });
       log.info('configuration loaded', { file: file ?? '(none)', redis: redactUrl(config.redisUrl), handlers: config.handlers });
       const supervisor = new Supervisor(config, log);
+      if (config.healthPort > 0) {
+        await startHealthServer(supervisor, config.healthPort, log).catch((err: Error) => {
+          throw new Error(`health server could not listen on port ${config.healthPort} (--health-port / healthPort): ${err.message}`);
+        });
+      }
       const stop = () => void supervisor.stop().then(() => process.exit(0));
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);

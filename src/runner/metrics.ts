@@ -1,0 +1,143 @@
+// Prometheus metrics of one `verk work` (prom-client): job counters summed over the live
+// worker processes and the ones that already exited, busy slots, fencing rejections,
+// heartbeat age, per-worker RSS and event-loop lag, and queue sizes/latency read from Redis
+// at scrape time (with a short timeout, so a slow Redis never hangs a scrape).
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ChildCounters, QueueCounts } from './ipc.js';
+import type { Supervisor } from './supervisor.js';
+
+/** How long a scrape waits for Redis before leaving the queue gauges out. */
+const REDIS_READ_TIMEOUT_MS = 500;
+
+type CountKey = keyof QueueCounts;
+
+interface QueueReading { size: number; latencyS: number }
+interface RedisReading { queues: Map<string, QueueReading>; retry: number; schedule: number; dead: number }
+
+export interface Metrics {
+  registry: Registry;
+  /** Prometheus text exposition (reads Redis once per call). */
+  render(): Promise<string>;
+  contentType: string;
+}
+
+export function createMetrics(sup: Supervisor): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+  let reading: RedisReading | undefined;
+
+  /** Every counter of every process this supervisor ran: live children plus exited ones. */
+  const totals = (): ChildCounters[] => [sup.pastCounters, ...[...sup.children.values()].flatMap((c) => (c.counters ? [c.counters] : []))];
+  const perQueue = (key: CountKey): Map<string, number> => {
+    const out = new Map<string, number>(sup.config.queues.map((q) => [q.name, 0]));
+    for (const t of totals()) for (const [q, v] of Object.entries(t.perQueue)) out.set(q, (out.get(q) ?? 0) + (v[key] ?? 0));
+    return out;
+  };
+  const jobCounter = (key: CountKey, help: string) =>
+    new Counter({
+      name: `verk_jobs_${key}_total`, help, labelNames: ['queue'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const [queue, n] of perQueue(key)) this.inc({ queue }, n);
+      },
+    });
+  jobCounter('processed', 'Jobs that finished successfully and were acked.');
+  jobCounter('failed', 'Jobs whose handler failed (threw, timed out, unknown class); each is also retried, dead or dropped.');
+  jobCounter('retried', 'Failed jobs scheduled for a retry.');
+  jobCounter('dead', 'Jobs moved to the dead set (retries exhausted or malformed).');
+  jobCounter('dropped', 'Failed jobs dropped because their handler says retry: false.');
+
+  new Counter({
+    name: 'verk_jobs_recovered_total', help: 'Jobs handed back from exited worker processes or reaped from dead nodes by this supervisor.', registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sup.recovered);
+    },
+  });
+  new Counter({
+    name: 'verk_fencing_rejections_total', help: 'Acks/failures refused because the node no longer held the job.', registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(totals().reduce((n, t) => n + t.rejected, 0));
+    },
+  });
+  gauge(registry, 'verk_busy_jobs', 'Jobs running now, over all worker processes.', [], (g) => g.set(sum((c) => c.busy)));
+  gauge(registry, 'verk_concurrency', 'Job slots: per-process concurrency of all queues times live worker processes.', [], (g) =>
+    g.set(sup.children.size * sup.config.queues.reduce((n, q) => n + q.concurrency, 0)));
+  gauge(registry, 'verk_worker_processes', 'Live worker processes.', [], (g) => g.set(sup.children.size));
+  gauge(registry, 'verk_heartbeat_age_seconds', 'Age of the oldest successful heartbeat among live nodes.', [], (g) => g.set(sup.heartbeat.oldestAge() / 1000));
+  gauge(registry, 'verk_quiet', '1 while quiet (SIGTSTP): no new jobs are fetched.', [], (g) => g.set(sup.state === 'quiet' ? 1 : 0));
+  gauge(registry, 'verk_stopping', '1 while shutting down.', [], (g) => g.set(sup.state === 'stopping' || sup.state === 'stopped' ? 1 : 0));
+  gauge(registry, 'verk_worker_busy_jobs', 'Jobs running now in one worker process.', ['node'], (g) => sup.children.forEach((c) => g.set({ node: c.id }, c.busy)));
+  gauge(registry, 'verk_worker_rss_bytes', 'Resident memory of one worker process.', ['node'], (g) => sup.children.forEach((c) => g.set({ node: c.id }, c.rss)));
+  gauge(registry, 'verk_worker_event_loop_lag_seconds', 'p99 event-loop delay of one worker process since the previous ping.', ['node'], (g) =>
+    sup.children.forEach((c) => g.set({ node: c.id }, (c.lagMs ?? 0) / 1000)));
+  gauge(registry, 'verk_redis_up', '1 if the scrape could read Redis within its timeout.', [], (g) => g.set(reading ? 1 : 0));
+  gauge(registry, 'verk_queue_size', 'Jobs waiting in a queue.', ['queue'], (g) => reading?.queues.forEach((r, queue) => g.set({ queue }, r.size)));
+  gauge(registry, 'verk_queue_latency_seconds', 'How long the next job of a queue has waited since it was enqueued.', ['queue'], (g) =>
+    reading?.queues.forEach((r, queue) => g.set({ queue }, r.latencyS)));
+  gauge(registry, 'verk_set_size', 'Jobs in the retry, schedule and dead sets.', ['set'], (g) => {
+    if (!reading) return;
+    for (const set of ['retry', 'schedule', 'dead'] as const) g.set({ set }, reading[set]);
+  });
+
+  function sum(f: (c: { busy: number }) => number): number {
+    let n = 0;
+    for (const c of sup.children.values()) n += f(c);
+    return n;
+  }
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    async render() {
+      reading = await readRedis(sup).catch(() => undefined);
+      return registry.metrics();
+    },
+  };
+}
+
+function gauge(registry: Registry, name: string, help: string, labelNames: string[], fill: (g: Gauge) => void): void {
+  new Gauge({
+    name, help, labelNames, registers: [registry],
+    collect() {
+      this.reset();
+      fill(this);
+    },
+  });
+}
+
+/** Queue lengths, the age of each queue's next job (the RPOP end) and the set sizes, in one pipeline. */
+async function readRedis(sup: Supervisor): Promise<RedisReading> {
+  if (sup.redis.status !== 'ready') throw new Error('Redis not connected');
+  const keys = sup.scripts.keys;
+  const names = sup.config.queues.map((q) => q.name);
+  const pipe = sup.redis.pipeline();
+  for (const q of names) pipe.llen(keys.queue(q)).lindex(keys.queue(q), -1);
+  pipe.zcard(keys.retry).zcard(keys.schedule).zcard(keys.dead);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_r, reject) => (timer = setTimeout(() => reject(new Error('Redis read timed out')), REDIS_READ_TIMEOUT_MS)));
+  const res = await Promise.race([pipe.exec(), timeout]).finally(() => clearTimeout(timer));
+  if (!res) throw new Error('no reply');
+  const value = (i: number) => {
+    const [err, v] = res[i];
+    if (err) throw err;
+    return v;
+  };
+  const now = Date.now() / 1000;
+  const queues = new Map<string, QueueReading>();
+  names.forEach((q, i) => queues.set(q, { size: Number(value(2 * i)), latencyS: latencyOf(value(2 * i + 1) as string | null, now) }));
+  const base = 2 * names.length;
+  return { queues, retry: Number(value(base)), schedule: Number(value(base + 1)), dead: Number(value(base + 2)) };
+}
+
+/** Seconds since the job's enqueued_at (float epoch seconds); 0 for an empty queue or an unreadable job. */
+function latencyOf(raw: string | null, nowS: number): number {
+  if (!raw) return 0;
+  try {
+    const at = (JSON.parse(raw) as { enqueued_at?: unknown }).enqueued_at;
+    return typeof at === 'number' && Number.isFinite(at) ? Math.max(0, nowS - at) : 0;
+  } catch {
+    return 0;
+  }
+}
