@@ -36,13 +36,16 @@ function watchOutages(redis: Redis, url: string, opts: ConnectOptions): void {
   let downSince: number | undefined;
   let everReady = false;
   const where = redactUrl(url);
-  redis.on('error', (err: Error) => {
+  const down = (error: string) => {
     if (downSince !== undefined) return;
     downSince = Date.now();
     opts.log?.warn(everReady ? 'Redis connection lost; reconnecting' : 'Redis unreachable; retrying with backoff', {
-      redis: where, conn: opts.name, error: err.message,
+      redis: where, conn: opts.name, error,
     });
-  });
+  };
+  redis.on('error', (err: Error) => down(err.message));
+  // A dropped connection that reconnects on the first try raises no 'error'; it is an outage all the same.
+  redis.on('reconnecting', () => down('connection closed'));
   redis.on('ready', () => {
     if (downSince !== undefined) {
       opts.log?.info('Redis reachable again', { redis: where, conn: opts.name, outage_ms: Date.now() - downSince });
