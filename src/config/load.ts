@@ -37,7 +37,9 @@ const SEARCH_PLACES = [
 const OTHER_VERK_ENV = new Set(['VERK_CONFIG']);
 
 const loadTs: Loader = async (filepath) => {
-  const mod = await tsImport(pathToFileURL(filepath).href, import.meta.url);
+  let mod = await tsImport(pathToFileURL(filepath).href, import.meta.url);
+  // Outside a "type": "module" package tsx compiles to CommonJS: the namespace is under `default`.
+  if (mod.default && typeof mod.default === 'object' && mod.default.__esModule) mod = mod.default;
   return mod.default ?? mod;
 };
 
