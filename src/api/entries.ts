@@ -4,6 +4,7 @@
 // class, with a limit. Members are returned exactly as stored: mutations need the exact bytes.
 import { decodeJob, toSeconds, type Job } from '../job/codec.js';
 import { rawMember } from '../job/raw-json.js';
+import { payloadId } from '../job/jid.js';
 import { normalizeClassName } from './names.js';
 import type { AdminContext } from './admin-context.js';
 
@@ -85,8 +86,9 @@ export async function selectEntries(ctx: AdminContext, set: SetName, sel: Select
   return { entries, total };
 }
 
+/** The job's jid; a malformed member gets a stable stand-in (sha1 of its bytes) so it can be selected. */
 export function entryJid(e: Entry): string {
-  return e.job?.jid ?? '';
+  return e.job?.jid ?? payloadId(e.member);
 }
 
 export function toRow(e: Entry): EntryRow {

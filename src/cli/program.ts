@@ -3,6 +3,13 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerWork } from './commands/work.js';
 import { registerEnqueue } from './commands/enqueue.js';
+import { registerQueues } from './commands/queues.js';
+import { registerStats } from './commands/stats.js';
+import { registerRetry } from './commands/retry.js';
+import { registerDead } from './commands/dead.js';
+import { registerSchedule } from './commands/schedule.js';
+import { registerPause } from './commands/pause.js';
+import { registerControl } from './commands/control.js';
 
 export function buildProgram(): Command {
   const program = new Command('verk')
@@ -13,5 +20,12 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (str, write) => write(str) });
   registerWork(program);
   registerEnqueue(program);
+  registerQueues(program);
+  registerStats(program);
+  registerRetry(program);
+  registerDead(program);
+  registerSchedule(program);
+  registerPause(program);
+  registerControl(program);
   return program;
 }

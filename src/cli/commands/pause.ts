@@ -1,0 +1,31 @@
+// `verk pause <queue>` / `verk resume <queue>`: cluster-wide, state in Redis (`verk:paused`).
+// Every node stops fetching from a paused queue within a second; running jobs finish.
+import type { Command } from 'commander';
+import { pauseQueue, resumeQueue, type PauseResult } from '../../api/pause.js';
+import { QUEUE_NAME } from '../../api/names.js';
+import { UsageError } from '../../util/errors.js';
+import { withAdmin } from '../admin-session.js';
+import { withConnectionOptions } from '../options.js';
+import { printJson } from '../render.js';
+
+export function registerPause(program: Command): void {
+  for (const verb of ['pause', 'resume'] as const) {
+    withConnectionOptions(program.command(verb))
+      .description(verb === 'pause'
+        ? 'stop every node fetching from a queue (running jobs finish; jobs stay queued)'
+        : 'let every node fetch from a paused queue again')
+      .argument('<queue>', 'queue name')
+      .option('--json', 'print {"queue","paused","changed"}')
+      .action(async (queue: string, opts: Record<string, unknown>) => {
+        if (!QUEUE_NAME.test(queue)) throw new UsageError(`queue ${JSON.stringify(queue)}: use letters, digits, _ . - only`);
+        const r = await withAdmin(opts, (ctx) => (verb === 'pause' ? pauseQueue(ctx, queue) : resumeQueue(ctx, queue)));
+        if (opts.json) printJson(r);
+        else process.stdout.write(describe(r) + '\n');
+      });
+  }
+}
+
+function describe(r: PauseResult): string {
+  if (r.paused) return r.changed ? `paused queue ${r.queue}: nodes stop fetching from it within a second` : `queue ${r.queue} was already paused`;
+  return r.changed ? `resumed queue ${r.queue}: nodes fetch from it again within a second` : `queue ${r.queue} was not paused`;
+}

@@ -1,0 +1,7 @@
+// `verk retry list|requeue|delete|clear`: the `retry` sorted set (jobs waiting to be retried).
+import type { Command } from 'commander';
+import { registerSortedSet } from './sorted-set.js';
+
+export function registerRetry(program: Command): void {
+  registerSortedSet(program, 'retry', ['list', 'requeue', 'delete', 'clear']);
+}
