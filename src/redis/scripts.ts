@@ -131,6 +131,13 @@ export class Scripts {
     }
   }
 
+  /** One batch of handing an unowned in-progress list back to the front of its queue (lua/requeue-orphan-2.lua). */
+  async requeueOrphan(queue: string, node: string, batch: number): Promise<{ status: 'moved' | 'owned' | 'alive'; moved: number; remaining: number }> {
+    const k = this.keys;
+    const [status, moved, remaining] = (await this.r.requeueOrphan(k.inprogress(queue, node), k.queue(queue), k.prefix, node, batch)) as ['moved' | 'owned' | 'alive', number, number];
+    return { status, moved, remaining };
+  }
+
   /** Keeps an explanation for a malformed payload buried in `dead` (bounded list, newest first). */
   async recordMalformed(queue: string, node: string, raw: string, error: string, nowS: number): Promise<void> {
     const entry = JSON.stringify({ at: nowS, queue, node, error, sha1: sha1(raw), preview: raw.slice(0, 500) });
