@@ -10,6 +10,10 @@ import { registerDead } from './commands/dead.js';
 import { registerSchedule } from './commands/schedule.js';
 import { registerPause } from './commands/pause.js';
 import { registerControl } from './commands/control.js';
+import { registerNodes } from './commands/nodes.js';
+import { registerRequeueDead } from './commands/requeue-dead.js';
+import { registerStuck } from './commands/stuck.js';
+import { registerRecoveries } from './commands/recoveries.js';
 
 export function buildProgram(): Command {
   const program = new Command('verk')
@@ -27,5 +31,9 @@ export function buildProgram(): Command {
   registerSchedule(program);
   registerPause(program);
   registerControl(program);
+  registerNodes(program);
+  registerRequeueDead(program);
+  registerStuck(program);
+  registerRecoveries(program);
   return program;
 }
