@@ -105,7 +105,10 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
   return (await import(url)) as Record<string, unknown>;
 }
 
-function toHandler(className: string, file: string, mod: Record<string, unknown>): Handler {
+function toHandler(className: string, file: string, namespace: Record<string, unknown>): Handler {
+  // A TS/CJS module compiled from ESM syntax (no "type": "module") arrives as { default: exports }.
+  const inner = namespace.default as Record<string, unknown> | undefined;
+  const mod = inner && typeof inner === 'object' && inner.__esModule ? inner : namespace;
   const def = mod.default as Record<string, unknown> | ((...a: unknown[]) => unknown) | undefined;
   const perform =
     (typeof mod.perform === 'function' && mod.perform) ||
