@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { startWorker, signalGroup, verk } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
-import { executions, workArgs, workEnv, liveNodes } from '../helpers/e2e.js';
+import { executions, doneCount, workArgs, workEnv, liveNodes } from '../helpers/e2e.js';
 import { Client } from '../../src/api/client.js';
 
 let server: RedisServer;
@@ -41,7 +41,7 @@ describe('verk work', () => {
     const jids = await client.enqueueBulk(Array.from({ length: N }, (_, i) => ({ class: 'Count', args: [i] })));
     const started = Date.now();
     await withWorker(['--queues', 'default:10', '--processes', '2'], async () => {
-      await waitFor(async () => (await server.client.hlen('test:executions')) === N, { timeoutMs: 30_000, what: `${N} jobs to run` });
+      await waitFor(async () => (await doneCount(server.client)) === N, { timeoutMs: 30_000, what: `${N} jobs to run` });
       const wall = Date.now() - started;
       const ex = await executions(server.client);
       const counts = [...ex.values()];
@@ -102,7 +102,7 @@ describe('verk work', () => {
     await client.enqueueBulk(Array.from({ length: 20 }, (_, i) => ({ class: 'Count', args: [i + 20] })));
     await server.client.lpush('queue:default', '{"class":"NoSuchHandler","args":[],"jid":"nohandler0000000000000","retry":0}');
     await withWorker(['--queues', 'default:3', '--processes', '1'], async () => {
-      await waitFor(async () => (await server.client.hlen('test:executions')) === 40, { what: '40 good jobs' });
+      await waitFor(async () => (await doneCount(server.client)) === 40, { what: '40 good jobs' });
       const dead = await waitFor(async () => server.client.zrange('dead', 0, -1).then((d) => (d.length === 2 ? d : null)), { what: 'two dead entries' });
       expect(dead).toContain('{"class": "Count", "args": [1,');
       const unknown = JSON.parse(dead.find((d) => d.includes('NoSuchHandler'))!);

@@ -19,10 +19,19 @@ export function workEnv(server: RedisServer): Record<string, string> {
   return { TEST_REDIS_URL: server.url };
 }
 
-/** Executions per jid recorded by the fixture handlers. */
+/** Executions per jid recorded by the fixture handlers (test:execs holds "<jid>|<execution id>"). */
 export async function executions(redis: Redis): Promise<Map<string, number>> {
-  const h = await redis.hgetall('test:executions');
-  return new Map(Object.entries(h).map(([k, v]) => [k, Number(v)]));
+  const out = new Map<string, number>();
+  for (const m of await redis.smembers('test:execs')) {
+    const jid = m.slice(0, m.indexOf('|'));
+    out.set(jid, (out.get(jid) ?? 0) + 1);
+  }
+  return out;
+}
+
+/** Jobs the fixture handlers completed (distinct jids). */
+export function doneCount(redis: Redis): Promise<number> {
+  return redis.hlen('test:done');
 }
 
 /** Live registered node ids (heartbeat key present). */
