@@ -34,6 +34,8 @@ export class WorkerNode {
   private readonly scripts: Scripts;
   private readonly workers: QueueWorker[];
   private exiting = false;
+  /** Ends a graceful shutdown's wait early (a second signal: hand back now). */
+  private cutWait: (() => void) | undefined;
 
   constructor(readonly id: string, private readonly config: Config, registry: HandlerRegistry, private readonly log: Logger, private readonly events: NodeEvents) {
     this.redis = connectRedis(config.redisUrl, { name: `verk:${id}`, log, autoPipeline: true });
@@ -85,13 +87,17 @@ export class WorkerNode {
    * back the rest to the front of their queues without spending a retry.
    */
   async shutdown(deadlineMs: number): Promise<void> {
-    if (this.exiting) return;
+    if (this.exiting) {
+      if (deadlineMs === 0) this.cutWait?.();
+      return;
+    }
     this.exiting = true;
     this.state = 'stopping';
     await Promise.all(this.workers.map((w) => w.stopFetching()));
     const drained = await Promise.race([
       Promise.all(this.workers.map((w) => w.drained())).then(() => true),
       sleep(deadlineMs).then(() => false),
+      new Promise<boolean>((r) => (this.cutWait = () => r(false))),
     ]);
     let handedBack = 0;
     if (!drained) handedBack = await this.handBackAll('shutdown deadline reached: job handed back to its queue');
