@@ -71,7 +71,7 @@ export function findHandlerFiles(dir: string): string[] {
       if (entry.name.startsWith('.') || entry.name.startsWith('_') || entry.name === 'node_modules') continue;
       const full = path.join(d, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (EXTENSIONS.has(path.extname(entry.name)) && !entry.name.endsWith('.d.ts') && !/\.(test|spec)\.[cm]?[jt]s$/.test(entry.name)) out.push(full);
+      else if (EXTENSIONS.has(path.extname(entry.name)) && !/\.d\.[cm]?ts$/.test(entry.name) && !/\.(test|spec)\.[cm]?[jt]s$/.test(entry.name)) out.push(full);
     }
   };
   walk(dir);

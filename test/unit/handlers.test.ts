@@ -49,7 +49,7 @@ describe('findHandlerFiles', () => {
   it('finds .js/.mjs/.cjs/.ts under nested dirs and skips declarations, tests and others', () => {
     const dir = jobsDir({
       'A.js': '', 'B.mjs': '', 'C.cjs': '', 'D.ts': '', 'Deep/Er/E.ts': '',
-      'types.d.ts': '', 'D.test.ts': '', 'B.spec.mjs': '', 'README.md': '', 'data.json': '',
+      'types.d.ts': '', 'more.d.mts': '', 'cj.d.cts': '', 'D.test.ts': '', 'B.spec.mjs': '', 'README.md': '', 'data.json': '',
       '.hidden/H.ts': '', 'node_modules/pkg/index.js': '',
     });
     const rel = findHandlerFiles(dir).map((f) => path.relative(dir, f));
