@@ -106,7 +106,10 @@ export class QueueWorker {
       e.run?.controller.abort(new Error(reason));
     }
     // Newest first, so the job that started first ends up next in line.
-    return this.d.scripts.handback(this.name, this.d.node, open.reverse().map((e) => e.raw));
+    const moved = await this.d.scripts.handback(this.name, this.d.node, open.reverse().map((e) => e.raw));
+    // Jobs no longer held were taken over by a reaper: this node's write for them is refused.
+    if (moved < open.length) this.d.events.onRejected(open.length - moved);
+    return moved;
   }
 
   snapshot(): { jid: string; class: string; queue: string; started_at: number }[] {
