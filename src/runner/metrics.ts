@@ -92,7 +92,8 @@ export function createMetrics(sup: Supervisor): Metrics {
     contentType: registry.contentType,
     async render() {
       reading = await readRedis(sup).catch(() => undefined);
-      return registry.metrics();
+      // prom-client writes an empty event-loop histogram's mean as "Nan"; the format's spelling is NaN.
+      return (await registry.metrics()).replace(/ Nan$/gm, ' NaN');
     },
   };
 }
