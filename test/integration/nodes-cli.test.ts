@@ -64,7 +64,7 @@ describe('verk nodes', () => {
     expect(dead.registered).toBe(true);
     expect(dead.ttl_ms).toBeNull();
     expect(dead.last_beat_s).toBeGreaterThanOrEqual(47);
-    expect(dead.last_beat_s).toBeLessThan(60);
+    expect(dead.last_beat_s).toBeLessThan(70);
     expect(dead.in_progress).toBe(1);
 
     const reaping = byId['web-3-cccc0003'];
@@ -85,7 +85,7 @@ describe('verk nodes', () => {
     expect(lines[0]).toMatch(/^NODE\s+STATUS\s+HOST\s+PID\s+LAST BEAT\s+TTL LEFT\s+QUEUES\s+IN PROGRESS/);
     const statusCol = lines[0].indexOf('STATUS');
     const dead = lines.find((l) => l.startsWith('web-2-bbbb0002'))!;
-    expect(dead.slice(statusCol)).toMatch(/^dead\s+web-2\s+5252\s+4\ds ago\s+-\s+default\s+1\s/);
+    expect(dead.slice(statusCol)).toMatch(/^dead\s+web-2\s+5252\s+[45]\ds ago\s+-\s+default\s+1\s/);
     const elixir = lines.find((l) => l.startsWith('1234567890123'))!;
     expect(elixir.slice(statusCol)).toMatch(/^alive\s+-\s+-\s+-\s+\d+s\s+default\s+1\s/);
     expect(res.stdout).toContain('4 nodes: 2 alive, 2 dead');
