@@ -55,3 +55,9 @@ export function parseJson<T = Record<string, any>>(r: { stdout: string; stderr: 
     throw new Error(`not JSON (exit ${r.exitCode}): ${r.stdout}\n${r.stderr}`);
   }
 }
+
+/** n Sidekiq-shaped jobs of one class for LPUSH queue:<queue>. */
+export function rawJobs(cls: string, queue: string, n: number, argsJson = '[]'): string[] {
+  const now = Date.now() / 1000;
+  return Array.from({ length: n }, () => `{"retry":true,"queue":${JSON.stringify(queue)},"class":${JSON.stringify(cls)},"args":${argsJson},"jid":"${jid()}","created_at":${now},"enqueued_at":${now}}`);
+}
