@@ -14,6 +14,7 @@ import { registerNodes } from './commands/nodes.js';
 import { registerRequeueDead } from './commands/requeue-dead.js';
 import { registerStuck } from './commands/stuck.js';
 import { registerRecoveries } from './commands/recoveries.js';
+import { registerInit } from './commands/init.js';
 
 export function buildProgram(): Command {
   const program = new Command('verk')
@@ -35,5 +36,6 @@ export function buildProgram(): Command {
   registerRequeueDead(program);
   registerStuck(program);
   registerRecoveries(program);
+  registerInit(program);
   return program;
 }

@@ -50,6 +50,16 @@ export const DEFAULTS = {
 
 export type DefaultKey = keyof typeof DEFAULTS;
 
+/** What `verk init` writes into the generated Dockerfile and manifests. */
+export const INIT_DEFAULTS = {
+  /** The health port the generated container files open (the config's healthPort stays off locally). */
+  healthPort: 9090,
+  /** Kubernetes grace period = shutdownTimeout + this, so hand-back finishes before SIGKILL. */
+  graceMarginMs: 5_000,
+  /** Deployment/image name when the directory name is not a valid Kubernetes name. */
+  name: 'verk-worker',
+} as const;
+
 export function cpuCount(): number {
   return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 }
