@@ -18,6 +18,8 @@
 -- ARGV[9] dead set: max age in seconds
 -- ARGV[10] dead set: max entries
 -- ARGV[11] "1" = count recoveries (0 for a graceful hand-back)
+-- ARGV[12] from this many recoveries on, a requeued job gets "verk_recovered": n so workers
+--          run it alone (a poison pill then stops taking its neighbours down with it)
 -- Returns { status, moved, buried, remaining } with status "alive", "gone" or "reaped".
 -- @include json-fields
 local prefix, node = ARGV[1], ARGV[2]
@@ -33,6 +35,7 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local budget = tonumber(ARGV[3])
 local max_rec = tonumber(ARGV[4])
 local count_recoveries = ARGV[11] == '1'
+local isolate_from = tonumber(ARGV[12])
 local moved, buried, remaining = 0, 0, 0
 local event_jobs, event_dead, event_queues = {}, {}, {}
 
@@ -70,6 +73,9 @@ for _, q in ipairs(redis.call('SMEMBERS', queues_key)) do
           table.insert(event_dead, jid)
           buried = buried + 1
         else
+          if count_recoveries and n >= isolate_from and ok and type(job) == 'table' then
+            raw = set_fields(raw, { { 'verk_recovered', tostring(n) } })
+          end
           table.insert(back, raw)
           if #event_jobs < 100 then table.insert(event_jobs, jid) end
         end

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Keys } from '../redis/keys.js';
 import type { ReapOptions } from '../redis/scripts.js';
+import { reapOptions as sharedReapOptions } from '../redis/reap-options.js';
 import type { AdminContext } from './admin-context.js';
 import { registeredNodes } from './node-registry.js';
 
@@ -27,13 +28,9 @@ export interface RequeueDeadReport {
   dead: number;
 }
 
-/** The reaper's options for one node, from the resolved config (same as core's Reaper.options). */
+/** The reaper's options for one node, from the resolved config (the same as the reaper duty's). */
 export function reapOptions(config: Readonly<Config>, node: string, by: string): ReapOptions {
-  return {
-    node, by, force: false, countRecoveries: true,
-    batch: config.reapBatch, maxRecoveries: config.maxRecoveries, recoveryWindowMs: config.recoveryWindow,
-    historyLength: config.recoveryHistory, deadTimeoutS: config.deadTimeout / 1000, deadMaxJobs: config.deadMaxJobs,
-  };
+  return sharedReapOptions(config, node, by);
 }
 
 export interface Target { node: string; status: 'dead' | 'alive' | 'not_registered' }

@@ -1,34 +1,23 @@
 // One queue inside one worker process: fetches up to `concurrency` jobs at a time (blocking on
-// an empty queue instead of polling), runs them, and settles each one (ack, retry, dead) only
-// while this node still holds it. Acks of jobs finishing together go out as one script call.
+// an empty queue instead of polling), runs each through its handler and hands the outcome to
+// the Settler. Suspected poison pills run alone (IsolationGate). On shutdown or fencing it
+// hands unsettled jobs back; after a reconnect it hands back jobs it holds but is not running.
 import type { Redis } from 'ioredis';
 import type { Config, QueueConfig } from '../config/schema.js';
-import { decodeJob, failedPayload, type Job } from '../job/codec.js';
+import { decodeJob, type Job } from '../job/codec.js';
 import type { Scripts } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
+import { sleep } from '../util/sleep.js';
 import type { Handler, HandlerRegistry } from './handlers.js';
-import { runJob, backtraceOf, type JobRun } from './job-run.js';
-import { decideFailure } from './retry-policy.js';
+import type { IsolationGate } from './isolation.js';
+import { runJob } from './job-run.js';
+import { Settler, type RunningEntry, type SettleEvents } from './settler.js';
 
-export interface QueueWorkerEvents {
-  /** The node lost its registration: it must stop and be replaced. */
-  onFenced(reason: string): void;
-  /** A finish was refused because the job was no longer held by this node. */
-  onRejected(count: number): void;
+export type { RunningEntry } from './settler.js';
+
+export interface QueueWorkerEvents extends SettleEvents {
   /** A handler ignored its aborted signal for killGrace: the process must be recycled. */
   onIgnoredAbort(jid: string): void;
-  onSettled(queue: string, result: 'processed' | 'failed' | 'retried' | 'dead' | 'dropped', ms: number): void;
-}
-
-export interface RunningEntry {
-  raw: string;
-  jid: string;
-  class: string;
-  queue: string;
-  startedAt: number;
-  run?: JobRun;
-  /** Settled (acked/failed) or handed back: nothing more may be written for it. */
-  closed: boolean;
 }
 
 export interface QueueWorkerDeps {
@@ -41,23 +30,25 @@ export interface QueueWorkerDeps {
   registry: HandlerRegistry;
   log: Logger;
   events: QueueWorkerEvents;
+  gate: IsolationGate;
 }
 
 const PAUSE_POLL_MS = 500;
+const GATE_POLL_MS = 20;
 
 export class QueueWorker {
   readonly running = new Set<RunningEntry>();
+  private readonly settler: Settler;
   private stopped = false;
   private firstFetch = true;
   private loopDone: Promise<void> | undefined;
   private slotWaiter: (() => void) | undefined;
-  private ackBuffer: { entry: RunningEntry; resolve: () => void }[] = [];
-  private ackScheduled = false;
   private reconcileNeeded = false;
   private fetchErrorLogged = false;
-  private readonly settling = new Set<Promise<unknown>>();
 
-  constructor(private readonly d: QueueWorkerDeps) {}
+  constructor(private readonly d: QueueWorkerDeps) {
+    this.settler = new Settler(d.queue.name, d.node, d.config, d.scripts, d.log, d.events);
+  }
 
   get name(): string {
     return this.d.queue.name;
@@ -82,17 +73,11 @@ export class QueueWorker {
 
   /** Resolves when no handler of this queue is running and every settle write is done. */
   async drained(): Promise<void> {
-    while (this.running.size > 0 || this.settling.size > 0) {
-      const waits: Promise<unknown>[] = [...this.running].map((e) => e.run?.finished ?? Promise.resolve());
-      await Promise.race(waits.concat([...this.settling]));
+    while (this.running.size > 0 || this.settler.inFlight.size > 0) {
+      const waits: Promise<unknown>[] = [...this.running].map((e) => e.run?.finished ?? sleep(10));
+      await Promise.race(waits.concat([...this.settler.inFlight]));
       await new Promise((r) => setImmediate(r));
     }
-  }
-
-  /** Keeps track of a settle write so shutdown can wait for it. */
-  private track<T>(p: Promise<T>): Promise<T> {
-    this.settling.add(p);
-    return p.finally(() => this.settling.delete(p));
   }
 
   /**
@@ -123,6 +108,10 @@ export class QueueWorker {
       if (free <= 0) {
         await new Promise<void>((r) => (this.slotWaiter = r));
         this.slotWaiter = undefined;
+        continue;
+      }
+      if (this.d.gate.closed) {
+        await sleep(GATE_POLL_MS);
         continue;
       }
       if (this.reconcileNeeded) await this.reconcile();
@@ -179,8 +168,9 @@ export class QueueWorker {
       this.running.delete(entry);
       this.slotWaiter?.();
     };
+    const { settler } = this;
     if (!decoded.ok) {
-      void this.track(this.buryMalformed(entry, decoded.error)).finally(release);
+      void settler.track(settler.buryMalformed(entry, decoded.error)).finally(release);
       return;
     }
     const job = decoded.job;
@@ -188,120 +178,35 @@ export class QueueWorker {
     if (!handler) {
       const err = new Error(`no handler for class ${job.class} in ${this.d.config.handlers}`);
       err.name = 'UnknownJobClass';
-      void this.track(this.settleFailure(entry, job, err, undefined)).finally(release);
+      void settler.track(settler.fail(entry, job, err, undefined)).finally(release);
       return;
     }
+    if (job.recovered !== undefined) {
+      this.d.log.warn('running a repeatedly recovered job alone in its process (suspected poison pill)', { queue: this.name, jid: job.jid, class: job.class, recovered: job.recovered });
+      void this.d.gate.runAlone(() => this.launch(entry, job, handler)).finally(release);
+    } else void this.launch(entry, job, handler).finally(release);
+  }
+
+  /**
+   * Runs the handler and settles the outcome. Resolves once the handler has returned and its
+   * settle write is done: until then the entry stays "ours", so a reconcile after a reconnect
+   * never hands back a job whose ack is still in flight.
+   */
+  private async launch(entry: RunningEntry, job: Job, handler: Handler): Promise<void> {
+    if (entry.closed) return; // handed back while it waited to run alone
+    entry.startedAt = Date.now();
     const log = this.d.log.child({ queue: this.name, jid: job.jid, class: job.class });
-    const timeoutMs = handler.timeoutMs ?? (this.d.queue.timeout || this.d.config.jobTimeout);
-    entry.run = runJob(job, handler, {
-      timeoutMs,
+    const run = runJob(job, handler, {
+      timeoutMs: handler.timeoutMs ?? (this.d.queue.timeout || this.d.config.jobTimeout),
       killGraceMs: this.d.config.killGrace,
       onIgnoredAbort: () => this.d.events.onIgnoredAbort(job.jid),
       log,
     });
-    const settled = this.track(entry.run.outcome.then((outcome) =>
-      outcome.ok ? this.ack(entry) : this.settleFailure(entry, job, outcome.error, handler),
+    entry.run = run;
+    const settled = this.settler.track(run.outcome.then((outcome) =>
+      outcome.ok ? this.settler.ack(entry) : this.settler.fail(entry, job, outcome.error, handler),
     )).catch((err) => log.error('could not settle job; it stays in progress and is recovered with this node', { error: (err as Error).message }));
-    // The entry stays "ours" until its handler has returned and its settle write is done, so a
-    // reconcile after a reconnect never hands back a job whose ack is still in flight.
-    void Promise.all([entry.run.finished, settled]).then(release);
-  }
-
-  private ack(entry: RunningEntry): Promise<void> {
-    if (entry.closed) return Promise.resolve();
-    entry.closed = true;
-    return new Promise((resolve) => {
-      this.ackBuffer.push({ entry, resolve });
-      if (!this.ackScheduled) {
-        this.ackScheduled = true;
-        setImmediate(() => void this.flushAcks());
-      }
-    });
-  }
-
-  private async flushAcks(): Promise<void> {
-    this.ackScheduled = false;
-    const batch = this.ackBuffer;
-    this.ackBuffer = [];
-    const { scripts, node, events } = this.d;
-    const res = await this.retrying('ack', () => scripts.ack(this.name, node, batch.map((b) => b.entry.raw)));
-    const now = Date.now();
-    const debug = this.d.config.logLevel === 'debug';
-    for (const b of batch) {
-      events.onSettled(this.name, 'processed', now - b.entry.startedAt);
-      if (debug) this.d.log.debug('job done', { queue: this.name, jid: b.entry.jid, class: b.entry.class, duration_ms: now - b.entry.startedAt });
-    }
-    if (res.removed < batch.length) this.rejected(batch.length - res.removed, res.alive, 'ack');
-    for (const b of batch) b.resolve();
-  }
-
-  private async settleFailure(entry: RunningEntry, job: Job, error: Error, handler: Handler | undefined): Promise<void> {
-    if (entry.closed) return;
-    entry.closed = true;
-    const cfg = this.d.config;
-    const nowS = Date.now() / 1000;
-    const { payload, retryCount } = failedPayload(job, {
-      errorClass: error.name || 'Error',
-      errorMessage: error.message,
-      backtrace: backtraceOf(error, cfg.backtraceLines),
-      nowSeconds: nowS,
-    });
-    const decision = decideFailure(job, retryCount, error, handler, cfg.maxRetries);
-    const res = await this.retrying('failure', () => this.d.scripts.fail({
-      queue: this.name,
-      node: this.d.node,
-      raw: entry.raw,
-      mode: decision.mode,
-      payload,
-      score: decision.mode === 'retry' ? nowS + decision.delaySeconds : nowS,
-      deadMinScore: nowS - cfg.deadTimeout / 1000,
-      deadMaxJobs: cfg.deadMaxJobs,
-    }));
-    const result = decision.mode === 'retry' ? 'retried' : decision.mode === 'dead' ? 'dead' : 'dropped';
-    this.d.events.onSettled(this.name, 'failed', Date.now() - entry.startedAt);
-    if (res === 1) {
-      this.d.events.onSettled(this.name, result, 0);
-      this.d.log.warn(`job failed; ${result}`, {
-        queue: this.name, jid: job.jid, class: job.class, error: `${error.name}: ${error.message}`, retry_count: retryCount,
-        duration_ms: Date.now() - entry.startedAt,
-        ...(decision.mode === 'retry' ? { retry_in_s: decision.delaySeconds } : {}),
-      });
-    } else this.rejected(1, res === 0, 'failure');
-  }
-
-  private async buryMalformed(entry: RunningEntry, why: string): Promise<void> {
-    entry.closed = true;
-    const cfg = this.d.config;
-    const nowS = Date.now() / 1000;
-    const res = await this.retrying('failure', () => this.d.scripts.fail({
-      queue: this.name, node: this.d.node, raw: entry.raw, mode: 'dead', payload: entry.raw,
-      score: nowS, deadMinScore: nowS - cfg.deadTimeout / 1000, deadMaxJobs: cfg.deadMaxJobs,
-    }));
-    if (res !== 1) return this.rejected(1, res === 0, 'failure');
-    await this.d.scripts.recordMalformed(this.name, this.d.node, entry.raw, why, nowS);
-    this.d.events.onSettled(this.name, 'dead', 0);
-    this.d.log.error('malformed payload moved to dead as its raw string', { queue: this.name, error: why, preview: entry.raw.slice(0, 200) });
-  }
-
-  /**
-   * Settle writes are retried until Redis answers (they are safe to repeat: a second attempt
-   * finds the job gone and changes nothing), so a Redis outage never strands a finished job.
-   */
-  private async retrying<T>(what: string, write: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await write();
-      } catch (err) {
-        if (attempt === 0) this.d.log.warn(`${what} write failed; retrying until Redis answers`, { queue: this.name, error: (err as Error).message });
-        await sleep(Math.min(100 * 2 ** attempt, 2000));
-      }
-    }
-  }
-
-  private rejected(count: number, nodeAlive: boolean, what: string): void {
-    this.d.events.onRejected(count);
-    this.d.log.warn(`${what} refused: this node no longer holds the job (it was handed back)`, { queue: this.name, count });
-    if (!nodeAlive) this.d.events.onFenced(`${what} refused: the node is no longer registered`);
+    await Promise.all([run.finished, settled]);
   }
 
   private async reconcile(): Promise<void> {
@@ -320,5 +225,3 @@ export class QueueWorker {
     if (moved > 0) this.d.log.warn('handed back jobs whose fetch reply was lost in a reconnect', { queue: this.name, count: moved });
   }
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

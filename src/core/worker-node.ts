@@ -8,7 +8,9 @@ import { makeKeys } from '../redis/keys.js';
 import { Scripts } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
 import type { HandlerRegistry } from './handlers.js';
-import { QueueWorker, sleep, type QueueWorkerEvents } from './queue-worker.js';
+import { QueueWorker, type QueueWorkerEvents } from './queue-worker.js';
+import { IsolationGate } from './isolation.js';
+import { sleep } from '../util/sleep.js';
 
 export type NodeState = 'running' | 'quiet' | 'stopping' | 'fenced' | 'stopped';
 
@@ -55,7 +57,9 @@ export class WorkerNode {
       onIgnoredAbort: (jid) => void this.recycle(`job ${jid} ignored its aborted signal for ${config.killGrace}ms`),
       onSettled: (queue, result) => this.count(queue, result),
     };
+    const gate = new IsolationGate(() => this.busy());
     this.workers = config.queues.map((queue) => new QueueWorker({
+      gate,
       queue, node: id, config, scripts: this.scripts, registry, log, events: qEvents,
       blocking: connectRedis(config.redisUrl, { name: `verk:${id}:block:${queue.name}` }),
     }));

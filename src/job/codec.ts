@@ -18,6 +18,8 @@ export interface Job {
   retry: boolean | number | undefined;
   /** Seconds since the epoch (float) the job was put in its queue, if known. */
   enqueuedAt: number | undefined;
+  /** Set by the reaper on a job recovered repeatedly from dead workers: run it alone. */
+  recovered: number | undefined;
 }
 
 export type DecodeResult = { ok: true; job: Job } | { ok: false; error: string };
@@ -47,6 +49,7 @@ export function decodeJob(raw: string, fallbackQueue = 'default'): DecodeResult 
       retryCount: readRetryCount(d),
       retry: readRetry(d),
       enqueuedAt: toSeconds(d.enqueued_at),
+      recovered: typeof d.verk_recovered === 'number' ? d.verk_recovered : undefined,
     },
   };
 }
@@ -147,6 +150,8 @@ export function failedPayload(job: Job, f: FailureInfo): { payload: string; retr
     retry_count: retryCount,
     error_backtrace: f.backtrace,
     ...(typeof job.data.jid === 'string' ? {} : { jid: job.jid }),
+    // It failed without taking its process down: no longer a suspected poison pill.
+    verk_recovered: undefined,
   });
   return { payload, retryCount };
 }

@@ -47,6 +47,8 @@ export interface ReapOptions {
   batch: number;
   maxRecoveries: number;
   recoveryWindowMs: number;
+  /** Recovered jobs get `verk_recovered: n` (run alone) from this many recoveries on. */
+  isolateFrom: number;
   force: boolean;
   countRecoveries: boolean;
   historyLength: number;
@@ -114,7 +116,7 @@ export class Scripts {
     const k = this.keys;
     const [status, moved, buried, remaining] = (await this.r.reap(k.nodes, k.reaping, k.dead,
       k.prefix, o.node, o.batch, o.maxRecoveries, o.recoveryWindowMs, o.force ? '1' : '0', o.by, o.historyLength,
-      Math.round(o.deadTimeoutS), o.deadMaxJobs, o.countRecoveries ? '1' : '0')) as [ReapResult['status'], number, number, number];
+      Math.round(o.deadTimeoutS), o.deadMaxJobs, o.countRecoveries ? '1' : '0', o.isolateFrom)) as [ReapResult['status'], number, number, number];
     return { status, moved, buried, remaining };
   }
 

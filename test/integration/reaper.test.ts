@@ -104,7 +104,9 @@ describe('reap', () => {
       const [r] = await new Reaper(scripts, config, silentLogger, 'me').tick();
       if (round <= 2) {
         expect(r).toMatchObject({ moved: 1, buried: 0 });
-        await server.client.rpop(keys.queue('q'));
+        const requeued = (await server.client.rpop(keys.queue('q')))!;
+        // From the second recovery on (isolateFrom(2) = 2) the job is marked to run alone.
+        expect(requeued).toBe(round === 1 ? poison : poison.slice(0, -1) + ',"verk_recovered":2}');
       } else expect(r).toMatchObject({ moved: 0, buried: 1 });
     }
     const [dead] = await server.client.zrange(keys.dead, 0, -1);

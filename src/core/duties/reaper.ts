@@ -3,6 +3,7 @@
 // reapers are safe: each batch is one script, so every job moves exactly once.
 import type { Config } from '../../config/schema.js';
 import type { Scripts, ReapOptions, ReapResult } from '../../redis/scripts.js';
+import { reapOptions } from '../../redis/reap-options.js';
 import type { Logger } from '../../util/logger.js';
 
 export interface ReapReport extends ReapResult { node: string }
@@ -17,12 +18,7 @@ export class Reaper {
   ) {}
 
   options(node: string, force: boolean, countRecoveries = true): ReapOptions {
-    const c = this.config;
-    return {
-      node, by: this.by, force, countRecoveries,
-      batch: c.reapBatch, maxRecoveries: c.maxRecoveries, recoveryWindowMs: c.recoveryWindow,
-      historyLength: c.recoveryHistory, deadTimeoutS: c.deadTimeout / 1000, deadMaxJobs: c.deadMaxJobs,
-    };
+    return reapOptions(this.config, node, this.by, force, countRecoveries);
   }
 
   /** Node ids that are registered (or half-reaped) and whose heartbeat key is gone. */

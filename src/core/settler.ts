@@ -1,0 +1,152 @@
+// Settles finished jobs for one queue of one node: acks (batched: jobs finishing in the same
+// tick go out as one script call), retries, dead and dropped jobs, malformed payloads. Every
+// write succeeds only while the node still holds the job; a refused write is counted and, if
+// the node is no longer registered, fences it. Writes are retried until Redis answers.
+import type { Config } from '../config/schema.js';
+import { failedPayload, type Job } from '../job/codec.js';
+import type { Scripts } from '../redis/scripts.js';
+import type { Logger } from '../util/logger.js';
+import { sleep } from '../util/sleep.js';
+import type { Handler } from './handlers.js';
+import { backtraceOf, type JobRun } from './job-run.js';
+import { decideFailure } from './retry-policy.js';
+
+export type SettleResult = 'processed' | 'failed' | 'retried' | 'dead' | 'dropped';
+
+export interface SettleEvents {
+  /** The node lost its registration: it must stop and be replaced. */
+  onFenced(reason: string): void;
+  /** Writes refused because the job was no longer held by this node. */
+  onRejected(count: number): void;
+  onSettled(queue: string, result: SettleResult, ms: number): void;
+}
+
+export interface RunningEntry {
+  raw: string;
+  jid: string;
+  class: string;
+  queue: string;
+  startedAt: number;
+  run?: JobRun;
+  /** Settled (acked/failed) or handed back: nothing more may be written for it. */
+  closed: boolean;
+}
+
+export class Settler {
+  private ackBuffer: { entry: RunningEntry; resolve: () => void }[] = [];
+  private ackScheduled = false;
+  /** Settle writes in flight (shutdown waits for them). */
+  readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly queue: string,
+    private readonly node: string,
+    private readonly config: Config,
+    private readonly scripts: Scripts,
+    private readonly log: Logger,
+    private readonly events: SettleEvents,
+  ) {}
+
+  /** Keeps track of a settle write so shutdown can wait for it. */
+  track<T>(p: Promise<T>): Promise<T> {
+    this.inFlight.add(p);
+    return p.finally(() => this.inFlight.delete(p));
+  }
+
+  ack(entry: RunningEntry): Promise<void> {
+    if (entry.closed) return Promise.resolve();
+    entry.closed = true;
+    return new Promise((resolve) => {
+      this.ackBuffer.push({ entry, resolve });
+      if (!this.ackScheduled) {
+        this.ackScheduled = true;
+        setImmediate(() => void this.flushAcks());
+      }
+    });
+  }
+
+  private async flushAcks(): Promise<void> {
+    this.ackScheduled = false;
+    const batch = this.ackBuffer;
+    this.ackBuffer = [];
+    const res = await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, batch.map((b) => b.entry.raw)));
+    const now = Date.now();
+    const debug = this.config.logLevel === 'debug';
+    for (const b of batch) {
+      this.events.onSettled(this.queue, 'processed', now - b.entry.startedAt);
+      if (debug) this.log.debug('job done', { queue: this.queue, jid: b.entry.jid, class: b.entry.class, duration_ms: now - b.entry.startedAt });
+    }
+    if (res.removed < batch.length) this.rejected(batch.length - res.removed, res.alive, 'ack');
+    for (const b of batch) b.resolve();
+  }
+
+  async fail(entry: RunningEntry, job: Job, error: Error, handler: Handler | undefined): Promise<void> {
+    if (entry.closed) return;
+    entry.closed = true;
+    const cfg = this.config;
+    const nowS = Date.now() / 1000;
+    const { payload, retryCount } = failedPayload(job, {
+      errorClass: error.name || 'Error',
+      errorMessage: error.message,
+      backtrace: backtraceOf(error, cfg.backtraceLines),
+      nowSeconds: nowS,
+    });
+    const decision = decideFailure(job, retryCount, error, handler, cfg.maxRetries);
+    const res = await this.retrying('failure', () => this.scripts.fail({
+      queue: this.queue,
+      node: this.node,
+      raw: entry.raw,
+      mode: decision.mode,
+      payload,
+      score: decision.mode === 'retry' ? nowS + decision.delaySeconds : nowS,
+      deadMinScore: nowS - cfg.deadTimeout / 1000,
+      deadMaxJobs: cfg.deadMaxJobs,
+    }));
+    const result = decision.mode === 'retry' ? 'retried' : decision.mode === 'dead' ? 'dead' : 'dropped';
+    this.events.onSettled(this.queue, 'failed', Date.now() - entry.startedAt);
+    if (res === 1) {
+      this.events.onSettled(this.queue, result, 0);
+      this.log.warn(`job failed; ${result}`, {
+        queue: this.queue, jid: job.jid, class: job.class, error: `${error.name}: ${error.message}`, retry_count: retryCount,
+        duration_ms: Date.now() - entry.startedAt,
+        ...(decision.mode === 'retry' ? { retry_in_s: decision.delaySeconds } : {}),
+      });
+    } else this.rejected(1, res === 0, 'failure');
+  }
+
+  /** A payload that cannot be decoded goes to dead as its raw string; the reason is kept aside. */
+  async buryMalformed(entry: RunningEntry, why: string): Promise<void> {
+    entry.closed = true;
+    const cfg = this.config;
+    const nowS = Date.now() / 1000;
+    const res = await this.retrying('failure', () => this.scripts.fail({
+      queue: this.queue, node: this.node, raw: entry.raw, mode: 'dead', payload: entry.raw,
+      score: nowS, deadMinScore: nowS - cfg.deadTimeout / 1000, deadMaxJobs: cfg.deadMaxJobs,
+    }));
+    if (res !== 1) return this.rejected(1, res === 0, 'failure');
+    await this.scripts.recordMalformed(this.queue, this.node, entry.raw, why, nowS);
+    this.events.onSettled(this.queue, 'dead', 0);
+    this.log.error('malformed payload moved to dead as its raw string', { queue: this.queue, error: why, preview: entry.raw.slice(0, 200) });
+  }
+
+  /**
+   * Settle writes are retried until Redis answers (they are safe to repeat: a second attempt
+   * finds the job gone and changes nothing), so a Redis outage never strands a finished job.
+   */
+  private async retrying<T>(what: string, write: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await write();
+      } catch (err) {
+        if (attempt === 0) this.log.warn(`${what} write failed; retrying until Redis answers`, { queue: this.queue, error: (err as Error).message });
+        await sleep(Math.min(100 * 2 ** attempt, 2000));
+      }
+    }
+  }
+
+  rejected(count: number, nodeAlive: boolean, what: string): void {
+    this.events.onRejected(count);
+    this.log.warn(`${what} refused: this node no longer holds the job (it was handed back)`, { queue: this.queue, count });
+    if (!nodeAlive) this.events.onFenced(`${what} refused: the node is no longer registered`);
+  }
+}
