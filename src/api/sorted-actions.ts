@@ -22,24 +22,28 @@ export interface ActionResult {
 
 export type Progress = (done: number, of: number) => void;
 
+const BATCH = 200;
+
 export async function requeueEntries(ctx: AdminContext, set: SetName, entries: Entry[], dryRun: boolean, progress?: Progress): Promise<ActionResult> {
   const res = result(set, 'requeue', dryRun, entries);
   const now = await redisNow(ctx.redis);
-  let i = 0;
-  for (const e of entries) {
-    progress?.(i++, entries.length);
-    if (!e.job) {
-      res.skipped.push({ jid: entryJid(e), reason: `malformed payload (${e.malformed}); delete it instead` });
-      continue;
-    }
-    if (dryRun) continue;
-    const rc = e.job.data.retry_count;
-    const payload = patchJson(e.member, {
-      enqueued_at: now,
-      ...(typeof rc === 'number' && Number.isInteger(rc) ? { retry_count: rc - 1 } : {}),
-    });
-    if (await ctx.scripts.requeue(set, e.member, payload, e.job.queue)) res.done++;
-    else res.skipped.push({ jid: entryJid(e), reason: 'no longer in the set' });
+  for (let i = 0; i < entries.length; i += BATCH) {
+    progress?.(i, entries.length);
+    // Calls of one batch go out pipelined; each is its own atomic script.
+    await Promise.all(entries.slice(i, i + BATCH).map(async (e) => {
+      if (!e.job) {
+        res.skipped.push({ jid: entryJid(e), reason: `malformed payload (${e.malformed}); delete it instead` });
+        return;
+      }
+      if (dryRun) return;
+      const rc = e.job.data.retry_count;
+      const payload = patchJson(e.member, {
+        enqueued_at: now,
+        ...(typeof rc === 'number' && Number.isInteger(rc) ? { retry_count: rc - 1 } : {}),
+      });
+      if (await ctx.scripts.requeue(set, e.member, payload, e.job.queue)) res.done++;
+      else res.skipped.push({ jid: entryJid(e), reason: 'no longer in the set' });
+    }));
   }
   return res;
 }
@@ -48,9 +52,9 @@ export async function deleteEntries(ctx: AdminContext, set: SetName, entries: En
   const res = result(set, 'delete', dryRun, entries);
   if (dryRun) return res;
   const key = ctx.keys[set];
-  for (let i = 0; i < entries.length; i += 500) {
+  for (let i = 0; i < entries.length; i += BATCH) {
     progress?.(i, entries.length);
-    const batch = entries.slice(i, i + 500);
+    const batch = entries.slice(i, i + BATCH);
     const removed = await Promise.all(batch.map((e) => ctx.redis.zrem(key, e.member)));
     removed.forEach((n, j) => (n === 1 ? res.done++ : res.skipped.push({ jid: entryJid(batch[j]), reason: 'no longer in the set' })));
   }

@@ -31,6 +31,7 @@ export class SidekiqRegistry {
   readonly startedAt = Date.now() / 1000;
   /** Last signal taken from the signal list (for tests and logs). */
   lastSignal: string | undefined;
+  private lastError: string | undefined;
 
   constructor(private readonly host: RegistryHost, opts: { identity?: string } = {}) {
     this.identity = opts.identity ?? `${this.hostname}:${process.pid}:${randomBytes(6).toString('hex')}`;
@@ -54,8 +55,24 @@ export class SidekiqRegistry {
     });
   }
 
-  /** One beat: workers hash, PING for rtt, process hash, then one pending signal. */
+  /**
+   * One beat. A failure is thrown once per distinct error (the caller logs it); repeats of the
+   * same error during an outage are silent (the connection already reports outages).
+   */
   async tick(): Promise<void> {
+    try {
+      await this.beat();
+      this.lastError = undefined;
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (msg === this.lastError) return;
+      this.lastError = msg;
+      throw err;
+    }
+  }
+
+  /** Workers hash, PING for rtt, process hash, then one pending signal. */
+  private async beat(): Promise<void> {
     const { redis } = this.host;
     const k = this.keys;
     const children = [...this.host.children.values()];

@@ -3,7 +3,7 @@
 // stop) is pushed to `<identity>-signals`; the process acts on it at its next beat. <node> is a
 // process identity (as in Sidekiq) or a verk node id (its supervisor is signalled).
 import type { Command } from 'commander';
-import { resolveProcesses, signalProcesses, UnknownProcessError, type RemoteSignal } from '../../api/processes.js';
+import { resolveProcesses, signalProcesses, type RemoteSignal } from '../../api/processes.js';
 import { UsageError } from '../../util/errors.js';
 import { withAdmin } from '../admin-session.js';
 import { withConnectionOptions } from '../options.js';
@@ -22,10 +22,7 @@ export function registerControl(program: Command): void {
         if (node === undefined && !opts.all) throw new UsageError(`name a node or use --all (e.g. verk ${verb} --all)`);
         if (node !== undefined && opts.all) throw new UsageError('name a node or use --all, not both');
         const targets = await withAdmin(opts, async (ctx) => {
-          const found = await resolveProcesses(ctx, node).catch((err: unknown) => {
-            if (err instanceof UnknownProcessError) throw Object.assign(err, { exitCode: 1 });
-            throw err;
-          });
+          const found = await resolveProcesses(ctx, node); // UnknownProcessError: exit 1
           await signalProcesses(ctx, found.map((p) => p.identity), signal);
           return found;
         });
