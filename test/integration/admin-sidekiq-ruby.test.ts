@@ -1,0 +1,90 @@
+// Optional cross-check with a real Sidekiq 6 (Debian's `ruby ruby-sidekiq`): Sidekiq::API reads
+// the retry entries `verk work` writes (error?, numeric failed_at, backtrace array, args), lists
+// our supervisor in ProcessSet/Workers/Stats while a job runs, and Process#quiet! quiets it.
+// Skips cleanly when Ruby or the gem is absent; the same shapes are also checked without Ruby in
+// admin-fixtures.test.ts and admin-control.test.ts.
+import { execFileSync, execFile } from 'node:child_process';
+import fs from 'node:fs';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { startWorker, signalGroup } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
+import { handlerDir, REDIS_PRELUDE } from '../helpers/admin-kit.js';
+
+const SCRIPT = fileURLToPath(new URL('../fixtures/sidekiq-api-read.rb', import.meta.url));
+const FIXTURE = fs.readFileSync(new URL('../fixtures/payloads/sidekiq-client-push.json', import.meta.url), 'utf8').trim();
+
+function hasSidekiq(): boolean {
+  try {
+    execFileSync('ruby', ['-e', 'require "sidekiq/api"'], { stdio: 'ignore', timeout: 20_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const available = hasSidekiq();
+let server: RedisServer;
+let dir: string;
+
+beforeAll(async () => {
+  if (!available) return;
+  server = await startRedis();
+  dir = handlerDir({
+    MyJob: `export function perform(args) { throw new RangeError('fixture failure ' + args.length); }\n`,
+    Slow: `${REDIS_PRELUDE}export async function perform(args, ctx) { await redis.set('test:slow', ctx.jid); await new Promise((r) => setTimeout(r, 8000)); }\n`,
+  });
+});
+afterAll(async () => {
+  if (!available) return;
+  await server.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function sidekiqRead(mode = ''): Promise<Record<string, any>> {
+  const { stdout } = await promisify(execFile)('ruby', [SCRIPT, mode], { env: { ...process.env, REDIS_URL: server.url }, timeout: 30_000 });
+  return JSON.parse(stdout);
+}
+
+describe.skipIf(!available)('Sidekiq 6 API reads what verk work writes', () => {
+  it('retry entries, process registry, workers, stats; Process#quiet! reaches our supervisor', async () => {
+    const r = server.client;
+    await r.multi().sadd('queues', 'default').lpush('queue:default', FIXTURE).exec();
+    const worker = startWorker(['--redis-url', server.url, '--handlers', dir, '--queues', 'default:5', '--processes', '1',
+      '--heartbeat-interval', '100ms', '--node-ttl', '600ms', '--shutdown-timeout', '1s', '--log-level', 'error'],
+    { cwd: dir, env: { TEST_REDIS_URL: server.url } });
+    try {
+      await waitFor(async () => (await r.zcard('retry')) === 1, { timeoutMs: 20_000, what: 'the fixture in retry' });
+      const now = Date.now() / 1000;
+      await r.lpush('queue:default', '{"retry":true,"queue":"default","class":"Slow","args":[],"jid":"5105105105105105105105aa","created_at":1,"enqueued_at":1}');
+      await waitFor(async () => (await r.get('test:slow')) !== null, { timeoutMs: 10_000, what: 'slow job running' });
+      await new Promise((res) => setTimeout(res, 1500)); // a few beats with the job running
+
+      const out = await sidekiqRead('quiet');
+      expect(out.retries).toHaveLength(1);
+      const e = out.retries[0];
+      expect(e).toMatchObject({ jid: 'c9f1d4517ea30655e74cf421', klass: 'MyJob', args: [1, 'two', { x: 3 }], queue: 'default', error: true, error_class: 'RangeError', retry_count: 0 });
+      expect(e.failed_at).toBeGreaterThan(now - 60);
+      expect(e.at).toBeGreaterThan(e.failed_at + 14);
+      expect(e.created_at).toBeCloseTo(1795388709.9226692, 3);
+      expect(Array.isArray(e.backtrace) && e.backtrace.every((l: unknown) => typeof l === 'string')).toBe(true);
+
+      expect(out.processes).toHaveLength(1);
+      const p = out.processes[0];
+      expect(p).toMatchObject({ busy: 1, quiet: 'false', queues: ['default'], concurrency: 5, pid: worker.pid, stopping: false });
+      expect(out.workers).toEqual([{ process: p.identity, thread: '5105105105105105105105aa', queue: 'default', class: 'Slow', jid: '5105105105105105105105aa', run_at: expect.any(Number) }]);
+      expect(out.stats).toMatchObject({ processes_size: 1, workers_size: 1, retry_size: 1, failed: 1 });
+      expect(out.queues).toEqual([{ name: 'default', size: 0 }]);
+
+      // Sidekiq's own quiet! went through <identity>-signals.
+      await waitFor(async () => (await r.hget(p.identity, 'quiet')) === 'true', { timeoutMs: 5000, what: 'quiet after Process#quiet!' });
+      expect((await sidekiqRead()).processes[0].quiet).toBe('true');
+    } finally {
+      signalGroup(worker.pid!, 'SIGTERM');
+      await worker;
+    }
+    expect(await r.smembers('processes')).toEqual([]);
+  });
+});
