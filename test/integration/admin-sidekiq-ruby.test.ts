@@ -1,19 +1,21 @@
 // Optional cross-check with a real Sidekiq 6 (Debian's `ruby ruby-sidekiq`): Sidekiq::API reads
 // the retry entries `verk work` writes (error?, numeric failed_at, backtrace array, args), lists
-// our supervisor in ProcessSet/Workers/Stats while a job runs, and Process#quiet! quiets it.
+// our supervisor in ProcessSet/Workers/Stats while a job runs, and Process#quiet! quiets it;
+// a real `sidekiq` server runs a job that `verk enqueue` wrote, with the same arguments.
 // Skips cleanly when Ruby or the gem is absent; the same shapes are also checked without Ruby in
 // admin-fixtures.test.ts and admin-control.test.ts.
-import { execFileSync, execFile } from 'node:child_process';
+import { execFileSync, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { startWorker, signalGroup } from '../helpers/cli.js';
+import { startWorker, signalGroup, verk } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 import { handlerDir, REDIS_PRELUDE } from '../helpers/admin-kit.js';
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/sidekiq-api-read.rb', import.meta.url));
+const RUBY_WORKER = fileURLToPath(new URL('../fixtures/sidekiq-worker.rb', import.meta.url));
 const FIXTURE = fs.readFileSync(new URL('../fixtures/payloads/sidekiq-client-push.json', import.meta.url), 'utf8').trim();
 
 function hasSidekiq(): boolean {
@@ -86,5 +88,23 @@ describe.skipIf(!available)('Sidekiq 6 API reads what verk work writes', () => {
       await worker;
     }
     expect(await r.smembers('processes')).toEqual([]);
+  });
+
+  it('a real sidekiq server runs a job written by verk enqueue, with the same arguments', async () => {
+    const r = server.client;
+    await r.flushdb();
+    const enq = await verk(['enqueue', 'MyJob', '1', '"two"', '{"x":3,"big":12345678901}', '--json', '--redis-url', server.url], { cwd: dir });
+    expect(enq.exitCode).toBe(0);
+    const { jid } = JSON.parse(enq.stdout);
+    const sk = spawn('sidekiq', ['-r', RUBY_WORKER, '-q', 'default', '-c', '2', '-t', '1'], { env: { ...process.env, REDIS_URL: server.url }, stdio: 'ignore' });
+    const exited = new Promise((res) => sk.once('exit', res));
+    try {
+      const run = await waitFor(async () => r.lindex('test:ruby-runs', 0), { timeoutMs: 30_000, what: 'sidekiq ran the job' });
+      expect(JSON.parse(run)).toEqual({ jid, args: [1, 'two', { x: 3, big: 12345678901 }] });
+      expect(await r.llen('queue:default')).toBe(0);
+    } finally {
+      sk.kill('SIGTERM');
+      await exited;
+    }
   });
 });
