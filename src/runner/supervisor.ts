@@ -235,7 +235,9 @@ export class Supervisor {
     await Promise.all([...this.children.values()].map((c) => c.exited));
     clearTimeout(hard);
     await Promise.all(this.tickers.map((t) => t.stop()));
-    await this.sidekiq.stop().catch((err) => this.log.warn('could not leave the Sidekiq process registry', { error: (err as Error).message }));
+    // Bounded: with Redis down a write would wait for it forever and the pod would hang in Terminating.
+    const left = this.sidekiq.stop().catch((err) => this.log.warn('could not leave the Sidekiq process registry', { error: (err as Error).message }));
+    await Promise.race([left, new Promise((r) => setTimeout(r, 1000))]);
     this.state = 'stopped';
     await Promise.race([this.redis.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
     this.redis.disconnect();

@@ -118,4 +118,24 @@ describe('verk work signals', () => {
     const res = await worker;
     expect(res.exitCode).toBe(0);
   });
+
+  // Last: it kills this file's Redis.
+  it('SIGTERM while Redis is down still ends the process (and its children) before shutdown timeout + 5 s', async () => {
+    await redis.client.flushall();
+    redis.client.on('error', () => undefined);
+    const worker = startWorker(fastArgs(redis.url, ['-p', '1', '--shutdown-timeout', '1s']), { cwd: dir });
+    const [node] = await runningNodes(1);
+    await enqueueRaw(redis.client, [rawJob('Sleep', [30_000])]);
+    await waitFor(async () => (await inProgress(redis.client)).length === 1, { what: 'the job in progress' });
+    process.kill(redis.pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+
+    const t0 = Date.now();
+    signalGroup(worker.pid!, 'SIGTERM');
+    const res = await worker;
+    const elapsed = Date.now() - t0;
+    console.log(`SIGTERM with Redis down → exit ${res.exitCode} after ${elapsed}ms (shutdown timeout 1000ms)`);
+    expect(elapsed).toBeLessThan(6000);
+    await waitFor(() => !pidAlive(node.pid), { timeoutMs: 1000, what: `worker process ${node.pid} gone` });
+  });
 });

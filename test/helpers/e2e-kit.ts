@@ -44,12 +44,18 @@ export async function registeredNodes(redis: Redis): Promise<{ id: string; pid: 
   }));
 }
 
+/** True while the process exists and is not a zombie (an exited child nobody has reaped yet). */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true;
   }
 }
 

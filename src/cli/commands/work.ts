@@ -8,6 +8,9 @@ import { createLogger } from '../../util/logger.js';
 import { logFormatOf } from '../../runner/log-format.js';
 import { redactUrl } from '../../util/redact.js';
 
+/** How long past shutdownTimeout a stuck shutdown may run before the process exits anyway. */
+const SHUTDOWN_OVERRUN_MS = 4_000;
+
 export function registerWork(program: Command): void {
   withConnectionOptions(program.command('work'))
     .description('run workers: fetch jobs from the queues and run their handlers')
@@ -38,7 +41,17 @@ export function registerWork(program: Command): void {
           throw new Error(`health server could not listen on port ${config.healthPort} (--health-port / healthPort): ${err.message}`);
         });
       }
-      const stop = () => void supervisor.stop().then(() => process.exit(0));
+      let watchdog: NodeJS.Timeout | undefined;
+      const stop = () => {
+        // Last resort (Redis unreachable during shutdown): exit before the platform's grace period
+        // (shutdownTimeout + 5 s) runs out; the jobs still held are recovered by peers after the TTL.
+        watchdog ??= setTimeout(() => {
+          log.error('shutdown did not finish in time (is Redis reachable?); exiting; peers recover the held jobs after the node TTL', { after_ms: config.shutdownTimeout + SHUTDOWN_OVERRUN_MS });
+          for (const c of supervisor.children.values()) c.proc.kill('SIGKILL');
+          process.exit(1);
+        }, config.shutdownTimeout + SHUTDOWN_OVERRUN_MS);
+        void supervisor.stop().then(() => process.exit(0));
+      };
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
       process.on('SIGTSTP', () => supervisor.quiet());
