@@ -1,0 +1,64 @@
+// A private redis-server for one bench invocation: a free loopback port (never 6379), no
+// persistence (--save '' --appendonly no), stopped by its own PID at the end.
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { Redis } from 'ioredis';
+
+export async function freePort() {
+  for (;;) {
+    const port = await new Promise((resolve, reject) => {
+      const srv = net.createServer();
+      srv.unref();
+      srv.on('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const { port: p } = srv.address();
+        srv.close(() => resolve(p));
+      });
+    });
+    if (port !== 6379) return port;
+  }
+}
+
+async function waitForPort(port, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.end();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port} within ${timeoutMs}ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Starts the server; returns { port, url, pid, host, admin (ioredis client), stop() }. */
+export async function startRedis() {
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+    '--daemonize', 'no', '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const spawned = new Promise((resolve, reject) => {
+    proc.once('spawn', resolve);
+    proc.once('error', (err) => reject(new Error(`cannot start redis-server (is it on PATH?): ${err.message}`)));
+  });
+  await spawned;
+  await waitForPort(port);
+  const admin = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: null });
+  const exited = new Promise((r) => proc.once('exit', r));
+  return {
+    host: '127.0.0.1',
+    port,
+    url: `redis://127.0.0.1:${port}/0`,
+    pid: proc.pid,
+    admin,
+    async stop() {
+      admin.disconnect();
+      if (proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid, 'SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000).unref())]);
+      if (proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid, 'SIGKILL');
+    },
+  };
+}

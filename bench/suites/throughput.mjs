@@ -1,0 +1,53 @@
+// Throughput of no-op jobs: pre-enqueue N jobs (bulk), reset Redis's command stats, start the
+// worker child, poll completions every ~20 ms. Worker startup is excluded: the rate is measured
+// from the first poll that sees a completed job to the poll that sees N. Also yields Redis
+// commands per job (INFO commandstats at completion, minus the bench's own polls) and the peak
+// RSS of the worker process(es) under load.
+import { nowMs, parseCommandstats, perJob, round, sleep } from '../lib/stats.mjs';
+import { rssMiB } from '../lib/proc.mjs';
+
+const POLL_MS = 20;
+const STALL_MS = 60_000;
+const CHUNK = 1000;
+
+export async function throughputRun(sys, redis, { jobs, concurrency, processes = 1 }) {
+  await redis.admin.flushall();
+  const producer = sys.producer(redis);
+  for (let i = 0; i < jobs; i += CHUNK) await producer.bulk(new Array(Math.min(CHUNK, jobs - i)).fill(undefined));
+  await producer.close();
+  await redis.admin.config('RESETSTAT');
+  const tSpawn = nowMs();
+  const w = sys.startWorker(redis, { concurrency, processes });
+  let first;
+  let last = { t: tSpawn, n: 0 };
+  let rssPeak = 0;
+  let supRssPeak = 0;
+  try {
+    for (;;) {
+      const n = await w.completed();
+      const t = nowMs();
+      for (const pid of w.workerPids()) rssPeak = Math.max(rssPeak, rssMiB(pid) || 0);
+      for (const pid of w.extraPids()) supRssPeak = Math.max(supRssPeak, rssMiB(pid) || 0);
+      if (Number.isNaN(n)) throw new Error(`${sys.name} worker exited during the run`);
+      if (n > last.n) last = { t, n };
+      else if (t - last.t > STALL_MS) throw new Error(`${sys.name}: no progress for ${STALL_MS}ms at ${n}/${jobs}`);
+      if (!first && n > 0) first = { t, n };
+      if (n >= jobs) break;
+      await sleep(POLL_MS);
+    }
+    const stats = parseCommandstats(await redis.admin.info('commandstats'));
+    const end = last;
+    const rate = first.n >= jobs ? NaN : ((jobs - first.n) / (end.t - first.t)) * 1000;
+    return {
+      jobsPerSec: round(rate),
+      firstCompletedAfterMs: round(first.t - tSpawn),
+      totalMs: round(end.t - tSpawn),
+      measuredJobs: jobs - first.n,
+      commands: perJob(stats, jobs, w.ownCommands()),
+      rssLoadMiB: round(rssPeak, 1),
+      ...(supRssPeak ? { supervisorRssLoadMiB: round(supRssPeak, 1) } : {}),
+    };
+  } finally {
+    await w.stop();
+  }
+}
