@@ -95,6 +95,11 @@ describe('foreign payloads under verk work', () => {
         expect(rawMember(raw, 'args')).toBe(rawMember(byJid.get(job.jid)!.raw, 'args'));
       }
       expect(Number(await r.get('stat:failed'))).toBe(8);
+    } catch (err) {
+      // Show what the worker said: a timeout alone does not tell why.
+      signalGroup(worker.pid!, 'SIGTERM');
+      const out = await worker;
+      throw Object.assign(err as Error, { message: `${(err as Error).message}\n--- verk work output ---\n${out.all}` });
     } finally {
       signalGroup(worker.pid!, 'SIGTERM');
       await worker;
