@@ -152,6 +152,8 @@ function summarize(raw) {
       runs: ok.map((r) => r.jobsPerSec),
       commandsPerJob: med((r) => r.commands.total),
       commandBreakdown: mid.commands.breakdown,
+      bytesInPerJob: med((r) => r.bytesInPerJob),
+      bytesOutPerJob: med((r) => r.bytesOutPerJob),
       rssLoadMiB: Math.max(...ok.map((r) => r.rssLoadMiB)),
       ...(ok[0].supervisorRssLoadMiB ? { supervisorRssLoadMiB: Math.max(...ok.map((r) => r.supervisorRssLoadMiB)) } : {}),
     };
@@ -178,17 +180,23 @@ function rows(s) {
   for (const c of P.concurrencies) {
     r.push({ label: `Redis commands per job, c${c}`, verk: t('verk', c)?.commandsPerJob, bullmq: t('bullmq', c)?.commandsPerJob, bee: t('bee', c)?.commandsPerJob, digits: 2, target: targets.commands });
   }
+  for (const c of P.concurrencies) {
+    r.push({ label: `Redis network bytes in + out per job, c${c}`, verk: bytesPerJob(t('verk', c)), bullmq: bytesPerJob(t('bullmq', c)), bee: bytesPerJob(t('bee', c)) });
+  }
   r.push({ label: 'worker RSS at rest (MiB)', verk: l('verk', 'rssRestMiB'), bullmq: l('bullmq', 'rssRestMiB'), bee: l('bee', 'rssRestMiB'), digits: 1 });
   const peak = (key) => Math.max(...P.concurrencies.map((c) => t(key, c)?.rssLoadMiB ?? NaN));
   r.push({ label: 'worker RSS under load, peak (MiB)', verk: peak('verk'), bullmq: peak('bullmq'), bee: peak('bee'), digits: 1 });
   return r;
 }
 
+const bytesPerJob = (x) => (x ? x.bytesInPerJob + x.bytesOutPerJob : undefined);
+
 function commandBreakdown(s) {
   const lines = ['Redis commands per job, by command (concurrency 10, median run):'];
   for (const key of ['verk', 'bullmq', 'bee']) {
     const b = s.throughput[`${key}:c10:p1`]?.commandBreakdown;
-    if (b) lines.push(`- ${key}: ${Object.entries(b).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    const x = s.throughput[`${key}:c10:p1`];
+    if (b) lines.push(`- ${key}: ${Object.entries(b).map(([k, v]) => `${k} ${v}`).join(', ')} (bytes/job: ${x.bytesInPerJob} in, ${x.bytesOutPerJob} out)`);
   }
   const enq = ['verk', 'bullmq', 'bee'].filter((k) => s.latency[k]?.enqueueCallP50Ms !== undefined)
     .map((k) => `${k} ${s.latency[k].enqueueCallP50Ms} ms`);

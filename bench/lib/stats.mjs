@@ -20,7 +20,7 @@ export function parseCommandstats(text) {
   return out;
 }
 
-/** Commands per job: total and per command (highest first), after subtracting the bench's own calls. */
+/** Commands per job: total and per command (highest first, < 0.0005 left out), minus the bench's own calls. */
 export function perJob(stats, jobs, own = {}) {
   const breakdown = {};
   let total = 0;
@@ -31,7 +31,8 @@ export function perJob(stats, jobs, own = {}) {
     breakdown[cmd] = n / jobs;
     total += n;
   }
-  const sorted = Object.fromEntries(Object.entries(breakdown).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v, 3)]));
+  const sorted = Object.fromEntries(Object.entries(breakdown).filter(([, v]) => v >= 0.0005)
+    .sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v, 3)]));
   return { total: round(total / jobs, 2), breakdown: sorted };
 }
 

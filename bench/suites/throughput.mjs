@@ -1,8 +1,8 @@
 // Throughput of no-op jobs: pre-enqueue N jobs (bulk), reset Redis's command stats, start the
 // worker child, poll completions every ~20 ms. Worker startup is excluded: the rate is measured
 // from the first poll that sees a completed job to the poll that sees N. Also yields Redis
-// commands per job (INFO commandstats at completion, minus the bench's own polls) and the peak
-// RSS of the worker process(es) under load.
+// commands per job (INFO commandstats at completion, minus the bench's own polls), Redis network
+// bytes per job (INFO stats) and the peak RSS of the worker process(es) under load.
 import { nowMs, parseCommandstats, perJob, round, sleep } from '../lib/stats.mjs';
 import { rssMiB } from '../lib/proc.mjs';
 
@@ -36,6 +36,8 @@ export async function throughputRun(sys, redis, { jobs, concurrency, processes =
       await sleep(POLL_MS);
     }
     const stats = parseCommandstats(await redis.admin.info('commandstats'));
+    const net = await redis.admin.info('stats');
+    const bytes = (field) => Number(new RegExp(`${field}:(\\d+)`).exec(net)?.[1] ?? NaN);
     const end = last;
     const rate = first.n >= jobs ? NaN : ((jobs - first.n) / (end.t - first.t)) * 1000;
     return {
@@ -44,6 +46,9 @@ export async function throughputRun(sys, redis, { jobs, concurrency, processes =
       totalMs: round(end.t - tSpawn),
       measuredJobs: jobs - first.n,
       commands: perJob(stats, jobs, w.ownCommands()),
+      /** Bytes Redis received / sent per job (all clients, bench polls included: ~40 B per poll). */
+      bytesInPerJob: round(bytes('total_net_input_bytes') / jobs),
+      bytesOutPerJob: round(bytes('total_net_output_bytes') / jobs),
       rssLoadMiB: round(rssPeak, 1),
       ...(supRssPeak ? { supervisorRssLoadMiB: round(supRssPeak, 1) } : {}),
     };

@@ -46,13 +46,13 @@ export default {
       close: () => client.close(),
     };
   },
-  startWorker(redis, { concurrency, processes = 1, probePort, nodeOptions }) {
+  startWorker(redis, { concurrency, processes = 1, probePort, execArgv = [] }) {
     const dir = handlersDir();
-    const proc = spawn(process.execPath, [BIN, 'work', '--queues', `${QUEUE}:${concurrency}`, '--processes', String(processes),
+    const proc = spawn(process.execPath, [...execArgv, BIN, 'work', '--queues', `${QUEUE}:${concurrency}`, '--processes', String(processes),
       '--handlers', path.join(dir, 'jobs'), '--redis-url', redis.url, '--log-format', 'json', '--log-level', 'info'], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1', BENCH_PROBE_PORT: String(probePort ?? 0), ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
+      env: { ...process.env, NO_COLOR: '1', BENCH_PROBE_PORT: String(probePort ?? 0) },
     });
     const poll = new Redis({ host: redis.host, port: redis.port, maxRetriesPerRequest: null });
     let polls = 0;
