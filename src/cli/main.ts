@@ -20,9 +20,16 @@ function report(err: unknown): number {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
     return EXIT.usage; // commander already printed its message
   }
-  const e = err as Error & { exitCode?: number };
+  const e = (unreachable(err) ?? err) as Error & { exitCode?: number };
   const code = err instanceof ConfigError ? EXIT.config : err instanceof UsageError ? EXIT.usage : e.exitCode ?? EXIT.runtime;
   const label = code === EXIT.config ? 'config error' : code === EXIT.usage ? 'usage error' : 'error';
   process.stderr.write(`${paint.red(`verk: ${label}:`)} ${redactText(e?.message ?? String(err))}\n`);
   return code;
+}
+
+/** ioredis's "max retries per request" says nothing useful to an operator: say what it means. */
+function unreachable(err: unknown): Error | undefined {
+  const msg = (err as Error)?.message ?? '';
+  if ((err as Error)?.name !== 'MaxRetriesPerRequestError' && !/max retries per request|Connection is closed/i.test(msg)) return undefined;
+  return new Error('Redis is not reachable (connection refused, closed or timed out): check --redis-url / REDIS_URL and that the server is up');
 }
