@@ -43,6 +43,8 @@ export class QueueWorker {
   private firstFetch = true;
   private loopDone: Promise<void> | undefined;
   private slotWaiter: (() => void) | undefined;
+  /** Ends the idle BLMOVE wait at once (it takes no job, so it can simply be abandoned). */
+  private idleWaiter: (() => void) | undefined;
   private reconcileNeeded = false;
   private fetchErrorLogged = false;
 
@@ -62,6 +64,9 @@ export class QueueWorker {
   async stopFetching(): Promise<void> {
     this.stopped = true;
     this.slotWaiter?.();
+    this.idleWaiter?.();
+    // During a Redis outage ioredis neither settles a pending BLMOVE on disconnect() nor stops
+    // reconnecting, so the wait above is ended by idleWaiter rather than by this.
     this.d.blocking.disconnect();
     await this.loopDone;
   }
@@ -147,7 +152,9 @@ export class QueueWorker {
   private async waitForJobs(): Promise<void> {
     const key = this.d.scripts.keys.queue(this.name);
     try {
-      await this.d.blocking.blmove(key, key, 'RIGHT', 'RIGHT', this.d.config.blockTimeout / 1000);
+      const woken = new Promise<void>((r) => (this.idleWaiter = r));
+      await Promise.race([this.d.blocking.blmove(key, key, 'RIGHT', 'RIGHT', this.d.config.blockTimeout / 1000), woken]);
+      this.idleWaiter = undefined;
     } catch {
       if (!this.stopped) await sleep(100);
     }

@@ -38,6 +38,7 @@ export class WorkerNode {
   private exiting = false;
   /** Ends a graceful shutdown's wait early (a second signal: hand back now). */
   private cutWait: (() => void) | undefined;
+  private cutShort = false;
 
   constructor(readonly id: string, private readonly config: Config, registry: HandlerRegistry, private readonly log: Logger, private readonly events: NodeEvents) {
     this.redis = connectRedis(config.redisUrl, { name: `verk:${id}`, log, autoPipeline: true });
@@ -92,7 +93,10 @@ export class WorkerNode {
    */
   async shutdown(deadlineMs: number): Promise<void> {
     if (this.exiting) {
-      if (deadlineMs === 0) this.cutWait?.();
+      if (deadlineMs === 0) {
+        this.cutShort = true;
+        this.cutWait?.();
+      }
       return;
     }
     this.exiting = true;
@@ -101,7 +105,10 @@ export class WorkerNode {
     const drained = await Promise.race([
       Promise.all(this.workers.map((w) => w.drained())).then(() => true),
       sleep(deadlineMs).then(() => false),
-      new Promise<boolean>((r) => (this.cutWait = () => r(false))),
+      new Promise<boolean>((r) => {
+        this.cutWait = () => r(false);
+        if (this.cutShort) r(false);
+      }),
     ]);
     let handedBack = 0;
     if (!drained) handedBack = await this.handBackAll('shutdown deadline reached: job handed back to its queue');

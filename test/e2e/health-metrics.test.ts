@@ -66,7 +66,7 @@ describe('health server', () => {
   it('/metrics is Prometheus text whose counters match what ran', async () => {
     await redis.client.flushall();
     const port = await freePort();
-    const worker = startWorker(fastArgs(redis.url, ['-p', '2', '-q', 'default:5,slow:1', '--health-port', String(port)]), { cwd: dir });
+    const worker = startWorker(fastArgs(redis.url, ['-p', '2', '-q', 'default:5,slow:1', '--shutdown-timeout', '1s', '--health-port', String(port)]), { cwd: dir });
     try {
       await waitFor(async () => (await registeredNodes(redis.client)).filter((n) => n.state === 'running').length === 2, { timeoutMs: 15_000, what: '2 running nodes' });
       await enqueueRaw(redis.client, [...Array.from({ length: 5 }, () => rawJob('Sleep', [10])), rawJob('Boom', []), rawJob('Boom', []), rawJob('Drop', [])]);
@@ -105,8 +105,7 @@ describe('health server', () => {
       expect(await redis.client.get('stat:processed:default')).toBe('8');
       expect(await redis.client.get('stat:failed:default')).toBe('3');
     } finally {
-      signalGroup(worker.pid!, 'SIGINT');
-      signalGroup(worker.pid!, 'SIGINT');
+      signalGroup(worker.pid!, 'SIGTERM');
       expect((await worker).exitCode).toBe(0);
     }
   });
@@ -114,7 +113,7 @@ describe('health server', () => {
   it('/livez and /readyz turn 503 when Redis is gone for nodeTtl/2 and recover; the outage is logged once each way', async () => {
     await redis.client.flushall();
     const port = await freePort();
-    const worker = startWorker(fastArgs(redis.url, ['-p', '1', '--health-port', String(port)]), { cwd: dir });
+    const worker = startWorker(fastArgs(redis.url, ['-p', '1', '--shutdown-timeout', '1s', '--health-port', String(port)]), { cwd: dir });
     let output = '';
     worker.all?.on('data', (d: Buffer) => (output += d.toString()));
     try {
@@ -152,7 +151,9 @@ describe('health server', () => {
       for (const [conn, n] of perConn) expect(n, conn).toBe(1);
     } finally {
       signalGroup(worker.pid!, 'SIGTERM');
-      expect((await worker).exitCode).toBe(0);
+      const res = await worker;
+      if (res.exitCode !== 0) console.log(output);
+      expect(res.exitCode).toBe(0);
     }
   });
 });
