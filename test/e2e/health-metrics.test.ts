@@ -149,6 +149,9 @@ describe('health server', () => {
       const perConn = new Map<string, number>();
       for (const l of jsonLines(output).filter((x) => x.msg === 'Redis connection lost; reconnecting')) perConn.set(String(l.conn), (perConn.get(String(l.conn)) ?? 0) + 1);
       for (const [conn, n] of perConn) expect(n, conn).toBe(1);
+      // The restarted Redis is empty, so the node's heartbeat is refused: logged once per node.
+      const refused = jsonLines(output).filter((l) => String(l.msg).startsWith('heartbeat refused'));
+      expect(new Set(refused.map((l) => l.node)).size).toBe(refused.length);
     } finally {
       signalGroup(worker.pid!, 'SIGTERM');
       const res = await worker;

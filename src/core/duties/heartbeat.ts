@@ -19,6 +19,8 @@ export interface HeartbeatEvents {
 
 export class Heartbeat {
   private lastOk = new Map<string, number>();
+  /** Nodes whose refusal was already logged (a fenced process may take a while to exit). */
+  private refused = new Set<string>();
 
   constructor(
     private readonly scripts: Scripts,
@@ -40,6 +42,7 @@ export class Heartbeat {
 
   forget(id: string): void {
     this.lastOk.delete(id);
+    this.refused.delete(id);
   }
 
   /** Age in ms of the oldest successful renewal among live nodes (for health checks). */
@@ -60,7 +63,8 @@ export class Heartbeat {
         const ok = await withTimeout(beat, this.config.heartbeatInterval);
         if (ok) this.lastOk.set(n.id, Date.now());
         else {
-          this.log.error('heartbeat refused: the node was reaped; fencing it', { node: n.id });
+          if (!this.refused.has(n.id)) this.log.error('heartbeat refused: the node was reaped; fencing it', { node: n.id });
+          this.refused.add(n.id);
           this.events.onRefused(n.id);
         }
       } catch (err) {
