@@ -11,7 +11,8 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    process.exitCode = report(err);
+    // Exit now: a failed command (e.g. `verk work` refused at start) may still hold connections.
+    process.exit(report(err));
   }
 }
 

@@ -16,6 +16,7 @@ import { makeKeys } from '../redis/keys.js';
 import { Scripts } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
 import { Ticker } from '../util/ticker.js';
+import { ConfigError } from '../util/errors.js';
 import { SidekiqRegistry } from './sidekiq-registry.js';
 import { VERSION } from '../version.js';
 import type { ChildCounters, FromChild, RunningJobInfo, ToChild } from './ipc.js';
@@ -80,10 +81,7 @@ export class Supervisor {
   async start(): Promise<void> {
     await this.waitForRedis();
     const c = this.config;
-    if (c.fixedNodeId) {
-      const r = await this.reaper.reapNode(c.nodeId, true, true);
-      if (r.moved + r.buried > 0) this.log.warn('handed back jobs left by this fixed node id\'s earlier run', { node: c.nodeId, requeued: r.moved, dead: r.buried });
-    }
+    if (c.fixedNodeId) await this.takeOverFixedId(c.nodeId);
     for (let i = 0; i < c.processes; i++) await this.spawn();
     const onError = (what: string) => (err: unknown) => this.log.warn(`${what} failed`, { error: (err as Error).message });
     this.tickers.push(
@@ -107,6 +105,27 @@ export class Supervisor {
         await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 5000)));
       }
     }
+  }
+
+  /**
+   * verk's mode A: before using a fixed id, hand back what its earlier run left. If the id's
+   * heartbeat key is still alive (a restart within nodeTtl) wait for it to expire; if someone
+   * keeps renewing it, another process uses the id: refuse rather than steal its running jobs.
+   */
+  private async takeOverFixedId(id: string): Promise<void> {
+    const key = this.scripts.keys.node(id);
+    const deadline = Date.now() + this.config.nodeTtl + 2 * this.config.heartbeatInterval;
+    let logged = false;
+    while (await this.redis.exists(key)) {
+      if (Date.now() > deadline) {
+        throw new ConfigError(`node id ${id} is in use by a live node (its heartbeat is being renewed): give each process its own --node-id, or drop --fixed-node-id`);
+      }
+      if (!logged) this.log.warn('fixed node id still has a live heartbeat; waiting for it to expire', { node: id, ttl_ms: await this.redis.pttl(key) });
+      logged = true;
+      await new Promise((r) => setTimeout(r, Math.min(200, this.config.heartbeatInterval)));
+    }
+    const r = await this.reaper.reapNode(id, true, true);
+    if (r.moved + r.buried > 0) this.log.warn('handed back jobs left by this fixed node id\'s earlier run', { node: id, requeued: r.moved, dead: r.buried });
   }
 
   private newId(): string {
