@@ -134,6 +134,28 @@ describe('dynamic node set', () => {
     }
   });
 
+  it('a worker process whose event loop hangs past hangTimeout is killed, replaced, and its jobs handed back', async () => {
+    const jid = await client.enqueue({ class: 'Hang', args: [20_000] });
+    const neighbour = await client.enqueue({ class: 'Count', args: [{ sleepMs: 100 }] });
+    start(['--queues', 'default:2', '--processes', '1', '--hang-timeout', '1s']);
+    try {
+      const [first] = await waitFor(() => liveNodes(server.client).then((n) => (n.length ? n : null)), { what: 'a live node' });
+      const hungAt = Date.now();
+      const [event] = await waitFor(async () => {
+        const events = (await server.client.lrange('verk:recoveries', 0, -1)).map((e) => JSON.parse(e));
+        return events.length ? events : null;
+      }, { what: 'the hung process to be killed and its jobs handed back', timeoutMs: 10_000 });
+      await waitFor(async () => (await doneCount(server.client)) === 2, { what: 'both jobs to complete', timeoutMs: 15_000 });
+      console.log(`[measured] hung event loop: process killed and ${event.moved} jobs handed back ${Date.now() - hungAt} ms after start (hangTimeout 1s)`);
+      expect(event.node).toBe(first);
+      expect((await executions(server.client)).get(jid)).toBe(1);
+      expect(await server.client.sismember('verk_nodes', first)).toBe(0);
+      expect(neighbour).toBeDefined();
+    } finally {
+      await stopAll();
+    }
+  });
+
   it('Redis restarted (AOF) mid-run: workers reconnect and no job is lost', async () => {
     const N = 2000;
     const jids = await client.enqueueBulk(Array.from({ length: N }, () => ({ class: 'Count', args: [{ sleepMs: 2 }] })));
