@@ -9,6 +9,7 @@ import { logFormatOf } from './log-format.js';
 import type { FromChild, ToChild } from './ipc.js';
 
 let node: WorkerNode | undefined;
+let quietRequested = false;
 let log: Logger = createLogger();
 // Event-loop delay since the last ping, reported in the pong (shown in /metrics per worker).
 const loopDelay = monitorEventLoopDelay({ resolution: 20 });
@@ -35,6 +36,8 @@ process.on('message', (msg: ToChild) => {
       } else send({ type: 'pong', busy: 0, running: [], counters: emptyCounters(), rss: process.memoryUsage.rss(), state: 'starting' });
       break;
     case 'quiet':
+      // A process started while the supervisor is quiet gets this before its node exists.
+      quietRequested = true;
       void node?.quiet();
       break;
     case 'shutdown':
@@ -73,6 +76,8 @@ async function start(nodeId: string, config: import('../config/schema.js').Confi
       setImmediate(() => process.exit(code));
     },
   });
+  // Quiet before the first fetch (a replacement started while the supervisor is quiet).
+  if (quietRequested) await node.quiet();
   node.start();
   send({ type: 'ready', handlers: registry.list().length, handlerErrors: registry.errors.length });
 }

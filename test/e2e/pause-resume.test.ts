@@ -2,7 +2,8 @@
 // a paused queue is not fetched from by any node (its jobs stay queued, other queues keep
 // running, a job already running finishes); after `verk resume` the jobs are picked up within a
 // second. Then remote control through the Sidekiq registry: `verk quiet --all` stops fetching
-// everywhere, `verk stop <verk node id>` stops exactly the supervisor that owns that node.
+// everywhere (a worker process replaced meanwhile starts quiet too), `verk stop <verk node id>`
+// stops exactly the supervisor that owns that node.
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
@@ -42,7 +43,7 @@ describe('pause / resume across two nodes', () => {
     const r = server.client;
     const args = ['--redis-url', server.url, '--handlers', dir, '--queues', 'default:3,other:3', '--processes', '1',
       '--heartbeat-interval', '100ms', '--node-ttl', '600ms', '--reaper-interval', '200ms', '--scheduler-interval', '100ms',
-      '--shutdown-timeout', '3s', '--log-level', 'error'];
+      '--shutdown-timeout', '3s', '--log-level', process.env.PAUSE_TEST_LOG ?? 'error'];
     const env = { TEST_REDIS_URL: server.url };
     const a = startWorker(args, { env, cwd: dir });
     const b = startWorker(args, { env, cwd: dir });
@@ -93,9 +94,20 @@ describe('pause / resume across two nodes', () => {
       const quiet = await verk(['quiet', '--all', '--json', ...url()]);
       expect(JSON.parse(quiet.stdout).targets).toHaveLength(2);
       await waitFor(async () => (await Promise.all(identities.map((id) => r.hget(id, 'quiet')))).every((x) => x === 'true'), { timeoutMs: 5000, what: 'both quiet' });
+      // A worker process that dies while its supervisor is quiet is replaced by a quiet one.
+      const victim = nodes[1];
+      const victimPid = Number(await r.hget(`verk:node:${victim.id}:info`, 'pid'));
+      expect(victimPid).toBeGreaterThan(0);
+      process.kill(victimPid, 'SIGKILL');
+      await waitFor(async () => {
+        const ids = await r.smembers('verk_nodes');
+        const fresh = ids.filter((id) => !nodes.some((n) => n.id === id));
+        return fresh.length === 1 && (await r.hget(`verk:node:${fresh[0]}:info`, 'identity')) === victim.identity;
+      }, { timeoutMs: 10_000, what: 'replacement worker process registered' });
+      await new Promise((res) => setTimeout(res, 300)); // let it load its handlers
       await enqueue('other', 2);
       await new Promise((res) => setTimeout(res, 1000));
-      expect(await r.llen('queue:other')).toBe(2);
+      expect(await r.llen('queue:other'), JSON.stringify((await runs('other')).slice(3))).toBe(2);
 
       // Remote stop by a verk node id: only that node's supervisor exits, and leaves `processes`.
       const target = nodes[0];
@@ -108,6 +120,12 @@ describe('pause / resume across two nodes', () => {
       expect(result).not.toBe('timeout');
       expect((result as { exitCode?: number }).exitCode).toBe(0);
       expect(await r.smembers('processes')).toEqual(identities.filter((id) => id !== target.identity));
+    } catch (err) {
+      // Show what the workers said: a timeout alone does not tell why.
+      signalGroup(a.pid!, 'SIGTERM');
+      signalGroup(b.pid!, 'SIGTERM');
+      const outs = await Promise.all([a, b]);
+      throw Object.assign(err as Error, { message: `${(err as Error).message}\n--- verk work output ---\n${outs.map((o) => o.all).join('\n---\n')}` });
     } finally {
       signalGroup(a.pid!, 'SIGTERM');
       signalGroup(b.pid!, 'SIGTERM');
