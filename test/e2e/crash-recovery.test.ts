@@ -156,6 +156,23 @@ describe('dynamic node set', () => {
     }
   });
 
+  it('when the supervisor alone is killed, its worker processes hand their jobs back and exit', async () => {
+    const jids = await client.enqueueBulk(Array.from({ length: 6 }, () => ({ class: 'Count', args: [{ sleepMs: 5000 }] })));
+    const w = start(['--queues', 'default:3', '--processes', '2']);
+    const nodes = await waitFor(() => liveNodes(server.client).then((n) => (n.length === 2 ? n : null)), { what: 'two live nodes' });
+    await waitFor(async () => (await server.client.llen('queue:default')) === 0, { what: 'all 6 jobs fetched' });
+    const pids = await Promise.all(nodes.map(async (id) => Number(await waitFor(() => server.client.hget(`verk:node:${id}:info`, 'pid').then((p) => (p && p !== '0' ? p : null)), { what: 'worker pids' }))));
+    process.kill(w.pid!, 'SIGKILL'); // the supervisor only, not its process group
+    const killedAt = Date.now();
+    await waitFor(() => pids.every((pid) => { try { process.kill(pid, 0); return false; } catch { return true; } }), { what: 'the orphaned worker processes to exit', timeoutMs: 10_000 });
+    const exitMs = Date.now() - killedAt;
+    const queued = await server.client.llen('queue:default');
+    console.log(`[measured] supervisor killed: both worker processes exited ${exitMs} ms later, ${queued}/6 jobs already back in the queue`);
+    expect(queued).toBe(6);
+    expect(new Set((await server.client.lrange('queue:default', 0, -1)).map((p) => JSON.parse(p).jid))).toEqual(new Set(jids));
+    await stopAll();
+  });
+
   it('Redis restarted (AOF) mid-run: workers reconnect and no job is lost', async () => {
     const N = 2000;
     const jids = await client.enqueueBulk(Array.from({ length: N }, () => ({ class: 'Count', args: [{ sleepMs: 2 }] })));
