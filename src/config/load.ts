@@ -2,9 +2,8 @@
 // The result is validated once and frozen; worker processes receive it and never search again.
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
-import { tsImport } from 'tsx/esm/api';
+import { importModule } from '../util/import-module.js';
 import { DEFAULTS, cpuCount } from './defaults.js';
 import { CONFIG_KEYS, suggestKey, validateValue, type Config } from './schema.js';
 import { ConfigError } from '../util/errors.js';
@@ -37,9 +36,7 @@ const SEARCH_PLACES = [
 const OTHER_VERK_ENV = new Set(['VERK_CONFIG']);
 
 const loadTs: Loader = async (filepath) => {
-  let mod = await tsImport(pathToFileURL(filepath).href, import.meta.url);
-  // Outside a "type": "module" package tsx compiles to CommonJS: the namespace is under `default`.
-  if (mod.default && typeof mod.default === 'object' && mod.default.__esModule) mod = mod.default;
+  const mod = await importModule(filepath);
   return mod.default ?? mod;
 };
 

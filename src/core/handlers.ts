@@ -2,8 +2,7 @@
 // A job's class is only ever looked up here — job data never becomes an import path.
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
+import { importModule } from '../util/import-module.js';
 import type { Logger } from '../util/logger.js';
 import { parseDuration } from '../util/duration.js';
 
@@ -99,16 +98,7 @@ export async function loadHandlers(dir: string, log: Logger): Promise<HandlerReg
   };
 }
 
-async function importModule(file: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(file).href;
-  if (/\.[cm]?ts$/.test(file)) return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
-  return (await import(url)) as Record<string, unknown>;
-}
-
-function toHandler(className: string, file: string, namespace: Record<string, unknown>): Handler {
-  // A TS/CJS module compiled from ESM syntax (no "type": "module") arrives as { default: exports }.
-  const inner = namespace.default as Record<string, unknown> | undefined;
-  const mod = inner && typeof inner === 'object' && inner.__esModule ? inner : namespace;
+function toHandler(className: string, file: string, mod: Record<string, unknown>): Handler {
   const def = mod.default as Record<string, unknown> | ((...a: unknown[]) => unknown) | undefined;
   const perform =
     (typeof mod.perform === 'function' && mod.perform) ||
