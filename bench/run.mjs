@@ -199,8 +199,8 @@ function commandBreakdown(s) {
     if (b) lines.push(`- ${key}: ${Object.entries(b).map(([k, v]) => `${k} ${v}`).join(', ')} (bytes/job: ${x.bytesInPerJob} in, ${x.bytesOutPerJob} out)`);
   }
   const enq = ['verk', 'bullmq', 'bee'].filter((k) => s.latency[k]?.enqueueCallP50Ms !== undefined)
-    .map((k) => `${k} ${s.latency[k].enqueueCallP50Ms} ms`);
-  if (enq.length) lines.push(`pickup latency includes the producer's own enqueue call, whose p50 was: ${enq.join(', ')}`);
+    .map((k) => `${k} ${s.latency[k].enqueueCallP50Ms} ms + ${s.latency[k].afterEnqueueP50Ms} ms`);
+  if (enq.length) lines.push(`pickup latency = producer's enqueue call + handler start after it returned (p50 each): ${enq.join(', ')}`);
   const sup = s.throughput['verk:c10:p1']?.supervisorRssLoadMiB;
   const supRest = s.latency.verk?.supervisorRssRestMiB;
   if (sup || supRest) lines.push(`verk supervisor process RSS: ${supRest ?? '–'} MiB at rest, ${sup ?? '–'} MiB under load (not included above)`);

@@ -2,7 +2,8 @@
 // enqueues one job at a time and the handler reports its start time over UDP; latency =
 // handler start − moment before the enqueue call (same machine clock). 20 warm-up samples are
 // dropped; 5 ms pause between samples so the worker is idle again. Also reports how long the
-// enqueue call itself took (p50) and the worker's RSS at rest.
+// enqueue call itself took (p50), the handler start after that call returned (p50, the worker's
+// side), and the worker's RSS at rest.
 import { nowMs, percentile, round, sleep } from '../lib/stats.mjs';
 import { rssMiB } from '../lib/proc.mjs';
 
@@ -20,6 +21,7 @@ export async function latencyRun(sys, redis, probe, { samples }) {
     const supRest = w.extraPids().map(rssMiB);
     const lat = [];
     const enq = [];
+    const after = [];
     for (let i = 0; i < WARMUP + samples; i++) {
       const started = probe.waitFor(i);
       const t0 = nowMs();
@@ -29,6 +31,7 @@ export async function latencyRun(sys, redis, probe, { samples }) {
       if (i >= WARMUP) {
         lat.push(t - t0);
         enq.push(tEnq - t0);
+        after.push(t - tEnq);
       }
       await sleep(PAUSE_MS);
     }
@@ -39,6 +42,8 @@ export async function latencyRun(sys, redis, probe, { samples }) {
       samples: lat.length,
       /** How long the producer's enqueue call itself took (part of the pickup latency). */
       enqueueCallP50Ms: round(percentile(enq, 50), 3),
+      /** Handler start minus the moment the enqueue call returned (the worker's side; may be < 0). */
+      afterEnqueueP50Ms: round(percentile(after, 50), 3),
       rssRestMiB: round(Math.max(...rssRest), 1),
       ...(supRest.length ? { supervisorRssRestMiB: round(Math.max(...supRest), 1) } : {}),
     };
