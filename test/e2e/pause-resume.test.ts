@@ -42,7 +42,7 @@ describe('pause / resume across two nodes', () => {
   it('no fetch from a paused queue; resume picks up within a second; quiet and stop by remote signal', async () => {
     const r = server.client;
     const args = ['--redis-url', server.url, '--handlers', dir, '--queues', 'default:3,other:3', '--processes', '1',
-      '--heartbeat-interval', '100ms', '--node-ttl', '600ms', '--reaper-interval', '200ms', '--scheduler-interval', '100ms',
+      '--heartbeat-interval', '100ms', '--node-ttl', '3s', '--reaper-interval', '200ms', '--scheduler-interval', '100ms',
       '--shutdown-timeout', '3s', '--log-level', process.env.PAUSE_TEST_LOG ?? 'error'];
     const env = { TEST_REDIS_URL: server.url };
     const a = startWorker(args, { env, cwd: dir });
@@ -53,12 +53,15 @@ describe('pause / resume across two nodes', () => {
         const ids = await r.smembers('processes');
         return ids.length === 2 ? ids : undefined;
       }, { timeoutMs: 20_000, what: 'two processes registered' });
-      const nodes = await waitFor(async () => {
+      // Node ids are read again where they are used: a worker process may be replaced meanwhile.
+      const currentNodes = () => waitFor(async () => {
         const ids = await r.smembers('verk_nodes');
-        const withIdentity = await Promise.all(ids.map(async (id) => ({ id, identity: await r.hget(`verk:node:${id}:info`, 'identity') })));
-        return withIdentity.length === 2 && withIdentity.every((n) => n.identity) ? withIdentity : undefined;
+        const withIdentity = await Promise.all(ids.map(async (id) => ({
+          id, identity: await r.hget(`verk:node:${id}:info`, 'identity'), pid: Number(await r.hget(`verk:node:${id}:info`, 'pid')),
+        })));
+        return withIdentity.length === 2 && withIdentity.every((n) => n.identity && n.pid > 0) ? withIdentity : undefined;
       }, { timeoutMs: 20_000, what: 'two nodes registered' });
-      expect(nodes.map((n) => n.identity).sort()).toEqual([...identities].sort());
+      expect((await currentNodes()).map((n) => n.identity).sort()).toEqual([...identities].sort());
 
       await enqueue('default', 4);
       await waitFor(async () => (await runs('default')).length === 4, { timeoutMs: 10_000, what: 'warm-up jobs' });
@@ -95,13 +98,12 @@ describe('pause / resume across two nodes', () => {
       expect(JSON.parse(quiet.stdout).targets).toHaveLength(2);
       await waitFor(async () => (await Promise.all(identities.map((id) => r.hget(id, 'quiet')))).every((x) => x === 'true'), { timeoutMs: 5000, what: 'both quiet' });
       // A worker process that dies while its supervisor is quiet is replaced by a quiet one.
-      const victim = nodes[1];
-      const victimPid = Number(await r.hget(`verk:node:${victim.id}:info`, 'pid'));
-      expect(victimPid).toBeGreaterThan(0);
-      process.kill(victimPid, 'SIGKILL');
+      const before = await currentNodes();
+      const victim = before[1];
+      process.kill(victim.pid, 'SIGKILL');
       await waitFor(async () => {
         const ids = await r.smembers('verk_nodes');
-        const fresh = ids.filter((id) => !nodes.some((n) => n.id === id));
+        const fresh = ids.filter((id) => !before.some((n) => n.id === id));
         return fresh.length === 1 && (await r.hget(`verk:node:${fresh[0]}:info`, 'identity')) === victim.identity;
       }, { timeoutMs: 10_000, what: 'replacement worker process registered' });
       await new Promise((res) => setTimeout(res, 300)); // let it load its handlers
@@ -110,7 +112,7 @@ describe('pause / resume across two nodes', () => {
       expect(await r.llen('queue:other'), JSON.stringify((await runs('other')).slice(3))).toBe(2);
 
       // Remote stop by a verk node id: only that node's supervisor exits, and leaves `processes`.
-      const target = nodes[0];
+      const target = (await currentNodes())[0];
       const stop = await verk(['stop', target.id, ...url()]);
       expect(stop.exitCode).toBe(0);
       expect(stop.stdout).toContain(target.identity!);

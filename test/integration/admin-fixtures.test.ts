@@ -46,7 +46,7 @@ describe('foreign payloads under verk work', () => {
     await r.lpush('queue:default', PAYLOADS.sidekiq, PAYLOADS.bigint, PAYLOADS.verk);
     const sources = { ...PAYLOADS, ours };
     const worker = startWorker(['--redis-url', server.url, '--handlers', dir, '--queues', 'default:5', '--processes', '1',
-      '--heartbeat-interval', '100ms', '--node-ttl', '600ms', '--scheduler-interval', '100ms', '--log-level', 'error'], { cwd: dir });
+      '--heartbeat-interval', '200ms', '--node-ttl', '3s', '--scheduler-interval', '100ms', '--log-level', 'warn'], { cwd: dir });
     try {
       const before = Date.now() / 1000;
       await waitFor(async () => (await r.zcard('retry')) === 4, { timeoutMs: 20_000, what: '4 entries in retry' });
