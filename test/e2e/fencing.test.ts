@@ -25,7 +25,7 @@ beforeEach(async () => {
 
 it('SIGSTOP past the TTL, then SIGCONT: jobs finished elsewhere, late acks refused, node replaced', async () => {
   // The frozen node takes the first 4 slow jobs; the healthy node starts after the freeze.
-  const jids = await client.enqueueBulk(Array.from({ length: 4 }, () => ({ class: 'Count', args: [{ sleepMs: 300 }] })));
+  const jids = await client.enqueueBulk(Array.from({ length: 4 }, () => ({ class: 'Count', args: [{ sleepMs: 2500 }] })));
   const frozen = startWorker(workArgs(server, ['--queues', 'default:4', '--processes', '1']), { env: workEnv(server) });
   let healthy: ReturnType<typeof startWorker> | undefined;
   try {

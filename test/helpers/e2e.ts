@@ -6,11 +6,19 @@ import type { RedisServer } from './redis-server.js';
 
 export const FIXTURE_JOBS = fileURLToPath(new URL('../fixtures/jobs/', import.meta.url));
 
+/**
+ * Short intervals for tests. The TTL leaves room for a loaded 2-core machine running several
+ * test files at once: a shorter one makes live-but-slow nodes get reaped (correctly fenced,
+ * but then their interrupted jobs run twice and the figures measure the machine, not verk).
+ */
+export const TEST_INTERVALS = { heartbeatMs: 250, nodeTtlMs: 1500, reaperMs: 300 };
+
 /** `verk work` flags for tests: the private Redis, fixture handlers and short intervals. */
 export function workArgs(server: RedisServer, extra: string[] = []): string[] {
+  const t = TEST_INTERVALS;
   return [
     '--redis-url', server.url, '--handlers', FIXTURE_JOBS, '--log-format', 'json',
-    '--heartbeat-interval', '100ms', '--node-ttl', '600ms', '--reaper-interval', '200ms',
+    '--heartbeat-interval', `${t.heartbeatMs}ms`, '--node-ttl', `${t.nodeTtlMs}ms`, '--reaper-interval', `${t.reaperMs}ms`,
     '--scheduler-interval', '100ms', '--shutdown-timeout', '2s', ...extra,
   ];
 }
