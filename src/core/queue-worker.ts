@@ -49,7 +49,11 @@ export class QueueWorker {
   private fetchErrorLogged = false;
 
   constructor(private readonly d: QueueWorkerDeps) {
-    this.settler = new Settler(d.queue.name, d.node, d.config, d.scripts, d.log, d.events);
+    this.settler = new Settler(d.queue.name, d.node, d.config, d.scripts, d.log, d.events, {
+      // Slots the acked jobs free up, refilled in the ack's own script call.
+      want: (acked) => (this.stopped || this.d.gate.closed ? 0 : Math.max(0, d.queue.concurrency - this.running.size + acked)),
+      take: (jobs) => jobs.forEach((raw) => this.startJob(raw)),
+    });
   }
 
   get name(): string {
@@ -93,7 +97,7 @@ export class QueueWorker {
     const open = [...this.running].filter((e) => !e.closed);
     for (const e of open) {
       e.closed = true;
-      e.run?.controller.abort(new Error(reason));
+      e.run?.abort(new Error(reason));
     }
     // Newest first, so the job that started first ends up next in line.
     const moved = await this.d.scripts.handback(this.name, this.d.node, open.reverse().map((e) => e.raw));
@@ -202,7 +206,7 @@ export class QueueWorker {
   private async launch(entry: RunningEntry, job: Job, handler: Handler): Promise<void> {
     if (entry.closed) return; // handed back while it waited to run alone
     entry.startedAt = Date.now();
-    const log = this.d.log.child({ queue: this.name, jid: job.jid, class: job.class });
+    const log = () => this.d.log.child({ queue: this.name, jid: job.jid, class: job.class });
     const run = runJob(job, handler, {
       timeoutMs: handler.timeoutMs ?? (this.d.queue.timeout || this.d.config.jobTimeout),
       killGraceMs: this.d.config.killGrace,
@@ -212,7 +216,7 @@ export class QueueWorker {
     entry.run = run;
     const settled = this.settler.track(run.outcome.then((outcome) =>
       outcome.ok ? this.settler.ack(entry) : this.settler.fail(entry, job, outcome.error, handler),
-    )).catch((err) => log.error('could not settle job; it stays in progress and is recovered with this node', { error: (err as Error).message }));
+    )).catch((err) => log().error('could not settle job; it stays in progress and is recovered with this node', { error: (err as Error).message }));
     await Promise.all([run.finished, settled]);
   }
 

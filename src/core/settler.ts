@@ -32,6 +32,13 @@ export interface RunningEntry {
   closed: boolean;
 }
 
+/** How the queue worker takes part in acks: refilling freed slots in the same script call. */
+export interface Refill {
+  /** Jobs to fetch along with acking `acked` jobs (0 = none). */
+  want(acked: number): number;
+  take(jobs: string[]): void;
+}
+
 export class Settler {
   private ackBuffer: { entry: RunningEntry; resolve: () => void }[] = [];
   private ackScheduled = false;
@@ -45,6 +52,7 @@ export class Settler {
     private readonly scripts: Scripts,
     private readonly log: Logger,
     private readonly events: SettleEvents,
+    private readonly refill: Refill,
   ) {}
 
   /** Keeps track of a settle write so shutdown can wait for it. */
@@ -69,7 +77,8 @@ export class Settler {
     this.ackScheduled = false;
     const batch = this.ackBuffer;
     this.ackBuffer = [];
-    const res = await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, batch.map((b) => b.entry.raw)));
+    const want = this.refill.want(batch.length);
+    const res = await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, batch.map((b) => b.entry.raw), want));
     const now = Date.now();
     const debug = this.config.logLevel === 'debug';
     for (const b of batch) {
@@ -77,7 +86,9 @@ export class Settler {
       if (debug) this.log.debug('job done', { queue: this.queue, jid: b.entry.jid, class: b.entry.class, duration_ms: now - b.entry.startedAt });
     }
     if (res.removed < batch.length) this.rejected(batch.length - res.removed, res.alive, 'ack');
+    else if (res.refill === 'fenced') this.events.onFenced('refill refused: the node is no longer registered');
     for (const b of batch) b.resolve();
+    if (res.jobs.length) this.refill.take(res.jobs);
   }
 
   async fail(entry: RunningEntry, job: Job, error: Error, handler: Handler | undefined): Promise<void> {

@@ -39,6 +39,13 @@ function define(redis: Redis): Record<string, Raw> {
 }
 
 export type FetchResult = { status: 'ok'; jobs: string[] } | { status: 'paused' | 'fenced'; jobs: [] };
+export interface AckResult {
+  removed: number;
+  alive: boolean;
+  /** What the refill did: fetched (possibly nothing), queue paused, node fenced, or not asked. */
+  refill: 'ok' | 'paused' | 'fenced' | 'none';
+  jobs: string[];
+}
 export interface ReapResult { status: 'alive' | 'gone' | 'reaped'; moved: number; buried: number; remaining: number }
 
 export interface ReapOptions {
@@ -94,10 +101,13 @@ export class Scripts {
     return { status: status === 0 ? 'paused' : 'fenced', jobs: [] };
   }
 
-  async ack(queue: string, node: string, raws: string[]): Promise<{ removed: number; alive: boolean }> {
+  /** Acks finished jobs; with `refill` > 0 also fetches up to that many new ones in the same call. */
+  async ack(queue: string, node: string, raws: string[], refill = 0): Promise<AckResult> {
     const k = this.keys;
-    const [removed, alive] = (await this.r.ack(k.inprogress(queue, node), k.processed(), k.processed(queue), k.node(node), ...raws)) as [number, number];
-    return { removed, alive: alive === 1 };
+    const res = (await this.r.ack(k.inprogress(queue, node), k.processed(), k.processed(queue), k.node(node), k.queue(queue), k.paused,
+      refill, queue, ...raws)) as [number, number, number, ...string[]];
+    const status = res[2] === 1 ? 'ok' : res[2] === 0 ? 'paused' : res[2] === -1 ? 'fenced' : 'none';
+    return { removed: res[0], alive: res[1] === 1, refill: status, jobs: res.slice(3) as string[] };
   }
 
   /** 1 = settled, 0 = not held (node alive), -1 = not held and the node is fenced. */

@@ -57,7 +57,7 @@ describe('ack', () => {
   it('removes exactly the fetched strings and counts them in total and per queue', async () => {
     for (let i = 1; i <= 3; i++) await server.client.lpush(keys.queue('q'), job(i));
     const { jobs } = await scripts.fetch('q', NODE, 3, true);
-    expect(await scripts.ack('q', NODE, jobs.slice(0, 2))).toEqual({ removed: 2, alive: true });
+    expect(await scripts.ack('q', NODE, jobs.slice(0, 2))).toEqual({ removed: 2, alive: true, refill: 'none', jobs: [] });
     expect(await server.client.lrange(keys.inprogress('q', NODE), 0, -1)).toEqual([job(3)]);
     expect(await server.client.get('stat:processed')).toBe('2');
     expect(await server.client.get('stat:processed:q')).toBe('2');
@@ -67,10 +67,31 @@ describe('ack', () => {
     await server.client.lpush(keys.queue('q'), job(1));
     const { jobs } = await scripts.fetch('q', NODE, 1, true);
     await server.client.del(keys.inprogress('q', NODE)); // handed back by someone else
-    expect(await scripts.ack('q', NODE, jobs)).toEqual({ removed: 0, alive: true });
+    expect(await scripts.ack('q', NODE, jobs)).toMatchObject({ removed: 0, alive: true });
     await server.client.del(keys.node(NODE));
-    expect(await scripts.ack('q', NODE, jobs)).toEqual({ removed: 0, alive: false });
+    expect(await scripts.ack('q', NODE, jobs)).toMatchObject({ removed: 0, alive: false });
     expect(await server.client.get('stat:processed')).toBeNull();
+  });
+});
+
+describe('ack with refill', () => {
+  it('acks and fetches the next jobs in one call, oldest first', async () => {
+    for (let i = 1; i <= 4; i++) await server.client.lpush(keys.queue('q'), job(i));
+    const { jobs } = await scripts.fetch('q', NODE, 1, true);
+    expect(await scripts.ack('q', NODE, jobs, 2)).toEqual({ removed: 1, alive: true, refill: 'ok', jobs: [job(2), job(3)] });
+    expect(await server.client.lrange(keys.inprogress('q', NODE), 0, -1)).toEqual([job(3), job(2)]);
+    expect(await server.client.get('stat:processed')).toBe('1');
+  });
+
+  it('refills nothing for a fenced node or a paused queue', async () => {
+    for (let i = 1; i <= 3; i++) await server.client.lpush(keys.queue('q'), job(i));
+    const { jobs } = await scripts.fetch('q', NODE, 1, true);
+    await server.client.sadd(keys.paused, 'q');
+    expect(await scripts.ack('q', NODE, jobs, 5)).toEqual({ removed: 1, alive: true, refill: 'paused', jobs: [] });
+    await server.client.srem(keys.paused, 'q');
+    await server.client.del(keys.node(NODE));
+    expect(await scripts.ack('q', NODE, [], 5)).toEqual({ removed: 0, alive: false, refill: 'fenced', jobs: [] });
+    expect(await server.client.llen(keys.queue('q'))).toBe(2);
   });
 });
 

@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/util/logger.js';
 
 const job: Job = (decodeJob('{"class":"T","args":[1],"jid":"j1","queue":"q"}') as { ok: true; job: Job }).job;
 const handler = (perform: Perform, timeoutMs?: number): Handler => ({ className: 'T', file: 't.js', perform, timeoutMs });
-const opts = (timeoutMs = 0, onIgnoredAbort = () => {}, killGraceMs = 20) => ({ timeoutMs, onIgnoredAbort, killGraceMs, log: silentLogger });
+const opts = (timeoutMs = 0, onIgnoredAbort = () => {}, killGraceMs = 20) => ({ timeoutMs, onIgnoredAbort, killGraceMs, log: () => silentLogger });
 
 describe('runJob', () => {
   it('passes args and ctx and reports success', async () => {
