@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { Config, QueueConfig } from '../config/schema.js';
 import { decodeJob, type Job } from '../job/codec.js';
-import type { Scripts } from '../redis/scripts.js';
+import { Scripts } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
 import { sleep } from '../util/sleep.js';
 import type { Handler, HandlerRegistry } from './handlers.js';
@@ -47,8 +47,13 @@ export class QueueWorker {
   private idleWaiter: (() => void) | undefined;
   private reconcileNeeded = false;
   private fetchErrorLogged = false;
+  /** Scripts on the blocking connection: the fetch right after a wake-up goes out at once,
+   * without waiting for the shared connection's auto-pipelining tick (pickup latency). */
+  private readonly wakeScripts: Scripts;
+  private justWoke = false;
 
   constructor(private readonly d: QueueWorkerDeps) {
+    this.wakeScripts = new Scripts(d.blocking, d.scripts.keys);
     this.settler = new Settler(d.queue.name, d.node, d.config, d.scripts, d.log, d.events, {
       // Slots the acked jobs free up, refilled in the ack's own script call.
       want: (acked) => (this.stopped || this.d.gate.closed ? 0 : Math.max(0, d.queue.concurrency - this.running.size + acked)),
@@ -126,7 +131,8 @@ export class QueueWorker {
       if (this.reconcileNeeded) await this.reconcile();
       let res;
       try {
-        res = await scripts.fetch(queue.name, node, free, this.firstFetch);
+        res = await (this.justWoke ? this.wakeScripts : scripts).fetch(queue.name, node, free, this.firstFetch);
+        this.justWoke = false;
         this.fetchErrorLogged = false;
       } catch (err) {
         if (this.stopped) break;
@@ -157,7 +163,8 @@ export class QueueWorker {
     const key = this.d.scripts.keys.queue(this.name);
     try {
       const woken = new Promise<void>((r) => (this.idleWaiter = r));
-      await Promise.race([this.d.blocking.blmove(key, key, 'RIGHT', 'RIGHT', this.d.config.blockTimeout / 1000), woken]);
+      const got = await Promise.race([this.d.blocking.blmove(key, key, 'RIGHT', 'RIGHT', this.d.config.blockTimeout / 1000), woken]);
+      this.justWoke = typeof got === 'string';
       this.idleWaiter = undefined;
     } catch {
       if (!this.stopped) await sleep(100);
