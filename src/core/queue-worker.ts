@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { Config, QueueConfig } from '../config/schema.js';
 import { decodeJob, type Job } from '../job/codec.js';
-import { Scripts } from '../redis/scripts.js';
+import { Scripts, type FetchResult } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
 import { sleep } from '../util/sleep.js';
 import type { Handler, HandlerRegistry } from './handlers.js';
@@ -47,16 +47,17 @@ export class QueueWorker {
   private idleWaiter: (() => void) | undefined;
   private reconcileNeeded = false;
   private fetchErrorLogged = false;
-  /** Scripts on the blocking connection: the fetch right after a wake-up goes out at once,
-   * without waiting for the shared connection's auto-pipelining tick (pickup latency). */
+  /** The last fetch found the queue empty: the next one waits for a job first. */
+  private idle = false;
+  /** Scripts on the blocking connection: the wait for jobs and the fetch behind it. */
   private readonly wakeScripts: Scripts;
-  private justWoke = false;
 
   constructor(private readonly d: QueueWorkerDeps) {
     this.wakeScripts = new Scripts(d.blocking, d.scripts.keys);
     this.settler = new Settler(d.queue.name, d.node, d.config, d.scripts, d.log, d.events, {
-      // Slots the acked jobs free up, refilled in the ack's own script call.
-      want: (acked) => (this.stopped || this.d.gate.closed ? 0 : Math.max(0, d.queue.concurrency - this.running.size + acked)),
+      // Slots the acked jobs free up, refilled in the ack's own script call (not while the
+      // queue is empty: then the loop is waiting for a job and fetches it itself).
+      want: (acked) => (this.stopped || this.idle || this.d.gate.closed ? 0 : Math.max(0, d.queue.concurrency - this.running.size + acked)),
       take: (jobs) => jobs.forEach((raw) => this.startJob(raw)),
     });
   }
@@ -131,8 +132,9 @@ export class QueueWorker {
       if (this.reconcileNeeded) await this.reconcile();
       let res;
       try {
-        res = await (this.justWoke ? this.wakeScripts : scripts).fetch(queue.name, node, free, this.firstFetch);
-        this.justWoke = false;
+        // An empty queue (after the first fetch) is waited on, with the fetch pipelined behind the wait.
+        res = this.idle && !this.firstFetch ? await this.waitForJobs(free) : await scripts.fetch(queue.name, node, free, this.firstFetch);
+        if (!res) continue;
         this.fetchErrorLogged = false;
       } catch (err) {
         if (this.stopped) break;
@@ -150,26 +152,28 @@ export class QueueWorker {
         continue;
       }
       this.firstFetch = false;
-      if (res.jobs.length === 0) {
-        await this.waitForJobs();
-        continue;
-      }
+      this.idle = res.jobs.length === 0;
       for (const raw of res.jobs) this.startJob(raw);
     }
   }
 
-  /** Blocks until the queue has a job (or the timeout passes) without taking it: BLMOVE q q. */
-  private async waitForJobs(): Promise<void> {
-    const key = this.d.scripts.keys.queue(this.name);
+  /**
+   * Blocks until the queue has a job (or blockTimeout passes) and fetches in the same pipeline.
+   * Returns undefined when the wait was abandoned because fetching stops.
+   */
+  private async waitForJobs(free: number): Promise<FetchResult | undefined> {
+    const woken = new Promise<undefined>((r) => (this.idleWaiter = () => r(undefined)));
     try {
-      const woken = new Promise<void>((r) => (this.idleWaiter = r));
-      const got = await Promise.race([this.d.blocking.blmove(key, key, 'RIGHT', 'RIGHT', this.d.config.blockTimeout / 1000), woken]);
-      this.justWoke = typeof got === 'string';
-      this.idleWaiter = undefined;
-    } catch {
+      return await Promise.race([this.wakeScripts.waitAndFetch(this.name, this.d.node, free, this.d.config.blockTimeout / 1000), woken]);
+    } catch (err) {
       if (!this.stopped) await sleep(100);
+      if (!this.stopped) throw err;
+      return undefined;
+    } finally {
+      this.idleWaiter = undefined;
     }
   }
+
 
   private startJob(raw: string): void {
     const decoded = decodeJob(raw, this.name);

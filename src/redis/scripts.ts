@@ -93,12 +93,27 @@ export class Scripts {
   }
 
   async fetch(queue: string, node: string, max: number, firstFetch: boolean): Promise<FetchResult> {
+    return fetchResult(await this.r.fetch(...this.fetchArgs(queue, node, max, firstFetch)));
+  }
+
+  /**
+   * Blocks until the queue has a job (BLMOVE q q: a rotation that takes nothing) and runs the
+   * fetch script right behind it in one pipeline: Redis runs the fetch as soon as the wait ends,
+   * so an idle pickup costs no extra round trip and still goes through the fenced fetch.
+   * Only for a connection of its own (it blocks).
+   */
+  async waitAndFetch(queue: string, node: string, max: number, timeoutS: number): Promise<FetchResult> {
+    const key = this.keys.queue(queue);
+    const pipe = this.redis.pipeline().blmove(key, key, 'RIGHT', 'RIGHT', timeoutS) as unknown as Record<string, (...a: unknown[]) => ChainableCommander>;
+    const res = await pipe.fetch(...this.fetchArgs(queue, node, max, false)).exec();
+    const [err, reply] = res?.[1] ?? [new Error('pipeline aborted'), null];
+    if (err) throw err;
+    return fetchResult(reply);
+  }
+
+  private fetchArgs(queue: string, node: string, max: number, firstFetch: boolean): (string | number)[] {
     const k = this.keys;
-    const res = (await this.r.fetch(k.queue(queue), k.inprogress(queue, node), k.node(node), k.nodeQueues(node), k.paused,
-      max, queue, firstFetch ? '1' : '0')) as [number, ...string[]];
-    const status = res[0];
-    if (status === 1) return { status: 'ok', jobs: res.slice(1) as string[] };
-    return { status: status === 0 ? 'paused' : 'fenced', jobs: [] };
+    return [k.queue(queue), k.inprogress(queue, node), k.node(node), k.nodeQueues(node), k.paused, max, queue, firstFetch ? '1' : '0'];
   }
 
   /** Acks finished jobs; with `refill` > 0 also fetches up to that many new ones in the same call. */
@@ -169,6 +184,12 @@ export class Scripts {
     const [queued, dead] = (await this.r.promote(k[set], k.dead, k.queues, k.prefix, nowS, ...args)) as [number, number];
     return { queued, dead };
   }
+}
+
+function fetchResult(reply: unknown): FetchResult {
+  const res = reply as [number, ...string[]];
+  if (res[0] === 1) return { status: 'ok', jobs: res.slice(1) as string[] };
+  return { status: res[0] === 0 ? 'paused' : 'fenced', jobs: [] };
 }
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
