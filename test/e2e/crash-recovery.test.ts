@@ -1,29 +1,18 @@
 // Dynamic node set end to end, with real processes and real signals: kill -9 of a whole
 // `verk work` node mid-run, a worker process that calls process.exit, a poison pill, and a
 // Redis restart (AOF) mid-run. Each test prints what it measured: lost, duplicates, timings.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
 import { startWorker, signalGroup } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
-import { executions, doneCount, workArgs, workEnv, liveNodes, TEST_INTERVALS } from '../helpers/e2e.js';
-import { Client } from '../../src/api/client.js';
+import { executions, doneCount, workArgs, workEnv, liveNodes, TEST_INTERVALS, usePrivateRedis } from '../helpers/e2e.js';
+import type { Client } from '../../src/api/client.js';
 
 let server: RedisServer;
 let client: Client;
 const NODE_TTL = TEST_INTERVALS.nodeTtlMs;
 const REAPER = TEST_INTERVALS.reaperMs;
-
-beforeAll(async () => {
-  server = await startRedis({ appendonly: true });
-  client = new Client({ redisUrl: server.url });
-});
-afterAll(async () => {
-  await client.close();
-  await server.stop();
-});
-beforeEach(async () => {
-  await server.client.flushdb();
-});
+usePrivateRedis((s, c) => ([server, client] = [s, c]), { appendonly: true });
 
 type Worker = ReturnType<typeof startWorker>;
 const workers: Worker[] = [];

@@ -1,27 +1,16 @@
 // Fencing end to end: a node frozen with SIGSTOP past its TTL is reaped while its jobs are
 // finished by others; when it resumes (SIGCONT) its late acks are refused and counted, no job
 // is both queued and in `retry`, and the node replaces itself with a fresh id.
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { expect, it } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
 import { startWorker, signalGroup } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
-import { executions, doneCount, workArgs, workEnv } from '../helpers/e2e.js';
-import { Client } from '../../src/api/client.js';
+import { executions, doneCount, workArgs, workEnv, usePrivateRedis } from '../helpers/e2e.js';
+import type { Client } from '../../src/api/client.js';
 
 let server: RedisServer;
 let client: Client;
-
-beforeAll(async () => {
-  server = await startRedis();
-  client = new Client({ redisUrl: server.url });
-});
-afterAll(async () => {
-  await client.close();
-  await server.stop();
-});
-beforeEach(async () => {
-  await server.client.flushdb();
-});
+usePrivateRedis((s, c) => ([server, client] = [s, c]));
 
 it('SIGSTOP past the TTL, then SIGCONT: jobs finished elsewhere, late acks refused, node replaced', async () => {
   // The frozen node takes the first 4 slow jobs; the healthy node starts after the freeze.

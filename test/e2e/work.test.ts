@@ -1,27 +1,16 @@
 // `verk work` end to end with the built CLI in real processes: 1 000 jobs over 2 worker
 // processes run exactly once; a failing job goes to retry then dead with Sidekiq's fields; a
 // scheduled job runs after its time; a malformed payload ends in dead while the rest complete.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
 import { startWorker, signalGroup, verk } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
-import { executions, doneCount, workArgs, workEnv, liveNodes } from '../helpers/e2e.js';
-import { Client } from '../../src/api/client.js';
+import { executions, doneCount, workArgs, workEnv, liveNodes, usePrivateRedis } from '../helpers/e2e.js';
+import type { Client } from '../../src/api/client.js';
 
 let server: RedisServer;
 let client: Client;
-
-beforeAll(async () => {
-  server = await startRedis();
-  client = new Client({ redisUrl: server.url });
-});
-afterAll(async () => {
-  await client.close();
-  await server.stop();
-});
-beforeEach(async () => {
-  await server.client.flushdb();
-});
+usePrivateRedis((s, c) => ([server, client] = [s, c]));
 
 async function withWorker<T>(args: string[], body: () => Promise<T>): Promise<T> {
   const worker = startWorker(workArgs(server, args), { env: workEnv(server) });

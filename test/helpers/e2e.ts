@@ -2,7 +2,9 @@
 // handlers directory, and reading what the fixture handlers recorded in Redis.
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import type { RedisServer } from './redis-server.js';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { startRedis, type RedisServer } from './redis-server.js';
+import { Client } from '../../src/api/client.js';
 
 export const FIXTURE_JOBS = fileURLToPath(new URL('../fixtures/jobs/', import.meta.url));
 
@@ -48,4 +50,25 @@ export async function liveNodes(redis: Redis): Promise<string[]> {
   const alive: string[] = [];
   for (const id of ids) if (await redis.exists(`verk:node:${id}`)) alive.push(id);
   return alive.sort();
+}
+
+/**
+ * Registers this test file's hooks: a private redis-server (started once, stopped by PID) and
+ * a producer Client on it, handed to `use`; the database is flushed before each test.
+ */
+export function usePrivateRedis(use: (server: RedisServer, client: Client) => void, opts: { appendonly?: boolean } = {}): void {
+  let server: RedisServer;
+  let client: Client;
+  beforeAll(async () => {
+    server = await startRedis(opts);
+    client = new Client({ redisUrl: server.url });
+    use(server, client);
+  });
+  afterAll(async () => {
+    await client?.close();
+    await server?.stop();
+  });
+  beforeEach(async () => {
+    await server.client.flushdb();
+  });
 }
