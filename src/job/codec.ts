@@ -94,6 +94,9 @@ export function toSeconds(v: unknown): number | undefined {
   return v > 1e11 ? v / 1000 : v;
 }
 
+/** Keys encodeNewJob writes itself; `extra` cannot override them (the returned jid must match). */
+const RESERVED = new Set(['retry', 'queue', 'class', 'args', 'jid', 'created_at', 'enqueued_at']);
+
 export interface NewJob {
   class: string;
   /** Arguments as values, or `argsJson`: the exact text of a JSON array (kept byte for byte). */
@@ -122,6 +125,8 @@ export function encodeNewJob(job: NewJob, nowSeconds: number, enqueued: boolean)
   }
   if (!Array.isArray(parsedArgs)) throw new Error('args must be a JSON array');
   const head = JSON.stringify({ retry: job.retry ?? true, queue, class: job.class }).slice(0, -1);
+  const clash = Object.keys(job.extra ?? {}).filter((k) => RESERVED.has(k));
+  if (clash.length) throw new Error(`extra must not set ${clash.join(', ')}: use the job's own fields`);
   const tail = JSON.stringify({ jid, created_at: nowSeconds, ...(enqueued ? { enqueued_at: nowSeconds } : {}), ...job.extra }).slice(1);
   return { jid, queue, payload: `${head},"args":${argsText},${tail}` };
 }

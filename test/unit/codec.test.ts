@@ -221,3 +221,11 @@ describe('markEnqueued', () => {
     expect(out).toBe(PUSHED.replace('"enqueued_at":1795388709.9229732', '"enqueued_at":5'));
   });
 });
+
+describe('encodeNewJob extra keys', () => {
+  it('refuses extra keys that would override the fields it writes (the returned jid must be the stored one)', () => {
+    expect(() => encodeNewJob({ class: 'A', extra: { jid: 'other' } }, 1, true)).toThrow(/extra must not set jid/);
+    const { payload } = encodeNewJob({ class: 'A', extra: { tags: ['x'] } }, 1, true);
+    expect(JSON.parse(payload).tags).toEqual(['x']);
+  });
+});
