@@ -2,6 +2,7 @@
 import { DEFAULTS } from './defaults.js';
 import { parseDuration } from '../util/duration.js';
 import { ConfigError } from '../util/errors.js';
+import { QUEUE_NAME } from '../job/names.js';
 
 export interface QueueConfig {
   name: string;
@@ -122,7 +123,6 @@ function checkBounds(n: number, spec: KeySpec, fail: (why: string) => never): vo
   if (spec.max !== undefined && n > spec.max) fail(`must be at most ${spec.max}, got ${n}`);
 }
 
-const QUEUE_NAME = /^[A-Za-z0-9_.\-]+$/;
 
 /** Accepts "default:10,mail:5", ["default:10"], { default: 10, mail: { concurrency: 5, timeout: "30s" } }. */
 export function parseQueues(value: unknown, fail: (why: string) => never): QueueConfig[] {

@@ -3,6 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { importModule } from '../util/import-module.js';
+import { normalizeClass } from '../job/names.js';
+
+export { normalizeClass };
 import type { Logger } from '../util/logger.js';
 import { parseDuration } from '../util/duration.js';
 
@@ -57,10 +60,6 @@ export function classNameFor(dir: string, file: string): string {
   return rel.slice(0, rel.length - path.extname(rel).length).split(path.sep).join('.');
 }
 
-/** The registry name of a job's class: verk's "Elixir." prefix and Ruby's "::" are accepted. */
-export function normalizeClass(name: string): string {
-  return name.replace(/^Elixir\./, '').replace(/::/g, '.');
-}
 
 export function findHandlerFiles(dir: string): string[] {
   const out: string[] = [];

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { Client } from '../../api/client.js';
 import { parseDuration } from '../../util/duration.js';
 import { UsageError } from '../../util/errors.js';
+import { QUEUE_NAME } from '../../job/names.js';
 import { withConnectionOptions, loadForCommand } from '../options.js';
 import { printJson } from '../render.js';
 
@@ -25,7 +26,7 @@ export function registerEnqueue(program: Command): void {
         queue: opts.queue as string,
         ...(opts.retry !== undefined ? { retry: parseRetry(String(opts.retry)) } : {}),
       };
-      if (!/^[A-Za-z0-9_.\-]+$/.test(job.queue)) throw new UsageError(`--queue ${JSON.stringify(job.queue)}: use letters, digits, _ . - only`);
+      if (!QUEUE_NAME.test(job.queue)) throw new UsageError(`--queue ${JSON.stringify(job.queue)}: use letters, digits, _ . - only`);
       const at = runAt(opts.in as string | undefined, opts.at as string | undefined);
       const client = new Client({ redisUrl: config.redisUrl, prefix: config.prefix });
       try {

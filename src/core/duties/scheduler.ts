@@ -6,7 +6,9 @@ import { patchJson } from '../../job/raw-json.js';
 import type { Scripts } from '../../redis/scripts.js';
 import type { Logger } from '../../util/logger.js';
 
-const QUEUE_NAME = /^[A-Za-z0-9_.\-:]+$/;
+// Wider than the config's rule on purpose: a foreign producer's queue name with ':' is routed,
+// not buried; only a name no key could be built from goes to dead.
+const ROUTABLE_QUEUE = /^[A-Za-z0-9_.\-:]+$/;
 
 export interface PromoteTotals { queued: number; dead: number }
 
@@ -45,7 +47,7 @@ export class Scheduler {
       return { member, payload: member, queue: '' };
     }
     const q = decoded.job.data.queue;
-    if (q !== undefined && q !== null && (typeof q !== 'string' || !QUEUE_NAME.test(q))) {
+    if (q !== undefined && q !== null && (typeof q !== 'string' || !ROUTABLE_QUEUE.test(q))) {
       const reason = `${set} entry has no usable queue (${JSON.stringify(q)})`;
       this.log.error(`${reason}; moved to dead`, { jid: decoded.job.jid });
       return {
