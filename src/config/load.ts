@@ -75,7 +75,7 @@ async function readConfigFile(cwd: string, explicit?: string): Promise<{ path: s
     searchPlaces: SEARCH_PLACES,
     loaders: { '.ts': loadTs, '.mts': loadTs, '.cts': loadTs },
   });
-  let result;
+  let result: Awaited<ReturnType<typeof explorer.search>>;
   try {
     if (explicit) {
       const full = path.resolve(cwd, explicit);

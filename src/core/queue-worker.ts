@@ -130,7 +130,7 @@ export class QueueWorker {
         continue;
       }
       if (this.reconcileNeeded) await this.reconcile();
-      let res;
+      let res: FetchResult | undefined;
       try {
         // An empty queue (after the first fetch) is waited on, with the fetch pipelined behind the wait.
         res = this.idle && !this.firstFetch ? await this.waitForJobs(free) : await scripts.fetch(queue.name, node, free, this.firstFetch);

@@ -70,6 +70,7 @@ describe('verk queues', () => {
     expect(lines.find((l) => l.startsWith('default'))).toMatch(/^default\s+3\s+3\d(\.\d)?s\s+no$/);
     expect(lines.find((l) => l.startsWith('mail'))).toMatch(/^mail\s+1\s+\S+\s+paused$/);
     expect(lines.find((l) => l.startsWith('ghost'))).toMatch(/^ghost\s+0\s+-\s+paused$/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the assertion is that no ANSI escape (ESC [) is printed
     expect(res.stdout).not.toMatch(/\u001b\[/);
   });
 });

@@ -45,7 +45,9 @@ export default function setup(): void {
   try {
     execFileSync(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
-    const out = String((err as { stdout?: Buffer }).stdout ?? '').trim().split('\n')[0];
+    const out = String((err as { stdout?: Buffer }).stdout ?? '')
+      .trim()
+      .split('\n')[0];
     throw new Error(`dist/ is older than ${stale} and \`tsc -p tsconfig.json\` failed (${out}): fix the build, tests run the built binary`);
   }
   console.log(`[fresh-dist] ${stale} had no up-to-date dist/ file: built with tsc in ${Date.now() - started} ms`);
