@@ -1,0 +1,186 @@
+// Imports point one way: cli → runner → core → redis/job → util, and api (the library and the
+// admin commands) beside core, never importing it. This file parses every import, `export … from`
+// and dynamic import() in src/**/*.ts with the TypeScript parser and fails naming the file, the
+// line and the import that breaks the rules below. The checker is tested on synthetic files too.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+/** What each layer may import besides itself. A new folder under src/ needs a line here. */
+const ALLOWED: Record<string, readonly string[]> = {
+  cli: ['runner', 'core', 'api', 'config', 'redis', 'job', 'util', 'version'],
+  runner: ['core', 'redis', 'job', 'config', 'util', 'version'],
+  core: ['redis', 'job', 'config', 'util'],
+  api: ['redis', 'job', 'config', 'util'],
+  redis: ['job', 'util'],
+  config: ['job', 'util'],
+  job: ['util'],
+  util: [],
+  // src/index.ts is the package's library entry: no CLI, no supervisor.
+  index: ['api', 'core', 'job', 'config', 'redis', 'util', 'version'],
+  version: [],
+};
+
+/**
+ * Edges allowed for types only. redis/ takes settings as the Config type (reap-options.ts) but
+ * must not load, parse or default them: its callers pass resolved values, so the storage layer
+ * never runs config code.
+ */
+const TYPE_ONLY: Record<string, readonly string[]> = { redis: ['config'] };
+
+export interface Import {
+  specifier: string;
+  line: number;
+  typeOnly: boolean;
+}
+
+export interface Violation {
+  file: string;
+  line: number;
+  specifier: string;
+  why: string;
+}
+
+/** Every module specifier a file imports or re-exports, statically or with import(). */
+export function importsOf(file: string, text: string): Import[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const found: Import[] = [];
+  const add = (spec: ts.Node, typeOnly: boolean) => {
+    if (!ts.isStringLiteralLike(spec)) return;
+    found.push({ specifier: spec.text, line: sf.getLineAndCharacterOfPosition(spec.getStart()).line + 1, typeOnly });
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node)) {
+      const c = node.importClause;
+      const named = c?.namedBindings && ts.isNamedImports(c.namedBindings) ? c.namedBindings.elements : undefined;
+      const allNamedTypes = !!c && !c.name && !!named && named.length > 0 && named.every((e) => e.isTypeOnly);
+      add(node.moduleSpecifier, !!c && (c.isTypeOnly || allNamedTypes));
+    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier) {
+      const named = node.exportClause && ts.isNamedExports(node.exportClause) ? node.exportClause.elements : undefined;
+      add(node.moduleSpecifier, node.isTypeOnly || (!!named && named.length > 0 && named.every((e) => e.isTypeOnly)));
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0]) {
+      add(node.arguments[0], false);
+    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
+      add(node.argument.literal, true);
+    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
+      add(node.moduleReference.expression, node.isTypeOnly);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return found;
+}
+
+/** The layer of a path inside src/ ('src/core/duties/reaper.ts' → 'core'), undefined outside src/. */
+export function layerOf(file: string): string | undefined {
+  const parts = path.posix.normalize(file).split('/');
+  if (parts[0] !== 'src' || parts.length < 2) return undefined;
+  if (parts.length === 2) return parts[1].replace(/\.(ts|js)$/, '');
+  return parts[1];
+}
+
+/** The rule violations in a set of files given by path (relative to the repository, 'src/…'). */
+export function checkImports(files: { path: string; text: string }[]): Violation[] {
+  const out: Violation[] = [];
+  for (const { path: file, text } of files) {
+    const from = layerOf(file);
+    if (from === undefined || !(from in ALLOWED)) {
+      out.push({ file, line: 1, specifier: '', why: `${file} is in no known layer: add its folder to ALLOWED in test/unit/import-rules.test.ts` });
+      continue;
+    }
+    for (const imp of importsOf(file, text)) {
+      if (!imp.specifier.startsWith('.')) continue; // node: built-ins and packages
+      const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), imp.specifier));
+      const to = layerOf(target);
+      const v = { file, line: imp.line, specifier: imp.specifier };
+      if (to === undefined) out.push({ ...v, why: `reaches outside src/ (${target})` });
+      else if (to === from || ALLOWED[from].includes(to)) continue;
+      else if (imp.typeOnly && TYPE_ONLY[from]?.includes(to)) continue;
+      else if (TYPE_ONLY[from]?.includes(to)) out.push({ ...v, why: `${from} → ${to} is allowed for types only: use \`import type\`` });
+      else out.push({ ...v, why: `${from} → ${to} is not allowed: ${from} may import ${ALLOWED[from].join(', ') || 'nothing in src/'}` });
+    }
+  }
+  return out;
+}
+
+const format = (v: Violation) => `${v.file}:${v.line} '${v.specifier}': ${v.why}`;
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
+    const rel = `${dir}/${e.name}`;
+    if (e.isDirectory()) return sourceFiles(rel);
+    return e.name.endsWith('.ts') ? [rel] : [];
+  });
+}
+
+describe('import direction in src/', () => {
+  const files = sourceFiles('src').map((p) => ({ path: p, text: fs.readFileSync(path.join(ROOT, p), 'utf8') }));
+
+  it('every import in src/ follows the layer rules', () => {
+    expect(checkImports(files).map(format)).toEqual([]);
+  });
+
+  it('the scan sees the imports (so an empty result means something)', () => {
+    const local = files.flatMap((f) => importsOf(f.path, f.text)).filter((i) => i.specifier.startsWith('.'));
+    expect(files.length).toBeGreaterThan(50);
+    expect(local.length).toBeGreaterThan(150);
+  });
+});
+
+describe('the import checker', () => {
+  const check = (file: string, text: string) => checkImports([{ path: file, text }]).map(format);
+
+  it('flags api importing core, statically or re-exported', () => {
+    expect(check('src/api/x.ts', "import { Settler } from '../core/settler.js';")).toEqual([
+      "src/api/x.ts:1 '../core/settler.js': api → core is not allowed: api may import redis, job, config, util",
+    ]);
+    expect(check('src/api/x.ts', "\nexport { runJob } from '../core/job-run.js';")).toHaveLength(1);
+    expect(check('src/api/x.ts', "import type { Handler } from '../core/handlers.js';")).toHaveLength(1);
+  });
+
+  it('flags a dynamic import() and an import type query', () => {
+    expect(check('src/util/x.ts', "const m = await import('../core/handlers.js');")).toEqual([
+      "src/util/x.ts:1 '../core/handlers.js': util → core is not allowed: util may import nothing in src/",
+    ]);
+    expect(check('src/job/x.ts', "let h: import('../redis/keys.js').Keys;")).toHaveLength(1);
+  });
+
+  it('lets redis use config for types only', () => {
+    expect(check('src/redis/x.ts', "import type { Config } from '../config/schema.js';")).toEqual([]);
+    expect(check('src/redis/x.ts', "import { type Config } from '../config/schema.js';")).toEqual([]);
+    expect(check('src/redis/x.ts', "import { DEFAULTS } from '../config/defaults.js';")).toEqual([
+      "src/redis/x.ts:1 '../config/defaults.js': redis → config is allowed for types only: use `import type`",
+    ]);
+  });
+
+  it('allows the downward edges, imports inside a layer, packages and built-ins', () => {
+    const text = [
+      "import fs from 'node:fs';",
+      "import { Redis } from 'ioredis';",
+      "import { Scripts } from '../../redis/scripts.js';",
+      "import { Ticker } from '../../util/ticker.js';",
+      "import { runJob } from '../job-run.js';",
+    ].join('\n');
+    expect(check('src/core/duties/x.ts', text)).toEqual([]);
+    expect(check('src/cli/x.ts', "import { Supervisor } from '../runner/supervisor.js';\nimport { VERSION } from '../version.js';")).toEqual([]);
+    expect(check('src/index.ts', "export { Client } from './api/client.js';")).toEqual([]);
+  });
+
+  it('flags upward edges, the library entry reaching the CLI, and paths leaving src/', () => {
+    expect(check('src/core/x.ts', "import { Supervisor } from '../runner/supervisor.js';")).toHaveLength(1);
+    expect(check('src/runner/x.ts', "import { main } from '../cli/main.js';")).toHaveLength(1);
+    expect(check('src/index.ts', "export { main } from './cli/main.js';")).toHaveLength(1);
+    expect(check('src/version.ts', "import { VERSION } from '../package.json';")).toEqual(["src/version.ts:1 '../package.json': reaches outside src/ (package.json)"]);
+  });
+
+  it('ignores import text in comments and strings, and names a file outside every layer', () => {
+    expect(check('src/util/x.ts', "// import { x } from '../core/a.js';\nconst s = \"import('../core/b.js')\";")).toEqual([]);
+    expect(check('src/plugins/x.ts', '')).toEqual([
+      "src/plugins/x.ts:1 '': src/plugins/x.ts is in no known layer: add its folder to ALLOWED in test/unit/import-rules.test.ts",
+    ]);
+  });
+});
