@@ -1,4 +1,4 @@
-// Every Redis key name the project uses (DESIGN §2). Nothing else builds key strings.
+// Every Redis key name the project uses (docs/redis.md). Nothing else builds key strings.
 
 export interface Keys {
   prefix: string;

@@ -1,5 +1,5 @@
 // Sidekiq's process registry, written by the supervisor of `verk work` on every beat
-// (reference/sidekiq-6-format.md §5), so Sidekiq's API and Web UI list our processes and their
+// (docs/cli.md, "What `verk work` writes for Sidekiq"), so Sidekiq's API and Web UI list our processes and their
 // busy jobs: SADD `processes` <identity>; the identity hash (info JSON, busy, beat, quiet, rss
 // in KB, rtt_us) with a 60 s TTL; `<identity>:workers` with one Sidekiq-shaped entry per running
 // job. Each beat also RPOPs one signal from `<identity>-signals` and acts on it: TSTP = quiet,

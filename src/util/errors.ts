@@ -1,4 +1,4 @@
-// Error types that carry an exit code (DESIGN §7: 0 ok, 1 runtime, 64 usage, 78 config).
+// Error types that carry an exit code (docs/cli.md, exit codes: 0 ok, 1 runtime, 64 usage, 78 config).
 
 export const EXIT = { ok: 0, runtime: 1, usage: 64, config: 78 } as const;
 

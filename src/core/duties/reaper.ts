@@ -1,5 +1,5 @@
 // Reaper duty: on every node, finds registered nodes whose heartbeat key is gone and hands
-// their in-progress jobs back through the atomic reap script (DESIGN §4 step 4). Racing
+// their in-progress jobs back through the atomic reap script (docs/reliability.md, "Detection and recovery"). Racing
 // reapers are safe: each batch is one script, so every job moves exactly once.
 import type { Config } from '../../config/schema.js';
 import type { Scripts, ReapOptions, ReapResult } from '../../redis/scripts.js';
