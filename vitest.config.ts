@@ -5,9 +5,19 @@
 //   fault        crashes, kills and partitions against real processes
 //   property     fast-check properties (of the Lua scripts against a private redis-server)
 // The tiers that run dist/ build it first when it is older than src/ (test/setup/fresh-dist.ts).
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const TIERS = ['unit', 'integration', 'e2e', 'fault', 'property'];
 const FRESH_DIST = ['test/setup/fresh-dist.ts'];
+
+// A test file outside the tier folders would silently never run: refuse to start instead.
+const strays = (fs.readdirSync(fileURLToPath(new URL('test/', import.meta.url)), { recursive: true }) as string[])
+  .filter((f) => f.endsWith('.test.ts') && !TIERS.includes(f.split(path.sep)[0]))
+  .map((f) => `test/${f}`);
+if (strays.length > 0) throw new Error(`test files outside the tiers (test/{${TIERS.join(',')}}/) would never run: ${strays.join(', ')}`);
 
 const tier = (name: string, globalSetup: string[] = []) => ({
   extends: true as const,
