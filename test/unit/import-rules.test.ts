@@ -30,13 +30,13 @@ const ALLOWED: Record<string, readonly string[]> = {
  */
 const TYPE_ONLY: Record<string, readonly string[]> = { redis: ['config'] };
 
-export interface Import {
+interface Import {
   specifier: string;
   line: number;
   typeOnly: boolean;
 }
 
-export interface Violation {
+interface Violation {
   file: string;
   line: number;
   specifier: string;
@@ -44,7 +44,7 @@ export interface Violation {
 }
 
 /** Every module specifier a file imports or re-exports, statically or with import(). */
-export function importsOf(file: string, text: string): Import[] {
+function importsOf(file: string, text: string): Import[] {
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const found: Import[] = [];
   const add = (spec: ts.Node, typeOnly: boolean) => {
@@ -74,7 +74,7 @@ export function importsOf(file: string, text: string): Import[] {
 }
 
 /** The layer of a path inside src/ ('src/core/duties/reaper.ts' → 'core'), undefined outside src/. */
-export function layerOf(file: string): string | undefined {
+function layerOf(file: string): string | undefined {
   const parts = path.posix.normalize(file).split('/');
   if (parts[0] !== 'src' || parts.length < 2) return undefined;
   if (parts.length === 2) return parts[1].replace(/\.(ts|js)$/, '');
@@ -82,7 +82,7 @@ export function layerOf(file: string): string | undefined {
 }
 
 /** The rule violations in a set of files given by path (relative to the repository, 'src/…'). */
-export function checkImports(files: { path: string; text: string }[]): Violation[] {
+function checkImports(files: { path: string; text: string }[]): Violation[] {
   const out: Violation[] = [];
   for (const { path: file, text } of files) {
     const from = layerOf(file);
