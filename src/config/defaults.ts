@@ -44,6 +44,8 @@ export const DEFAULTS = {
   backtraceLines: 20,
 
   healthPort: 0,
+  /** /livez fails once the supervisor has had fewer live worker processes than `processes` this long. */
+  degradedTimeout: 60_000,
   logLevel: 'info',
   logFormat: 'auto',
 } as const;

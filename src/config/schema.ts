@@ -38,6 +38,7 @@ export interface Config {
   deadTimeout: number;
   backtraceLines: number;
   healthPort: number;
+  degradedTimeout: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   logFormat: 'auto' | 'json' | 'pretty';
 }
@@ -73,6 +74,7 @@ export const KEY_SPECS: Record<keyof Config, KeySpec> = {
   deadTimeout: { kind: 'duration' },
   backtraceLines: { kind: 'int', min: 0 },
   healthPort: { kind: 'int', min: 0, max: 65535 },
+  degradedTimeout: { kind: 'duration', min: 1000 },
   logLevel: { kind: 'enum', values: ['debug', 'info', 'warn', 'error', 'silent'] },
   logFormat: { kind: 'enum', values: ['auto', 'json', 'pretty'] },
 };

@@ -47,7 +47,7 @@ export class Reaper {
    * Reaps one node to the end. `force` skips the heartbeat check: only for a node whose process
    * the caller saw die (its own child) or a fixed id taking back its earlier incarnation's jobs.
    */
-  async reapNode(node: string, force: boolean, countRecoveries = true): Promise<ReapReport> {
+  async reapNode(node: string, force: boolean, countRecoveries = true, _startedIds: string[] = []): Promise<ReapReport> {
     const r = await this.scripts.reapAll(this.options(node, force, countRecoveries));
     if (r.moved + r.buried > 0) {
       this.log.warn('recovered jobs of a dead node', { node, by: this.by, requeued: r.moved, dead: r.buried });
