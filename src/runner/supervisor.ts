@@ -12,12 +12,12 @@ import { connectRedis } from '../redis/connection.js';
 import { makeKeys, type Keys } from '../redis/keys.js';
 import { Scripts } from '../redis/scripts.js';
 import { monotonicMs } from '../util/clock.js';
-import { ConfigError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { sleep } from '../util/sleep.js';
 import { VERSION } from '../version.js';
 import { buildDuties, type Duties } from './duties.js';
 import { DutyRunner } from './duty-runner.js';
+import { takeOverFixedId } from './fixed-id.js';
 import type { ChildCounters } from './ipc.js';
 import { CrashLoopBackoff, JobTotals } from './job-totals.js';
 import { ForkedPool, type PoolChild, type ProcessPool } from './worker-pool.js';
@@ -136,7 +136,7 @@ export class Supervisor implements SupervisorView {
   private async doStart(): Promise<void> {
     await this.waitForRedis();
     const c = this.config;
-    if (!this.halted && c.fixedNodeId) await this.takeOverFixedId(c.nodeId);
+    if (!this.halted && c.fixedNodeId) await takeOverFixedId(c.nodeId, { config: c, scripts: this.scripts, reaper: this.duties.reaper, log: this.log, halt: this.halt.signal });
     while (!this.halted && this.pool.children.size < c.processes) {
       if (!(await this.spawnOne())) break;
     }
@@ -157,28 +157,6 @@ export class Supervisor implements SupervisorView {
         await sleep(Math.min(100 * 2 ** attempt, 5000), this.halt.signal);
       }
     }
-  }
-
-  /**
-   * verk's mode A: before using a fixed id, hand back what its earlier run left. If the id's
-   * heartbeat key is still alive (a restart within nodeTtl) wait for it to expire; if someone
-   * keeps renewing it, another process uses the id: refuse rather than steal its running jobs.
-   */
-  private async takeOverFixedId(id: string): Promise<void> {
-    const key = this.scripts.keys.node(id);
-    const deadline = monotonicMs() + this.config.nodeTtl + 2 * this.config.heartbeatInterval;
-    let logged = false;
-    while (!this.halted && (await this.redis.exists(key))) {
-      if (monotonicMs() > deadline) {
-        throw new ConfigError(`node id ${id} is in use by a live node (its heartbeat is being renewed): give each process its own --node-id, or drop --fixed-node-id`);
-      }
-      if (!logged) this.log.warn('fixed node id still has a live heartbeat; waiting for it to expire', { node: id, ttl_ms: await this.redis.pttl(key) });
-      logged = true;
-      await sleep(Math.min(200, this.config.heartbeatInterval), this.halt.signal);
-    }
-    if (this.halted) return;
-    const r = await this.duties.reaper.reapNode(id, true, true);
-    if (r.moved + r.buried > 0) this.log.warn('handed back jobs left by this fixed node id\'s earlier run', { node: id, requeued: r.moved, dead: r.buried });
   }
 
   private newId(): string {
