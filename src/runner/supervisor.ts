@@ -240,8 +240,9 @@ export class Supervisor implements SupervisorView {
 
   /**
    * Reaps an exited child's node (forced: its process is gone), counting recoveries only for the
-   * jobs it last reported as started. Retried with backoff for up to nodeTtl; after that the
-   * node stays registered with no heartbeat, so the next reaper pass of any node recovers it.
+   * jobs it last reported as started. Retried with backoff for up to nodeTtl (not while stopping);
+   * after that the node stays registered with no heartbeat, so the next reaper pass of any node
+   * recovers it (no reap script removes a job before it has written it back).
    */
   private async handBack(child: PoolChild, exit: { code: number | null; signal: NodeJS.Signals | null }, graceful: boolean, count: boolean): Promise<void> {
     const started = count ? child.running.map((r) => r.jid) : [];
@@ -254,7 +255,8 @@ export class Supervisor implements SupervisorView {
         return;
       } catch (err) {
         const error = (err as Error).message;
-        if (this.state === 'stopped' || monotonicMs() > deadline) {
+        // While stopping there is no time to wait for Redis: the watchdog ends the process soon.
+        if (this.halted || monotonicMs() > deadline) {
           this.log.error('could not hand back the jobs of an exited worker process; its node stays registered without a heartbeat, so a reaper pass recovers them once the key expires', { node: child.id, error });
           return;
         }
