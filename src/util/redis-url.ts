@@ -16,7 +16,7 @@ const MAX_DB = 2_147_483_647;
 /** Parses a Redis URL or throws an Error naming the wrong part and the expected form. */
 export function parseRedisUrl(url: string): RedisUrlParts {
   const fail = (why: string): never => {
-    throw new Error(`${why} (expected redis://[user:password@]host[:port][/db] or rediss://…, e.g. redis://127.0.0.1:6379/0)`);
+    throw new Error(`${why} (expected redis://host[:port][/db], or rediss://… for TLS, e.g. redis://127.0.0.1:6379/0)`);
   };
   const m = SHAPE.exec(url.trim());
   if (!m) return fail('is not a URL');
