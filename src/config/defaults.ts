@@ -40,7 +40,7 @@ export const CONFIG_DECLARATION = {
 
   shutdownTimeout: duration(25_000, 'SIGTERM: how long running jobs may finish before they are handed back'),
   killGrace: duration(5_000, 'how long a timed-out job may ignore its abort before its process is recycled'),
-  jobTimeout: duration(0, 'job timeout when neither the handler nor the queue sets one (0 = none)'),
+  jobTimeout: duration(0, 'job timeout when neither the handler nor the queue sets one (0 = none)', { defaultText: '0' }),
 
   maxRetries: int(25, 'retries when neither the job nor its handler says', { min: 0 }),
   deadMaxJobs: int(10_000, 'jobs kept in the dead set (oldest trimmed first)', { min: 0 }),
