@@ -14,8 +14,8 @@ export function crossCheck(c: Config): void {
   if (c.heartbeatInterval * 3 > c.nodeTtl) {
     throw new ConfigError(
       `\`heartbeatInterval\` (${c.heartbeatInterval}ms) must be at most a third of \`nodeTtl\` (${c.nodeTtl}ms): ` +
-        `a node's key expires nodeTtl after its last renewal, so with fewer than three beats per TTL one slow or failed beat ` +
-        `lets a live node expire and its running jobs be reaped; set --node-ttl to at least ${c.heartbeatInterval * 3}ms ` +
+        `a node's key expires nodeTtl after its last successful renewal, and three beats per TTL leave room for one slow or ` +
+        `failed beat and a whole interval more before a live node expires and its running jobs are reaped; set --node-ttl to at least ${c.heartbeatInterval * 3}ms ` +
         `or --heartbeat-interval to at most ${Math.floor(c.nodeTtl / 3)}ms`,
     );
   }
