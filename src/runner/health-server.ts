@@ -1,13 +1,15 @@
 // The health and metrics HTTP server of `verk work` (only when healthPort > 0):
-//   /livez   200 while the supervisor's loop runs and its nodes' heartbeats are fresh
+//   /livez   200 while the supervisor's loop runs, its nodes' leases are renewed and it has not
+//            run short of worker processes for longer than degradedTimeout
 //   /readyz  200 while registered, Redis reachable, not quiet and not shutting down
 //   /metrics Prometheus text (see metrics.ts)
 // Probe bodies are JSON with the reasons, so `curl` tells an operator what is wrong.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../util/logger.js';
+import { fenceMargin } from '../core/duties/heartbeat.js';
 import { createMetrics } from './metrics.js';
-import type { Supervisor } from './supervisor.js';
+import type { SupervisorView } from './supervisor.js';
 
 /** A Redis PING slower than this makes /readyz fail. */
 const READY_PING_TIMEOUT_MS = 500;
@@ -24,35 +26,45 @@ export interface ProbeResult {
   [k: string]: unknown;
 }
 
-/** Live = the supervisor loop ticked recently and every node renewed its heartbeat within nodeTtl/2. */
-export function liveness(sup: Supervisor, now = Date.now()): ProbeResult {
+/**
+ * Live = the supervisor loop ticked recently, every node's lease was renewed before the point
+ * where it is fenced (nodeTtl - fenceMargin), and the supervisor has not had fewer worker
+ * processes than `processes` for longer than degradedTimeout (so an orchestrator restarts a
+ * supervisor that cannot get back to full service).
+ */
+export function liveness(sup: SupervisorView): ProbeResult {
   const c = sup.config;
   const reasons: string[] = [];
-  const heartbeatAge = sup.heartbeat.oldestAge(now);
-  const loopAge = now - sup.lastLoopAt;
+  const heartbeatAge = Math.round(sup.heartbeatAge());
+  const loopAge = Math.round(sup.loopAge());
+  const shortfall = Math.round(sup.shortfallMs());
+  const fenceAfter = c.nodeTtl - fenceMargin(c);
   // The ping loop runs every min(heartbeatInterval, 1s); allow a few missed rounds.
   const loopLimit = Math.max(c.nodeTtl / 2, 3 * Math.min(c.heartbeatInterval, 1000));
-  if (sup.state !== 'starting') {
-    if (heartbeatAge >= c.nodeTtl / 2) reasons.push(`heartbeat not renewed for ${heartbeatAge}ms (limit ${c.nodeTtl / 2}ms)`);
+  if (sup.state === 'running' || sup.state === 'quiet') {
+    if (heartbeatAge >= fenceAfter) reasons.push(`heartbeat not renewed for ${heartbeatAge}ms (limit ${fenceAfter}ms)`);
     if (loopAge > loopLimit) reasons.push(`supervisor loop silent for ${loopAge}ms (limit ${loopLimit}ms)`);
+    if (shortfall > c.degradedTimeout) {
+      reasons.push(`${sup.workers().length} of ${c.processes} worker processes for ${shortfall}ms (limit ${c.degradedTimeout}ms)`);
+    }
   }
-  return { ok: reasons.length === 0, state: sup.state, reasons, heartbeat_age_ms: heartbeatAge, loop_age_ms: loopAge };
+  return { ok: reasons.length === 0, state: sup.state, reasons, heartbeat_age_ms: heartbeatAge, loop_age_ms: loopAge, workers: sup.workers().length, shortfall_ms: shortfall };
 }
 
 /** Ready = registered worker processes, Redis answers, not quiet, not shutting down. */
-export async function readiness(sup: Supervisor): Promise<ProbeResult> {
+export async function readiness(sup: SupervisorView): Promise<ProbeResult> {
   const reasons: string[] = [];
   if (sup.state === 'starting') reasons.push('starting');
   if (sup.state === 'quiet') reasons.push('quiet: not fetching new jobs');
   if (sup.state === 'stopping' || sup.state === 'stopped') reasons.push('shutting down');
-  const registered = [...sup.children.values()].filter((ch) => ch.state === 'running').length;
+  const registered = sup.workers().filter((ch) => ch.state === 'running').length;
   if (sup.state === 'running' && registered === 0) reasons.push('no registered worker process');
   const redisOk = await pingRedis(sup);
   if (!redisOk) reasons.push('Redis unreachable');
   return { ok: reasons.length === 0, state: sup.state, reasons, workers: registered, redis: redisOk ? 'up' : 'down' };
 }
 
-async function pingRedis(sup: Supervisor): Promise<boolean> {
+async function pingRedis(sup: SupervisorView): Promise<boolean> {
   if (sup.redis.status !== 'ready') return false;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), READY_PING_TIMEOUT_MS)));
@@ -60,7 +72,7 @@ async function pingRedis(sup: Supervisor): Promise<boolean> {
   return Promise.race([ping, timeout]).finally(() => clearTimeout(timer));
 }
 
-export async function startHealthServer(sup: Supervisor, port: number, log: Logger): Promise<HealthServer> {
+export async function startHealthServer(sup: SupervisorView, port: number, log: Logger): Promise<HealthServer> {
   const metrics = createMetrics(sup);
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];

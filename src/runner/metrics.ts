@@ -4,7 +4,7 @@
 // at scrape time (with a short timeout, so a slow Redis never hangs a scrape).
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ChildCounters, QueueCounts } from './ipc.js';
-import type { Supervisor } from './supervisor.js';
+import type { SupervisorView } from './supervisor.js';
 
 /** How long a scrape waits for Redis before leaving the queue gauges out. */
 const REDIS_READ_TIMEOUT_MS = 500;
@@ -21,13 +21,13 @@ export interface Metrics {
   contentType: string;
 }
 
-export function createMetrics(sup: Supervisor): Metrics {
+export function createMetrics(sup: SupervisorView): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
   let reading: RedisReading | undefined;
 
   /** Every counter of every process this supervisor ran: live children plus exited ones. */
-  const totals = (): ChildCounters[] => [sup.pastCounters, ...[...sup.children.values()].flatMap((c) => (c.counters ? [c.counters] : []))];
+  const totals = (): ChildCounters[] => sup.counters();
   const perQueue = (key: CountKey): Map<string, number> => {
     const out = new Map<string, number>(sup.config.queues.map((q) => [q.name, 0]));
     for (const t of totals()) for (const [q, v] of Object.entries(t.perQueue)) out.set(q, (out.get(q) ?? 0) + (v[key] ?? 0));
@@ -63,15 +63,16 @@ export function createMetrics(sup: Supervisor): Metrics {
   });
   gauge(registry, 'verk_busy_jobs', 'Jobs running now, over all worker processes.', [], (g) => g.set(sum((c) => c.busy)));
   gauge(registry, 'verk_concurrency', 'Job slots: per-process concurrency of all queues times live worker processes.', [], (g) =>
-    g.set(sup.children.size * sup.config.queues.reduce((n, q) => n + q.concurrency, 0)));
-  gauge(registry, 'verk_worker_processes', 'Live worker processes.', [], (g) => g.set(sup.children.size));
-  gauge(registry, 'verk_heartbeat_age_seconds', 'Age of the oldest successful heartbeat among live nodes.', [], (g) => g.set(sup.heartbeat.oldestAge() / 1000));
+    g.set(sup.workers().length * sup.config.queues.reduce((n, q) => n + q.concurrency, 0)));
+  gauge(registry, 'verk_worker_processes', 'Live worker processes.', [], (g) => g.set(sup.workers().length));
+  gauge(registry, 'verk_worker_processes_wanted', 'Worker processes this supervisor keeps running (`processes`).', [], (g) => g.set(sup.config.processes));
+  gauge(registry, 'verk_heartbeat_age_seconds', 'Age of the oldest successful heartbeat among live nodes.', [], (g) => g.set(sup.heartbeatAge() / 1000));
   gauge(registry, 'verk_quiet', '1 while quiet (SIGTSTP): no new jobs are fetched.', [], (g) => g.set(sup.state === 'quiet' ? 1 : 0));
   gauge(registry, 'verk_stopping', '1 while shutting down.', [], (g) => g.set(sup.state === 'stopping' || sup.state === 'stopped' ? 1 : 0));
-  gauge(registry, 'verk_worker_busy_jobs', 'Jobs running now in one worker process.', ['node'], (g) => sup.children.forEach((c) => g.set({ node: c.id }, c.busy)));
-  gauge(registry, 'verk_worker_rss_bytes', 'Resident memory of one worker process.', ['node'], (g) => sup.children.forEach((c) => g.set({ node: c.id }, c.rss)));
+  gauge(registry, 'verk_worker_busy_jobs', 'Jobs running now in one worker process.', ['node'], (g) => sup.workers().forEach((c) => g.set({ node: c.id }, c.busy)));
+  gauge(registry, 'verk_worker_rss_bytes', 'Resident memory of one worker process.', ['node'], (g) => sup.workers().forEach((c) => g.set({ node: c.id }, c.rss)));
   gauge(registry, 'verk_worker_event_loop_lag_seconds', 'p99 event-loop delay of one worker process since the previous ping.', ['node'], (g) =>
-    sup.children.forEach((c) => g.set({ node: c.id }, (c.lagMs ?? 0) / 1000)));
+    sup.workers().forEach((c) => g.set({ node: c.id }, (c.lagMs ?? 0) / 1000)));
   gauge(registry, 'verk_redis_up', '1 if the scrape could read Redis within its timeout.', [], (g) => g.set(reading ? 1 : 0));
   gauge(registry, 'verk_queue_size', 'Jobs waiting in a queue.', ['queue'], (g) => reading?.queues.forEach((r, queue) => g.set({ queue }, r.size)));
   gauge(registry, 'verk_queue_latency_seconds', 'How long the next job of a queue has waited since it was enqueued.', ['queue'], (g) =>
@@ -83,7 +84,7 @@ export function createMetrics(sup: Supervisor): Metrics {
 
   function sum(f: (c: { busy: number }) => number): number {
     let n = 0;
-    for (const c of sup.children.values()) n += f(c);
+    for (const c of sup.workers()) n += f(c);
     return n;
   }
 
@@ -109,9 +110,9 @@ function gauge(registry: Registry, name: string, help: string, labelNames: strin
 }
 
 /** Queue lengths, the age of each queue's next job (the RPOP end) and the set sizes, in one pipeline. */
-async function readRedis(sup: Supervisor): Promise<RedisReading> {
+async function readRedis(sup: SupervisorView): Promise<RedisReading> {
   if (sup.redis.status !== 'ready') throw new Error('Redis not connected');
-  const keys = sup.scripts.keys;
+  const keys = sup.keys;
   const names = sup.config.queues.map((q) => q.name);
   const pipe = sup.redis.pipeline();
   for (const q of names) pipe.llen(keys.queue(q)).lindex(keys.queue(q), -1);

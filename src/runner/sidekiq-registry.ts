@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Keys } from '../redis/keys.js';
+import type { Duty, DutyReport } from '../core/duties/duty.js';
 import type { RunningJobInfo } from './ipc.js';
 
 const TTL_S = 60;
@@ -20,21 +21,26 @@ export interface RegistryHost {
   readonly redis: Redis;
   readonly scripts: { readonly keys: Keys };
   readonly state: string;
-  readonly children: Map<string, { busy: number; rss: number; running: RunningJobInfo[] }>;
+  readonly children: ReadonlyMap<string, { busy: number; rss: number; running: RunningJobInfo[] }>;
   quiet(): void;
   stop(): Promise<void>;
 }
 
-export class SidekiqRegistry {
+export class SidekiqRegistry implements Duty {
+  readonly name = 'sidekiq-registry';
+  readonly jitter = 0;
   readonly identity: string;
   readonly hostname = os.hostname();
   readonly startedAt = Date.now() / 1000;
   /** Last signal taken from the signal list (for tests and logs). */
   lastSignal: string | undefined;
-  private lastError: string | undefined;
 
   constructor(private readonly host: RegistryHost, opts: { identity?: string } = {}) {
     this.identity = opts.identity ?? `${this.hostname}:${process.pid}:${randomBytes(6).toString('hex')}`;
+  }
+
+  get intervalMs(): number {
+    return this.host.config.heartbeatInterval;
   }
 
   private get keys(): Keys {
@@ -55,20 +61,10 @@ export class SidekiqRegistry {
     });
   }
 
-  /**
-   * One beat. A failure is thrown once per distinct error (the caller logs it); repeats of the
-   * same error during an outage are silent (the connection already reports outages).
-   */
-  async tick(): Promise<void> {
-    try {
-      await this.beat();
-      this.lastError = undefined;
-    } catch (err) {
-      const msg = (err as Error).message;
-      if (msg === this.lastError) return;
-      this.lastError = msg;
-      throw err;
-    }
+  /** One beat; a failure is thrown (the duty runner logs it once per distinct error). */
+  async tick(): Promise<DutyReport> {
+    await this.beat();
+    return {};
   }
 
   /** Workers hash, PING for rtt, process hash, then one pending signal. */

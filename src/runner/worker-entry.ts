@@ -7,6 +7,7 @@ import { WorkerNode } from '../core/worker-node.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { logFormatOf } from './log-format.js';
 import type { FromChild, ToChild } from './ipc.js';
+import { WORKER_IGNORED_SIGNALS } from './signals.js';
 
 let node: WorkerNode | undefined;
 let quietRequested = false;
@@ -65,7 +66,7 @@ process.on('uncaughtException', (err) => {
   log.error('uncaught exception in a handler (ignored)', { error: `${err.name}: ${err.message}` });
 });
 // Signals go to the whole process group; the supervisor decides what they mean.
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGTSTP'] as const) process.on(sig, () => undefined);
+for (const sig of WORKER_IGNORED_SIGNALS) process.on(sig, () => undefined);
 
 async function start(nodeId: string, config: import('../config/schema.js').Config): Promise<void> {
   log = createLogger({ level: config.logLevel, format: logFormatOf(config) }, { node: nodeId, pid: process.pid });

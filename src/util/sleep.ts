@@ -1,2 +1,13 @@
-// A promise that resolves after `ms` milliseconds.
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+// A promise that resolves after `ms` milliseconds, or at once when `signal` aborts (so a
+// backoff wait never delays a shutdown).
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });

@@ -2,6 +2,7 @@
 // Each argument that is valid JSON is kept as that JSON text, byte for byte; others are strings.
 import type { Command } from 'commander';
 import { Client } from '../../api/client.js';
+import { checkDatabase } from '../../redis/database-check.js';
 import { parseDuration } from '../../util/duration.js';
 import { UsageError } from '../../util/errors.js';
 import { QUEUE_NAME } from '../../job/names.js';
@@ -30,6 +31,7 @@ export function registerEnqueue(program: Command): void {
       const at = runAt(opts.in as string | undefined, opts.at as string | undefined);
       const client = new Client({ redisUrl: config.redisUrl, prefix: config.prefix });
       try {
+        await checkDatabase(client.redis, config.redisUrl);
         const jid = at === undefined ? await client.enqueue(job) : await client.enqueueAt(at, job);
         const scheduled = at !== undefined && at > Date.now();
         if (opts.json) printJson({ jid, queue: job.queue, class: className, scheduled_at: scheduled ? new Date(at).toISOString() : null });

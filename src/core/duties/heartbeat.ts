@@ -1,9 +1,13 @@
 // Heartbeat duty, run by the supervisor for each live worker process: renews each node's TTL
-// key (Redis's clock) only while the node is still registered. Reports a node whose renewal
-// was refused (it was reaped) and nodes that could not be renewed for nodeTtl/2 (Redis lost).
+// key (Redis's clock) only while the node is still registered (docs/reliability.md, "Fencing").
+// Each node's lease is watched on the monotonic clock from the moment its last *successful*
+// renewal was sent: the key cannot expire before sentAt + nodeTtl, so the node is told to stop
+// (fenced) only when that point is within `fenceMargin` — one slow or failed beat is not a fence.
 import type { Config } from '../../config/schema.js';
 import type { Scripts } from '../../redis/scripts.js';
+import { monotonicMs } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
+import type { Duty, DutyReport } from './duty.js';
 
 export interface BeatingNode {
   id: string;
@@ -12,15 +16,32 @@ export interface BeatingNode {
 }
 
 export interface HeartbeatEvents {
+  /** The renewal was refused: the node is no longer registered (it was reaped). */
   onRefused(id: string): void;
-  /** No renewal succeeded for nodeTtl/2: the nodes must stop their jobs (they may be reaped). */
+  /** No renewal succeeded for nodeTtl - fenceMargin: the node must stop its jobs (it may be reaped). */
   onStale(ids: string[]): void;
 }
 
-export class Heartbeat {
-  private lastOk = new Map<string, number>();
+/** How long before the earliest possible expiry of its key a node is fenced. */
+export function fenceMargin(config: Pick<Config, 'heartbeatInterval' | 'nodeTtl'>): number {
+  return Math.min(config.heartbeatInterval, Math.floor(config.nodeTtl / 4));
+}
+
+interface Lease {
+  /** Monotonic time the last successful renewal was sent. */
+  sentAt: number;
+  timer: NodeJS.Timeout;
+}
+
+export class Heartbeat implements Duty {
+  readonly name = 'heartbeat';
+  readonly jitter = 0;
+  readonly delayFirst = true;
+  private readonly leases = new Map<string, Lease>();
   /** Nodes whose refusal was already logged (a fenced process may take a while to exit). */
-  private refused = new Set<string>();
+  private readonly refused = new Set<string>();
+  /** The error of the current failure episode, logged once (at warn) until a beat succeeds. */
+  private failing: string | undefined;
 
   constructor(
     private readonly scripts: Scripts,
@@ -30,47 +51,83 @@ export class Heartbeat {
     private readonly events: HeartbeatEvents,
   ) {}
 
+  get intervalMs(): number {
+    return this.config.heartbeatInterval;
+  }
+
   /** How long node metadata outlives a missed beat. */
   get infoTtl(): number {
     return Math.max(this.config.nodeTtl * 3, 60_000);
   }
 
-  /** A node just registered counts as freshly renewed. */
-  renewed(id: string, at = Date.now()): void {
-    this.lastOk.set(id, at);
+  /** The lease limit: a node not renewed for this long is fenced. */
+  get fenceAfter(): number {
+    return this.config.nodeTtl - fenceMargin(this.config);
+  }
+
+  /** A node's registration (sent at `sentAt`, monotonic) counts as its first renewal. */
+  renewed(id: string, sentAt = monotonicMs()): void {
+    const old = this.leases.get(id);
+    if (old && old.sentAt >= sentAt) return;
+    if (old) clearTimeout(old.timer);
+    const wait = Math.max(0, sentAt + this.fenceAfter - monotonicMs());
+    const timer = setTimeout(() => this.expire(id), wait);
+    timer.unref();
+    this.leases.set(id, { sentAt, timer });
   }
 
   forget(id: string): void {
-    this.lastOk.delete(id);
+    const lease = this.leases.get(id);
+    if (lease) clearTimeout(lease.timer);
+    this.leases.delete(id);
     this.refused.delete(id);
   }
 
   /** Age in ms of the oldest successful renewal among live nodes (for health checks). */
-  oldestAge(now = Date.now()): number {
+  oldestAge(now = monotonicMs()): number {
     let oldest = 0;
-    for (const t of this.lastOk.values()) oldest = Math.max(oldest, now - t);
+    for (const l of this.leases.values()) oldest = Math.max(oldest, now - l.sentAt);
     return oldest;
   }
 
-  async tick(): Promise<void> {
-    const now = Date.now();
-    const nodes = this.nodes();
-    const stale = nodes.filter((n) => now - (this.lastOk.get(n.id) ?? now) >= this.config.nodeTtl / 2).map((n) => n.id);
-    if (stale.length) this.events.onStale(stale);
-    await Promise.all(nodes.map(async (n) => {
+  async tick(): Promise<DutyReport> {
+    const report: DutyReport = { renewed: 0, refused: 0, failed: 0 };
+    await Promise.all(this.nodes().map(async (n) => {
+      const sentAt = monotonicMs();
       try {
         const beat = this.scripts.heartbeat(n.id, this.config.nodeTtl, this.infoTtl, n.info());
         const ok = await withTimeout(beat, this.config.heartbeatInterval);
-        if (ok) this.lastOk.set(n.id, Date.now());
-        else {
+        if (ok) {
+          report.renewed++;
+          this.renewed(n.id, sentAt);
+        } else {
+          report.refused++;
           if (!this.refused.has(n.id)) this.log.error('heartbeat refused: the node was reaped; fencing it', { node: n.id });
           this.refused.add(n.id);
           this.events.onRefused(n.id);
         }
       } catch (err) {
-        this.log.debug('heartbeat failed', { node: n.id, error: (err as Error).message });
+        report.failed++;
+        const msg = (err as Error).message;
+        if (this.failing !== msg) {
+          this.failing = msg;
+          this.log.warn('heartbeat failed; retrying every interval (the node is fenced only if no beat succeeds before its lease may expire)', {
+            node: n.id, error: msg, fence_after_ms: this.fenceAfter,
+          });
+        }
       }
     }));
+    if (report.renewed > 0 && report.failed === 0 && this.failing !== undefined) {
+      this.log.info('heartbeat renewed again', { error_was: this.failing });
+      this.failing = undefined;
+    }
+    return report;
+  }
+
+  private expire(id: string): void {
+    const lease = this.leases.get(id);
+    if (!lease) return;
+    this.events.onStale([id]);
   }
 }
 

@@ -5,15 +5,23 @@ import { decodeJob, markEnqueued } from '../../job/codec.js';
 import { patchJson } from '../../job/raw-json.js';
 import type { Scripts } from '../../redis/scripts.js';
 import type { Logger } from '../../util/logger.js';
+import type { Duty } from './duty.js';
 
 // Wider than the config's rule on purpose: a foreign producer's queue name with ':' is routed,
 // not buried; only a name no key could be built from goes to dead.
 const ROUTABLE_QUEUE = /^[A-Za-z0-9_.\-:]+$/;
 
-export interface PromoteTotals { queued: number; dead: number }
+export type PromoteTotals = { queued: number; dead: number };
 
-export class Scheduler {
+export class Scheduler implements Duty {
+  readonly name = 'scheduler';
+  readonly jitter = 0.2;
+
   constructor(private readonly scripts: Scripts, private readonly config: Config, private readonly log: Logger) {}
+
+  get intervalMs(): number {
+    return this.config.schedulerInterval;
+  }
 
   /** Promotes everything due now from both sets (batch after batch). */
   async tick(nowMs = Date.now()): Promise<PromoteTotals> {

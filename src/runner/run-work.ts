@@ -1,0 +1,19 @@
+// `verk work` as a whole: the supervisor, its health server (when healthPort > 0) and its
+// signal handlers, started in that order so that a signal during start-up stops it cleanly.
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../util/logger.js';
+import { startHealthServer } from './health-server.js';
+import { handleSignals } from './signals.js';
+import { Supervisor } from './supervisor.js';
+
+export async function runWork(config: Readonly<Config>, log: Logger): Promise<Supervisor> {
+  const supervisor = new Supervisor(config as Config, log);
+  if (config.healthPort > 0) {
+    await startHealthServer(supervisor, config.healthPort, log).catch((err: Error) => {
+      throw new Error(`health server could not listen on port ${config.healthPort} (--health-port / healthPort): ${err.message}`);
+    });
+  }
+  handleSignals(supervisor, log);
+  await supervisor.start();
+  return supervisor;
+}
