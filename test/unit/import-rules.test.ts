@@ -24,11 +24,13 @@ const ALLOWED: Record<string, readonly string[]> = {
 };
 
 /**
- * Edges allowed for types only. redis/ takes settings as the Config type (reap-options.ts) but
- * must not load, parse or default them: its callers pass resolved values, so the storage layer
- * never runs config code.
+ * Edges allowed in part. redis/ takes its settings as the Config type (reap-options.ts) and may
+ * read its default timeouts from config/defaults.ts (defaults live there only), but never loads,
+ * layers or validates config (load.ts, schema.ts): its callers pass resolved values.
  */
-const TYPE_ONLY: Record<string, readonly string[]> = { redis: ['config'] };
+const PARTIAL: Record<string, { layer: string; values: readonly string[] }> = {
+  redis: { layer: 'config', values: ['src/config/defaults.ts'] },
+};
 
 interface Import {
   specifier: string;
@@ -97,9 +99,12 @@ function checkImports(files: { path: string; text: string }[]): Violation[] {
       const v = { file, line: imp.line, specifier: imp.specifier };
       if (to === undefined) out.push({ ...v, why: `reaches outside src/ (${target})` });
       else if (to === from || ALLOWED[from].includes(to)) continue;
-      else if (imp.typeOnly && TYPE_ONLY[from]?.includes(to)) continue;
-      else if (TYPE_ONLY[from]?.includes(to)) out.push({ ...v, why: `${from} → ${to} is allowed for types only: use \`import type\`` });
-      else out.push({ ...v, why: `${from} → ${to} is not allowed: ${from} may import ${ALLOWED[from].join(', ') || 'nothing in src/'}` });
+      else if (PARTIAL[from]?.layer === to) {
+        const { values } = PARTIAL[from];
+        if (!imp.typeOnly && !values.includes(target.replace(/\.js$/, '.ts'))) {
+          out.push({ ...v, why: `${from} → ${to} is allowed for types, and for values from ${values.join(', ')} only: use \`import type\`` });
+        }
+      } else out.push({ ...v, why: `${from} → ${to} is not allowed: ${from} may import ${ALLOWED[from].join(', ') || 'nothing in src/'}` });
     }
   }
   return out;
@@ -149,11 +154,12 @@ describe('the import checker', () => {
     expect(check('src/job/x.ts', "let h: import('../redis/keys.js').Keys;")).toHaveLength(1);
   });
 
-  it('lets redis use config for types only', () => {
+  it('lets redis use config for types and for the defaults, never for loading or parsing', () => {
     expect(check('src/redis/x.ts', "import type { Config } from '../config/schema.js';")).toEqual([]);
     expect(check('src/redis/x.ts', "import { type Config } from '../config/schema.js';")).toEqual([]);
-    expect(check('src/redis/x.ts', "import { DEFAULTS } from '../config/defaults.js';")).toEqual([
-      "src/redis/x.ts:1 '../config/defaults.js': redis → config is allowed for types only: use `import type`",
+    expect(check('src/redis/x.ts', "import { DEFAULTS } from '../config/defaults.js';")).toEqual([]);
+    expect(check('src/redis/x.ts', "import { validateValue } from '../config/schema.js';")).toEqual([
+      "src/redis/x.ts:1 '../config/schema.js': redis → config is allowed for types, and for values from src/config/defaults.ts only: use `import type`",
     ]);
   });
 
