@@ -1,7 +1,9 @@
 // Imports point one way: cli → runner → core → redis/job → util, and api (the library and the
 // admin commands) beside core, never importing it. This file parses every import, `export … from`
 // and dynamic import() in src/**/*.ts with the TypeScript parser and fails naming the file, the
-// line and the import that breaks the rules below. The checker is tested on synthetic files too.
+// line and the import that breaks the rules below. Tests follow one rule too: only the e2e and
+// fault tiers run the built binary (only they build a stale dist/ first). Both checkers are also
+// tested on synthetic files.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,6 +112,51 @@ function checkImports(files: { path: string; text: string }[]): Violation[] {
   return out;
 }
 
+/** The tiers whose files may run the built binary: their global setup rebuilds a stale dist/. */
+const BINARY_TIERS = ['e2e', 'fault'];
+/** Every way a test runs bin/verk.js goes through this helper. */
+const BINARY_HELPER = 'test/helpers/cli.ts';
+
+/** True when a string literal in the file is a path to bin/verk.js. */
+function namesBinary(file: string, text: string): boolean {
+  let found = false;
+  const visit = (node: ts.Node): void => {
+    if (ts.isStringLiteralLike(node) && /(^|\/)bin\/verk\.js$/.test(node.text)) found = true;
+    ts.forEachChild(node, visit);
+  };
+  visit(ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS));
+  return found;
+}
+
+/** Test files outside the binary tiers that run the binary, directly or through other helpers. */
+function checkTiers(files: { path: string; text: string }[]): string[] {
+  const deps = new Map<string, string[]>();
+  for (const f of files) {
+    const local = importsOf(f.path, f.text).filter((i) => i.specifier.startsWith('.'));
+    deps.set(
+      f.path,
+      local.map((i) => path.posix.normalize(path.posix.join(path.posix.dirname(f.path), i.specifier)).replace(/\.js$/, '.ts')),
+    );
+  }
+  const via = (file: string, seen = new Set<string>()): string | undefined => {
+    for (const dep of deps.get(file) ?? []) {
+      if (dep === BINARY_HELPER) return file;
+      if (seen.has(dep)) continue;
+      seen.add(dep);
+      if (via(dep, seen)) return dep;
+    }
+    return undefined;
+  };
+  const out: string[] = [];
+  for (const f of files) {
+    const tier = f.path.split('/')[1];
+    if (!f.path.endsWith('.test.ts') || BINARY_TIERS.includes(tier)) continue;
+    const through = namesBinary(f.path, f.text) ? f.path : via(f.path);
+    if (through) out.push(`${f.path} runs the built binary (${through === f.path ? 'directly' : `through ${through}`}): move it to test/e2e or test/fault`);
+  }
+  return out;
+}
+
 const format = (v: Violation) => `${v.file}:${v.line} '${v.specifier}': ${v.why}`;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -187,6 +234,32 @@ describe('the import checker', () => {
     expect(check('src/util/x.ts', "// import { x } from '../core/a.js';\nconst s = \"import('../core/b.js')\";")).toEqual([]);
     expect(check('src/plugins/x.ts', '')).toEqual([
       "src/plugins/x.ts:1 '': src/plugins/x.ts is in no known layer: add its folder to ALLOWED in test/unit/import-rules.test.ts",
+    ]);
+  });
+});
+
+describe('the test tiers', () => {
+  it('only e2e and fault tests run the built binary', () => {
+    const files = sourceFiles('test').map((p) => ({ path: p, text: fs.readFileSync(path.join(ROOT, p), 'utf8') }));
+    expect(checkTiers(files)).toEqual([]);
+  });
+
+  it('the tier checker flags an integration test that runs the binary, directly or through a helper', () => {
+    const cli = { path: BINARY_HELPER, text: "export const VERK_BIN = 'bin/verk.js';" };
+    const kit = { path: 'test/helpers/kit.ts', text: "import { verk } from './cli.js';" };
+    const files = [
+      cli,
+      kit,
+      { path: 'test/integration/a.test.ts', text: "import { verk } from '../helpers/cli.js';" },
+      { path: 'test/property/b.test.ts', text: "import { start } from '../helpers/kit.js';" },
+      { path: 'test/unit/c.test.ts', text: "const bin = new URL('../../bin/verk.js', import.meta.url);" },
+      { path: 'test/e2e/d.test.ts', text: "import { verk } from '../helpers/cli.js';" },
+      { path: 'test/integration/e.test.ts', text: "import { startRedis } from '../helpers/redis-server.js';" },
+    ];
+    expect(checkTiers(files)).toEqual([
+      'test/integration/a.test.ts runs the built binary (directly): move it to test/e2e or test/fault',
+      'test/property/b.test.ts runs the built binary (through test/helpers/kit.ts): move it to test/e2e or test/fault',
+      'test/unit/c.test.ts runs the built binary (directly): move it to test/e2e or test/fault',
     ]);
   });
 });
