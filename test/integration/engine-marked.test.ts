@@ -4,8 +4,9 @@
 // behind it), unmarked jobs write nothing, records go once the job is settled, a job whose
 // record cannot be written is handed back unstarted, and the running snapshot lists only
 // started jobs by their identity.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { usePrivateRedis } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
 import { fakeRegistry, job, keys, latch, workerKit, type WorkerKit } from '../helpers/engine-kit.js';
 import { payloadIdentity } from '../../src/job/identity.js';
@@ -13,13 +14,9 @@ import { payloadIdentity } from '../../src/job/identity.js';
 let server: RedisServer;
 let r: RedisServer['client'];
 
-beforeAll(async () => {
-  server = await startRedis();
-  r = server.client;
-});
-afterAll(async () => server.stop());
-beforeEach(async () => {
-  await r.flushdb();
+usePrivateRedis((s) => {
+  server = s;
+  r = s.client;
 });
 
 /** Records every SADD the worker's connection issues and the ones Redis has answered. */

@@ -1,8 +1,9 @@
 // The scheduler duty in the test process against a private Redis, with payloads that are not
 // valid UTF-8: one tick ends, promotes the good entries and buries the undecodable ones in dead
 // as their exact bytes, with a bounded number of script calls (it can never spin on them).
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { usePrivateRedis } from '../helpers/e2e.js';
 import { testConfig } from '../helpers/config.js';
 import { keys } from '../helpers/engine-kit.js';
 import { Scripts } from '../../src/redis/scripts.js';
@@ -12,13 +13,9 @@ import { silentLogger } from '../../src/util/logger.js';
 let server: RedisServer;
 let r: RedisServer['client'];
 
-beforeAll(async () => {
-  server = await startRedis();
-  r = server.client;
-});
-afterAll(async () => server.stop());
-beforeEach(async () => {
-  await r.flushdb();
+usePrivateRedis((s) => {
+  server = s;
+  r = s.client;
 });
 
 /** Script calls Redis has run so far (EVALSHA + EVAL). */

@@ -2,9 +2,10 @@
 // redis-server with a fake handler registry: ack batching with refill in one script call, a
 // refused write that fences, reconcile after a reconnect, hand-back at the shutdown deadline,
 // and bad input (invalid UTF-8, args that are not an array) going to dead without losing a byte.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { usePrivateRedis } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
 import { testConfig } from '../helpers/config.js';
 import { fakeRegistry, job, keys, latch, workerKit } from '../helpers/engine-kit.js';
@@ -17,13 +18,9 @@ import { silentLogger } from '../../src/util/logger.js';
 let server: RedisServer;
 let r: RedisServer['client'];
 
-beforeAll(async () => {
-  server = await startRedis();
-  r = server.client;
-});
-afterAll(async () => server.stop());
-beforeEach(async () => {
-  await r.flushdb();
+usePrivateRedis((s) => {
+  server = s;
+  r = s.client;
 });
 
 const sameBytes = (a: Buffer[], b: Buffer[]) => a.length === b.length && a.every((x, i) => x.equals(b[i]));
