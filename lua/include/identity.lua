@@ -3,7 +3,8 @@
 -- inf, +1, 01, 1. and raw control bytes in strings, which JSON.parse refuses), else nil.
 -- `identity` is the jid when it is a non-empty printable-ASCII (0x21-0x7E) string of at most
 -- 255 bytes, or an integer with |n| <= 2^53-1 (decimal digits, -0 -> "0"); otherwise the sha1
--- of the bytes. The same rule as src/job/identity.ts (tested against each other).
+-- of the bytes (of an object: of identity_bytes, so the identity survives the reap's own
+-- "verk_recovered" edit). The same rule as src/job/identity.ts.
 local function strict_number(t)
   local int, rest = string.match(t, '^%-?(%d+)(.*)$')
   if not int or (#int > 1 and string.byte(int, 1) == 48) then return false end
@@ -52,11 +53,24 @@ local function jid_identity(v)
   return nil
 end
 
+-- The bytes an object's sha1 identity is taken over: `raw` without a last member
+-- "verk_recovered": <digits> (the one set_recovered appends), and with the digits of every
+-- other "verk_recovered": <digits> removed (set_recovered rewrites those in place).
+local function identity_bytes(raw)
+  local s = string.find(raw, '"verk_recovered":%d+}[ \t\r\n]*$')
+  if s then
+    local before, after = string.sub(raw, 1, s - 1), string.sub(raw, (string.find(raw, '}', s, true)))
+    if string.find(before, ',$') then raw = string.sub(before, 1, -2) .. after
+    elseif string.find(before, '^[ \t\r\n]*{[ \t\r\n]*$') then raw = before .. after end
+  end
+  return (string.gsub(raw, '"verk_recovered":%d+', '"verk_recovered":'))
+end
+
 local function decode_payload(raw)
   if string.find(raw, '^[ \t\r\n]*{') then
     local ok, job = pcall(cjson.decode, raw)
     if ok and type(job) == 'table' and strict_json(raw) then
-      return job, jid_identity(job.jid) or redis.sha1hex(raw)
+      return job, jid_identity(job.jid) or redis.sha1hex(identity_bytes(raw))
     end
   end
   return nil, redis.sha1hex(raw)

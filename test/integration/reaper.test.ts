@@ -1,6 +1,7 @@
 // The reap script and Reaper duty against a real redis-server: a dead node's jobs go back to
 // the front of their queues exactly once (even with 5 reapers racing on 10 000 jobs), live
-// nodes are left alone, a reaped node is fenced, poison pills go to dead with bytes intact.
+// nodes are left alone, a reaped node is fenced, only jobs with evidence that they started
+// count toward a poison pill, and pills go to dead with bytes intact.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
@@ -9,6 +10,7 @@ import { Scripts } from '../../src/redis/scripts.js';
 import { makeKeys } from '../../src/redis/keys.js';
 import { Reaper } from '../../src/core/duties/reaper.js';
 import { silentLogger } from '../../src/util/logger.js';
+import { payloadIdentity } from '../../src/job/identity.js';
 
 let server: RedisServer;
 let scripts: Scripts;
@@ -25,6 +27,8 @@ beforeEach(async () => {
 });
 
 const job = (n: number, extra = '') => `{"class":"T","args":[${n}${extra}],"jid":"j${n}","queue":"q"}`;
+/** A requeued object as the reap writes it: "verk_recovered": n appended (or rewritten in place). */
+const marked = (raw: string, n: number) => `${raw.replace(/,"verk_recovered":\d+\}$/, '}').slice(0, -1)},"verk_recovered":${n}}`;
 
 /** A node that fetched `count` jobs of queue q and then died (its heartbeat key removed). */
 async function deadNodeWith(node: string, count: number, queue = 'q'): Promise<void> {
@@ -51,12 +55,14 @@ describe('reap', () => {
     await deadNodeWith('dead', 3);
     await server.client.lpush(keys.queue('q'), job(100)); // waiting behind the recovered ones
     const reports = await new Reaper(scripts, config, silentLogger, 'me').tick();
-    expect(reports).toEqual([{ node: 'dead', status: 'reaped', moved: 3, buried: 0, remaining: 0, unstarted: 0 }]);
-    expect(await server.client.lrange(keys.queue('q'), 0, -1)).toEqual([job(100), job(3), job(2), job(1)]);
+    expect(reports).toEqual([{ node: 'dead', status: 'reaped', moved: 3, buried: 0, remaining: 0, unstarted: 3 }]);
+    // No evidence that they started: no recovery counted, each marked "verk_recovered":0.
+    expect(await server.client.lrange(keys.queue('q'), 0, -1)).toEqual([job(100), marked(job(3), 0), marked(job(2), 0), marked(job(1), 0)]);
+    expect(await server.client.exists(keys.recovered('j1'))).toBe(0);
     expect(await server.client.sismember(keys.nodes, 'dead')).toBe(0);
     expect(await server.client.exists(keys.nodeQueues('dead'), keys.nodeInfo('dead'), keys.inprogress('q', 'dead'))).toBe(0);
     const [event] = (await server.client.lrange(keys.recoveries, 0, -1)).map((e) => JSON.parse(e));
-    expect(event).toMatchObject({ by: 'me', node: 'dead', moved: 3, dead: 0, queues: { q: 3 } });
+    expect(event).toMatchObject({ by: 'me', node: 'dead', moved: 3, dead: 0, unstarted: 3, queues: { q: 3 } });
     expect(event.jids.sort()).toEqual(['j1', 'j2', 'j3']);
   });
 
@@ -93,21 +99,31 @@ describe('reap', () => {
     }
   });
 
-  it('buries a job recovered more than maxRecoveries times in dead with the reason, payload bytes intact', async () => {
+  it('buries a started job recovered more than maxRecoveries times in dead with the reason, bytes intact; each kind of evidence counts', async () => {
     const poison = '{"class":"Crash","args":[12345678901234567890123,[],{}],"jid":"pp","queue":"q","tag":"é✓"}';
+    const reaper = new Reaper(scripts, config, silentLogger, 'me');
+    // Round 1: the heartbeat's running snapshot; round 2: the started set; round 3: the caller's list.
+    const evidence = [
+      (node: string) => server.client.hset(keys.nodeInfo(node), 'running', JSON.stringify([{ jid: 'pp', class: 'Crash' }, { jid: { odd: 1 } }])),
+      (node: string) => server.client.sadd(keys.nodeStarted(node), 'pp'),
+      async () => undefined,
+    ];
+    let payload = poison;
     for (let round = 1; round <= 3; round++) {
       const node = `n${round}`;
       await scripts.register(node, 10_000, 60_000, {});
-      await server.client.lpush(keys.queue('q'), poison);
-      expect((await scripts.fetch('q', node, 1, true)).jobs).toEqual([Buffer.from(poison)]);
+      await server.client.lpush(keys.queue('q'), payload);
+      expect((await scripts.fetch('q', node, 1, true)).jobs).toEqual([Buffer.from(payload)]);
+      await evidence[round - 1](node);
       await server.client.del(keys.node(node));
-      const [r] = await new Reaper(scripts, config, silentLogger, 'me').tick();
+      const r = await reaper.reapNode(node, false, true, round === 3 ? ['pp'] : []);
+      expect(await server.client.exists(keys.nodeStarted(node))).toBe(0);
       if (round <= 2) {
-        expect(r).toMatchObject({ moved: 1, buried: 0 });
-        const requeued = (await server.client.rpop(keys.queue('q')))!;
-        // From the second recovery on (isolateFrom(2) = 2) the job is marked to run alone.
-        expect(requeued).toBe(round === 1 ? poison : poison.slice(0, -1) + ',"verk_recovered":2}');
-      } else expect(r).toMatchObject({ moved: 0, buried: 1 });
+        expect(r).toMatchObject({ moved: 1, buried: 0, unstarted: 0 });
+        payload = (await server.client.rpop(keys.queue('q')))!;
+        expect(payload).toBe(marked(poison, round));
+        expect(await server.client.get(keys.recovered('pp'))).toBe(String(round));
+      } else expect(r).toMatchObject({ moved: 0, buried: 1, unstarted: 0 });
     }
     const [dead] = await server.client.zrange(keys.dead, 0, -1);
     const parsed = JSON.parse(dead);
@@ -115,6 +131,54 @@ describe('reap', () => {
     expect(parsed.error_message).toMatch(/recovered 3 times .*maxRecoveries 2/);
     expect(dead.startsWith('{"class":"Crash","args":[12345678901234567890123,[],{}],"jid":"pp","queue":"q","tag":"é✓",')).toBe(true);
     expect(await server.client.llen(keys.queue('q'))).toBe(0);
+  });
+
+  it('neighbours fetched with a pill are never counted: only the pill is buried', async () => {
+    const reaper = new Reaper(scripts, config, silentLogger, 'me');
+    const pill = job(0);
+    for (let round = 1; round <= 3; round++) {
+      const node = `batch${round}`;
+      await scripts.register(node, 10_000, 60_000, {});
+      const { jobs } = await scripts.fetch('q', node, 10, true);
+      if (round === 1) {
+        await server.client.lpush(keys.queue('q'), pill, ...Array.from({ length: 9 }, (_, i) => job(i + 1)));
+        (await scripts.fetch('q', node, 10, false)).jobs.forEach((j) => jobs.push(j));
+      }
+      expect(jobs).toHaveLength(10);
+      await server.client.del(keys.node(node));
+      const r = await reaper.reapNode(node, false, true, ['j0']); // the crashed child reported only the pill running
+      expect(r).toMatchObject(round < 3 ? { moved: 10, buried: 0, unstarted: 9 } : { moved: 9, buried: 1, unstarted: 9 });
+    }
+    const queue = await server.client.lrange(keys.queue('q'), 0, -1);
+    expect(queue.sort()).toEqual(Array.from({ length: 9 }, (_, i) => marked(job(i + 1), 0)).sort());
+    expect(JSON.parse((await server.client.zrange(keys.dead, 0, -1))[0])).toMatchObject({ jid: 'j0', error_class: 'Verk::PoisonPill' });
+    for (let i = 1; i <= 9; i++) expect(await server.client.exists(keys.recovered(`j${i}`))).toBe(0);
+    console.log(`[measured] pill + 9 neighbours, 3 crashes: neighbours buried 0, neighbours requeued ${queue.length}, pill buried 1`);
+  });
+
+  it('an object jid and null jids each get their own counter that survives the reap\'s own edit', async () => {
+    const reaper = new Reaper(scripts, config, silentLogger, 'me');
+    const originals = ['{"jid":{"a":1},"class":"T","args":[1]}', '{"jid":null,"class":"T","args":[2]}', '{"class":"T","args":[3],"jid":null} '];
+    const ids = originals.map((p) => payloadIdentity(p));
+    expect(new Set(ids).size).toBe(3);
+    let current = originals;
+    for (let round = 1; round <= 3; round++) {
+      const node = `odd${round}`;
+      await scripts.register(node, 10_000, 60_000, {});
+      await server.client.lpush(keys.queue('q'), ...current);
+      await scripts.fetch('q', node, 10, true);
+      // Identities of the bytes as fetched (with the earlier "verk_recovered") stay those of the originals.
+      expect(current.map((p) => payloadIdentity(p))).toEqual(ids);
+      await server.client.del(keys.node(node));
+      const r = await reaper.reapNode(node, false, true, ids);
+      if (round < 3) {
+        expect(r).toMatchObject({ moved: 3, buried: 0, unstarted: 0 });
+        for (const id of ids) expect(await server.client.get(keys.recovered(id))).toBe(String(round));
+        current = (await server.client.lrange(keys.queue('q'), 0, -1)).reverse();
+        await server.client.del(keys.queue('q'));
+      } else expect(r).toMatchObject({ moved: 0, buried: 3 });
+    }
+    expect(await server.client.zcard(keys.dead)).toBe(3);
   });
 
   it('a forced graceful hand-back does not count a recovery', async () => {
