@@ -10,7 +10,7 @@ import { Scripts } from '../../src/redis/scripts.js';
 import { makeKeys } from '../../src/redis/keys.js';
 import { Reaper } from '../../src/core/duties/reaper.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { payloadIdentity } from '../../src/job/identity.js';
+import { decodePayload, identityBytes, payloadIdentity } from '../../src/job/identity.js';
 
 let server: RedisServer;
 let scripts: Scripts;
@@ -188,5 +188,102 @@ describe('reap', () => {
     expect(await server.client.llen(keys.queue('q'))).toBe(2);
     expect(await server.client.exists(keys.recovered('j1'))).toBe(0);
     expect(await server.client.llen(keys.recoveries)).toBe(0);
+  });
+});
+
+describe('reap: every payload shape, every payload kept', () => {
+  const odd: Buffer[] = [
+    Buffer.from('[1,2]'), Buffer.from('[{"a":1}]'), Buffer.from('5'), Buffer.from('"s"'), Buffer.from('null'),
+    Buffer.from('{"jid":"broken",'), Buffer.from('not json at all'),
+    Buffer.from([0x7b, 0x22, 0x6a, 0x69, 0x64, 0x22, 0x3a, 0x22, 0x75, 0x31, 0x22, 0x2c, 0x22, 0x78, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), // {"jid":"u1","x":"\xff\xfe"}
+    Buffer.from([0xc3, 0x28, 0xa0, 0xa1]), // invalid UTF-8, not JSON
+    Buffer.from('{"jid":"nul","x":"a\u0000b"}'), // raw NUL inside a string: not strict JSON
+    Buffer.from('{"jid":"z\\u0000","n":0}'),
+    Buffer.from('{"jid":"big","args":[123456789012345678901234567890,1e400]}'),
+    Buffer.from(`{"jid":"deep","x":${'['.repeat(1200)}${']'.repeat(1200)}}`),
+    Buffer.from(`{"jid":"mega","class":"T","args":["${'x'.repeat(1024 * 1024)}"]}`),
+    Buffer.from('{"jid":"dup","class":"T"}'), Buffer.from('{"jid":"dup","class":"T"}'),
+    Buffer.from('{}'), Buffer.from(' { "jid" : "spaced" } \n'),
+  ];
+  const ordinary = Array.from({ length: 48 }, (_, i) => Buffer.from(job(i + 1)));
+
+  /** Everything in queue q, dead and in-progress lists, as bytes. */
+  async function everywhere(): Promise<{ queue: Buffer[]; dead: Buffer[]; held: number }> {
+    const lists = await server.client.keys('inprogress:*');
+    let held = 0;
+    for (const l of lists) held += await server.client.llen(l);
+    return { queue: await server.client.lrangeBuffer(keys.queue('q'), 0, -1), dead: await server.client.zrangeBuffer(keys.dead, 0, -1), held };
+  }
+
+  it('48 ordinary jobs plus arrays, scalars, invalid JSON and UTF-8, NUL, big, deep, 1 MB and duplicates, in batches of 5: each in exactly one place, bytes kept but for verk_recovered', async () => {
+    const all = [...ordinary.slice(0, 20), ...odd, ...ordinary.slice(20)];
+    const reaper = new Reaper(scripts, { ...config, reapBatch: 5 }, silentLogger, 'me');
+    const pill = Buffer.from(job(7));
+    let lost = 0;
+    let dupes = 0;
+    for (let round = 1; round <= 3; round++) {
+      const node = `shapes${round}`;
+      await scripts.register(node, 10_000, 60_000, {});
+      const fromQueue = round === 1 ? all : (await everywhere()).queue;
+      await server.client.del(keys.queue('q'));
+      await server.client.lpush(keys.queue('q'), ...[...fromQueue].reverse());
+      let fetched = 0;
+      while (fetched < all.length) fetched += (await scripts.fetch('q', node, 7, fetched === 0)).jobs.length;
+      await server.client.del(keys.node(node));
+      const r = await reaper.reapNode(node, false, true, ['j7']);
+      expect(r.status).toBe('reaped');
+      const { queue, dead, held } = await everywhere();
+      expect(held).toBe(0);
+      // Each original payload once: objects compared without the "verk_recovered" the reap writes.
+      const seen = [...queue, ...dead].map((b) => identityBytes(b).toString('latin1'));
+      const want = all.map((b) => identityBytes(b).toString('latin1'));
+      for (const w of new Set(want)) {
+        const have = seen.filter((s) => s === w).length;
+        const expected = want.filter((x) => x === w).length;
+        if (round === 3 && w === identityBytes(pill).toString('latin1')) continue; // the buried pill carries its reason
+        lost += Math.max(0, expected - have);
+        dupes += Math.max(0, have - expected);
+      }
+      expect(queue.length + dead.length).toBe(all.length);
+      // Non-objects move byte for byte.
+      for (const o of odd.filter((b) => decodePayload(b).job === undefined)) expect(queue.some((q) => q.equals(o))).toBe(true);
+      if (round < 3) expect(dead).toHaveLength(0);
+    }
+    const { dead } = await everywhere();
+    expect(dead).toHaveLength(1);
+    expect(JSON.parse(dead[0].toString())).toMatchObject({ jid: 'j7', error_class: 'Verk::PoisonPill' });
+    console.log(`[measured] ${all.length} payloads of every shape, 3 reaps in batches of 5: lost ${lost}, duplicated ${dupes}, buried 1 (the pill with evidence)`);
+    expect([lost, dupes]).toEqual([0, 0]);
+  });
+
+  it('a destination of the wrong type: nothing moved, a named status with the key, and the next reap after the repair moves everything', async () => {
+    await deadNodeWith('wt', 4);
+    await server.client.set(keys.queue('q'), 'not a list');
+    const reaper = new Reaper(scripts, config, silentLogger, 'me');
+    const r = await reaper.reapNode('wt', false, true, ['j1']);
+    expect(r).toMatchObject({ status: 'wrongtype', wrongKey: keys.queue('q'), moved: 0, buried: 0, remaining: 4 });
+    expect(await server.client.llen(keys.inprogress('q', 'wt'))).toBe(4);
+    expect(await server.client.sismember(keys.nodes, 'wt')).toBe(1);
+    expect(await server.client.exists(keys.recovered('j1'), keys.recoveries)).toBe(0);
+    await server.client.set(keys.dead, 'x');
+    await server.client.del(keys.queue('q'));
+    expect(await reaper.reapNode('wt', false)).toMatchObject({ status: 'wrongtype', wrongKey: keys.dead });
+    await server.client.del(keys.dead);
+    expect(await reaper.reapNode('wt', false)).toMatchObject({ status: 'reaped', moved: 4 });
+  });
+
+  it('out of memory: the first write of the reap is refused and nothing changes', async () => {
+    await deadNodeWith('oom', 3);
+    const reaper = new Reaper(scripts, config, silentLogger, 'me');
+    await server.client.config('SET', 'maxmemory', '1');
+    try {
+      await expect(reaper.reapNode('oom', false, true, ['j1'])).rejects.toThrow(/OOM/);
+    } finally {
+      await server.client.config('SET', 'maxmemory', '0');
+    }
+    expect(await server.client.llen(keys.inprogress('q', 'oom'))).toBe(3);
+    expect(await server.client.sismember(keys.nodes, 'oom')).toBe(1);
+    expect(await server.client.exists(keys.queue('q'), keys.recovered('j1'), keys.recoveries)).toBe(0);
+    expect(await reaper.reapNode('oom', false, true, ['j1'])).toMatchObject({ status: 'reaped', moved: 3, unstarted: 2 });
   });
 });
