@@ -41,6 +41,9 @@ elseif mode == 'dead' then
   redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(max_dead + 1))
 end
 -- A counter that is not an integer is left as it is rather than failing after the write.
-for k = 4, 7 do redis.pcall('INCR', KEYS[k]) end
+redis.pcall('INCR', KEYS[4])
+redis.pcall('INCR', KEYS[5])
+redis.pcall('INCR', KEYS[6])
+redis.pcall('INCR', KEYS[7])
 redis.call('LREM', KEYS[1], -1, ARGV[1])
 return 1
