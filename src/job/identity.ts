@@ -4,10 +4,11 @@
 // 40-hex sha1 of the payload bytes (of a JSON object: of identityBytes, which leaves out the
 // "verk_recovered" digits the reap script writes, so a job keeps its identity across
 // recoveries). A payload counts as a JSON object only as both sides read
-// it: strict JSON (RFC 8259) whose first non-blank byte is '{', nested at most 1000 deep (Redis
-// cjson's limit) and with no lone UTF-16 surrogate escape (cjson refuses those).
+// it: strict JSON (RFC 8259: valid UTF-8) whose first non-blank byte is '{', nested at most
+// 1000 deep (Redis cjson's limit) and with no lone UTF-16 surrogate escape (cjson refuses those).
 // Used for recovery counters (verk:recovered:<id>), the recovery history, poison-pill evidence
 // (verk:node:<id>:started, the running snapshot) and the `requeue-dead --dry-run` mirror.
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 
 /** Deepest nesting Redis's cjson decodes (an object inside 999 arrays is 1000). */
@@ -59,6 +60,7 @@ export function payloadIdentity(payload: Buffer | string): string {
 }
 
 function jsonObject(bytes: Buffer): Record<string, unknown> | undefined {
+  if (!isUtf8(bytes)) return undefined;
   const text = bytes.toString('utf8');
   if (!OBJECT_START.test(text)) return undefined;
   let v: unknown;

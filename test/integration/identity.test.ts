@@ -84,6 +84,8 @@ const payload: fc.Arbitrary<Buffer> = fc.oneof(
   fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 4 }), fc.constantFrom('a', '1')).map(([bad, tail]) =>
     Buffer.concat([Buffer.from('{"jid":"a'), Buffer.from(bad), Buffer.from(`${tail}"}`)])),
   fc.uint8Array({ maxLength: 40 }).map((u) => Buffer.from(u)),
+  fc.tuple(jidText, fc.array(fc.constantFrom(0x80, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xa0, 0xed, 0x9f, 0xef, 0xf0, 0x90, 0xf4, 0x8f, 0xf5, 0xff, 0x41), { minLength: 1, maxLength: 5 }))
+    .map(([j, bytes]) => Buffer.concat([Buffer.from(`{"jid":${j},"x":"`), Buffer.from(bytes), Buffer.from('"}')])),
   fc.constantFrom(998, 999, 1000, 1001).map((d) => Buffer.from(`{"jid":"deep","x":${'['.repeat(d)}${']'.repeat(d)}}`)),
   // A "verk_recovered" member in every position a reap or a producer may leave it.
   fc.tuple(jidText, other, fc.constantFrom('', ' ', '\n ', ' '), fc.nat(40), fc.constantFrom('end', 'first', 'only', 'twice', 'string')).map(([j, o, ws, n, where]) => {
@@ -134,8 +136,15 @@ describe('payload identity: JS and Lua agree', () => {
       [`{"jid":"${'x'.repeat(256)}"}`, sha1(`{"jid":"${'x'.repeat(256)}"}`)],
       ['{"jid":0x10}', sha1('{"jid":0x10}')],
       ['["jid"]', sha1('["jid"]')],
-      [Buffer.from([0x7b, 0x22, 0x6a, 0x69, 0x64, 0x22, 0x3a, 0x22, 0x61, 0x22, 0x2c, 0x22, 0x78, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]), 'a'],
+      ['{"jid":"a","x":"\u00e9✓😀"}', 'a'],
     ];
+    // Not UTF-8 anywhere: not a JSON object (RFC 8259), so the sha1 of the bytes.
+    const bad = Buffer.from([0x7b, 0x22, 0x6a, 0x69, 0x64, 0x22, 0x3a, 0x22, 0x61, 0x22, 0x2c, 0x22, 0x78, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]);
+    cases.push([bad, sha1(bad)]);
+    for (const overlong of [[0xc0, 0x80], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x82]]) {
+      const b = Buffer.concat([Buffer.from('{"jid":"a","x":"'), Buffer.from(overlong), Buffer.from('"}')]);
+      cases.push([b, sha1(b)]);
+    }
     for (const [p, id] of cases) expect([payloadIdentity(p), (await probe(Buffer.from(p)))[0][0]]).toEqual([id, id]);
   });
 });
