@@ -1,13 +1,14 @@
 // The scheduler duty in the test process against a private Redis, with payloads that are not
 // valid UTF-8: one tick ends, promotes the good entries and buries the undecodable ones in dead
-// as their exact bytes, with a bounded number of script calls (it can never spin on them).
+// as their exact bytes, with a bounded number of script calls; and a tick can never spin on
+// entries it cannot move.
 import { describe, expect, it } from 'vitest';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { usePrivateRedis } from '../helpers/e2e.js';
 import { testConfig } from '../helpers/config.js';
 import { keys } from '../helpers/engine-kit.js';
 import { Scripts } from '../../src/redis/scripts.js';
-import { Scheduler } from '../../src/core/duties/scheduler.js';
+import { MAX_BATCHES_PER_TICK, Scheduler } from '../../src/core/duties/scheduler.js';
 import { silentLogger } from '../../src/util/logger.js';
 
 let server: RedisServer;
@@ -49,5 +50,27 @@ describe('scheduler with payloads that are not valid UTF-8', () => {
     expect(dead.every((d) => want.has(d.toString('hex')))).toBe(true);
     expect(await r.zcard(keys.retry)).toBe(0);
     expect(await r.zcard(keys.schedule)).toBe(0);
+  });
+
+  it('a batch that moves nothing (e.g. another node took it) ends the tick instead of reading it again', async () => {
+    for (let i = 0; i < 40; i++) await r.zadd(keys.retry, i, JSON.stringify({ class: 'C', args: [i], jid: `r${i}`, queue: 'q' }));
+    // A promote that moves nothing: the entries stay due, as an entry no script could move would.
+    let promotes = 0;
+    let claim = 0;
+    const stuck = new (class extends Scripts {
+      override async promote() {
+        promotes++;
+        return { queued: claim, dead: 0 };
+      }
+    })(r, keys);
+    const scheduler = new Scheduler(stuck, testConfig({ schedulerBatch: 10 }), silentLogger);
+    expect(await scheduler.tick(1_000_000)).toEqual({ queued: 0, dead: 0 });
+    expect(promotes).toBe(1); // retry: one batch, then the tick moves on (schedule is empty)
+    // Even a promote that claims progress without making any cannot keep one tick going.
+    promotes = 0;
+    claim = 10;
+    await scheduler.tick(1_000_000);
+    expect(promotes).toBe(MAX_BATCHES_PER_TICK);
+    expect(await r.zcard(keys.retry)).toBe(40);
   });
 });
