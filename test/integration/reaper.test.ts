@@ -141,7 +141,7 @@ describe('reap', () => {
     for (let round = 1; round <= 3; round++) {
       const node = `batch${round}`;
       await scripts.register(node, 10_000, 60_000, {});
-      const { jobs } = await scripts.fetch('q', node, 10, true);
+      const jobs: Buffer[] = [...(await scripts.fetch('q', node, 10, true)).jobs];
       if (round === 1) {
         await server.client.lpush(keys.queue('q'), pill, ...Array.from({ length: 9 }, (_, i) => job(i + 1)));
         (await scripts.fetch('q', node, 10, false)).jobs.forEach((j) => jobs.push(j));
