@@ -1,10 +1,11 @@
 // Reading the sorted sets `retry`, `dead` and `schedule` for admin commands: pages through a set
 // (retry/schedule soonest first, dead newest first), decodes each member tolerantly (Sidekiq and
-// Elixir verk shapes; a malformed member is kept as its raw string) and selects by jid, queue,
-// class, with a limit. Members are returned exactly as stored: mutations need the exact bytes.
+// Elixir verk shapes; a malformed member, invalid UTF-8 included, is kept as its bytes) and
+// selects by jid, queue, class, with a limit. Members are read and returned as the exact bytes
+// stored (Buffers): requeue and delete name the member by them.
 import { decodeJob, toSeconds, type Job } from '../job/codec.js';
 import { rawMember } from '../job/raw-json.js';
-import { payloadId } from '../job/jid.js';
+import { payloadIdentity } from '../job/identity.js';
 import { normalizeClassName } from './names.js';
 import type { AdminContext } from './admin-context.js';
 
@@ -13,7 +14,8 @@ export const SET_NAMES: readonly SetName[] = ['retry', 'dead', 'schedule'];
 
 export interface Entry {
   set: SetName;
-  member: string;
+  /** The member's exact bytes. */
+  member: Buffer;
   score: number;
   job?: Job;
   /** Why the member could not be decoded. */
@@ -25,7 +27,7 @@ export interface EntryRow {
   jid: string;
   class: string | null;
   queue: string | null;
-  /** The exact JSON text of the arguments (verk's string-encoded args: the inner text). */
+  /** The exact JSON text of the arguments (verk's string-encoded args: the inner text; a malformed member: its text). */
   args: string;
   /** The sorted-set score: next retry (retry), run time (schedule), time of death (dead). */
   at: number;
@@ -55,14 +57,14 @@ export async function* scanEntries(ctx: AdminContext, set: SetName): AsyncGenera
   const newestFirst = set === 'dead';
   for (let start = 0; ; start += PAGE) {
     const flat = newestFirst
-      ? await ctx.redis.zrevrange(key, start, start + PAGE - 1, 'WITHSCORES')
-      : await ctx.redis.zrange(key, start, start + PAGE - 1, 'WITHSCORES');
-    for (let i = 0; i < flat.length; i += 2) yield toEntry(set, flat[i], Number(flat[i + 1]));
+      ? await ctx.redis.zrevrangeBuffer(key, start, start + PAGE - 1, 'WITHSCORES')
+      : await ctx.redis.zrangeBuffer(key, start, start + PAGE - 1, 'WITHSCORES');
+    for (let i = 0; i < flat.length; i += 2) yield toEntry(set, flat[i], Number(flat[i + 1].toString()));
     if (flat.length < PAGE * 2) return;
   }
 }
 
-export function toEntry(set: SetName, member: string, score: number): Entry {
+export function toEntry(set: SetName, member: Buffer, score: number): Entry {
   const d = decodeJob(member);
   return d.ok ? { set, member, score, job: d.job } : { set, member, score, malformed: d.error };
 }
@@ -86,9 +88,9 @@ export async function selectEntries(ctx: AdminContext, set: SetName, sel: Select
   return { entries, total };
 }
 
-/** The job's jid; a malformed member gets a stable stand-in (sha1 of its bytes) so it can be selected. */
+/** The job's jid; a malformed member gets its identity (sha1 of its bytes) so it can be selected. */
 export function entryJid(e: Entry): string {
-  return e.job?.jid ?? payloadId(e.member);
+  return e.job?.jid ?? payloadIdentity(e.member);
 }
 
 export function toRow(e: Entry): EntryRow {
@@ -97,7 +99,7 @@ export function toRow(e: Entry): EntryRow {
     jid: entryJid(e),
     class: e.job?.class ?? null,
     queue: e.job?.queue ?? null,
-    args: e.job ? argsText(e.job) : e.member,
+    args: e.job ? argsText(e.job) : e.member.toString('utf8'),
     at: e.score,
     error_class: str(d.error_class) ?? (e.malformed ? 'MalformedPayload' : null),
     error_message: str(d.error_message) ?? e.malformed ?? null,

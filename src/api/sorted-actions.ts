@@ -2,7 +2,8 @@
 // atomic, idempotent script per entry: ZREM, and only if that removed it, LPUSH to its queue +
 // SADD queues), delete (ZREM of the exact member), clear (UNLINK the set). Every action can be a
 // dry run. Requeue follows Sidekiq's SortedEntry#retry: fresh enqueued_at, retry_count - 1 (so a
-// manual retry does not spend one); all other bytes of the payload are kept (patchJson).
+// manual retry does not spend one); all other bytes of the payload are kept (patchJson). Both
+// name the member by its exact bytes (an invalid-UTF-8 member can be deleted too).
 import { patchJson } from '../job/raw-json.js';
 import { redisNow, type AdminContext } from './admin-context.js';
 import { entryJid, type Entry, type SetName } from './entries.js';
@@ -37,11 +38,11 @@ export async function requeueEntries(ctx: AdminContext, set: SetName, entries: E
       }
       if (dryRun) return;
       const rc = e.job.data.retry_count;
-      const payload = patchJson(e.member, {
+      const payload = patchJson(e.job.raw, {
         enqueued_at: now,
         ...(typeof rc === 'number' && Number.isInteger(rc) ? { retry_count: rc - 1 } : {}),
       });
-      if (await ctx.scripts.requeue(set, e.member, payload, e.job.queue)) res.done++;
+      if ((await ctx.scripts.requeue(set, e.member, payload, e.job.queue)) === 'moved') res.done++;
       else res.skipped.push({ jid: entryJid(e), reason: 'no longer in the set' });
     }));
   }

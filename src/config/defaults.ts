@@ -28,7 +28,7 @@ export const CONFIG_DECLARATION = {
   heartbeatInterval: duration(5_000, "how often the supervisor renews each node's heartbeat (at most nodeTtl/3)", { min: 10 }),
   nodeTtl: duration(20_000, 'a node whose heartbeat is this old is dead and reaped', { min: 50 }),
   reaperInterval: duration(5_000, 'how often every node looks for dead nodes (±20% jitter)', { min: 10 }),
-  maxRecoveries: int(3, 'recoveries of one job from dead nodes before it goes to dead (poison pill)', { min: 0 }),
+  maxRecoveries: int(3, 'recoveries of one job from dead nodes on which it had started, before it goes to dead (poison pill)', { min: 0 }),
   hangTimeout: duration(120_000, 'a worker process whose event loop does not answer pings this long is killed', { min: 100 }),
   recoveryWindow: duration(7 * 86_400_000, "how long a job's recovery count is remembered", { min: 1000, age: true }),
   reapBatch: int(1_000, 'jobs moved per script call when reaping a large in-progress list', { min: 1, max: 100_000 }),

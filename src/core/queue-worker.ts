@@ -1,10 +1,14 @@
 // One queue inside one worker process: fetches up to `concurrency` jobs at a time (blocking on
 // an empty queue instead of polling), runs each through its handler and hands the outcome to
-// the Settler. Suspected poison pills run alone (IsolationGate). On shutdown or fencing it
-// hands unsettled jobs back; after a reconnect it hands back jobs it holds but is not running.
+// the Settler. Payloads stay the bytes that were fetched (every write names the job by them).
+// Recovered ("marked") jobs write a start record first and start one at a time; suspected
+// poison pills run alone (IsolationGate). On shutdown or fencing it hands unsettled jobs back;
+// after a reconnect it hands back jobs it holds but is not running.
 import type { Redis } from 'ioredis';
 import type { Config, QueueConfig } from '../config/schema.js';
 import { decodeJob, type Job } from '../job/codec.js';
+import { payloadIdentity } from '../job/identity.js';
+import { isolateFrom } from '../redis/reap-options.js';
 import { Scripts, type FetchResult } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
 import { sleep } from '../util/sleep.js';
@@ -12,6 +16,7 @@ import type { Handler, HandlerRegistry } from './handlers.js';
 import type { IsolationGate } from './isolation.js';
 import { runJob } from './job-run.js';
 import { Settler, type RunningEntry, type SettleEvents } from './settler.js';
+import { StartRecords } from './start-records.js';
 
 export type { RunningEntry } from './settler.js';
 
@@ -51,9 +56,14 @@ export class QueueWorker {
   private idle = false;
   /** Scripts on the blocking connection: the wait for jobs and the fetch behind it. */
   private readonly wakeScripts: Scripts;
+  private readonly starts: StartRecords;
+  /** Recovered jobs from this many recoveries on run alone. */
+  private readonly isolateFrom: number;
 
   constructor(private readonly d: QueueWorkerDeps) {
     this.wakeScripts = new Scripts(d.blocking, d.scripts.keys);
+    this.starts = new StartRecords(d.scripts.redis, d.scripts.keys.nodeStarted(d.node), d.log);
+    this.isolateFrom = isolateFrom(d.config.maxRecoveries);
     this.settler = new Settler(d.queue.name, d.node, d.config, d.scripts, d.log, d.events, {
       // Slots the acked jobs free up, refilled in the ack's own script call (not while the
       // queue is empty: then the loop is waiting for a job and fetches it itself).
@@ -112,8 +122,13 @@ export class QueueWorker {
     return moved;
   }
 
+  /** The jobs whose handler has started (the node's `running` info): jid is the payload's identity. */
   snapshot(): { jid: string; class: string; queue: string; started_at: number }[] {
-    return [...this.running].map((e) => ({ jid: e.jid, class: e.class, queue: e.queue, started_at: e.startedAt }));
+    const out: { jid: string; class: string; queue: string; started_at: number }[] = [];
+    for (const e of this.running) {
+      if (e.started) out.push({ jid: (e.identity ??= payloadIdentity(e.raw)), class: e.class, queue: e.queue, started_at: e.startedAt });
+    }
+    return out;
   }
 
   private async loop(): Promise<void> {
@@ -175,7 +190,7 @@ export class QueueWorker {
   }
 
 
-  private startJob(raw: string): void {
+  private startJob(raw: Buffer): void {
     const decoded = decodeJob(raw, this.name);
     const entry: RunningEntry = {
       raw,
@@ -183,6 +198,7 @@ export class QueueWorker {
       class: decoded.ok ? decoded.job.class : '',
       queue: this.name,
       startedAt: Date.now(),
+      started: false,
       closed: false,
     };
     this.running.add(entry);
@@ -196,6 +212,10 @@ export class QueueWorker {
       return;
     }
     const job = decoded.job;
+    if (job.argsError !== undefined) {
+      void settler.track(settler.buryInvalidArgs(entry, job, job.argsError)).finally(release);
+      return;
+    }
     const handler = this.d.registry.get(job.class);
     if (!handler) {
       const err = new Error(`no handler for class ${job.class} in ${this.d.config.handlers}`);
@@ -203,10 +223,43 @@ export class QueueWorker {
       void settler.track(settler.fail(entry, job, err, undefined)).finally(release);
       return;
     }
-    if (job.recovered !== undefined) {
+    if (job.recovered === undefined) {
+      void this.launch(entry, job, handler).finally(release);
+      return;
+    }
+    const start = () => this.startMarked(entry, job, handler);
+    if (job.recovered >= this.isolateFrom) {
       this.d.log.warn('running a repeatedly recovered job alone in its process (suspected poison pill)', { queue: this.name, jid: job.jid, class: job.class, recovered: job.recovered });
-      void this.d.gate.runAlone(() => this.launch(entry, job, handler)).finally(release);
-    } else void this.launch(entry, job, handler).finally(release);
+      void this.d.gate.runAlone(start).finally(release);
+    } else void start().finally(release);
+  }
+
+  /**
+   * A marked job: in its turn (one marked job at a time in the process), its start record is
+   * written and then its perform invoked at once; the next marked job's turn begins only then.
+   * Resolves when the job is settled (its record is then removed) or handed back unstarted.
+   */
+  private async startMarked(entry: RunningEntry, job: Job, handler: Handler): Promise<void> {
+    let running: Promise<void> | undefined;
+    try {
+      await this.d.gate.inTurn(async () => {
+        if (await this.starts.record(entry)) running = this.launch(entry, job, handler);
+      });
+      if (running) return await running;
+      if (!entry.closed) await this.handBackUnstarted(entry, job);
+    } finally {
+      this.starts.forget(entry);
+    }
+  }
+
+  /** A marked job whose start record could not be written goes back to its queue, unstarted. */
+  private async handBackUnstarted(entry: RunningEntry, job: Job): Promise<void> {
+    entry.closed = true;
+    const moved = await this.d.scripts.handback(this.name, this.d.node, [entry.raw]).catch(() => -1);
+    const fields = { queue: this.name, jid: job.jid, class: job.class };
+    if (moved === 1) this.d.log.warn('could not write the start record of a recovered job; handed it back unstarted', fields);
+    else if (moved === 0) this.d.events.onRejected(1);
+    else this.d.log.error('could not hand back a recovered job; it stays in progress and is recovered with this node', fields);
   }
 
   /**
@@ -217,6 +270,7 @@ export class QueueWorker {
   private async launch(entry: RunningEntry, job: Job, handler: Handler): Promise<void> {
     if (entry.closed) return; // handed back while it waited to run alone
     entry.startedAt = Date.now();
+    entry.started = true; // runJob invokes perform synchronously
     const log = () => this.d.log.child({ queue: this.name, jid: job.jid, class: job.class });
     const run = runJob(job, handler, {
       timeoutMs: handler.timeoutMs ?? (this.d.queue.timeout || this.d.config.jobTimeout),
@@ -234,13 +288,18 @@ export class QueueWorker {
   private async reconcile(): Promise<void> {
     this.reconcileNeeded = false;
     const { scripts, node } = this.d;
-    const held = await scripts.redis.lrange(scripts.keys.inprogress(this.name, node), 0, -1);
+    const held = await scripts.redis.lrangeBuffer(scripts.keys.inprogress(this.name, node), 0, -1);
+    // Byte-exact keys (latin1 maps each byte to one char).
     const mine = new Map<string, number>();
-    for (const e of this.running) mine.set(e.raw, (mine.get(e.raw) ?? 0) + 1);
-    const orphans: string[] = [];
+    for (const e of this.running) {
+      const k = e.raw.toString('latin1');
+      mine.set(k, (mine.get(k) ?? 0) + 1);
+    }
+    const orphans: Buffer[] = [];
     for (const raw of held) {
-      const n = mine.get(raw) ?? 0;
-      if (n > 0) mine.set(raw, n - 1);
+      const k = raw.toString('latin1');
+      const n = mine.get(k) ?? 0;
+      if (n > 0) mine.set(k, n - 1);
       else orphans.push(raw);
     }
     const moved = await scripts.handback(this.name, node, orphans);

@@ -3,7 +3,7 @@
 // write succeeds only while the node still holds the job; a refused write is counted and, if
 // the node is no longer registered, fences it. Writes are retried until Redis answers.
 import type { Config } from '../config/schema.js';
-import { failedPayload, type Job } from '../job/codec.js';
+import { failedPayload, INVALID_ARGS_ERROR, type Job } from '../job/codec.js';
 import type { Scripts } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
 import { sleep } from '../util/sleep.js';
@@ -22,11 +22,16 @@ export interface SettleEvents {
 }
 
 export interface RunningEntry {
-  raw: string;
+  /** The payload's bytes exactly as fetched: every write for the job names it by these bytes. */
+  raw: Buffer;
   jid: string;
   class: string;
   queue: string;
   startedAt: number;
+  /** The handler's perform was invoked (a job waiting to run alone or for its start record is not started). */
+  started: boolean;
+  /** payloadIdentity(raw), computed on first use. */
+  identity?: string;
   run?: JobRun;
   /** Settled (acked/failed) or handed back: nothing more may be written for it. */
   closed: boolean;
@@ -36,7 +41,7 @@ export interface RunningEntry {
 export interface Refill {
   /** Jobs to fetch along with acking `acked` jobs (0 = none). */
   want(acked: number): number;
-  take(jobs: string[]): void;
+  take(jobs: Buffer[]): void;
 }
 
 export class Settler {
@@ -115,29 +120,48 @@ export class Settler {
     }));
     const result = decision.mode === 'retry' ? 'retried' : decision.mode === 'dead' ? 'dead' : 'dropped';
     this.events.onSettled(this.queue, 'failed', Date.now() - entry.startedAt);
-    if (res === 1) {
+    if (res === 'settled') {
       this.events.onSettled(this.queue, result, 0);
       this.log.warn(`job failed; ${result}`, {
         queue: this.queue, jid: job.jid, class: job.class, error: `${error.name}: ${error.message}`, retry_count: retryCount,
         duration_ms: Date.now() - entry.startedAt,
         ...(decision.mode === 'retry' ? { retry_in_s: decision.delaySeconds } : {}),
       });
-    } else this.rejected(1, res === 0, 'failure');
+    } else this.rejected(1, res === 'not_held', 'failure');
   }
 
-  /** A payload that cannot be decoded goes to dead as its raw string; the reason is kept aside. */
+  /**
+   * A job whose `args` is not an array is not run: it goes to dead with Sidekiq's failure fields
+   * (error_class Verk::InvalidArgs), counted as failed and dead.
+   */
+  async buryInvalidArgs(entry: RunningEntry, job: Job, why: string): Promise<void> {
+    entry.closed = true;
+    const nowS = Date.now() / 1000;
+    const { payload } = failedPayload(job, { errorClass: INVALID_ARGS_ERROR, errorMessage: why, backtrace: [], nowSeconds: nowS });
+    const res = await this.bury(entry, payload, nowS);
+    if (res !== 'settled') return this.rejected(1, res === 'not_held', 'failure');
+    this.events.onSettled(this.queue, 'failed', 0);
+    this.events.onSettled(this.queue, 'dead', 0);
+    this.log.error('job not run: its args are not an array; moved to dead', { queue: this.queue, jid: job.jid, class: job.class, error: why });
+  }
+
+  /** A payload that cannot be decoded goes to dead as its exact bytes; the reason is kept aside. */
   async buryMalformed(entry: RunningEntry, why: string): Promise<void> {
     entry.closed = true;
-    const cfg = this.config;
     const nowS = Date.now() / 1000;
-    const res = await this.retrying('failure', () => this.scripts.fail({
-      queue: this.queue, node: this.node, raw: entry.raw, mode: 'dead', payload: entry.raw,
-      score: nowS, deadMinScore: nowS - cfg.deadTimeout / 1000, deadMaxJobs: cfg.deadMaxJobs,
-    }));
-    if (res !== 1) return this.rejected(1, res === 0, 'failure');
+    const res = await this.bury(entry, entry.raw, nowS);
+    if (res !== 'settled') return this.rejected(1, res === 'not_held', 'failure');
     await this.scripts.recordMalformed(this.queue, this.node, entry.raw, why, nowS);
     this.events.onSettled(this.queue, 'dead', 0);
-    this.log.error('malformed payload moved to dead as its raw string', { queue: this.queue, error: why, preview: entry.raw.slice(0, 200) });
+    this.log.error('malformed payload moved to dead as its exact bytes', { queue: this.queue, error: why, preview: entry.raw.toString('utf8', 0, 200) });
+  }
+
+  private bury(entry: RunningEntry, payload: Buffer | string, nowS: number) {
+    const cfg = this.config;
+    return this.retrying('failure', () => this.scripts.fail({
+      queue: this.queue, node: this.node, raw: entry.raw, mode: 'dead', payload,
+      score: nowS, deadMinScore: nowS - cfg.deadTimeout / 1000, deadMaxJobs: cfg.deadMaxJobs,
+    }));
   }
 
   /**

@@ -1,10 +1,19 @@
 // Job payloads: the tolerant reader (Sidekiq's shape and verk's: string-encoded args, integer
 // seconds, nulls, missing jid) and the writers (Sidekiq-shaped JSON that verk ≥ 1.7.1 reads).
 // A payload is never re-encoded: rewrites go through patchJson, which keeps untouched bytes.
-import { newJid, payloadId } from './jid.js';
+// Payloads are bytes: one that is not valid UTF-8 is malformed (it goes to dead as its exact bytes).
+import { isUtf8 } from 'node:buffer';
+import { newJid } from './jid.js';
+import { payloadIdentity } from './identity.js';
 import { patchJson } from './raw-json.js';
 
-/** A decoded job. `raw` is the exact string read from Redis (acks need it byte for byte). */
+/** error_class of a job whose `args` is not an array (it goes to dead without running). */
+export const INVALID_ARGS_ERROR = 'Verk::InvalidArgs';
+
+/**
+ * A decoded job. `raw` is the payload's text: the exact bytes read from Redis decoded as UTF-8
+ * (valid UTF-8 only, so `Buffer.from(raw)` gives those bytes back). Acks use the bytes themselves.
+ */
 export interface Job {
   raw: string;
   data: Record<string, unknown>;
@@ -18,14 +27,23 @@ export interface Job {
   retry: boolean | number | undefined;
   /** Seconds since the epoch (float) the job was put in its queue, if known. */
   enqueuedAt: number | undefined;
-  /** Set by the reaper on a job recovered repeatedly from dead workers: run it alone. */
+  /** Set by the reaper on every job it requeues (the count of its recoveries). */
   recovered: number | undefined;
+  /** Why `args` is unusable (not an array): such a job is not run but goes to dead. */
+  argsError: string | undefined;
 }
 
 export type DecodeResult = { ok: true; job: Job } | { ok: false; error: string };
 
-/** Reads a payload; `fallbackQueue` is used when the payload names none. */
-export function decodeJob(raw: string, fallbackQueue = 'default'): DecodeResult {
+/**
+ * Reads a payload (the bytes from Redis, or its text); `fallbackQueue` is used when the payload
+ * names none. Bytes that are not valid UTF-8 are malformed.
+ */
+export function decodeJob(bytes: Buffer | string, fallbackQueue = 'default'): DecodeResult {
+  let raw: string;
+  if (typeof bytes === 'string') raw = bytes;
+  else if (isUtf8(bytes)) raw = bytes.toString('utf8');
+  else return { ok: false, error: 'payload is not valid UTF-8' };
   let data: unknown;
   try {
     data = JSON.parse(raw);
@@ -36,15 +54,15 @@ export function decodeJob(raw: string, fallbackQueue = 'default'): DecodeResult 
   const d = data as Record<string, unknown>;
   if (typeof d.class !== 'string' || d.class === '') return { ok: false, error: 'payload has no "class" string' };
   const args = readArgs(d.args);
-  if (!args.ok) return { ok: false, error: args.error };
   return {
     ok: true,
     job: {
       raw,
       data: d,
       class: d.class,
-      args: args.value,
-      jid: typeof d.jid === 'string' && d.jid ? d.jid : typeof d.jid === 'number' ? String(d.jid) : payloadId(raw),
+      args: args.ok ? args.value : [],
+      argsError: args.ok ? undefined : args.error,
+      jid: typeof d.jid === 'string' && d.jid ? d.jid : typeof d.jid === 'number' ? String(d.jid) : payloadIdentity(bytes),
       queue: typeof d.queue === 'string' && d.queue ? d.queue : fallbackQueue,
       retryCount: readRetryCount(d),
       retry: readRetry(d),
@@ -54,23 +72,36 @@ export function decodeJob(raw: string, fallbackQueue = 'default'): DecodeResult 
   };
 }
 
+/**
+ * The args rule (docs/decisions.md): an array as is; missing → []; `{}` → [] (cjson's encoding of
+ * an empty array, verk #149); verk's string-encoded args holding a JSON array → that array.
+ * Anything else is an error: the job must not run with its data lost.
+ */
 function readArgs(v: unknown): { ok: true; value: unknown[] } | { ok: false; error: string } {
-  if (v === undefined || v === null) return { ok: true, value: [] };
   if (Array.isArray(v)) return { ok: true, value: v };
+  if (v === undefined) return { ok: true, value: [] };
   if (typeof v === 'string') {
     // verk ≥ 1.4 stores args as a JSON string inside the JSON.
+    let inner: unknown;
     try {
-      const inner = JSON.parse(v);
-      if (Array.isArray(inner)) return { ok: true, value: inner };
-      if (inner && typeof inner === 'object') return { ok: true, value: [] };
+      inner = JSON.parse(v);
     } catch {
-      /* fall through */
+      return { ok: false, error: `"args" is a string that is not a JSON array: ${preview(JSON.stringify(v))}` };
     }
-    return { ok: false, error: '"args" is a string that is not a JSON array' };
+    if (Array.isArray(inner)) return { ok: true, value: inner };
+    return { ok: false, error: `"args" is a string holding ${describe(inner)}, not a JSON array: ${preview(v)}` };
   }
-  if (typeof v === 'object') return { ok: true, value: [] }; // cjson's [] → {} (verk #149)
-  return { ok: false, error: '"args" must be an array' };
+  if (v && typeof v === 'object' && Object.keys(v).length === 0) return { ok: true, value: [] };
+  return { ok: false, error: `"args" must be an array, found ${describe(v)}: ${preview(JSON.stringify(v))}` };
 }
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+const preview = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}…` : text);
 
 /** Sidekiq's count; verk writes retry_count 0 on a job that never failed (no failed_at yet). */
 function readRetryCount(d: Record<string, unknown>): number | undefined {

@@ -1,11 +1,7 @@
-// Job ids: 24 lowercase hex characters, as Sidekiq writes them.
-import { randomBytes, createHash } from 'node:crypto';
+// Job ids: 24 lowercase hex characters, as Sidekiq writes them. (A payload without a usable jid
+// is named by payloadIdentity in identity.ts.)
+import { randomBytes } from 'node:crypto';
 
 export function newJid(): string {
   return randomBytes(12).toString('hex');
-}
-
-/** A stable stand-in id for a payload that has none (or cannot be parsed). */
-export function payloadId(raw: string): string {
-  return createHash('sha1').update(raw).digest('hex').slice(0, 24);
 }

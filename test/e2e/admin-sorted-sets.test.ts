@@ -7,7 +7,7 @@ import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { verk } from '../helpers/cli.js';
 import { failedEntry, scheduledEntry, zadd, parseJson } from '../helpers/admin-kit.js';
 import { rawMember } from '../../src/job/raw-json.js';
-import { payloadId } from '../../src/job/jid.js';
+import { payloadIdentity } from '../../src/job/identity.js';
 import { openAdmin } from '../../src/api/admin-context.js';
 
 let server: RedisServer;
@@ -121,8 +121,8 @@ describe('retry requeue', () => {
     try {
       const member = failedEntry({ jid: 'c'.repeat(24) });
       await r.zadd('dead', now, member);
-      expect(await ctx.scripts.requeue('dead', member, member, 'default')).toBe(1);
-      expect(await ctx.scripts.requeue('dead', member, member, 'default')).toBe(0);
+      expect(await ctx.scripts.requeue('dead', Buffer.from(member), member, 'default')).toBe('moved');
+      expect(await ctx.scripts.requeue('dead', Buffer.from(member), member, 'default')).toBe('gone');
       expect(await r.lrange('queue:default', 0, -1)).toEqual([member]);
     } finally {
       await ctx.close();
@@ -189,7 +189,7 @@ describe('dead', () => {
   it('list --json: newest first; a malformed entry shows as such with a stand-in jid', async () => {
     const out = parseJson(await verk(['dead', 'list', '--json', ...url()]));
     expect(out.total).toBe(3);
-    expect(out.entries.map((e: { jid: string }) => e.jid)).toEqual(['d2'.repeat(12), payloadId('not json at all'), 'd1'.repeat(12)]);
+    expect(out.entries.map((e: { jid: string }) => e.jid)).toEqual(['d2'.repeat(12), payloadIdentity('not json at all'), 'd1'.repeat(12)]);
     expect(out.entries[1]).toMatchObject({ class: null, queue: null, args: 'not json at all', malformed: true, error_class: 'MalformedPayload', at: now - 50 });
     expect(out.entries[2]).toMatchObject({ queue: 'mail', retry_count: 5, retried_at: now - 100, at: now - 100 });
   });
@@ -203,14 +203,27 @@ describe('dead', () => {
   it('requeue --all skips the malformed entry; delete removes it by its stand-in jid; clear', async () => {
     const res = parseJson(await verk(['dead', 'requeue', '--all', '--json', ...url()]));
     expect(res.done).toBe(2);
-    expect(res.skipped).toEqual([{ jid: payloadId('not json at all'), reason: expect.stringContaining('malformed payload') }]);
+    expect(res.skipped).toEqual([{ jid: payloadIdentity('not json at all'), reason: expect.stringContaining('malformed payload') }]);
     expect(await r.llen('queue:mail')).toBe(1);
     expect(JSON.parse((await r.lindex('queue:mail', 0))!).retry_count).toBe(4);
-    const del = parseJson(await verk(['dead', 'delete', payloadId('not json at all'), '--json', ...url()]));
+    const del = parseJson(await verk(['dead', 'delete', payloadIdentity('not json at all'), '--json', ...url()]));
     expect(del).toMatchObject({ done: 1 });
     expect(await r.zcard('dead')).toBe(0);
     await r.zadd('dead', now, 'x');
     expect(parseJson(await verk(['dead', 'clear', '--json', ...url()]))).toMatchObject({ action: 'clear', matched: 1, done: 1 });
+  });
+
+  it('an entry that is not valid UTF-8 is listed by its identity and deleted by its exact bytes', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"class":"C","args":["'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"],"jid":"x"}')]);
+    await r.zadd('dead', now - 5, bytes);
+    const id = payloadIdentity(bytes);
+    expect(id).toMatch(/^[0-9a-f]{40}$/);
+    const out = parseJson(await verk(['dead', 'list', '--json', ...url()]));
+    expect(out.entries.find((e: { jid: string }) => e.jid === id)).toMatchObject({ malformed: true, error_message: 'payload is not valid UTF-8' });
+    const del = parseJson(await verk(['dead', 'delete', id, '--json', ...url()]));
+    expect(del).toMatchObject({ done: 1, skipped: [] });
+    expect(await r.zcard('dead')).toBe(3);
+    expect((await r.zrangeBuffer('dead', 0, -1)).some((m) => m.equals(bytes))).toBe(false);
   });
 });
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeJob, encodeNewJob, failedPayload, markEnqueued, toSeconds, type Job } from '../../src/job/codec.js';
 import { rawMember, topLevelMembers } from '../../src/job/raw-json.js';
+import { createHash } from 'node:crypto';
 
 // Exact payloads from reference/sidekiq-6-format.md §2 and §3.
 const PUSHED =
@@ -20,7 +21,7 @@ const VERK_EMPTY =
 const VERK_JOB =
   '{"args":"[1,2]","class":"Elixir.My.Worker","created_at":null,"enqueued_at":1795388709,"error_backtrace":null,"error_message":null,"failed_at":null,"finished_at":null,"jid":"12345678904294967295","max_retry_count":7,"queue":"mail","retried_at":null,"retry_count":0}';
 
-function decoded(raw: string, fallbackQueue?: string): Job {
+function decoded(raw: Buffer | string, fallbackQueue?: string): Job {
   const r = decodeJob(raw, fallbackQueue);
   if (!r.ok) throw new Error(`expected ok, got: ${r.error}`);
   return r.job;
@@ -75,17 +76,30 @@ describe('decodeJob: verk shape', () => {
     expect(job).toMatchObject({ class: 'My.Worker', args: [], queue: 'default', retry: undefined, enqueuedAt: undefined });
   });
 
-  it('turns args {} (cjson mangling, verk #149) into []', () => {
-    expect(decoded('{"class":"A","args":{}}').args).toEqual([]);
-    expect(decoded('{"class":"A","args":"{}"}').args).toEqual([]);
-    expect(decoded('{"class":"A","args":null}').args).toEqual([]);
-    expect(decoded('{"class":"A"}').args).toEqual([]);
+  it('turns args {} (cjson mangling, verk #149) and missing args into []', () => {
+    expect(decoded('{"class":"A","args":{}}')).toMatchObject({ args: [], argsError: undefined });
+    expect(decoded('{"class":"A"}')).toMatchObject({ args: [], argsError: undefined });
+    expect(decoded('{"class":"A","args":"[3,{}]"}')).toMatchObject({ args: [3, {}], argsError: undefined });
+  });
+
+  it.each([
+    ['an object with data', '{"class":"A","args":{"user":42}}', /"args" must be an array, found an object: \{"user":42\}/],
+    ['null', '{"class":"A","args":null}', /found null/],
+    ['a number', '{"class":"A","args":5}', /found a number: 5/],
+    ['a string holding an object', '{"class":"A","args":"{\\"user\\":42}"}', /a string holding an object, not a JSON array: \{"user":42\}/],
+    ['a string holding {}', '{"class":"A","args":"{}"}', /a string holding an object/],
+    ['a string holding a number', '{"class":"A","args":"5"}', /a string holding a number/],
+    ['a string that is not JSON', '{"class":"A","args":"oops"}', /a string that is not a JSON array: "oops"/],
+  ])('args %s: decoded (so it can go to dead with its fields) with argsError naming what was found', (_name, raw, message) => {
+    const job = decoded(raw);
+    expect(job.argsError).toMatch(message);
+    expect(job.args).toEqual([]);
   });
 
   it('gives a job without jid a stable id from its bytes', () => {
     const raw = '{"class":"A","args":[1],"jid":null}';
     const a = decoded(raw).jid;
-    expect(a).toMatch(/^[0-9a-f]{24}$/);
+    expect(a).toBe(createHash('sha1').update(raw).digest('hex'));
     expect(decoded(raw).jid).toBe(a);
     expect(decoded('{"class":"A","args":[2],"jid":null}').jid).not.toBe(a);
     expect(decoded('{"class":"A","args":[],"jid":123}').jid).toBe('123');
@@ -99,6 +113,18 @@ describe('decodeJob: verk shape', () => {
   });
 });
 
+describe('decodeJob: bytes', () => {
+  it('reads a valid UTF-8 Buffer like its text', () => {
+    const job = decoded(Buffer.from('{"class":"A","args":["ü😀"],"jid":"j"}'));
+    expect(job).toMatchObject({ args: ['ü😀'], jid: 'j', raw: '{"class":"A","args":["ü😀"],"jid":"j"}' });
+  });
+
+  it('refuses bytes that are not valid UTF-8 (they go to dead as they are)', () => {
+    const bytes = Buffer.concat([Buffer.from('{"class":"A","args":["'), Buffer.from([0xff, 0xfe]), Buffer.from('"],"jid":"j"}')]);
+    expect(decodeJob(bytes)).toEqual({ ok: false, error: 'payload is not valid UTF-8' });
+  });
+});
+
 describe('decodeJob: malformed input', () => {
   it.each([
     ['not JSON', '{"class":"A",', /malformed JSON/],
@@ -107,9 +133,6 @@ describe('decodeJob: malformed input', () => {
     ['no class', '{"args":[]}', /"class"/],
     ['empty class', '{"class":"","args":[]}', /"class"/],
     ['class not a string', '{"class":5,"args":[]}', /"class"/],
-    ['args string that is not an array', '{"class":"A","args":"oops"}', /"args".*not a JSON array/],
-    ['args string holding a number', '{"class":"A","args":"5"}', /"args"/],
-    ['args a number', '{"class":"A","args":5}', /"args" must be an array/],
   ])('%s → ok:false with a clear error', (_name, raw, message) => {
     const r = decodeJob(raw);
     expect(r.ok).toBe(false);

@@ -1,15 +1,21 @@
 // Scheduler duty: moves due `schedule` and `retry` entries to their queues, one atomic script
-// per batch, on every node. An entry with no usable queue goes to `dead` with an explanation.
+// per batch, on every node. An entry with no usable queue goes to `dead` with an explanation;
+// one that cannot be decoded (invalid JSON or UTF-8) goes there as its exact bytes. Members are
+// read as bytes, and a tick ends when a batch moved nothing or after MAX_BATCHES_PER_TICK, so
+// the loop can never spin on entries it cannot move.
 import type { Config } from '../../config/schema.js';
 import { decodeJob, markEnqueued } from '../../job/codec.js';
 import { patchJson } from '../../job/raw-json.js';
-import type { Scripts } from '../../redis/scripts.js';
+import type { PromoteEntry, Scripts } from '../../redis/scripts.js';
 import type { Logger } from '../../util/logger.js';
 import type { Duty } from './duty.js';
 
 // Wider than the config's rule on purpose: a foreign producer's queue name with ':' is routed,
 // not buried; only a name no key could be built from goes to dead.
 const ROUTABLE_QUEUE = /^[A-Za-z0-9_.\-:]+$/;
+
+/** Batches one set may promote in one tick; what is left waits for the next tick. */
+export const MAX_BATCHES_PER_TICK = 100;
 
 export type PromoteTotals = { queued: number; dead: number };
 
@@ -27,11 +33,13 @@ export class Scheduler implements Duty {
   async tick(nowMs = Date.now()): Promise<PromoteTotals> {
     const totals = { queued: 0, dead: 0 };
     for (const set of ['retry', 'schedule'] as const) {
-      for (;;) {
+      for (let batch = 0; batch < MAX_BATCHES_PER_TICK; batch++) {
         const r = await this.promoteBatch(set, nowMs / 1000);
         totals.queued += r.queued;
         totals.dead += r.dead;
-        if (r.seen < this.config.schedulerBatch) break;
+        // A short batch was the last; one that moved nothing (another node took the entries,
+        // or they cannot be moved) must not be read again at once.
+        if (r.seen < this.config.schedulerBatch || r.queued + r.dead === 0) break;
       }
     }
     return totals;
@@ -39,7 +47,7 @@ export class Scheduler implements Duty {
 
   private async promoteBatch(set: 'schedule' | 'retry', nowS: number): Promise<PromoteTotals & { seen: number }> {
     const { scripts, config } = this;
-    const members = await scripts.redis.zrangebyscore(scripts.keys[set], '-inf', nowS, 'LIMIT', 0, config.schedulerBatch);
+    const members = await scripts.redis.zrangebyscoreBuffer(scripts.keys[set], '-inf', nowS, 'LIMIT', 0, config.schedulerBatch);
     if (members.length === 0) return { queued: 0, dead: 0, seen: 0 };
     const entries = members.map((member) => this.route(set, member, nowS));
     const r = await scripts.promote(set, nowS, entries);
@@ -48,22 +56,23 @@ export class Scheduler implements Duty {
   }
 
   /** Where one due entry goes: its queue with a fresh enqueued_at, or dead with the reason. */
-  private route(set: string, member: string, nowS: number): { member: string; payload: string; queue: string } {
+  private route(set: string, member: Buffer, nowS: number): PromoteEntry {
     const decoded = decodeJob(member, 'default');
     if (!decoded.ok) {
-      this.log.error(`malformed ${set} entry moved to dead as its raw string`, { error: decoded.error, preview: member.slice(0, 200) });
+      this.log.error(`malformed ${set} entry moved to dead as its exact bytes`, { error: decoded.error, preview: member.toString('utf8', 0, 200) });
       return { member, payload: member, queue: '' };
     }
+    const text = decoded.job.raw;
     const q = decoded.job.data.queue;
     if (q !== undefined && q !== null && (typeof q !== 'string' || !ROUTABLE_QUEUE.test(q))) {
       const reason = `${set} entry has no usable queue (${JSON.stringify(q)})`;
       this.log.error(`${reason}; moved to dead`, { jid: decoded.job.jid });
       return {
         member,
-        payload: patchJson(member, { error_class: 'Verk::UnroutableJob', error_message: reason, failed_at: nowS }),
+        payload: patchJson(text, { error_class: 'Verk::UnroutableJob', error_message: reason, failed_at: nowS }),
         queue: '',
       };
     }
-    return { member, payload: markEnqueued(member, nowS), queue: decoded.job.queue };
+    return { member, payload: markEnqueued(text, nowS), queue: decoded.job.queue };
   }
 }
