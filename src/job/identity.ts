@@ -73,7 +73,7 @@ function jsonObject(bytes: Buffer): Record<string, unknown> | undefined {
   return cjsonReads(text) ? (v as Record<string, unknown>) : undefined;
 }
 
-const TOKEN = /["{}[\]]|\\u[dD][89abAB][0-9a-fA-F]{2}(?:\\u[dD][c-fC-F][0-9a-fA-F]{2})?|\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\[^]/g;
+const TOKEN = /["{}[\]]|\\u[dD][89abAB][0-9a-fA-F]{2}(?:\\u[dD][c-fC-F][0-9a-fA-F]{2})?|\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\[\s\S]/g;
 
 /**
  * Whether Redis's cjson decodes this text (valid JSON) too: nesting within MAX_DEPTH and no

@@ -36,7 +36,7 @@ export class ScriptStatusError extends Error {
 /** The name for raw status `raw` in `table`; throws when the script returned something else. */
 export function statusOf<T extends Record<string | number, unknown>>(script: string, table: T, raw: unknown): T[keyof T] {
   const key = Buffer.isBuffer(raw) ? raw.toString() : raw;
-  if ((typeof key === 'number' || typeof key === 'string') && Object.prototype.hasOwnProperty.call(table, key)) {
+  if ((typeof key === 'number' || typeof key === 'string') && Object.hasOwn(table, key)) {
     return table[key as keyof T];
   }
   throw new ScriptStatusError(script, key);
