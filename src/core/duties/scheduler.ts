@@ -3,6 +3,7 @@
 import type { Config } from '../../config/schema.js';
 import { decodeJob, markEnqueued } from '../../job/codec.js';
 import { patchJson } from '../../job/raw-json.js';
+import { ERROR_CLASS } from '../../job/error-classes.js';
 import type { Scripts } from '../../redis/scripts.js';
 import type { Logger } from '../../util/logger.js';
 
@@ -52,7 +53,7 @@ export class Scheduler {
       this.log.error(`${reason}; moved to dead`, { jid: decoded.job.jid });
       return {
         member,
-        payload: patchJson(member, { error_class: 'Verk::UnroutableJob', error_message: reason, failed_at: nowS }),
+        payload: patchJson(member, { error_class: ERROR_CLASS.UnroutableJob, error_message: reason, failed_at: nowS }),
         queue: '',
       };
     }
