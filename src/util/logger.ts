@@ -97,7 +97,7 @@ export function streamWriter(stream: GuardedStream): (line: string) => void {
   return (line) => {
     if (isBroken(stream)) return;
     try {
-      stream.write(line + '\n');
+      stream.write(`${line}\n`);
     } catch {
       broken.add(stream); // a synchronous throw (e.g. ERR_STREAM_DESTROYED): same as an 'error' event
     }
