@@ -6,6 +6,7 @@
 import { decodeJob, toSeconds, type Job } from '../job/codec.js';
 import { rawMember } from '../job/raw-json.js';
 import { payloadIdentity } from '../job/identity.js';
+import { ERROR_CLASS } from '../job/error-classes.js';
 import { normalizeClassName } from './names.js';
 import type { AdminContext } from './admin-context.js';
 
@@ -101,7 +102,7 @@ export function toRow(e: Entry): EntryRow {
     queue: e.job?.queue ?? null,
     args: e.job ? argsText(e.job) : e.member.toString('utf8'),
     at: e.score,
-    error_class: str(d.error_class) ?? (e.malformed ? 'MalformedPayload' : null),
+    error_class: str(d.error_class) ?? (e.malformed ? ERROR_CLASS.MalformedPayload : null),
     error_message: str(d.error_message) ?? e.malformed ?? null,
     retry_count: typeof d.retry_count === 'number' ? d.retry_count : null,
     failed_at: toSeconds(d.failed_at) ?? null,

@@ -2,6 +2,7 @@
 // e.g. left by a fixed-id node that never came back or by a queue missing from a reaped node's
 // queue set; and handing them back to the front of their queues (lua/requeue-orphan-2.lua,
 // atomic per batch, re-checking ownership in the script; recoveries are not counted).
+// An unowned list may still be live: see ORPHAN_REQUEUE_WARNING.
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
 import type { Scripts } from '../redis/scripts.js';
@@ -19,6 +20,16 @@ export interface OrphanRequeue extends OrphanList {
   status: 'moved' | 'owned' | 'alive';
   requeued: number;
 }
+
+/**
+ * Why requeueing orphan lists is only done on an explicit request: a fixed-id Elixir verk node
+ * writes no heartbeat or registry entry, so the lists of a node that is running right now look
+ * exactly like those of one that is gone.
+ */
+export const ORPHAN_REQUEUE_WARNING =
+  'in-progress lists that no registered node owns may still be live: a fixed-id Elixir verk node writes no heartbeat or registry ' +
+  'entry, so its in-progress lists look unowned while it runs them; requeueing them runs those jobs twice. Only requeue them when ' +
+  'you know no such node uses these node ids.';
 
 export async function orphanLists(redis: Redis, keys: Keys, queue?: string): Promise<OrphanList[]> {
   const { ids } = await registeredNodes(redis, keys);

@@ -3,6 +3,7 @@
 // way Sidekiq::Process#quiet!/#stop! do it: LPUSH TSTP or TERM to `<identity>-signals` (TTL 60 s);
 // the process RPOPs one signal per beat. A verk node id is accepted for its supervisor's identity.
 import type { AdminContext } from './admin-context.js';
+import { EXIT, VerkError } from '../util/errors.js';
 
 export interface ProcessInfo {
   identity: string;
@@ -47,10 +48,9 @@ export async function listProcesses(ctx: AdminContext): Promise<ProcessInfo[]> {
   return rows.filter((r): r is ProcessInfo => r !== undefined);
 }
 
-export class UnknownProcessError extends Error {
+export class UnknownProcessError extends VerkError {
   constructor(message: string) {
-    super(message);
-    this.name = 'UnknownProcessError';
+    super(message, EXIT.runtime, 'UnknownProcessError');
   }
 }
 

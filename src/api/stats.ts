@@ -1,7 +1,9 @@
 // Cluster totals for `verk stats`: processed/failed counters (total and per queue, verk's
 // stat:<x>:<queue> keys), queue sizes, sizes of retry/schedule/dead, live verk nodes (registered
-// in verk_nodes and their heartbeat key present), jobs busy on them, Sidekiq processes listed.
+// in verk_nodes and their heartbeat key present), jobs busy on them, Sidekiq processes listed,
+// and Redis's eviction policy with a warning when it can delete jobs (src/redis/eviction.ts).
 import type { AdminContext } from './admin-context.js';
+import { evictionWarning, readEvictionPolicy } from '../redis/eviction.js';
 import { listQueues } from './queues.js';
 
 export interface QueueStats {
@@ -26,15 +28,19 @@ export interface Stats {
   /** Members of Sidekiq's `processes` set (verk supervisors and Sidekiq processes). */
   processes: number;
   queues: QueueStats[];
+  redis: { maxmemory_policy: string };
+  /** Problems an operator should fix (e.g. an evicting Redis); empty when none. */
+  warnings: string[];
 }
 
 export async function readStats(ctx: AdminContext): Promise<Stats> {
   const { redis, keys } = ctx;
-  const [processed, failed, retry, schedule, dead, processes, queues, nodes] = await Promise.all([
+  const [processed, failed, retry, schedule, dead, processes, queues, nodes, policy] = await Promise.all([
     redis.get(keys.processed()), redis.get(keys.failed()),
     redis.zcard(keys.retry), redis.zcard(keys.schedule), redis.zcard(keys.dead),
-    redis.scard(keys.processes), listQueues(ctx), liveNodes(ctx),
+    redis.scard(keys.processes), listQueues(ctx), liveNodes(ctx), readEvictionPolicy(redis),
   ]);
+  const eviction = evictionWarning(policy);
   const perQueue = await Promise.all(queues.map(async (q) => {
     const [p, f] = await Promise.all([redis.get(keys.processed(q.name)), redis.get(keys.failed(q.name))]);
     return { name: q.name, processed: int(p), failed: int(f), size: q.size };
@@ -48,6 +54,8 @@ export async function readStats(ctx: AdminContext): Promise<Stats> {
     busy: nodes.reduce((n, x) => n + x.busy, 0),
     processes,
     queues: perQueue,
+    redis: { maxmemory_policy: policy },
+    warnings: eviction ? [eviction] : [],
   };
 }
 

@@ -1,12 +1,15 @@
 // CLI entry: builds the commander program and maps every failure to one clear line and an
-// exit code (0 ok, 1 runtime, 64 usage, 78 config).
+// exit code through the error's own code (src/util/errors.ts: 0 ok, 1 runtime, 64 usage,
+// 78 config). Output into a closed pipe (`verk stats | head -1`) ends the command quietly with 0.
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
-import { ConfigError, UsageError, EXIT } from '../util/errors.js';
+import { EXIT, exitCodeOf } from '../util/errors.js';
+import { watchStream } from '../util/logger.js';
 import { redactText } from '../util/redact.js';
 import { paint } from './render.js';
 
 export async function main(argv: string[]): Promise<void> {
+  guardOutput();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -16,15 +19,27 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
+/**
+ * The reader of stdout went away (EPIPE) or stdout failed otherwise: nobody will read the rest,
+ * so stop now, print nothing (stderr may be the same pipe) and exit 0 for EPIPE, 1 otherwise.
+ * Commands print their result after their Redis work is done, so nothing is left half-done.
+ * stderr only gets marked broken (its writes then stop; see the logger).
+ */
+function guardOutput(): void {
+  watchStream(process.stdout, (err) => process.exit((err as NodeJS.ErrnoException).code === 'EPIPE' ? EXIT.ok : EXIT.runtime));
+  watchStream(process.stderr);
+}
+
+const LABEL: Record<number, string> = { [EXIT.config]: 'config error', [EXIT.usage]: 'usage error' };
+
 function report(err: unknown): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
     return EXIT.usage; // commander already printed its message
   }
-  const e = (unreachable(err) ?? err) as Error & { exitCode?: number };
-  const code = err instanceof ConfigError ? EXIT.config : err instanceof UsageError ? EXIT.usage : e.exitCode ?? EXIT.runtime;
-  const label = code === EXIT.config ? 'config error' : code === EXIT.usage ? 'usage error' : 'error';
-  process.stderr.write(`${paint.red(`verk: ${label}:`)} ${redactText(e?.message ?? String(err))}\n`);
+  const shown = unreachable(err) ?? err;
+  const code = exitCodeOf(err);
+  process.stderr.write(`${paint.red(`verk: ${LABEL[code] ?? 'error'}:`)} ${redactText((shown as Error)?.message ?? String(err))}\n`);
   return code;
 }
 

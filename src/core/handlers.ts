@@ -1,5 +1,7 @@
 // The handler registry: loads every job module under the handlers directory once, at start.
 // A job's class is only ever looked up here — job data never becomes an import path.
+// Two files for one class (Foo.js beside Foo.ts) are a configuration error naming both; a file
+// that fails to load makes its class's jobs fail with HandlerLoadError carrying the load error.
 import fs from 'node:fs';
 import path from 'node:path';
 import { importModule } from '../util/import-module.js';
@@ -8,6 +10,8 @@ import { normalizeClass } from '../job/names.js';
 export { normalizeClass };
 import type { Logger } from '../util/logger.js';
 import { parseTimerDuration } from '../util/duration.js';
+import { ConfigError } from '../util/errors.js';
+import { ERROR_CLASS } from '../job/error-classes.js';
 
 export interface JobContext {
   jid: string;
@@ -44,13 +48,21 @@ export interface Handler {
   backoff?: (count: number, error: Error) => number;
 }
 
-export interface LoadError { file: string; error: string }
+export interface LoadError { file: string; className: string; error: string }
 
 export interface HandlerRegistry {
   get(className: string): Handler | undefined;
   list(): Handler[];
   errors: LoadError[];
+  /**
+   * Why a job of this class cannot run: HandlerLoadError (message: file + load error) when its
+   * file failed to load, else UnknownJobClass. Use it when get() returned undefined.
+   */
+  failureFor(className: string): Error;
 }
+
+/** Classes that more than one handler file provides (e.g. Foo.js beside Foo.ts). */
+export interface HandlerConflict { className: string; files: string[] }
 
 const EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']);
 
@@ -76,17 +88,37 @@ export function findHandlerFiles(dir: string): string[] {
   return out.sort();
 }
 
+export function findHandlerConflicts(dir: string, files = findHandlerFiles(dir)): HandlerConflict[] {
+  const byClass = new Map<string, string[]>();
+  for (const file of files) {
+    const name = classNameFor(dir, file);
+    byClass.set(name, [...(byClass.get(name) ?? []), file]);
+  }
+  return [...byClass].filter(([, f]) => f.length > 1).map(([className, f]) => ({ className, files: f }));
+}
+
+/** The ConfigError (exit 78) for conflicts, naming every file; undefined when there are none. */
+export function handlerConflictError(conflicts: HandlerConflict[]): ConfigError | undefined {
+  if (conflicts.length === 0) return undefined;
+  const lines = conflicts.map((c) => `class ${c.className} is provided by ${c.files.length} files: ${c.files.join(', ')}`);
+  return new ConfigError(`handlers: ${lines.join('; ')} — keep one file per class (delete or rename the others, e.g. a stale compiled .js beside its .ts)`);
+}
+
+/** Loads every handler file; throws a ConfigError when two files provide one class. */
 export async function loadHandlers(dir: string, log: Logger): Promise<HandlerRegistry> {
+  const files = findHandlerFiles(dir);
+  const conflict = handlerConflictError(findHandlerConflicts(dir, files));
+  if (conflict) throw conflict;
   const handlers = new Map<string, Handler>();
   const errors: LoadError[] = [];
-  for (const file of findHandlerFiles(dir)) {
+  for (const file of files) {
     const className = classNameFor(dir, file);
     try {
       const mod = await importModule(file);
       handlers.set(className, toHandler(className, file, mod));
     } catch (err) {
       const error = err instanceof Error ? err.message.split('\n')[0] : String(err);
-      errors.push({ file, error });
+      errors.push({ file, className, error });
       log.error('handler module failed to load; its jobs will fail until it is fixed', { file, error });
     }
   }
@@ -94,7 +126,17 @@ export async function loadHandlers(dir: string, log: Logger): Promise<HandlerReg
     get: (name) => handlers.get(normalizeClass(name)),
     list: () => [...handlers.values()],
     errors,
+    failureFor: (name) => failureFor(dir, errors, name),
   };
+}
+
+function failureFor(dir: string, errors: LoadError[], name: string): Error {
+  const broken = errors.find((e) => e.className === normalizeClass(name));
+  const err = broken
+    ? new Error(`handler file ${broken.file} failed to load: ${broken.error}`)
+    : new Error(`no handler for class ${name} in ${dir}`);
+  err.name = broken ? ERROR_CLASS.HandlerLoadError : ERROR_CLASS.UnknownJobClass;
+  return err;
 }
 
 function toHandler(className: string, file: string, mod: Record<string, unknown>): Handler {

@@ -218,9 +218,7 @@ export class QueueWorker {
     }
     const handler = this.d.registry.get(job.class);
     if (!handler) {
-      const err = new Error(`no handler for class ${job.class} in ${this.d.config.handlers}`);
-      err.name = 'UnknownJobClass';
-      void settler.track(settler.fail(entry, job, err, undefined)).finally(release);
+      void settler.track(settler.fail(entry, job, this.d.registry.failureFor(job.class), undefined)).finally(release);
       return;
     }
     if (job.recovered === undefined) {

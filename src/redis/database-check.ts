@@ -34,7 +34,7 @@ export function guardDatabase(redis: Redis, db: number, onRefused?: (err: Config
   const listener = (err: Error) => {
     if (!SELECT_REFUSED.test(err?.message ?? '')) return;
     redis.disconnect(false);
-    onRefused?.(new ConfigError(`database ${db} was refused after a reconnect (${err.message}); the connection is closed so that nothing is written to another database`));
+    onRefused?.(new ConfigError(`database ${db} was refused by the server (${err.message}); the connection is closed so that nothing is written to another database`));
   };
   redis.on('error', listener);
   return () => redis.off('error', listener);

@@ -61,7 +61,10 @@ export async function readiness(sup: SupervisorView): Promise<ProbeResult> {
   if (sup.state === 'running' && registered === 0) reasons.push('no registered worker process');
   const redisOk = await pingRedis(sup);
   if (!redisOk) reasons.push('Redis unreachable');
-  return { ok: reasons.length === 0, state: sup.state, reasons, workers: registered, redis: redisOk ? 'up' : 'down' };
+  return {
+    ok: reasons.length === 0, state: sup.state, reasons, workers: registered, redis: redisOk ? 'up' : 'down',
+    redis_maxmemory_policy: sup.evictionPolicy, warnings: sup.evictionWarning ? [sup.evictionWarning] : [],
+  };
 }
 
 async function pingRedis(sup: SupervisorView): Promise<boolean> {

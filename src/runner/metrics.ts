@@ -73,6 +73,8 @@ export function createMetrics(sup: SupervisorView): Metrics {
   gauge(registry, 'verk_worker_rss_bytes', 'Resident memory of one worker process.', ['node'], (g) => sup.workers().forEach((c) => g.set({ node: c.id }, c.rss)));
   gauge(registry, 'verk_worker_event_loop_lag_seconds', 'p99 event-loop delay of one worker process since the previous ping.', ['node'], (g) =>
     sup.workers().forEach((c) => g.set({ node: c.id }, (c.lagMs ?? 0) / 1000)));
+  gauge(registry, 'verk_redis_eviction_unsafe', '1 when Redis may evict keys (maxmemory-policy is not noeviction): queued jobs can vanish.', [], (g) =>
+    g.set(sup.evictionWarning ? 1 : 0));
   gauge(registry, 'verk_redis_up', '1 if the scrape could read Redis within its timeout.', [], (g) => g.set(reading ? 1 : 0));
   gauge(registry, 'verk_queue_size', 'Jobs waiting in a queue.', ['queue'], (g) => reading?.queues.forEach((r, queue) => g.set({ queue }, r.size)));
   gauge(registry, 'verk_queue_latency_seconds', 'How long the next job of a queue has waited since it was enqueued.', ['queue'], (g) =>

@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { connectRedis } from '../redis/connection.js';
 import { checkDatabase, guardDatabase } from '../redis/database-check.js';
+import { evictionWarning, readEvictionPolicy } from '../redis/eviction.js';
 import { parseRedisUrl } from '../util/redis-url.js';
 import { makeKeys, type Keys } from '../redis/keys.js';
 import { Scripts } from '../redis/scripts.js';
@@ -44,6 +45,9 @@ export interface SupervisorView {
   counters(): ChildCounters[];
   /** Jobs this supervisor handed back from exited processes or reaped from dead nodes. */
   readonly recovered: number;
+  /** Redis's maxmemory-policy (read at start) and the warning it deserves, if any. */
+  readonly evictionPolicy: string;
+  readonly evictionWarning: string | undefined;
 }
 
 export interface SupervisorDeps {
@@ -54,6 +58,9 @@ export interface SupervisorDeps {
 export class Supervisor implements SupervisorView {
   state: SupervisorState = 'starting';
   recovered = 0;
+  /** Redis's maxmemory-policy as read at start, and the warning it deserves (undefined: safe). */
+  evictionPolicy = 'unknown';
+  evictionWarning: string | undefined;
   readonly redis: Redis;
   readonly scripts: Scripts;
   readonly pool: ProcessPool;
@@ -145,6 +152,7 @@ export class Supervisor implements SupervisorView {
     const c = this.config;
     // Nothing is written before the database of the URL is known to exist (ioredis would go on in db 0).
     if (!this.halted) await checkDatabase(this.redis, c.redisUrl);
+    if (!this.halted) await this.checkEviction();
     if (!this.halted && c.fixedNodeId) await takeOverFixedId(c.nodeId, { config: c, scripts: this.scripts, reaper: this.duties.reaper, log: this.log, halt: this.halt.signal });
     while (!this.halted && this.pool.children.size < c.processes) {
       if (!(await this.spawnOne())) break;
@@ -155,6 +163,13 @@ export class Supervisor implements SupervisorView {
     this.updateShortfall();
     if (this.pool.children.size < c.processes) void this.replenish();
     this.log.info('verk work started', { processes: c.processes, queues: c.queues.map((q) => `${q.name}:${q.concurrency}`).join(','), version: VERSION });
+  }
+
+  /** Warns once at start when Redis may evict keys (queued jobs would vanish without a word). */
+  private async checkEviction(): Promise<void> {
+    this.evictionPolicy = await readEvictionPolicy(this.redis).catch(() => 'unknown');
+    this.evictionWarning = evictionWarning(this.evictionPolicy);
+    if (this.evictionWarning) this.log.warn(this.evictionWarning, { maxmemory_policy: this.evictionPolicy });
   }
 
   private async waitForRedis(): Promise<void> {

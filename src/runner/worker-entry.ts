@@ -8,10 +8,13 @@ import { createLogger, type Logger } from '../util/logger.js';
 import { logFormatOf } from './log-format.js';
 import type { FromChild, ToChild } from './ipc.js';
 import { WORKER_IGNORED_SIGNALS } from './signals.js';
+import { guardWorkerStdio } from './stdio-guard.js';
 
 let node: WorkerNode | undefined;
 let quietRequested = false;
 let log: Logger = createLogger();
+let shutdownTimeoutMs: number | undefined;
+guardWorkerStdio(() => shutdownTimeoutMs);
 // Event-loop delay since the last ping, reported in the pong (shown in /metrics per worker).
 const loopDelay = monitorEventLoopDelay({ resolution: 20 });
 loopDelay.enable();
@@ -70,6 +73,7 @@ for (const sig of WORKER_IGNORED_SIGNALS) process.on(sig, () => undefined);
 
 async function start(nodeId: string, config: import('../config/schema.js').Config): Promise<void> {
   log = createLogger({ level: config.logLevel, format: logFormatOf(config) }, { node: nodeId, pid: process.pid });
+  shutdownTimeoutMs = config.shutdownTimeout;
   const registry = await loadHandlers(config.handlers, log);
   node = new WorkerNode(nodeId, config, registry, log, {
     onExit: (reason, code) => {

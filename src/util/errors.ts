@@ -1,31 +1,44 @@
-// Error types that carry an exit code (docs/cli.md, exit codes: 0 ok, 1 runtime, 64 usage, 78 config).
+// Error types that carry an exit code (docs/cli.md, exit codes: 0 ok, 1 runtime, 64 usage, 78
+// config). Every error verk raises on purpose extends VerkError; the CLI maps any error to its
+// exit code through `exitCodeOf` (no instanceof chains).
 
 export const EXIT = { ok: 0, runtime: 1, usage: 64, config: 78 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** The base of verk's own errors: a name, a message meant for an operator, and an exit code. */
+export class VerkError extends Error {
+  readonly exitCode: ExitCode;
+  constructor(message: string, exitCode: ExitCode = EXIT.runtime, name = 'VerkError') {
+    super(message);
+    this.name = name;
+    this.exitCode = exitCode;
+  }
+}
 
 /** A configuration problem: names the key or file and, where it can, a fix. Exits 78. */
-export class ConfigError extends Error {
-  readonly exitCode = EXIT.config;
+export class ConfigError extends VerkError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
+    super(message, EXIT.config, 'ConfigError');
   }
 }
 
 /** A command-line usage problem. Exits 64. */
-export class UsageError extends Error {
-  readonly exitCode = EXIT.usage;
+export class UsageError extends VerkError {
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super(message, EXIT.usage, 'UsageError');
   }
 }
 
-/** A job ran past its timeout. */
-export class TimeoutError extends Error {
+/** A job ran past its timeout (its name is the `error_class` written into Redis). */
+export class TimeoutError extends VerkError {
   constructor(message: string) {
-    super(message);
-    this.name = 'TimeoutError';
+    super(message, EXIT.runtime, 'TimeoutError');
   }
+}
+
+/** The exit code for anything thrown: a VerkError's own, else 1. */
+export function exitCodeOf(err: unknown): ExitCode {
+  return err instanceof VerkError ? err.exitCode : EXIT.runtime;
 }
 
 /** Turns anything thrown into an Error with a class name, message and stack lines. */
@@ -37,7 +50,5 @@ export function toError(thrown: unknown): Error {
   } catch {
     text = String(thrown);
   }
-  const err = new Error(`non-Error thrown: ${text}`);
-  err.name = 'NonErrorThrown';
-  return err;
+  return new VerkError(`non-Error thrown: ${text}`, EXIT.runtime, 'NonErrorThrown');
 }

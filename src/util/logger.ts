@@ -1,5 +1,8 @@
 // Structured logger: JSON lines (one object per line) or readable lines for a TTY.
 // Every message and field passes through redaction so a Redis password never reaches a log.
+// A write error on the log stream (EPIPE: the reader of a pipe went away) marks the stream
+// broken and the logger goes quiet: no retry, no throw, no 'error' event left unhandled (which
+// would re-enter through uncaughtException → log → EPIPE and spin a CPU).
 import { redactText } from './redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -27,7 +30,7 @@ export interface LoggerOptions {
 export function createLogger(opts: LoggerOptions = {}, base: LogFields = {}): Logger {
   const min = RANK[opts.level ?? 'info'];
   const format = opts.format ?? (process.stderr.isTTY ? 'pretty' : 'json');
-  const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const write = opts.write ?? streamWriter(process.stderr);
 
   const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
     if (RANK[level] < min) return;
@@ -58,6 +61,47 @@ function prettyLine(level: LogLevel, msg: string, fields: LogFields): string {
 function errorReplacer(_key: string, value: unknown): unknown {
   if (value instanceof Error) return { name: value.name, message: value.message };
   return value;
+}
+
+interface GuardedStream {
+  write(chunk: string): boolean;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  destroyed?: boolean;
+  writable?: boolean;
+}
+
+const broken = new WeakSet<object>();
+const watched = new WeakSet<object>();
+
+/**
+ * Attaches (once) an 'error' listener that marks the stream broken. Call it for any stream a
+ * process writes to without caring about delivery (logs); `isBroken` then says to stop.
+ */
+export function watchStream(stream: GuardedStream, onBroken?: (err: Error) => void): void {
+  if (watched.has(stream)) return;
+  watched.add(stream);
+  stream.on('error', (err) => {
+    broken.add(stream);
+    onBroken?.(err);
+  });
+}
+
+/** True once a write to the stream has failed (or it was destroyed or ended). */
+export function isBroken(stream: GuardedStream): boolean {
+  return broken.has(stream) || stream.destroyed === true || stream.writable === false;
+}
+
+/** A line writer for a stream that stops for good at the first write error. */
+export function streamWriter(stream: GuardedStream): (line: string) => void {
+  watchStream(stream);
+  return (line) => {
+    if (isBroken(stream)) return;
+    try {
+      stream.write(`${line}\n`);
+    } catch {
+      broken.add(stream); // a synchronous throw (e.g. ERR_STREAM_DESTROYED): same as an 'error' event
+    }
+  };
 }
 
 /** A logger that drops everything (tests, library use). */

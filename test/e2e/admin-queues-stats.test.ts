@@ -80,7 +80,9 @@ describe('verk stats', () => {
     const res = await verk(['stats', '--json', ...url()]);
     expect(res.exitCode).toBe(0);
     const s = parseJson(res);
-    expect(Object.keys(s).sort()).toEqual(['busy', 'dead', 'enqueued', 'failed', 'nodes', 'processed', 'processes', 'queues', 'retry', 'schedule']);
+    expect(Object.keys(s).sort()).toEqual(['busy', 'dead', 'enqueued', 'failed', 'nodes', 'processed', 'processes', 'queues', 'redis', 'retry', 'schedule', 'warnings']);
+    expect(s.redis).toEqual({ maxmemory_policy: 'noeviction' });
+    expect(s.warnings).toEqual([]);
     expect(s.processed).toBe(120);
     expect(s.failed).toBe(7);
     expect(s.enqueued).toBe(5);
@@ -107,6 +109,7 @@ describe('verk stats', () => {
     expect(res.stdout).toMatch(/^busy\s+5$/m);
     expect(res.stdout).toMatch(/^QUEUE\s+PROCESSED\s+FAILED\s+SIZE$/m);
     expect(res.stdout).toMatch(/^default\s+100\s+5\s+3$/m);
+    expect(res.stderr).toBe(''); // noeviction: no warning
   });
 });
 

@@ -100,7 +100,7 @@ describe('guardDatabase', () => {
     const during = redis.set('during-outage', '1').then(() => 'written', (e: Error) => e.message);
     expect(await during).toMatch(/Connection is closed/);
     expect(refused).toHaveLength(1);
-    expect(refused[0].message).toMatch(/database 5 was refused after a reconnect/);
+    expect(refused[0].message).toMatch(/database 5 was refused by the server/);
     expect(await redis.set('after', '1').then(() => 'written', (e: Error) => e.message)).toMatch(/Connection is closed/);
 
     const probe = new Redis({ port, host: '127.0.0.1' });

@@ -1,6 +1,7 @@
 // `verk stuck` on fabricated states: long-running jobs on live nodes from the info hash's
 // `running` record (and an Elixir node's in-progress list when it has none), in-progress lists
-// no registered node owns, and --requeue handing those back to the front of their queues.
+// no registered node owns, and --requeue-orphans handing those back to the front of their queues
+// with a warning that they may be live (a bare --requeue is a usage error).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,6 +58,7 @@ describe('verk stuck', () => {
     expect(out.older_than_ms).toBe(300_000);
     expect(out.queue).toBeNull();
     expect(out.requeued).toBeNull();
+    expect(out.warnings).toEqual([]);
     expect(out.jobs.map((j: { jid: string }) => j.jid)).toEqual(['slow1', 'slow2', 'ex1']);
     const [slow1, slow2, ex1] = out.jobs;
     expect(slow1).toMatchObject({ node: 'web-1-aaaa', queue: 'default', class: 'Report.Build', source: 'info' });
@@ -86,15 +88,45 @@ describe('verk stuck', () => {
     expect(res.stdout).toMatch(/^NODE\s+QUEUE\s+CLASS\s+JID\s+RUNNING\s+STARTED$/m);
     expect(res.stdout).toMatch(/^web-1-aaaa\s+default\s+Report\.Build\s+slow1\s+9m 0\ds\s+\d{4}-\d\d-\d\d /m);
     expect(res.stdout).toMatch(/^inprogress:default:fixed-host-0\s+default\s+fixed-host-0\s+3$/m);
-    expect(res.stdout).toContain('run with --requeue to hand them back');
+    expect(res.stdout).toContain('run with --requeue-orphans to hand them back');
+    expect(res.stdout).toContain('fixed-id Elixir verk node');
+    expect(res.stderr).toBe('');
   });
 
-  it('--requeue hands unowned lists back to the front of their queues, in order, and touches nothing else', async () => {
-    const r = server.client;
-    const res = await run(['stuck', '--requeue', '--json']);
+  it('a bare --requeue is a usage error (64) that explains the risk, names --requeue-orphans and moves nothing', async () => {
+    const before = await snapshot(server.client);
+    for (const args of [['stuck', '--requeue'], ['stuck', '--requeue', '--json']]) {
+      const res = await run(args);
+      expect(res.exitCode).toBe(64);
+      expect(res.stdout).toBe('');
+      expect(res.stderr).toMatch(/^verk: usage error: --requeue is not accepted/);
+      expect(res.stderr).toContain('--requeue-orphans');
+      expect(res.stderr).toContain('fixed-id Elixir verk node writes no heartbeat or registry entry');
+      expect(res.stderr).toContain('runs those jobs twice');
+    }
+    expect(await snapshot(server.client)).toEqual(before);
+    expect((await run(['stuck', '--help'])).stdout).toContain('--requeue-orphans');
+  });
+
+  it('--requeue-orphans in text prints the warning on stderr and the result table on stdout', async () => {
+    const res = await run(['stuck', '--requeue-orphans']);
     expect(res.exitCode, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/^verk: warning: in-progress lists that no registered node owns may still be live: a fixed-id Elixir verk node writes no heartbeat or registry entry/);
+    expect(res.stderr).toContain('Only requeue them when you know no such node uses these node ids');
+    expect(res.stdout).toMatch(/^inprogress:default:fixed-host-0\s+default\s+fixed-host-0\s+3\s+requeued 3$/m);
+    expect(res.stdout).toContain('4 jobs handed back to the front of their queues');
+    expect(res.stdout).not.toContain('warning');
+  });
+
+  it('--requeue-orphans hands unowned lists back to the front of their queues, in order, and touches nothing else', async () => {
+    const r = server.client;
+    const res = await run(['stuck', '--requeue-orphans', '--json']);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(res.stderr).toBe('');
     const out = JSON.parse(res.stdout);
     expect(out.requeued).toBe(4);
+    expect(out.warnings).toHaveLength(1);
+    expect(out.warnings[0]).toMatch(/fixed-id Elixir verk node writes no heartbeat or registry entry.*runs those jobs twice/);
     expect(out.orphans.map((o: { status: string; requeued: number }) => [o.status, o.requeued])).toEqual([['moved', 3], ['moved', 1]]);
     expect(await r.lrange(keys.queue('default'), 0, -1)).toEqual([job('q-old'), ...ORPHAN]);
     expect(await r.lrange(keys.queue('mail'), 0, -1)).toEqual([job('o4', { queue: 'mail' })]);
@@ -102,8 +134,8 @@ describe('verk stuck', () => {
     expect(await r.llen(keys.inprogress('default', 'gone-1'))).toBe(1);
     expect(await r.llen(keys.inprogress('default', 'elixir-7'))).toBe(1);
     expect(await r.keys('verk:recovered:*')).toEqual([]);
-    const again = JSON.parse((await run(['stuck', '--json'])).stdout);
-    expect(again.orphans).toEqual([]);
+    const again = JSON.parse((await run(['stuck', '--requeue-orphans', '--json'])).stdout);
+    expect(again).toMatchObject({ orphans: [], requeued: 0, warnings: [] });
   });
 
   it('the requeue-orphan script refuses when the owner registered again or its heartbeat key exists', async () => {

@@ -12,6 +12,8 @@ import { QueueWorker, type QueueWorkerEvents } from '../../src/core/queue-worker
 import type { Config } from '../../src/config/schema.js';
 import { testConfig } from './config.js';
 
+import { ERROR_CLASS } from '../../src/job/error-classes.js';
+
 export const keys = makeKeys('');
 
 /** A registry of in-test handlers: class name → perform (or a handler with options). */
@@ -21,7 +23,12 @@ export function fakeRegistry(handlers: Record<string, Perform | Partial<Handler>
     const base = typeof h === 'function' ? { perform: h } : h;
     map.set(className, { className, file: `<test>/${className}`, perform: base.perform!, ...base } as Handler);
   }
-  return { get: (name) => map.get(name), list: () => [...map.values()], errors: [] };
+  return {
+    get: (name) => map.get(name),
+    list: () => [...map.values()],
+    errors: [],
+    failureFor: (name) => Object.assign(new Error(`no handler for class ${name} in <test>`), { name: ERROR_CLASS.UnknownJobClass }),
+  };
 }
 
 export interface Recorded extends QueueWorkerEvents {

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { classNameFor, findHandlerFiles, loadHandlers, normalizeClass, type JobContext } from '../../src/core/handlers.js';
+import { classNameFor, findHandlerConflicts, findHandlerFiles, loadHandlers, normalizeClass, type JobContext } from '../../src/core/handlers.js';
+import { ConfigError, EXIT } from '../../src/util/errors.js';
 import type { Logger } from '../../src/util/logger.js';
 
 const dirs: string[] = [];
@@ -149,5 +150,40 @@ describe('loadHandlers', () => {
     const reg = await loadHandlers(jobsDir({}), recordingLogger());
     expect(reg.list()).toEqual([]);
     expect(reg.errors).toEqual([]);
+  });
+
+  it('a job of a class whose file failed to load fails with HandlerLoadError naming the file and the load error', async () => {
+    const dir = jobsDir({ 'Good.ts': NAMED_TS, 'Mail/Broken.ts': 'throw new Error("kaboom at import");\nexport function perform() {}\n' });
+    const reg = await loadHandlers(dir, recordingLogger());
+    for (const name of ['Mail.Broken', 'Elixir.Mail.Broken', 'Mail::Broken']) {
+      const err = reg.failureFor(name);
+      expect(err.name).toBe('HandlerLoadError');
+      expect(err.message).toContain(path.join(dir, 'Mail', 'Broken.ts'));
+      expect(err.message).toContain('kaboom at import');
+    }
+    const unknown = reg.failureFor('Nobody.Home');
+    expect(unknown.name).toBe('UnknownJobClass');
+    expect(unknown.message).toBe(`no handler for class Nobody.Home in ${dir}`);
+  });
+});
+
+describe('two handler files for one class', () => {
+  it('findHandlerConflicts names every file of each conflicting class, and nothing else', () => {
+    const dir = jobsDir({ 'Foo.js': '', 'Foo.ts': '', 'Deep/Bar.mjs': '', 'Deep/Bar.cts': '', 'Deep/Bar.js': '', 'Alone.ts': '', 'foo.ts': '' });
+    expect(findHandlerConflicts(dir)).toEqual([
+      { className: 'Deep.Bar', files: ['Deep/Bar.cts', 'Deep/Bar.js', 'Deep/Bar.mjs'].map((f) => path.join(dir, f)) },
+      { className: 'Foo', files: [path.join(dir, 'Foo.js'), path.join(dir, 'Foo.ts')] },
+    ]);
+    expect(findHandlerConflicts(jobsDir({ 'A.ts': '', 'B.js': '' }))).toEqual([]);
+  });
+
+  it('loadHandlers refuses them with a ConfigError (exit 78) naming both files, loading nothing', async () => {
+    const dir = jobsDir({ 'Foo.js': 'exports.perform = () => "js";\n', 'Foo.ts': NAMED_TS, 'Other.ts': NAMED_TS });
+    const err = await loadHandlers(dir, recordingLogger()).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).exitCode).toBe(EXIT.config);
+    expect((err as Error).message).toContain(path.join(dir, 'Foo.js'));
+    expect((err as Error).message).toContain(path.join(dir, 'Foo.ts'));
+    expect((err as Error).message).toContain('class Foo');
   });
 });

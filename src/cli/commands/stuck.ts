@@ -1,15 +1,16 @@
-// `verk stuck [--older-than 5m] [--queue Q] [--requeue] [--json]`: jobs running longer than the
-// threshold on live nodes (src/api/stuck.ts) and in-progress lists no registered node owns
-// (src/api/orphans.ts); --requeue hands those lists back to the front of their queues.
-// JSON shape: docs/cli-nodes.md.
-import type { Command } from 'commander';
-import { orphanLists, requeueOrphans, type OrphanList } from '../../api/orphans.js';
+// `verk stuck [--older-than 5m] [--queue Q] [--requeue-orphans] [--json]`: jobs running longer
+// than the threshold on live nodes (src/api/stuck.ts) and in-progress lists no registered node
+// owns (src/api/orphans.ts); --requeue-orphans hands those lists back to the front of their
+// queues, with a warning that they may be live (a bare --requeue is refused: it was too easy to
+// run jobs twice). JSON shape: docs/cli-nodes.md.
+import { Option, type Command } from 'commander';
+import { ORPHAN_REQUEUE_WARNING, orphanLists, requeueOrphans, type OrphanList } from '../../api/orphans.js';
 import { stuckJobs, type StuckJob } from '../../api/stuck.js';
 import { QUEUE_NAME } from '../../api/names.js';
 import { parseDuration } from '../../util/duration.js';
 import { UsageError } from '../../util/errors.js';
 import { withConnectionOptions } from '../options.js';
-import { printJson, printTable } from '../render.js';
+import { paint, printJson, printTable } from '../render.js';
 import { BLANK, plural, seconds, time } from '../human.js';
 import { withAdmin } from '../admin-session.js';
 
@@ -25,18 +26,24 @@ export interface StuckReport {
   jobs: StuckJob[];
   dead_nodes: string[];
   orphans: StuckOrphan[];
-  /** Jobs handed back by --requeue; null without it. */
+  /** Jobs handed back by --requeue-orphans; null without it. */
   requeued: number | null;
+  /** Why what was done may be unsafe (the orphan warning when lists were requeued); empty otherwise. */
+  warnings: string[];
 }
+
+const BARE_REQUEUE = `--requeue is not accepted, because ${ORPHAN_REQUEUE_WARNING} To requeue them anyway, name it: \`verk stuck --requeue-orphans\`.`;
 
 export function registerStuck(program: Command): void {
   withConnectionOptions(program.command('stuck'))
     .description('jobs running too long on live nodes, and in-progress lists no registered node owns')
     .option('--older-than <duration>', 'running at least this long, e.g. 90s, 5m, 1h', '5m')
     .option('--queue <name>', 'only this queue')
-    .option('--requeue', 'hand the unowned in-progress lists back to the front of their queues')
+    .option('--requeue-orphans', 'hand the unowned in-progress lists back to the front of their queues (they may be live on a fixed-id Elixir verk node: see the warning)')
+    .addOption(new Option('--requeue').hideHelp())
     .option('--json', 'print the result as JSON')
     .action(async (opts: Record<string, unknown>) => {
+      if (opts.requeue && !opts.requeueOrphans) throw new UsageError(BARE_REQUEUE);
       let olderThanMs: number;
       try {
         olderThanMs = parseDuration(String(opts.olderThan));
@@ -48,13 +55,16 @@ export function registerStuck(program: Command): void {
       const report = await withAdmin(opts, async (admin, { config }): Promise<StuckReport> => {
         const { jobs, dead_nodes } = await stuckJobs(admin.redis, admin.keys, { olderThanMs, queue });
         const lists = await orphanLists(admin.redis, admin.keys, queue);
-        if (!opts.requeue) {
-          return { older_than_ms: olderThanMs, queue: queue ?? null, jobs, dead_nodes, orphans: lists.map((l) => ({ ...l, status: 'orphan', requeued: 0 })), requeued: null };
+        const base = { older_than_ms: olderThanMs, queue: queue ?? null, jobs, dead_nodes };
+        if (!opts.requeueOrphans) {
+          return { ...base, orphans: lists.map((l) => ({ ...l, status: 'orphan', requeued: 0 })), requeued: null, warnings: [] };
         }
         const done = await requeueOrphans(admin.scripts, lists, config.reapBatch);
-        return { older_than_ms: olderThanMs, queue: queue ?? null, jobs, dead_nodes, orphans: done, requeued: done.reduce((a, o) => a + o.requeued, 0) };
+        const requeued = done.reduce((a, o) => a + o.requeued, 0);
+        return { ...base, orphans: done, requeued, warnings: lists.length ? [ORPHAN_REQUEUE_WARNING] : [] };
       });
       if (opts.json) return printJson(report);
+      for (const w of report.warnings) process.stderr.write(`${paint.yellow('verk: warning:')} ${w}\n`);
       printHuman(report);
     });
 }
@@ -77,7 +87,7 @@ function printHuman(r: StuckReport): void {
     printTable(['LIST', 'QUEUE', 'NODE', 'JOBS', ...(requeue ? ['RESULT'] : [])],
       r.orphans.map((o) => [o.key, o.queue, o.node, o.jobs, ...(requeue ? [result(o)] : [])]));
     if (requeue) out(`${plural(r.requeued ?? 0, 'job')} handed back to the front of their queues\n`);
-    else out('run with --requeue to hand them back to the front of their queues\n');
+    else out('run with --requeue-orphans to hand them back to the front of their queues, only if no fixed-id Elixir verk node uses these ids (it writes no registry entry, so its lists look unowned while it runs them)\n');
   }
   if (r.dead_nodes.length) out(`\n${plural(r.dead_nodes.length, 'registered node')} dead, waiting for a reaper (${r.dead_nodes.join(', ')}): \`verk requeue-dead\` reaps them now\n`);
 }

@@ -6,6 +6,7 @@
 import type { Config } from '../../config/schema.js';
 import { decodeJob, markEnqueued } from '../../job/codec.js';
 import { patchJson } from '../../job/raw-json.js';
+import { ERROR_CLASS } from '../../job/error-classes.js';
 import type { PromoteEntry, Scripts } from '../../redis/scripts.js';
 import type { Logger } from '../../util/logger.js';
 import type { Duty } from './duty.js';
@@ -69,7 +70,7 @@ export class Scheduler implements Duty {
       this.log.error(`${reason}; moved to dead`, { jid: decoded.job.jid });
       return {
         member,
-        payload: patchJson(text, { error_class: 'Verk::UnroutableJob', error_message: reason, failed_at: nowS }),
+        payload: patchJson(text, { error_class: ERROR_CLASS.UnroutableJob, error_message: reason, failed_at: nowS }),
         queue: '',
       };
     }
