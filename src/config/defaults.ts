@@ -30,6 +30,9 @@ export const DEFAULTS = {
   schedulerBatch: 100,
   /** How long an idle fetcher blocks on an empty queue before re-checking (BLMOVE timeout). */
   blockTimeout: 2_000,
+  /** A Redis command without a reply for this long fails and its connection is dropped and
+   *  re-made (a half-open connection never heals by itself). Blocking waits get blockTimeout on top. */
+  redisCommandTimeout: 5_000,
 
   shutdownTimeout: 25_000,
   /** Time a handler gets to honour an aborted signal before its worker process is recycled. */
@@ -46,6 +49,14 @@ export const DEFAULTS = {
   healthPort: 0,
   logLevel: 'info',
   logFormat: 'auto',
+} as const;
+
+/** Socket settings of every Redis connection (src/redis/connection.ts). */
+export const REDIS_SOCKET_DEFAULTS = {
+  /** TCP keep-alive: first probe after this much idle time. */
+  keepAliveMs: 10_000,
+  /** A closing socket that does not finish its close handshake in this time is destroyed. */
+  disconnectTimeoutMs: 500,
 } as const;
 
 export type DefaultKey = keyof typeof DEFAULTS;

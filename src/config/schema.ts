@@ -30,6 +30,7 @@ export interface Config {
   schedulerInterval: number;
   schedulerBatch: number;
   blockTimeout: number;
+  redisCommandTimeout: number;
   shutdownTimeout: number;
   killGrace: number;
   jobTimeout: number;
@@ -65,6 +66,7 @@ export const KEY_SPECS: Record<keyof Config, KeySpec> = {
   schedulerInterval: { kind: 'duration', min: 10 },
   schedulerBatch: { kind: 'int', min: 1, max: 10_000 },
   blockTimeout: { kind: 'duration', min: 10 },
+  redisCommandTimeout: { kind: 'duration', min: 50, max: 600_000 },
   shutdownTimeout: { kind: 'duration' },
   killGrace: { kind: 'duration' },
   jobTimeout: { kind: 'duration' },

@@ -65,7 +65,7 @@ export class Supervisor {
   private signalsSeen = 0;
 
   constructor(readonly config: Config, private readonly log: Logger) {
-    this.redis = connectRedis(config.redisUrl, { name: 'verk:supervisor', log, autoPipeline: true });
+    this.redis = connectRedis(config.redisUrl, { name: 'verk:supervisor', log, autoPipeline: true, commandTimeoutMs: config.redisCommandTimeout });
     this.scripts = new Scripts(this.redis, makeKeys(config.prefix));
     this.base = config.nodeId || this.host;
     const self = `${this.base}-supervisor-${process.pid}`;
