@@ -16,7 +16,7 @@ describe('network faults', () => {
   it('a stall (freeze) shorter than nodeTtl/2: no fencing at all, 0 lost, 0 duplicates', async () => {
     // nodeTtl 6 s, heartbeat every 500 ms, the default 5 s command timeout; the stall lasts 2 s (< 3 s).
     const r = rig();
-    const jids = await enqueueCount(r, JOBS, 50);
+    const jids = await enqueueCount(r, JOBS, 100);
     const w = startFaultWorker(r, ['--queues', 'default:10', '--processes', '2', '--node-ttl', '6s', '--heartbeat-interval', '500ms'], { VERK_REDIS_COMMAND_TIMEOUT: '5s' });
     const before = await waitLiveNodes(r, 2, 20_000);
     await waitDone(r, 50, 30_000, 'the first jobs');

@@ -16,10 +16,11 @@ describe('READONLY (demoted master)', () => {
   it('A demoted for 6 s, then promoted back: recovers, all jobs done, 0 lost', async () => {
     const r = rig();
     const pair = r.pair!;
-    const jids = await enqueueCount(r, JOBS, 50);
+    // 400 ms jobs: 300 of them keep 20 slots busy for 6 s, through the whole fault.
+    const jids = await enqueueCount(r, JOBS, 400);
     startFaultWorker(r, ['--queues', 'default:10', '--processes', String(PROCESSES)]);
     await waitLiveNodes(r, PROCESSES, 20_000);
-    await waitDone(r, 50, 30_000, 'the first jobs');
+    await waitDone(r, 20, 30_000, 'the first jobs');
     const holdings = sampleHoldings(r);
     await pair.demoteA();
     const readonly = await r.server.client.set('test:probe', '1').then(() => false, (e: Error) => /READONLY/.test(e.message));
