@@ -32,7 +32,7 @@ describe('READONLY (demoted master)', () => {
     let back = true;
     await waitLiveNodes(r, PROCESSES, 20_000).catch(() => (back = false));
     const backMs = Date.now() - promotedAt;
-    await waitDone(r, JOBS, 20_000).catch(() => undefined);
+    await waitDone(r, JOBS, 20_000 + (JOBS * 400) / 20).catch(() => undefined);
     const held = await holdings.stop();
     const f = await count(r, 'READONLY 6 s (demoted master)', jids, { readonly_seen: readonly, live_after: back ? PROCESSES : 'fewer', back_ms: backMs, held });
     expect(readonly).toBe(true);

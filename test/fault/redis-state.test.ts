@@ -57,7 +57,7 @@ describe('Redis server faults', () => {
     let back = true;
     await waitLiveNodes(r, PROCESSES, 20_000).catch(() => (back = false));
     const backMs = Date.now() - liftedAt;
-    await waitDone(r, JOBS, 20_000).catch(() => undefined);
+    await waitDone(r, JOBS, 20_000 + (JOBS * 400) / 20).catch(() => undefined);
     const held = await holdings.stop();
     const res = await stopWorker(w);
     const oomLines = (res.all ?? '').split('\n').filter((l) => l.includes('OOM')).length;
