@@ -70,7 +70,7 @@ describe('Redis server faults', () => {
     expect(f.stuck).toBe(0);
     expect(f.done).toBe(JOBS);
     expect(f.extraExecutions).toBeLessThanOrEqual(held);
-  }, 90_000);
+  }, 90_000 + (JOBS * 400) / 20);
 
   for (const mode of ['WRITE', 'ALL'] as const) {
     it(`CLIENT PAUSE 3000 ${mode} (< nodeTtl/2): no fencing, 0 lost`, async () => {
