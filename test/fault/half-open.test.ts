@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   useFaultRig, startFaultWorker, stopAllWorkers, enqueueCount, waitDone, waitLiveNodes, doneJobs, count, sleep,
-  sampleHoldings, groupAlive, FAULT_COMMAND_TIMEOUT_MS, TEST_INTERVALS,
+  sampleHoldings, groupAlive, FAULT_COMMAND_TIMEOUT_MS, TEST_INTERVALS, expectConserved
 } from '../helpers/fault-kit.js';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { waitFor } from '../helpers/wait.js';
@@ -47,10 +47,7 @@ describe('half-open connections', () => {
       outage_ms: OUTAGE_MS, done_during_outage: doneInOutage, nodes_back_ms: nodesBackMs, all_done_ms: allDoneMs,
       remaining_at_heal: remaining, bound_ms: RECOVERY_BOUND_MS, held, reconnects: r.proxy.accepted,
     });
-    expect(f.lost).toBe(0);
-    expect(f.stuck).toBe(0);
-    expect(f.done).toBe(JOBS);
-    expect(f.extraExecutions).toBeLessThanOrEqual(held);
+    expectConserved(f, held);
     expect(nodesBackMs).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
     // The jobs left at heal take remaining × 100 ms / 20 slots to run; generous slack for a loaded machine.
     expect(allDoneMs).toBeLessThanOrEqual(RECOVERY_BOUND_MS + (remaining * 100) / 20 + 10_000);
@@ -83,9 +80,6 @@ describe('half-open connections', () => {
     expect(exited).toBe(true);
     expect(groupGone).toBe(true);
     expect(exitMs).toBeLessThanOrEqual(SHUTDOWN_MS + 5000);
-    expect(f.lost).toBe(0);
-    expect(f.stuck).toBe(0);
-    expect(f.done).toBe(JOBS);
-    expect(f.extraExecutions).toBeLessThanOrEqual(held);
+    expectConserved(f, held);
   });
 });

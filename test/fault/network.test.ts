@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   useFaultRig, startFaultWorker, stopAllWorkers, stopWorker, enqueueCount, waitDone, waitLiveNodes, count, sleep,
-  sampleHoldings, logLines,
+  sampleHoldings, logLines, expectConserved, expectNoFencing
 } from '../helpers/fault-kit.js';
 
 const rig = useFaultRig();
@@ -29,13 +29,8 @@ describe('network faults', () => {
     const res = await stopWorker(w);
     const fenced = logLines(res.all, 'node fenced').length;
     const f = await count(r, 'freeze 2 s (< nodeTtl/2)', jids, { fenced_nodes: fenced, fencing_rejections: rejected, same_nodes: String(before) === String(after) });
-    expect(f.lost).toBe(0);
-    expect(f.stuck).toBe(0);
-    expect(f.done).toBe(JOBS);
-    expect(fenced).toBe(0);
-    expect(rejected).toBe(0);
-    expect(after).toEqual(before);
-    expect(f.extraExecutions).toBe(0);
+    expectConserved(f, 0);
+    expectNoFencing({ fenced, rejected, before, after });
   });
 
   it('every connection reset mid-run (3 times): 0 lost, 0 duplicates', async () => {
@@ -51,10 +46,7 @@ describe('network faults', () => {
     }
     await waitDone(r, JOBS, 60_000).catch(() => undefined);
     const f = await count(r, 'reset of every connection x3', jids, { reconnects: r.proxy.accepted - before });
-    expect(f.lost).toBe(0);
-    expect(f.stuck).toBe(0);
-    expect(f.done).toBe(JOBS);
-    expect(f.extraExecutions).toBe(0);
+    expectConserved(f, 0);
   });
 
   it('200 ms latency each way for 3 s: 0 lost, duplicates bounded by what the nodes held', async () => {
@@ -70,9 +62,6 @@ describe('network faults', () => {
     await waitDone(r, JOBS, 60_000).catch(() => undefined);
     const held = await holdings.stop();
     const f = await count(r, 'latency 200 ms for 3 s', jids, { held });
-    expect(f.lost).toBe(0);
-    expect(f.stuck).toBe(0);
-    expect(f.done).toBe(JOBS);
-    expect(f.extraExecutions).toBeLessThanOrEqual(held);
+    expectConserved(f, held);
   });
 });

@@ -3,7 +3,7 @@
 // to --processes live worker processes and finish every job, nothing lost or stuck.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  useFaultRig, startFaultWorker, stopAllWorkers, enqueueCount, waitDone, waitLiveNodes, count, sleep, sampleHoldings,
+  useFaultRig, startFaultWorker, stopAllWorkers, enqueueCount, waitDone, waitLiveNodes, count, sleep, sampleHoldings, expectConserved
 } from '../helpers/fault-kit.js';
 
 const rig = useFaultRig({ pair: true });
@@ -38,9 +38,6 @@ describe('READONLY (demoted master)', () => {
     expect(readonly).toBe(true);
     expect(writable).toBe(true);
     expect(back).toBe(true);
-    expect(f.lost).toBe(0);
-    expect(f.stuck).toBe(0);
-    expect(f.done).toBe(JOBS);
-    expect(f.extraExecutions).toBeLessThanOrEqual(held);
+    expectConserved(f, held);
   }, 90_000 + (JOBS * 400) / 20);
 });

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   useFaultRig, startFaultWorker, stopAllWorkers, stopWorker, enqueueCount, waitDone, waitLiveNodes, count, sleep,
-  groupAlive, doneJobs, type FaultRig,
+  groupAlive, doneJobs, type FaultRig, expectConserved
 } from '../helpers/fault-kit.js';
 import { waitFor } from '../helpers/wait.js';
 import { liveNodes } from '../helpers/e2e.js';
@@ -61,10 +61,7 @@ describe('signals to the process group while jobs run', () => {
       expect(registered).toBe(0);
       expect(held).toBe(0);
       expect(queued + doneAtExit).toBe(JOBS);
-      expect(f.lost).toBe(0);
-      expect(f.stuck).toBe(0);
-      expect(f.done).toBe(JOBS);
-      expect(f.extraExecutions).toBeLessThanOrEqual(JOBS);
+      expectConserved(f, JOBS);
     }, 60_000);
   }
 
@@ -82,10 +79,7 @@ describe('signals to the process group while jobs run', () => {
       const f = await count(r, `signal ${sig} while busy`, jids, { stayed_up: upAfter, same_nodes: String(nodes) === String(nodesAfter), killed_by: res.signal ?? 'none' });
       expect(upAfter).toBe(true);
       expect(nodesAfter).toEqual(nodes);
-      expect(f.lost).toBe(0);
-      expect(f.stuck).toBe(0);
-      expect(f.done).toBe(JOBS);
-      expect(f.extraExecutions).toBe(0);
+      expectConserved(f, 0);
     }, 60_000);
   }
 

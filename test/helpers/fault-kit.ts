@@ -2,7 +2,7 @@
 // TCP proxy the test controls, a second private redis-server where the fixture handlers record
 // what ran (so a fault on verk's Redis never hides or fakes an execution), a producer on the
 // direct connection, and the built CLI started through the proxy in its own process group.
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { startRedis, type RedisServer } from './redis-server.js';
 import { startRedisPair, type RedisPair } from './redis-pair.js';
 import { startProxy, type TcpProxy } from './tcp-proxy.js';
@@ -148,4 +148,19 @@ export function sampleHoldings(rig: FaultRig): { stop(): Promise<number> } {
       return [...most.values()].reduce((a, b) => a + b, 0);
     },
   };
+}
+
+/** The pass condition of every scenario: 0 lost, 0 stuck, every job done, duplicates ≤ `maxExtraRuns`. */
+export function expectConserved(f: LedgerFigures, maxExtraRuns: number): void {
+  expect(f.lost).toBe(0);
+  expect(f.stuck).toBe(0);
+  expect(f.done).toBe(f.jobs);
+  expect(f.extraExecutions).toBeLessThanOrEqual(maxExtraRuns);
+}
+
+/** A fault below the fencing threshold: no node fenced, no late write refused, the same nodes alive. */
+export function expectNoFencing(seen: { fenced: number; rejected: number; before: string[]; after: string[] }): void {
+  expect(seen.fenced).toBe(0);
+  expect(seen.rejected).toBe(0);
+  expect(seen.after).toEqual(seen.before);
 }
