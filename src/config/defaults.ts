@@ -37,6 +37,7 @@ export const CONFIG_DECLARATION = {
   schedulerInterval: duration(1_000, 'how often due schedule/retry entries are moved (±20% jitter)', { min: 10 }),
   schedulerBatch: int(100, 'schedule/retry entries moved per script call', { min: 1, max: 10_000 }),
   blockTimeout: duration(2_000, 'how long an idle fetcher blocks on an empty queue before re-checking', { min: 10 }),
+  redisCommandTimeout: duration(5_000, 'a Redis command without a reply this long fails and its connection is re-made (blocking waits get blockTimeout on top)', { min: 50, max: 600_000 }),
 
   shutdownTimeout: duration(25_000, 'SIGTERM: how long running jobs may finish before they are handed back'),
   killGrace: duration(5_000, 'how long a timed-out job may ignore its abort before its process is recycled'),
@@ -61,6 +62,14 @@ export const DEFAULTS = Object.freeze(
 ) as { readonly [K in ConfigKey]: (typeof CONFIG_DECLARATION)[K]['default'] };
 
 export type DefaultKey = ConfigKey;
+
+/** Socket settings of every Redis connection (src/redis/connection.ts). */
+export const REDIS_SOCKET_DEFAULTS = {
+  /** TCP keep-alive: first probe after this much idle time. */
+  keepAliveMs: 10_000,
+  /** A closing socket that does not finish its close handshake in this time is destroyed. */
+  disconnectTimeoutMs: 500,
+} as const;
 
 /** What `verk init` writes into the generated Dockerfile and manifests. */
 export const INIT_DEFAULTS = {

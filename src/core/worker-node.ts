@@ -43,7 +43,7 @@ export class WorkerNode {
   private cutShort = false;
 
   constructor(readonly id: string, private readonly config: Config, registry: HandlerRegistry, private readonly log: Logger, private readonly events: NodeEvents) {
-    this.redis = connectRedis(config.redisUrl, { name: `verk:${id}`, log, autoPipeline: true });
+    this.redis = connectRedis(config.redisUrl, { name: `verk:${id}`, log, autoPipeline: true, commandTimeoutMs: config.redisCommandTimeout });
     this.scripts = new Scripts(this.redis, makeKeys(config.prefix));
     let wasDown = false;
     this.redis.on('close', () => (wasDown = true));
@@ -68,7 +68,7 @@ export class WorkerNode {
     this.workers = config.queues.map((queue) => new QueueWorker({
       gate,
       queue, node: id, config, scripts: this.scripts, registry, log, events: qEvents,
-      blocking: guarded(connectRedis(config.redisUrl, { name: `verk:${id}:block:${queue.name}` }), db, wrongDb),
+      blocking: guarded(connectRedis(config.redisUrl, { name: `verk:${id}:block:${queue.name}`, commandTimeoutMs: config.redisCommandTimeout, blockingMs: config.blockTimeout }), db, wrongDb),
     }));
   }
 

@@ -1,6 +1,10 @@
 // Redis connections: one place that builds ioredis clients from the configured URL, with
-// reconnect backoff and outage logging once per outage (start and end), never per command.
+// reconnect backoff, a bound on every command, TCP keep-alive, and outage logging once per
+// outage (start and end), never per command. A command that gets no reply within its bound
+// drops its connection and makes a new one: a half-open socket (NAT/conntrack drop, load-balancer
+// failover) never delivers again, and ioredis's own commandTimeout only rejects the command.
 import { Redis, type RedisOptions } from 'ioredis';
+import { DEFAULTS, REDIS_SOCKET_DEFAULTS } from '../config/defaults.js';
 import type { Logger } from '../util/logger.js';
 import { redactUrl } from '../util/redact.js';
 
@@ -14,7 +18,18 @@ export interface ConnectOptions {
   maxRetriesPerRequest?: number | null;
   /** Fail at once instead of queueing commands while disconnected. */
   offlineQueue?: boolean;
+  /** A command without a reply for this long fails and the connection is re-made (default redisCommandTimeout). */
+  commandTimeoutMs?: number;
+  /** For a blocking connection: the longest block time of its commands, added to commandTimeoutMs. */
+  blockingMs?: number;
 }
+
+/** The bound, in ms, on one command of a connection made with these options. */
+export function commandBoundMs(opts: Pick<ConnectOptions, 'commandTimeoutMs' | 'blockingMs'>): number {
+  return (opts.commandTimeoutMs ?? DEFAULTS.redisCommandTimeout) + (opts.blockingMs ?? 0);
+}
+
+const TIMED_OUT = 'Command timed out';
 
 export function connectRedis(url: string, opts: ConnectOptions): Redis {
   const options: RedisOptions = {
@@ -23,12 +38,41 @@ export function connectRedis(url: string, opts: ConnectOptions): Redis {
     maxRetriesPerRequest: opts.maxRetriesPerRequest === undefined ? null : opts.maxRetriesPerRequest,
     enableOfflineQueue: opts.offlineQueue ?? true,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    // Every command, queued offline or sent, is rejected after this (a BLMOVE's bound includes its block time).
+    commandTimeout: commandBoundMs(opts),
+    // The connect handshake is bounded too (a SYN that is never answered).
+    connectTimeout: commandBoundMs({ commandTimeoutMs: opts.commandTimeoutMs }),
+    keepAlive: REDIS_SOCKET_DEFAULTS.keepAliveMs,
+    disconnectTimeout: REDIS_SOCKET_DEFAULTS.disconnectTimeoutMs,
     // A failing reconnect is reported through the outage logger below, not as unhandled errors.
     lazyConnect: false,
   };
   const redis = new Redis(url, options);
   watchOutages(redis, url, opts);
+  reconnectOnTimeout(redis, commandBoundMs(opts));
   return redis;
+}
+
+/**
+ * A command that timed out on a ready connection means the connection is presumed dead: every
+ * command still waiting on it is failed (their outcome is unknown, so they are not re-sent) and
+ * the client reconnects. Once per dead connection: the first timeout drops it, later ones of the
+ * same connection only fail their command.
+ */
+function reconnectOnTimeout(redis: Redis, boundMs: number): void {
+  let dropping = false;
+  redis.on('ready', () => (dropping = false));
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = ((command: Parameters<Redis['sendCommand']>[0], ...rest: unknown[]) => {
+    const reply = (send as (...a: unknown[]) => unknown)(command, ...rest);
+    command.promise.catch((err: Error) => {
+      if (err?.message !== TIMED_OUT || dropping || redis.status !== 'ready') return;
+      dropping = true;
+      const why = new Error(`no reply to ${command.name} within ${boundMs}ms: connection presumed dead (half-open)`);
+      redis.recoverFromFatalError(why, why, { offlineQueue: false });
+    });
+    return reply;
+  }) as Redis['sendCommand'];
 }
 
 /** Logs "Redis unreachable" once when an outage starts and "Redis reachable again" when it ends. */

@@ -82,7 +82,7 @@ export class Supervisor implements SupervisorView {
   private readonly halt = new AbortController();
 
   constructor(readonly config: Config, private readonly log: Logger, deps: SupervisorDeps = {}) {
-    this.redis = connectRedis(config.redisUrl, { name: 'verk:supervisor', log, autoPipeline: true });
+    this.redis = connectRedis(config.redisUrl, { name: 'verk:supervisor', log, autoPipeline: true, commandTimeoutMs: config.redisCommandTimeout });
     this.scripts = new Scripts(this.redis, makeKeys(config.prefix));
     this.base = config.nodeId || this.host;
     this.pool = deps.pool ?? new ForkedPool(log);
