@@ -86,7 +86,7 @@ describe('Redis server faults', () => {
       const after = await waitLiveNodes(r, PROCESSES, 5000).catch(() => [] as string[]);
       const rejected = Number((await r.server.client.get('verk:stat:fenced')) ?? 0);
       const res = await stopWorker(w);
-      const fenced = logLines(res.all, 'node fenced').length;
+      const fenced = logLines(String(res.all ?? ''), 'node fenced').length;
       const f = await count(r, `CLIENT PAUSE 3000 ${mode}`, jids, { fenced_nodes: fenced, fencing_rejections: rejected, same_nodes: String(before) === String(after), held });
       expectConserved(f, held);
       expectNoFencing({ fenced, rejected, before, after });
