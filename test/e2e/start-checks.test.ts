@@ -40,8 +40,8 @@ it('an evicting Redis: a warning at start and in /readyz', async () => {
     signalGroup(w.pid!, 'SIGTERM');
     const res = await w;
     await server.client.config('SET', 'maxmemory-policy', 'noeviction');
-    const warn = jsonLines(res.all ?? '').find((l) => l.level === 'warn' && l.maxmemory_policy === 'allkeys-lru');
-    expect(warn, res.all).toBeDefined();
+    const warn = jsonLines(String(res.all ?? '')).find((l) => l.level === 'warn' && l.maxmemory_policy === 'allkeys-lru');
+    expect(warn, String(res.all)).toBeDefined();
   }
 });
 

@@ -60,7 +60,7 @@ describe('Redis server faults', () => {
     await waitDone(r, JOBS, 20_000 + (JOBS * 400) / 20).catch(() => undefined);
     const held = await holdings.stop();
     const res = await stopWorker(w);
-    const oomLines = (res.all ?? '').split('\n').filter((l) => l.includes('OOM')).length;
+    const oomLines = String(res.all ?? '').split('\n').filter((l) => l.includes('OOM')).length;
     const f = await count(r, 'OOM 5 s', jids, { oom_reached: refused > 0, oom_log_lines: oomLines, live_after: back ? PROCESSES : 'fewer', back_ms: backMs, held });
     // The fault reached verk (else the test proves nothing).
     expect(refused).toBeGreaterThan(0);

@@ -111,8 +111,8 @@ export function waitLiveNodes(rig: FaultRig, n: number, timeoutMs: number): Prom
 }
 
 /** Log lines of a finished worker whose msg starts with `prefix`. */
-export function logLines(output: string | undefined, prefix: string): Record<string, unknown>[] {
-  return jsonLines(output ?? '').filter((l) => typeof l.msg === 'string' && l.msg.startsWith(prefix));
+export function logLines(output: unknown, prefix: string): Record<string, unknown>[] {
+  return jsonLines(String(output ?? '')).filter((l) => typeof l.msg === 'string' && l.msg.startsWith(prefix));
 }
 
 /** The ledger of a scenario against the rig's servers. */
