@@ -2,6 +2,7 @@
 // stat:<x>:<queue> keys), queue sizes, sizes of retry/schedule/dead, live verk nodes (registered
 // in verk_nodes and their heartbeat key present), jobs busy on them, Sidekiq processes listed.
 import type { AdminContext } from './admin-context.js';
+import { listProcesses } from './processes.js';
 import { listQueues } from './queues.js';
 
 export interface QueueStats {
@@ -23,7 +24,7 @@ export interface Stats {
   nodes: number;
   /** Jobs running now on live verk nodes (sum of `busy` in verk:node:<id>:info). */
   busy: number;
-  /** Members of Sidekiq's `processes` set (verk supervisors and Sidekiq processes). */
+  /** Live members of Sidekiq's `processes` set (verk supervisors and Sidekiq processes); dead ones are pruned. */
   processes: number;
   queues: QueueStats[];
 }
@@ -33,7 +34,7 @@ export async function readStats(ctx: AdminContext): Promise<Stats> {
   const [processed, failed, retry, schedule, dead, processes, queues, nodes] = await Promise.all([
     redis.get(keys.processed()), redis.get(keys.failed()),
     redis.zcard(keys.retry), redis.zcard(keys.schedule), redis.zcard(keys.dead),
-    redis.scard(keys.processes), listQueues(ctx), liveNodes(ctx),
+    listProcesses(ctx).then((p) => p.length), listQueues(ctx), liveNodes(ctx),
   ]);
   const perQueue = await Promise.all(queues.map(async (q) => {
     const [p, f] = await Promise.all([redis.get(keys.processed(q.name)), redis.get(keys.failed(q.name))]);

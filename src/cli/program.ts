@@ -15,6 +15,7 @@ import { registerRequeueDead } from './commands/requeue-dead.js';
 import { registerStuck } from './commands/stuck.js';
 import { registerRecoveries } from './commands/recoveries.js';
 import { registerInit } from './commands/init.js';
+import { registerProcesses } from './commands/processes.js';
 
 export function buildProgram(): Command {
   const program = new Command('verk')
@@ -37,5 +38,6 @@ export function buildProgram(): Command {
   registerStuck(program);
   registerRecoveries(program);
   registerInit(program);
+  registerProcesses(program);
   return program;
 }
