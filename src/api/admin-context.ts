@@ -1,8 +1,10 @@
 // The connection admin operations run on: one ioredis client that gives up a command after one
 // reconnect attempt (an operator's command must fail, not hang, when Redis is unreachable), the
-// key names, the typed scripts, and Redis's clock.
+// key names, the typed scripts, and Redis's clock. openCheckedAdmin refuses a database the
+// server does not have before any command runs.
 import type { Redis } from 'ioredis';
 import { connectRedis } from '../redis/connection.js';
+import { checkDatabase } from '../redis/database-check.js';
 import { makeKeys, type Keys } from '../redis/keys.js';
 import { Scripts } from '../redis/scripts.js';
 
@@ -34,6 +36,18 @@ export function openAdmin(opts: AdminOptions): AdminContext {
       redis.disconnect();
     },
   };
+}
+
+/** openAdmin, then SELECT of the URL's database: a ConfigError (exit 78) before any write if the server refuses it. */
+export async function openCheckedAdmin(opts: AdminOptions): Promise<AdminContext> {
+  const admin = openAdmin(opts);
+  try {
+    await checkDatabase(admin.redis, opts.redisUrl);
+  } catch (err) {
+    await admin.close();
+    throw err;
+  }
+  return admin;
 }
 
 /** Redis's clock in float epoch seconds (all ages are computed against it, not the laptop's). */

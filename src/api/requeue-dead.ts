@@ -7,7 +7,7 @@ import type { Keys } from '../redis/keys.js';
 import type { ReapOptions } from '../redis/scripts.js';
 import { reapOptions as sharedReapOptions } from '../redis/reap-options.js';
 import type { AdminContext } from './admin-context.js';
-import { registeredNodes } from './node-registry.js';
+import { heartbeatsAlive, registeredNodes } from './node-registry.js';
 
 export type NodeStatus = 'reaped' | 'gone' | 'alive' | 'not_registered';
 
@@ -42,17 +42,14 @@ export interface Target { node: string; status: 'dead' | 'alive' | 'not_register
 export async function targets(redis: Redis, keys: Keys, only?: string): Promise<Target[]> {
   const { ids } = await registeredNodes(redis, keys);
   const wanted = only === undefined ? ids : [only];
-  const pipe = redis.pipeline();
-  for (const id of wanted) pipe.exists(keys.node(id));
-  const res = wanted.length ? ((await pipe.exec()) ?? []) : [];
+  const alive = await heartbeatsAlive(redis, keys, wanted);
   const out: Target[] = [];
-  wanted.forEach((node, i) => {
-    const alive = res[i]?.[1] === 1;
+  for (const node of wanted) {
     if (only !== undefined && !ids.includes(node)) out.push({ node, status: 'not_registered' });
-    else if (alive) {
+    else if (alive.get(node)) {
       if (only !== undefined) out.push({ node, status: 'alive' });
     } else out.push({ node, status: 'dead' });
-  });
+  }
   return out;
 }
 

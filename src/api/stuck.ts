@@ -4,7 +4,7 @@
 // in-progress lists listed instead, with the running time unknown.
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
-import { redisNowMs, registeredNodes } from './node-registry.js';
+import { nodeLiveness, redisNowMs } from './node-registry.js';
 
 export interface StuckJob {
   node: string;
@@ -26,18 +26,13 @@ interface RunningEntry { jid?: unknown; class?: unknown; queue?: unknown; starte
 /** Jobs in progress longer than the threshold on registered nodes whose heartbeat key exists. */
 export async function stuckJobs(redis: Redis, keys: Keys, f: StuckFilter): Promise<{ jobs: StuckJob[]; dead_nodes: string[] }> {
   const now = await redisNowMs(redis);
-  const { ids } = await registeredNodes(redis, keys);
+  const { live, dead } = await nodeLiveness(redis, keys);
   const pipe = redis.pipeline();
-  for (const id of ids) pipe.exists(keys.node(id)).hget(keys.nodeInfo(id), 'running');
-  const res = ids.length ? ((await pipe.exec()) ?? []) : [];
+  for (const id of live) pipe.hget(keys.nodeInfo(id), 'running');
+  const res = live.length ? ((await pipe.exec()) ?? []) : [];
   const jobs: StuckJob[] = [];
-  const dead: string[] = [];
-  for (const [i, node] of ids.entries()) {
-    if (res[i * 2]?.[1] !== 1) {
-      dead.push(node);
-      continue;
-    }
-    const running = parseRunning(res[i * 2 + 1]?.[1] as string | null);
+  for (const [i, node] of live.entries()) {
+    const running = parseRunning(res[i]?.[1] as string | null);
     if (running) {
       for (const r of running) {
         const queue = typeof r.queue === 'string' ? r.queue : '';

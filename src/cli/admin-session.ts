@@ -1,13 +1,14 @@
 // Runs one admin command: resolves the config from the command's connection options, opens an
-// admin connection (fails rather than hangs when Redis is unreachable) and always closes it.
+// admin connection (fails rather than hangs when Redis is unreachable, refuses a database the
+// server does not have before anything is written) and always closes it.
 import type { LoadedConfig } from '../config/load.js';
-import { openAdmin, type AdminContext } from '../api/admin-context.js';
+import { openCheckedAdmin, type AdminContext } from '../api/admin-context.js';
 import { loadForCommand } from './options.js';
 
 /** Loads the config from the command's connection options, opens an admin connection, runs `fn`, closes. */
 export async function withAdmin<T>(opts: Record<string, unknown>, fn: (admin: AdminContext, loaded: LoadedConfig) => Promise<T>): Promise<T> {
   const loaded = await loadForCommand({ config: opts.config, redisUrl: opts.redisUrl, prefix: opts.prefix });
-  const admin = openAdmin({ redisUrl: loaded.config.redisUrl, prefix: loaded.config.prefix });
+  const admin = await openCheckedAdmin({ redisUrl: loaded.config.redisUrl, prefix: loaded.config.prefix });
   try {
     return await fn(admin, loaded);
   } finally {

@@ -1,14 +1,29 @@
-// Options shared by commands, and turning parsed options into config flags.
+// Options shared by commands, generated from the config declaration, and turning parsed options
+// into config flags.
 import type { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
-import { CONFIG_KEYS, type Config } from '../config/schema.js';
+import { CONFIG_KEYS, type Config, type ConfigKey } from '../config/schema.js';
+import { flagSpec, helpLine } from '../config/help.js';
+
+/** The config keys every command that talks to Redis takes (the rest are `verk work`'s). */
+const CONNECTION_KEYS: readonly ConfigKey[] = ['redisUrl', 'prefix'];
+
+/** Adds one config key's flag (commander stores it under the key's own name). */
+function addConfigOption(cmd: Command, key: ConfigKey): Command {
+  return cmd.option(flagSpec(key), helpLine(key));
+}
 
 /** --config, --redis-url, --prefix: every command that talks to Redis has them. */
 export function withConnectionOptions(cmd: Command): Command {
-  return cmd
-    .option('-c, --config <file>', 'config file (default: search verk.config.*, .verkrc, package.json#verk)')
-    .option('-r, --redis-url <url>', 'Redis URL, e.g. redis://:password@host:6379/0 or rediss://… (env REDIS_URL)')
-    .option('--prefix <prefix>', 'key prefix shared with the workers (default none)');
+  cmd.option('-c, --config <file>', 'config file (default: search verk.config.*, .verkrc, package.json#verk; env VERK_CONFIG)');
+  for (const key of CONNECTION_KEYS) addConfigOption(cmd, key);
+  return cmd;
+}
+
+/** A flag for every other config key (`verk work`). */
+export function withWorkerOptions(cmd: Command): Command {
+  for (const key of CONFIG_KEYS) if (!CONNECTION_KEYS.includes(key)) addConfigOption(cmd, key);
+  return cmd;
 }
 
 /** The parsed options that are config keys (everything else, like --json, is left out). */

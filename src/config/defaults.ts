@@ -1,56 +1,66 @@
-// Every default value of the project lives here and nowhere else.
+// Every default value of the project lives here and nowhere else, most of them in the one
+// declaration of the config keys below, from which the Config type, validation, the environment
+// layer, the `verk work` flags, their --help text and the docs table are all derived.
 import os from 'node:os';
+import { bool, duration, int, oneOf, queues, text, type KeyDecl } from './declare.js';
+import { parseRedisUrl } from '../util/redis-url.js';
 
-export const DEFAULTS = {
-  redisUrl: 'redis://127.0.0.1:6379/0',
-  /** Prepended to every key; empty to share keys with verk (Elixir) and Sidekiq. */
-  prefix: '',
-  queues: 'default:10',
-  /** Worker processes per `verk work`; 0 means one per CPU core. */
-  processes: 0,
-  handlers: './jobs',
-  /** Base of generated node ids; empty means the hostname (the pod name on Kubernetes). */
-  nodeId: '',
-  fixedNodeId: false,
+/*
+ * Adding a config key is one entry here:
+ *   myKey: duration(5_000, 'what it does, in one line', { min: 10 }),
+ * with the builder of its kind (duration, int, text, bool, oneOf, queues; see declare.ts) and its
+ * default. That gives it `config.myKey` with its type, the flag `--my-key`, the variable
+ * VERK_MY_KEY, validation with bounds (a duration is at most 2^31−1 ms unless `age: true`), a line
+ * in `verk work --help`, and a row in the docs tables (the docs test prints the row to paste into
+ * README.md and docs/cli.md). A rule across keys goes in cross-check.ts.
+ */
+export const CONFIG_DECLARATION = {
+  redisUrl: text('redis://127.0.0.1:6379/0', 'Redis URL: redis://[user:password@]host[:port][/db], or rediss:// for TLS', {
+    short: 'r', arg: '<url>', envAliases: ['REDIS_URL'], check: parseRedisUrl,
+  }),
+  prefix: text('', 'prefix for every key (empty = keys shared with verk and Sidekiq)', { arg: '<prefix>' }),
+  queues: queues('default:10', 'queues with per-process concurrency, e.g. default:10,mail:5 (a file can give each a timeout)', { short: 'q' }),
+  processes: int(0, 'worker processes per `verk work` (0 = one per CPU core)', { short: 'p', min: 0, max: 512, defaultText: 'CPU cores' }),
+  handlers: text('./jobs', 'directory of job handler modules (relative to the config file when set there)', { arg: '<dir>' }),
+  nodeId: text('', 'base of node ids; with fixedNodeId the exact id', { arg: '<id>', defaultText: 'hostname' }),
+  fixedNodeId: bool(false, "use nodeId as the exact node id (verk's mode A; one process; hands back what its earlier run left)"),
 
-  heartbeatInterval: 5_000,
-  nodeTtl: 20_000,
-  reaperInterval: 5_000,
-  maxRecoveries: 3,
-  /** A worker process whose event loop does not answer a ping for this long is killed. */
-  hangTimeout: 120_000,
-  /** How long a recovery is remembered when counting recoveries of one job. */
-  recoveryWindow: 7 * 86_400_000,
-  /** Jobs moved per script call when reaping a huge in-progress list. */
-  reapBatch: 1_000,
-  /** Recovery events kept in `verk:recoveries`. */
-  recoveryHistory: 1_000,
+  heartbeatInterval: duration(5_000, "how often the supervisor renews each node's heartbeat (at most nodeTtl/3)", { min: 10 }),
+  nodeTtl: duration(20_000, 'a node whose heartbeat is this old is dead and reaped', { min: 50 }),
+  reaperInterval: duration(5_000, 'how often every node looks for dead nodes (±20% jitter)', { min: 10 }),
+  maxRecoveries: int(3, 'recoveries of one job from dead nodes before it goes to dead (poison pill)', { min: 0 }),
+  hangTimeout: duration(120_000, 'a worker process whose event loop does not answer pings this long is killed', { min: 100 }),
+  recoveryWindow: duration(7 * 86_400_000, "how long a job's recovery count is remembered", { min: 1000, age: true }),
+  reapBatch: int(1_000, 'jobs moved per script call when reaping a large in-progress list', { min: 1, max: 100_000 }),
+  recoveryHistory: int(1_000, 'recovery events kept in verk:recoveries', { min: 0 }),
 
-  schedulerInterval: 1_000,
-  schedulerBatch: 100,
-  /** How long an idle fetcher blocks on an empty queue before re-checking (BLMOVE timeout). */
-  blockTimeout: 2_000,
+  schedulerInterval: duration(1_000, 'how often due schedule/retry entries are moved (±20% jitter)', { min: 10 }),
+  schedulerBatch: int(100, 'schedule/retry entries moved per script call', { min: 1, max: 10_000 }),
+  blockTimeout: duration(2_000, 'how long an idle fetcher blocks on an empty queue before re-checking', { min: 10 }),
 
-  shutdownTimeout: 25_000,
-  /** Time a handler gets to honour an aborted signal before its worker process is recycled. */
-  killGrace: 5_000,
-  /** Job timeout when neither the handler nor the queue sets one; 0 means none. */
-  jobTimeout: 0,
+  shutdownTimeout: duration(25_000, 'SIGTERM: how long running jobs may finish before they are handed back'),
+  killGrace: duration(5_000, 'how long a timed-out job may ignore its abort before its process is recycled'),
+  jobTimeout: duration(0, 'job timeout when neither the handler nor the queue sets one (0 = none)', { defaultText: '0' }),
 
-  maxRetries: 25,
-  deadMaxJobs: 10_000,
-  deadTimeout: 180 * 86_400_000,
-  /** Backtrace lines kept in `error_backtrace`. */
-  backtraceLines: 20,
+  maxRetries: int(25, 'retries when neither the job nor its handler says', { min: 0 }),
+  deadMaxJobs: int(10_000, 'jobs kept in the dead set (oldest trimmed first)', { min: 0 }),
+  deadTimeout: duration(180 * 86_400_000, 'jobs older than this are trimmed from the dead set', { age: true }),
+  backtraceLines: int(20, 'backtrace lines kept in error_backtrace', { min: 0 }),
 
-  healthPort: 0,
-  /** /livez fails once the supervisor has had fewer live worker processes than `processes` this long. */
-  degradedTimeout: 60_000,
-  logLevel: 'info',
-  logFormat: 'auto',
-} as const;
+  healthPort: int(0, 'serve /livez, /readyz and /metrics on this port (0 = off)', { arg: '<port>', min: 0, max: 65535 }),
+  degradedTimeout: duration(60_000, '/livez fails once the supervisor has had fewer worker processes than `processes` this long', { min: 1000 }),
+  logLevel: oneOf(['debug', 'info', 'warn', 'error', 'silent'], 'info', 'log level'),
+  logFormat: oneOf(['auto', 'json', 'pretty'], 'auto', 'log format (auto = pretty on a TTY, else JSON)'),
+} satisfies Record<string, KeyDecl>;
 
-export type DefaultKey = keyof typeof DEFAULTS;
+export type ConfigKey = keyof typeof CONFIG_DECLARATION;
+
+/** Each key's default, as a config file would write it (`queues` is "default:10", resolved later). */
+export const DEFAULTS = Object.freeze(
+  Object.fromEntries(Object.entries(CONFIG_DECLARATION).map(([k, d]) => [k, d.default])),
+) as { readonly [K in ConfigKey]: (typeof CONFIG_DECLARATION)[K]['default'] };
+
+export type DefaultKey = ConfigKey;
 
 /** What `verk init` writes into the generated Dockerfile and manifests. */
 export const INIT_DEFAULTS = {

@@ -4,8 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
 import { importModule } from '../util/import-module.js';
-import { DEFAULTS, cpuCount } from './defaults.js';
-import { CONFIG_KEYS, suggestKey, validateValue, type Config } from './schema.js';
+import { CONFIG_DECLARATION, DEFAULTS, cpuCount } from './defaults.js';
+import { envOf, flagOf } from './declare.js';
+import { crossCheck } from './cross-check.js';
+import { CONFIG_KEYS, isConfigKey, suggestKey, validateValue, type Config } from './schema.js';
 import { ConfigError } from '../util/errors.js';
 
 export interface LoadOptions {
@@ -56,11 +58,11 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
   Object.assign(merged, fromEnv);
   if (fromEnv.handlers !== undefined) handlersBase = cwd;
   const flags = Object.fromEntries(Object.entries(opts.flags ?? {}).filter(([, v]) => v !== undefined));
-  Object.assign(merged, validateLayer(flags, 'command line', (k) => `--${kebab(k)}`));
+  Object.assign(merged, validateLayer(flags, 'command line', flagOf));
   if (flags.handlers !== undefined) handlersBase = cwd;
 
   const config = merged as unknown as Config;
-  if (typeof merged.queues === 'string') config.queues = validateValue('queues', merged.queues, 'defaults') as Config['queues'];
+  if (typeof merged.queues === 'string') config.queues = validateValue('queues', merged.queues, 'defaults');
   if (config.processes === 0) config.processes = cpuCount();
   config.handlers = path.resolve(handlersBase, config.handlers);
   crossCheck(config);
@@ -100,43 +102,34 @@ async function readConfigFile(cwd: string, explicit?: string): Promise<{ path: s
 function validateLayer(values: Record<string, unknown>, where: string, label: (k: string) => string = (k) => k): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(values)) {
-    if (!(CONFIG_KEYS as string[]).includes(key)) {
+    if (!isConfigKey(key)) {
       const hint = suggestKey(key);
       throw new ConfigError(`${where}: unknown key \`${key}\`${hint ? ` — did you mean \`${hint}\`?` : ''}`);
     }
-    out[key] = validateValue(key as keyof Config, value, where === 'command line' ? label(key) : where);
+    out[key] = validateValue(key, value, where === 'command line' ? label(key) : where);
   }
   return out;
 }
 
+/** VERK_<KEY> for every key; a key's aliases (REDIS_URL) are read first, so VERK_<KEY> wins. */
 function envLayer(env: Record<string, string | undefined>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (env.REDIS_URL) out.redisUrl = validateValue('redisUrl', env.REDIS_URL, 'REDIS_URL');
+  for (const key of CONFIG_KEYS) {
+    for (const alias of CONFIG_DECLARATION[key].envAliases ?? []) {
+      if (env[alias]) out[key] = validateValue(key, env[alias], alias);
+    }
+  }
+  const byEnv = new Map(CONFIG_KEYS.map((k) => [envOf(k), k]));
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('VERK_') || value === undefined || OTHER_VERK_ENV.has(name)) continue;
-    const key = camel(name.slice(5));
-    if (!(CONFIG_KEYS as string[]).includes(key)) {
-      const hint = suggestKey(key);
-      throw new ConfigError(`environment: unknown variable ${name}${hint ? ` — did you mean VERK_${snake(hint)}?` : ''}`);
+    const key = byEnv.get(name);
+    if (!key) {
+      const hint = suggestKey(camel(name.slice(5)));
+      throw new ConfigError(`environment: unknown variable ${name}${hint ? ` — did you mean ${envOf(hint)}?` : ''}`);
     }
-    out[key] = validateValue(key as keyof Config, value, name);
+    out[key] = validateValue(key, value, name);
   }
   return out;
-}
-
-function crossCheck(c: Config): void {
-  if (c.nodeTtl <= c.heartbeatInterval) {
-    throw new ConfigError(`\`nodeTtl\` (${c.nodeTtl}ms) must be longer than \`heartbeatInterval\` (${c.heartbeatInterval}ms); keep it 3–4× longer`);
-  }
-  if (c.fixedNodeId && !c.nodeId) {
-    throw new ConfigError('`fixedNodeId` needs `nodeId` (--node-id ID or VERK_NODE_ID)');
-  }
-  if (c.fixedNodeId && c.processes > 1) {
-    throw new ConfigError('`fixedNodeId` runs one node with that id: set `processes` to 1 (--processes 1)');
-  }
-  if (!/^rediss?:\/\//.test(c.redisUrl)) {
-    throw new ConfigError('`redisUrl` must start with redis:// or rediss:// (e.g. redis://127.0.0.1:6379/0)');
-  }
 }
 
 function checkHandlersDir(dir: string): void {
@@ -146,5 +139,3 @@ function checkHandlersDir(dir: string): void {
 }
 
 const camel = (s: string) => s.toLowerCase().replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
-const snake = (s: string) => s.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());

@@ -7,7 +7,7 @@ import { normalizeClass } from '../job/names.js';
 
 export { normalizeClass };
 import type { Logger } from '../util/logger.js';
-import { parseDuration } from '../util/duration.js';
+import { parseTimerDuration } from '../util/duration.js';
 
 export interface JobContext {
   jid: string;
@@ -107,7 +107,7 @@ function toHandler(className: string, file: string, mod: Record<string, unknown>
   if (!perform) throw new Error('exports no perform(args, ctx) function (export it by name or as the default export)');
   const options = ((mod.options ?? (def && typeof def === 'object' ? def.options : undefined)) ?? {}) as HandlerOptions;
   if (typeof options !== 'object') throw new Error('`options` must be an object');
-  const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
+  const timeoutMs = options.timeout === undefined ? undefined : parseTimerDuration(options.timeout);
   if (options.retry !== undefined && typeof options.retry !== 'boolean' && !(Number.isInteger(options.retry) && options.retry >= 0)) {
     throw new Error('options.retry must be true, false or a whole number');
   }

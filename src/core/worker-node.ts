@@ -11,6 +11,8 @@ import type { HandlerRegistry } from './handlers.js';
 import { QueueWorker, type QueueWorkerEvents } from './queue-worker.js';
 import { IsolationGate } from './isolation.js';
 import { sleep } from '../util/sleep.js';
+import { guardDatabase } from '../redis/database-check.js';
+import { parseRedisUrl } from '../util/redis-url.js';
 
 export type NodeState = 'running' | 'quiet' | 'stopping' | 'fenced' | 'stopped';
 
@@ -58,11 +60,15 @@ export class WorkerNode {
       onIgnoredAbort: (jid) => void this.recycle(`job ${jid} ignored its aborted signal for ${config.killGrace}ms`),
       onSettled: (queue, result) => this.count(queue, result),
     };
+    // A reconnect whose SELECT of the URL's database is refused must not go on in db 0.
+    const db = parseRedisUrl(config.redisUrl).db;
+    const wrongDb = (err: Error) => void this.fence(err.message);
+    guardDatabase(this.redis, db, wrongDb);
     const gate = new IsolationGate(() => this.busy());
     this.workers = config.queues.map((queue) => new QueueWorker({
       gate,
       queue, node: id, config, scripts: this.scripts, registry, log, events: qEvents,
-      blocking: connectRedis(config.redisUrl, { name: `verk:${id}:block:${queue.name}` }),
+      blocking: guarded(connectRedis(config.redisUrl, { name: `verk:${id}:block:${queue.name}` }), db, wrongDb),
     }));
   }
 
@@ -157,4 +163,9 @@ export class WorkerNode {
     const q = (this.counters.perQueue[queue] ??= { processed: 0, failed: 0 });
     q[result] = (q[result] ?? 0) + 1;
   }
+}
+
+function guarded(redis: Redis, db: number, onRefused: (err: Error) => void): Redis {
+  guardDatabase(redis, db, onRefused);
+  return redis;
 }

@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { connectRedis } from '../redis/connection.js';
+import { checkDatabase, guardDatabase } from '../redis/database-check.js';
+import { parseRedisUrl } from '../util/redis-url.js';
 import { makeKeys, type Keys } from '../redis/keys.js';
 import { Scripts } from '../redis/scripts.js';
 import { monotonicMs } from '../util/clock.js';
@@ -89,6 +91,11 @@ export class Supervisor implements SupervisorView {
       sidekiqHost: this,
     });
     this.identity = this.duties.sidekiq.identity;
+    guardDatabase(this.redis, parseRedisUrl(config.redisUrl).db, (err) => {
+      log.error(err.message);
+      process.exitCode = 78;
+      void this.stop().then(() => process.exit(78));
+    });
     this.runner = new DutyRunner(log, (name, r) => {
       if (name === 'reaper') this.recovered += r.moved ?? 0;
     });
@@ -136,6 +143,8 @@ export class Supervisor implements SupervisorView {
   private async doStart(): Promise<void> {
     await this.waitForRedis();
     const c = this.config;
+    // Nothing is written before the database of the URL is known to exist (ioredis would go on in db 0).
+    if (!this.halted) await checkDatabase(this.redis, c.redisUrl);
     if (!this.halted && c.fixedNodeId) await takeOverFixedId(c.nodeId, { config: c, scripts: this.scripts, reaper: this.duties.reaper, log: this.log, halt: this.halt.signal });
     while (!this.halted && this.pool.children.size < c.processes) {
       if (!(await this.spawnOne())) break;

@@ -6,6 +6,7 @@
 // `ProcessPool` is the seam the supervisor's in-process tests replace with a fake.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { workerPingInterval } from '../config/cross-check.js';
 import type { Config } from '../config/schema.js';
 import type { Duty, DutyReport } from '../core/duties/duty.js';
 import { monotonicMs } from '../util/clock.js';
@@ -127,7 +128,7 @@ export class PoolWatch implements Duty {
   constructor(private readonly pool: ProcessPool, private readonly config: Config, private readonly log: Logger) {}
 
   get intervalMs(): number {
-    return Math.min(this.config.heartbeatInterval, 1000);
+    return workerPingInterval(this.config);
   }
 
   async tick(): Promise<DutyReport> {

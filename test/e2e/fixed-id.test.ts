@@ -43,7 +43,7 @@ it('a fixed node id that another live process keeps renewing is refused (exit 78
   await server.client.set('verk:node:web-2', 'alive', 'PX', 60_000);
   await server.client.sadd('verk:node:web-2:queues', 'default');
   await server.client.lpush('inprogress:default:web-2', job('busy1'));
-  const res = await verk(['work', ...workArgs(server, ['--node-id', 'web-2', '--fixed-node-id', '--processes', '1', '--node-ttl', '300ms'])], { env: workEnv(server) });
+  const res = await verk(['work', ...workArgs(server, ['--node-id', 'web-2', '--fixed-node-id', '--processes', '1', '--heartbeat-interval', '100ms', '--node-ttl', '300ms'])], { env: workEnv(server) });
   expect(res.exitCode).toBe(78);
   expect(res.stderr).toMatch(/node id web-2 is in use by a live node/);
   expect(await server.client.lrange('inprogress:default:web-2', 0, -1)).toEqual([job('busy1')]);

@@ -6,7 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, type LoadOptions } from '../../src/config/load.js';
 import { cpuCount } from '../../src/config/defaults.js';
 import { ConfigError } from '../../src/util/errors.js';
-import { formatDuration, parseDuration } from '../../src/util/duration.js';
+import { formatDuration, MAX_TIMER_MS, parseDuration, parseTimerDuration } from '../../src/util/duration.js';
+import { CONFIG_DECLARATION } from '../../src/config/defaults.js';
+import { CONFIG_KEYS } from '../../src/config/schema.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -46,7 +48,14 @@ describe('parseDuration / formatDuration', () => {
   });
 
   it('formats durations for humans', () => {
-    expect([formatDuration(250), formatDuration(1500), formatDuration(90_000), formatDuration(5_400_000)]).toEqual(['250ms', '1.5s', '1.5m', '1.5h']);
+    expect([formatDuration(250), formatDuration(1500), formatDuration(90_000), formatDuration(5_400_000), formatDuration(7 * 86_400_000)]).toEqual(['250ms', '1.5s', '1.5m', '1.5h', '7d']);
+  });
+
+  it('parseTimerDuration accepts up to 2^31-1 ms and refuses more, saying the maximum', () => {
+    expect(parseTimerDuration(MAX_TIMER_MS)).toBe(2_147_483_647);
+    expect(parseTimerDuration('24d')).toBe(24 * 86_400_000);
+    expect(() => parseTimerDuration(MAX_TIMER_MS + 1)).toThrow(/at most 24\.8 days \(2147483647ms\)/);
+    expect(() => parseTimerDuration('25d')).toThrow(/"25d" is too long/);
   });
 });
 
@@ -197,10 +206,28 @@ describe('loadConfig: errors name the key and suggest a fix', () => {
     expect((await configError(load(project(), { flags: { nodeTtl: '10ms' } }))).message).toMatch(/`nodeTtl` must be at least 50/);
   });
 
-  it('rejects nodeTtl <= heartbeatInterval', async () => {
-    const err = await configError(load(project({ 'verk.config.json': { heartbeatInterval: '5s', nodeTtl: '5s' } })));
-    expect(err.message).toMatch(/`nodeTtl` \(5000ms\) must be longer than `heartbeatInterval` \(5000ms\)/);
+  it('refuses heartbeatInterval above nodeTtl/3 with the why and a fix; exactly a third is fine', async () => {
+    const err = await configError(load(project({ 'verk.config.json': { heartbeatInterval: '5s', nodeTtl: '14s' } })));
+    expect(err.message).toMatch(/`heartbeatInterval` \(5000ms\) must be at most a third of `nodeTtl` \(14000ms\)/);
+    expect(err.message).toMatch(/one slow or failed beat/);
+    expect(err.message).toMatch(/--node-ttl to at least 15000ms or --heartbeat-interval to at most 4666ms/);
+    expect((await configError(load(project(), { flags: { heartbeatInterval: '5s', nodeTtl: '5s' } }))).message).toMatch(/at most a third/);
     expect((await load(project({ 'verk.config.json': { heartbeatInterval: '5s', nodeTtl: '15s' } }))).config.nodeTtl).toBe(15_000);
+    expect((await load(project(), { flags: { heartbeatInterval: '100ms', nodeTtl: '600ms', hangTimeout: '1s' } })).config.heartbeatInterval).toBe(100);
+  });
+
+  it('refuses a hangTimeout shorter than three worker pings (every min(heartbeatInterval, 1s))', async () => {
+    const err = await configError(load(project(), { flags: { hangTimeout: '2999ms' } }));
+    expect(err.message).toMatch(/`hangTimeout` \(2999ms\) must be at least three worker pings \(3 × 1000ms\).*--hang-timeout to at least 3000ms/);
+    expect((await load(project(), { flags: { hangTimeout: '3s' } })).config.hangTimeout).toBe(3000);
+    expect((await configError(load(project(), { flags: { heartbeatInterval: '250ms', nodeTtl: '1500ms', hangTimeout: '700ms' } }))).message).toMatch(/3 × 250ms/);
+    expect((await load(project(), { flags: { heartbeatInterval: '250ms', nodeTtl: '1500ms', hangTimeout: '750ms' } })).config.hangTimeout).toBe(750);
+  });
+
+  it('refuses shutdownTimeout + killGrace that would overflow the stop deadline timer', async () => {
+    const err = await configError(load(project(), { flags: { shutdownTimeout: '24d', killGrace: '1d' } }));
+    expect(err.message).toMatch(/`shutdownTimeout` \+ `killGrace` must be 2147473647ms or less.*24\.8 days/);
+    expect((await load(project(), { flags: { shutdownTimeout: '24d', killGrace: '5s' } })).config.shutdownTimeout).toBe(24 * 86_400_000);
   });
 
   it('rejects a redisUrl without redis:// and fixedNodeId without nodeId or with several processes', async () => {
@@ -237,5 +264,69 @@ describe('loadConfig: processes and handlers', () => {
     const dir = project({ 'jobs/A.js': 'export function perform() {}' });
     expect((await load(dir, { requireHandlers: true })).config.handlers).toBe(path.join(dir, 'jobs'));
     expect((await configError(load(project({ jobs: 'a file' }), { requireHandlers: true }))).message).toMatch(/does not exist/);
+  });
+});
+
+describe('loadConfig: timers are at most 2^31-1 ms', () => {
+  const durationKeys = CONFIG_KEYS.filter((k) => CONFIG_DECLARATION[k].kind === 'duration');
+  const timerKeys = durationKeys.filter((k) => !['recoveryWindow', 'deadTimeout'].includes(k));
+
+  it('the declaration bounds every duration but the two Redis-side ages', () => {
+    expect(durationKeys.filter((k) => !timerKeys.includes(k))).toEqual(['recoveryWindow', 'deadTimeout']);
+    expect(timerKeys.length).toBeGreaterThanOrEqual(9);
+  });
+
+  it.each(timerKeys)('--%s 25d is refused naming the key and the maximum', async (key) => {
+    const err = await configError(load(project(), { flags: { [key]: '25d' } }));
+    expect(err.message).toMatch(new RegExp(`^--[a-z-]+: \`${key}\` must be at most 24\\.8 days \\(2147483647ms\\)`));
+    expect(err.message).toMatch(/got 2160000000ms \(25d\)/);
+  });
+
+  it('env and file values are bounded the same way', async () => {
+    expect((await configError(load(project(), { env: { VERK_JOB_TIMEOUT: '25d' } }))).message).toMatch(/^VERK_JOB_TIMEOUT: `jobTimeout` must be at most 24\.8 days/);
+    expect((await configError(load(project({ 'verk.config.json': { jobTimeout: MAX_TIMER_MS + 1 } })))).message).toMatch(/^verk\.config\.json: `jobTimeout` must be at most/);
+    expect((await load(project(), { flags: { jobTimeout: MAX_TIMER_MS } })).config.jobTimeout).toBe(MAX_TIMER_MS);
+  });
+
+  it('a queue timeout of 25d is refused; the Redis-side ages may be longer', async () => {
+    const err = await configError(load(project({ 'verk.config.json': { queues: { mail: { concurrency: 2, timeout: '25d' } } } })));
+    expect(err.message).toMatch(/^verk\.config\.json: `queues` queue mail: timeout "25d" is too long: a timer must be at most 24\.8 days/);
+    const { config } = await load(project(), { flags: { deadTimeout: '365d', recoveryWindow: '30d' } });
+    expect([config.deadTimeout, config.recoveryWindow]).toEqual([365 * 86_400_000, 30 * 86_400_000]);
+  });
+});
+
+describe('loadConfig: redisUrl is read strictly', () => {
+  it.each([
+    ['redis://127.0.0.1:6379/0', 0], ['redis://h', 0], ['redis://h/', 0], ['rediss://user:p%40ss@h:6380/15', 15],
+    ['redis://:secret@[::1]:6379/3', 3], ['REDIS://h:1/2', 2], ['redis://h/0?family=6', 0],
+  ])('accepts %s', async (url) => {
+    expect((await load(project(), { flags: { redisUrl: url } })).config.redisUrl).toBe(url);
+  });
+
+  it.each([
+    ['redis://h:6379/abc', /database "abc": the path must be \/N/],
+    ['redis://h:6379/1/2', /database "1\/2"/],
+    ['redis://h:6379/-1', /database "-1"/],
+    ['redis://h:6379/99999999999', /database "99999999999"/],
+    ['redis://h:0/0', /port "0": use a number from 1 to 65535/],
+    ['redis://h:65536/0', /port "65536"/],
+    ['redis://h:abc/0', /port "abc"/],
+    ['redis://:6379/0', /names no host/],
+    ['http://h:6379/0', /scheme "http:\/\/": use redis:\/\/ or rediss:\/\//],
+    ['localhost:6379', /is not a URL/],
+    ['redis://h/0?db=3', /db in the query/],
+    ['redis://:pa#ss@h/0', /"#" fragment/],
+    ['redis://:pa/ss@h/0', /"@" after the host/],
+  ])('refuses %s naming the part', async (url, message) => {
+    const err = await configError(load(project(), { flags: { redisUrl: url } }));
+    expect(err.message).toMatch(/^--redis-url: `redisUrl` /);
+    expect(err.message).toMatch(message);
+    expect(err.message).not.toMatch(/pa#ss|pa\/ss|secret/);
+  });
+
+  it('REDIS_URL and VERK_REDIS_URL are checked the same way', async () => {
+    expect((await configError(load(project(), { env: { REDIS_URL: 'redis://h/99x' } }))).message).toMatch(/^REDIS_URL: `redisUrl` has database "99x"/);
+    expect((await configError(load(project(), { env: { VERK_REDIS_URL: 'redis://h/x' } }))).message).toMatch(/^VERK_REDIS_URL:/);
   });
 });

@@ -4,6 +4,7 @@
 // unless --raw sends every argument as a string; so is a class name no handler can have.
 import type { Command } from 'commander';
 import { Client } from '../../api/client.js';
+import { checkDatabase } from '../../redis/database-check.js';
 import { parseDuration } from '../../util/duration.js';
 import { UsageError } from '../../util/errors.js';
 import { QUEUE_NAME } from '../../job/names.js';
@@ -35,6 +36,7 @@ export function registerEnqueue(program: Command): void {
       const at = runAt(opts.in as string | undefined, opts.at as string | undefined);
       const client = new Client({ redisUrl: config.redisUrl, prefix: config.prefix });
       try {
+        await checkDatabase(client.redis, config.redisUrl);
         const jid = at === undefined ? await client.enqueue(job) : await client.enqueueAt(at, job);
         const scheduled = at !== undefined && at > Date.now();
         if (opts.json) printJson({ jid, queue: job.queue, class: className, scheduled_at: scheduled ? new Date(at).toISOString() : null });

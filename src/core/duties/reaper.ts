@@ -4,6 +4,7 @@
 import type { Config } from '../../config/schema.js';
 import type { Scripts, ReapOptions, ReapResult } from '../../redis/scripts.js';
 import { reapOptions } from '../../redis/reap-options.js';
+import { nodeLiveness } from '../../redis/node-registry.js';
 import type { Logger } from '../../util/logger.js';
 
 export interface ReapReport extends ReapResult { node: string }
@@ -23,14 +24,7 @@ export class Reaper {
 
   /** Node ids that are registered (or half-reaped) and whose heartbeat key is gone. */
   async deadNodes(): Promise<string[]> {
-    const { redis, keys } = this.scripts;
-    const [registered, reaping] = await Promise.all([redis.smembers(keys.nodes), redis.smembers(keys.reaping)]);
-    const ids = [...new Set([...registered, ...reaping])];
-    if (ids.length === 0) return [];
-    const pipe = redis.pipeline();
-    for (const id of ids) pipe.exists(keys.node(id));
-    const res = (await pipe.exec()) ?? [];
-    return ids.filter((_id, i) => res[i]?.[1] === 0);
+    return (await nodeLiveness(this.scripts.redis, this.scripts.keys)).dead;
   }
 
   /** One reaper pass over every dead node. */
