@@ -16,6 +16,7 @@ import { registerStuck } from './commands/stuck.js';
 import { registerRecoveries } from './commands/recoveries.js';
 import { registerInit } from './commands/init.js';
 import { registerProcesses } from './commands/processes.js';
+import { registerShow } from './commands/show.js';
 
 export function buildProgram(): Command {
   const program = new Command('verk')
@@ -39,5 +40,6 @@ export function buildProgram(): Command {
   registerRecoveries(program);
   registerInit(program);
   registerProcesses(program);
+  registerShow(program);
   return program;
 }
