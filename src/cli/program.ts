@@ -17,6 +17,7 @@ import { registerRecoveries } from './commands/recoveries.js';
 import { registerInit } from './commands/init.js';
 import { registerProcesses } from './commands/processes.js';
 import { registerShow } from './commands/show.js';
+import { registerQueue } from './commands/queue.js';
 
 export function buildProgram(): Command {
   const program = new Command('verk')
@@ -41,5 +42,6 @@ export function buildProgram(): Command {
   registerInit(program);
   registerProcesses(program);
   registerShow(program);
+  registerQueue(program);
   return program;
 }
