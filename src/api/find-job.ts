@@ -9,7 +9,7 @@ import { toSeconds } from '../job/codec.js';
 import { rawMember } from '../job/raw-json.js';
 import type { AdminContext } from './admin-context.js';
 import { parseInprogressKey } from './node-registry.js';
-import { queueNames } from './queues.js';
+import { globEscape, queueNames } from './queues.js';
 
 /** Entries read per list, and members scanned per sorted set, at most. */
 export const SCAN_BOUND = 100_000;
@@ -79,7 +79,7 @@ async function scanList(ctx: AdminContext, r: FindReport, key: string, place: Li
 
 async function scanSet(ctx: AdminContext, r: FindReport, set: 'schedule' | 'retry' | 'dead'): Promise<void> {
   const key = ctx.keys[set];
-  const pattern = `*${r.jid.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+  const pattern = `*${globEscape(r.jid)}*`;
   let cursor = '0';
   let steps = 0;
   do {

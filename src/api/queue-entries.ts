@@ -44,7 +44,7 @@ export async function listQueueEntries(ctx: AdminContext, queue: string, limit: 
     const n = Math.min(PAGE, want - pos);
     // Fetch order is right to left: positions pos..pos+n-1 are indexes -(pos+n)..-(pos+1).
     const page = (await ctx.redis.lrangeBuffer(key, -(pos + n), -(pos + 1))).reverse();
-    page.forEach((buf, i) => entries.push(describe(buf, pos + i)));
+    for (const [i, buf] of page.entries()) entries.push(describe(buf, pos + i));
     if (page.length < n) break;
   }
   return { size, entries };

@@ -65,6 +65,7 @@ export function latencyOf(oldest: string | null, nowS: number): number {
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
-function globEscape(s: string): string {
+/** `s` escaped for a SCAN/ZSCAN MATCH pattern. */
+export function globEscape(s: string): string {
   return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }

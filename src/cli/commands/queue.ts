@@ -66,7 +66,10 @@ function parseLimit(v: unknown, dflt: number): number {
 }
 
 function report(res: QueueChange, json: boolean): void {
-  if (json) return printJson(res);
+  if (json) {
+    printJson(res);
+    return;
+  }
   const jobs = (n: number) => `${n} job${n === 1 ? '' : 's'}`;
   if (res.dry_run) process.stdout.write(`dry run: would ${res.action} ${jobs(res.matched)} of queue ${res.queue}\n`);
   else process.stdout.write(`${res.action === 'clear' ? 'cleared' : 'deleted'} ${jobs(res.done)} of queue ${res.queue}\n`);
