@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
@@ -84,6 +85,18 @@ describe('verk init', () => {
     }
     console.log(`[measured] verk init + npm install + first job: ${Date.now() - t0} ms (npm install ${installMs} ms)`);
   }, 120_000);
+
+  it('without npm on PATH, depends on the installation directory and says a Docker build cannot see it', async () => {
+    const bin = tempDir();
+    fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+    const dir = tempDir();
+    const res = await verk(['init'], { cwd: dir, env: { PATH: bin } });
+    expect(res.exitCode, res.stderr).toBe(0);
+    const root = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
+    expect(JSON.parse(read(dir, 'package.json')).dependencies['verk-ts']).toBe(`file:${root}`);
+    expect(res.stdout).toMatch(/note: could not pack this verk installation .*a Docker build cannot see\./);
+    expect(fs.existsSync(path.join(dir, 'vendor'))).toBe(false);
+  });
 
   it('writes the project into an empty directory and the generated config and handler run under verk work', async () => {
     const dir = tempDir();

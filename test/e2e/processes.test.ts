@@ -25,8 +25,9 @@ describe('verk processes', () => {
     try {
       const report = await waitFor(async () => {
         const r = await processes();
-        return r.processes.length === 2 && r.processes.every((p) => p.nodes.filter((n: any) => n.alive).length === 2) && r;
-      }, { timeoutMs: 30_000, what: 'two supervisors with two live nodes each' });
+        const ready = (p: any) => p.state === 'running' && p.nodes.filter((n: any) => n.alive && n.state === 'running').length === 2;
+        return r.processes.length === 2 && r.processes.every(ready) && r;
+      }, { timeoutMs: 30_000, what: 'two running supervisors with two running nodes each' });
       expect(Number.isNaN(Date.parse(report.redis_time))).toBe(false);
       const nodes = parseJson<{ nodes: any[] }>(await verk(['nodes', '--json', ...url()])).nodes;
       for (const worker of [a, b]) {
@@ -96,6 +97,16 @@ describe('verk processes', () => {
       await Promise.all([a, b]);
     }
   }, 90_000);
+
+  it('lists a Sidekiq process sharing the Redis as such, with no verk nodes', async () => {
+    const id = 'sidekiq-host:77:0123456789ab';
+    const info = { hostname: 'sidekiq-host', started_at: 1795389000.5, pid: 77, tag: 'app', concurrency: 5, queues: ['default'], labels: [], identity: id };
+    await server.client.sadd('processes', id);
+    await server.client.hset(id, 'info', JSON.stringify(info), 'busy', '2', 'beat', String(Date.now() / 1000), 'quiet', 'false');
+    const [p] = (await processes()).processes;
+    expect(p).toMatchObject({ identity: id, hostname: 'sidekiq-host', pid: 77, started_at: 1795389000.5, state: 'running', quiet: false, busy: 2, concurrency: 5, queues: ['default'], labels: [], verk: false, nodes: [] });
+    expect((await verk(['processes', ...url()])).stdout).toMatch(/sidekiq-host:77:0123456789ab\s+sidekiq-host\s+77\s+running\s+2\/5.*\(Sidekiq\)/);
+  });
 
   it('says so when no process is live', async () => {
     const r = await verk(['processes', ...url()]);

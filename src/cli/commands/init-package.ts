@@ -25,6 +25,7 @@ const PACK_TIMEOUT_MS = 60_000;
 
 export function vendorVerk(projectRoot: string): VerkDependency {
   const vendor = path.join(projectRoot, 'vendor');
+  const hadVendor = fs.existsSync(vendor);
   try {
     fs.mkdirSync(vendor, { recursive: true });
     const out = execFileSync('npm', ['pack', INSTALL_ROOT, '--pack-destination', vendor, '--json', '--ignore-scripts'], {
@@ -35,6 +36,7 @@ export function vendorVerk(projectRoot: string): VerkDependency {
     if (!fs.existsSync(path.join(projectRoot, rel))) throw new Error(`npm pack did not write ${rel}`);
     return { spec: `file:${rel}`, tarball: rel };
   } catch (err) {
+    if (!hadVendor) fs.rmSync(vendor, { recursive: true, force: true });
     const e = err as Error & { stderr?: string };
     const reason = (e.stderr?.trim().split('\n').pop() || e.message).slice(0, 300);
     return { spec: `file:${INSTALL_ROOT.replace(/\/$/, '')}`, warning: `could not pack this verk installation (${reason})` };
