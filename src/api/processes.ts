@@ -5,7 +5,7 @@
 // Reading the set prunes dead entries as Sidekiq's ProcessSet#cleanup does (see pruneDead).
 import { redisNow, type AdminContext } from './admin-context.js';
 
-/** A process whose beat is older than this is dead (Sidekiq: the identity hash's 60 s TTL). */
+/** A process whose beat is older than this, and whose hash has no TTL left to run out, is dead. */
 export const PROCESS_DEAD_AFTER_S = 60;
 
 export interface ProcessInfo {
@@ -33,7 +33,7 @@ export async function listProcesses(ctx: AdminContext): Promise<ProcessInfo[]> {
   const dead: string[] = [];
   const rows = await Promise.all(ids.map(async (identity) => {
     const [info, busy, beat, quiet] = await ctx.redis.hmget(ctx.keys.process(identity), 'info', 'busy', 'beat', 'quiet');
-    if (!info || (beat && now - Number(beat) > PROCESS_DEAD_AFTER_S)) {
+    if (!info || (beat && now - Number(beat) > PROCESS_DEAD_AFTER_S && (await ctx.redis.pttl(ctx.keys.process(identity))) === -1)) {
       dead.push(identity);
       return undefined;
     }
@@ -62,9 +62,11 @@ export async function listProcesses(ctx: AdminContext): Promise<ProcessInfo[]> {
 
 /**
  * Sidekiq's ProcessSet#cleanup: SREM identities whose hash has expired (its 60 s TTL ran out:
- * the process stopped beating), and ones whose beat is older than 60 s. Safe against a live
- * process: it SADDs itself again at every beat. Unlike Sidekiq we do not take the
- * `process_cleanup` once-a-minute lock: an operator's command should see the truth now.
+ * the process stopped beating), and ones whose beat is older than 60 s while their hash has no
+ * TTL (written without one, so it would never expire). A hash that still has a TTL is trusted
+ * over its beat: the TTL runs on Redis's clock, the beat on the writer's, which may be skewed.
+ * Safe against a live process: it SADDs itself again at every beat. Unlike Sidekiq we do not
+ * take the `process_cleanup` once-a-minute lock: an operator's command should see the truth now.
  */
 async function pruneDead(ctx: AdminContext, identities: string[]): Promise<void> {
   if (identities.length) await ctx.redis.srem(ctx.keys.processes, ...identities);
