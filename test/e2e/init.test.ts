@@ -83,6 +83,14 @@ describe('verk init', () => {
       await worker;
       expect(output).toMatch(/"msg":"verk work stopped"/);
     }
+    // The Dockerfile's install step (no Docker daemon here): only what it COPYs before
+    // `npm ci --omit=dev` (package.json, package-lock.json, vendor/) in a fresh dir must install verk.
+    const image = tempDir();
+    for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(dir, f), path.join(image, f));
+    fs.cpSync(path.join(dir, 'vendor'), path.join(image, 'vendor'), { recursive: true });
+    const ci = await execa('npm', ['ci', '--omit=dev'], { cwd: image, reject: false, env, timeout: 120_000 });
+    expect(ci.exitCode, ci.stderr).toBe(0);
+    expect((await execa(path.join(image, 'node_modules/.bin/verk'), ['--version'], { reject: false })).exitCode).toBe(0);
     console.log(`[measured] verk init + npm install + first job: ${Date.now() - t0} ms (npm install ${installMs} ms)`);
   }, 120_000);
 
