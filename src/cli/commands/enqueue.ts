@@ -15,7 +15,7 @@ export function registerEnqueue(program: Command): void {
   withConnectionOptions(program.command('enqueue'))
     .description('enqueue a job, e.g. verk enqueue Mailers.Welcome \'{"user":42}\' --queue mail')
     .argument('<class>', 'job class (the handler path, e.g. Mailers.Welcome)')
-    .argument('[args...]', 'job arguments; JSON values are kept as JSON, anything else is a string')
+    .argument('[args...]', 'job arguments; JSON values are kept as JSON, other words are strings; text that starts like JSON must parse (or use --raw)')
     .option('--queue <name>', 'queue name', 'default')
     .option('--in <duration>', 'run after this delay, e.g. 30s, 10m')
     .option('--at <time>', 'run at this ISO 8601 time, e.g. 2030-01-01T09:00:00Z')
