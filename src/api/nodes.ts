@@ -16,6 +16,8 @@ export interface NodeRow {
   host: string | null;
   pid: number | null;
   supervisor_pid: number | null;
+  /** The Sidekiq identity of the `verk work` supervisor that owns the node (`verk processes`, `verk quiet`). */
+  identity: string | null;
   /** Seconds since the last heartbeat recorded in the info hash (Redis clock). */
   last_beat_s: number | null;
   /** Milliseconds the heartbeat key has left (PTTL); null when it is gone or has no TTL. */
@@ -66,6 +68,7 @@ export async function listNodes(redis: Redis, keys: Keys): Promise<NodesReport> 
       host: info.host ?? null,
       pid: num(info.pid),
       supervisor_pid: num(info.supervisor_pid),
+      identity: info.identity ?? null,
       last_beat_s: beat === null ? null : Math.max(0, Math.round((now - beat) / 100) / 10),
       ttl_ms: pttl >= 0 ? pttl : null,
       queues,

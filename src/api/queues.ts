@@ -25,6 +25,23 @@ export async function queueNames(ctx: AdminContext): Promise<string[]> {
   return [...names].sort();
 }
 
+/**
+ * Whether anyone ever used `queue`: in `queues`, a `queue:<q>` list, paused, processed/failed
+ * counters, or a registered verk node fetches from it. `known` lists the names that exist.
+ */
+export async function queueUsage(ctx: AdminContext, queue: string): Promise<{ used: boolean; known: string[] }> {
+  const { redis, keys } = ctx;
+  const nodes = await redis.smembers(keys.nodes);
+  const [inQueues, list, paused, counters, ...fetchedBy] = await Promise.all([
+    redis.sismember(keys.queues, queue), redis.exists(keys.queue(queue)), redis.sismember(keys.paused, queue),
+    redis.exists(keys.processed(queue), keys.failed(queue)),
+    ...nodes.map((id) => redis.sismember(keys.nodeQueues(id), queue)),
+  ]);
+  const used = inQueues + list + paused + counters + fetchedBy.reduce((a, b) => a + b, 0) > 0;
+  const known = used ? [] : [...new Set([...(await queueNames(ctx)), ...(await pausedQueues(ctx))])].sort();
+  return { used, known };
+}
+
 export async function listQueues(ctx: AdminContext): Promise<QueueInfo[]> {
   const paused = new Set(await pausedQueues(ctx));
   const names = [...new Set([...(await queueNames(ctx)), ...paused])].sort();
@@ -48,6 +65,7 @@ export function latencyOf(oldest: string | null, nowS: number): number {
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
-function globEscape(s: string): string {
+/** `s` escaped for a SCAN/ZSCAN MATCH pattern. */
+export function globEscape(s: string): string {
   return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }

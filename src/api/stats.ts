@@ -4,6 +4,7 @@
 // and Redis's eviction policy with a warning when it can delete jobs (src/redis/eviction.ts).
 import type { AdminContext } from './admin-context.js';
 import { evictionWarning, readEvictionPolicy } from '../redis/eviction.js';
+import { listProcesses } from './processes.js';
 import { listQueues } from './queues.js';
 
 export interface QueueStats {
@@ -25,7 +26,7 @@ export interface Stats {
   nodes: number;
   /** Jobs running now on live verk nodes (sum of `busy` in verk:node:<id>:info). */
   busy: number;
-  /** Members of Sidekiq's `processes` set (verk supervisors and Sidekiq processes). */
+  /** Live members of Sidekiq's `processes` set (verk supervisors and Sidekiq processes); dead ones are pruned. */
   processes: number;
   queues: QueueStats[];
   redis: { maxmemory_policy: string };
@@ -38,7 +39,7 @@ export async function readStats(ctx: AdminContext): Promise<Stats> {
   const [processed, failed, retry, schedule, dead, processes, queues, nodes, policy] = await Promise.all([
     redis.get(keys.processed()), redis.get(keys.failed()),
     redis.zcard(keys.retry), redis.zcard(keys.schedule), redis.zcard(keys.dead),
-    redis.scard(keys.processes), listQueues(ctx), liveNodes(ctx), readEvictionPolicy(redis),
+    listProcesses(ctx).then((p) => p.length), listQueues(ctx), liveNodes(ctx), readEvictionPolicy(redis),
   ]);
   const eviction = evictionWarning(policy);
   const perQueue = await Promise.all(queues.map(async (q) => {

@@ -15,6 +15,9 @@ import { registerRequeueDead } from './commands/requeue-dead.js';
 import { registerStuck } from './commands/stuck.js';
 import { registerRecoveries } from './commands/recoveries.js';
 import { registerInit } from './commands/init.js';
+import { registerProcesses } from './commands/processes.js';
+import { registerShow } from './commands/show.js';
+import { registerQueue } from './commands/queue.js';
 
 export function buildProgram(): Command {
   const program = new Command('verk')
@@ -37,5 +40,8 @@ export function buildProgram(): Command {
   registerStuck(program);
   registerRecoveries(program);
   registerInit(program);
+  registerProcesses(program);
+  registerShow(program);
+  registerQueue(program);
   return program;
 }

@@ -33,7 +33,8 @@ beforeAll(async () => {
   await r.hset('verk:node:n1:info', 'busy', '2');
   await r.hset('verk:node:n2:info', 'busy', '3');
   await r.hset('verk:node:n3:info', 'busy', '9'); // heartbeat key gone: not alive, not counted
-  await r.sadd('processes', 'vm:1:abcdefabcdef');
+  await r.sadd('processes', 'vm:1:abcdefabcdef', 'vm:2:abcdefabcdef'); // vm:2 has no hash: dead, pruned
+  await r.hset('vm:1:abcdefabcdef', 'info', '{"hostname":"vm","pid":1}', 'beat', String(Date.now() / 1000 + 3600));
 });
 afterAll(async () => {
   await server.stop();

@@ -245,9 +245,9 @@ describe('schedule', () => {
     expect(table.stdout).toMatch(new RegExp(`^${s1}\\s+MyJob\\s+default\\s+\\[\\{"id":1\\}\\]\\s+in (59m|1h)`, 'm'));
   });
 
-  it('delete by jid; requeue and clear are not schedule commands (64)', async () => {
+  it('delete by jid; clear is not a schedule command (64)', async () => {
     expect(parseJson(await verk(['schedule', 'delete', s1, '--json', ...url()]))).toMatchObject({ set: 'schedule', done: 1, jids: [s1] });
     expect(await r.zcard('schedule')).toBe(1);
-    expect((await verk(['schedule', 'requeue', '--all', ...url()])).exitCode).toBe(64);
+    expect((await verk(['schedule', 'clear', ...url()])).exitCode).toBe(64);
   });
 });

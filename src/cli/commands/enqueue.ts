@@ -1,5 +1,7 @@
 // `verk enqueue <Class> [args…]`: puts one job in its queue (or in `schedule` with --in/--at).
 // Each argument that is valid JSON is kept as that JSON text, byte for byte; others are strings.
+// An argument that looks like JSON (starts with { [ or ") but does not parse is refused (exit 64)
+// unless --raw sends every argument as a string; so is a class name no handler can have.
 import type { Command } from 'commander';
 import { Client } from '../../api/client.js';
 import { checkDatabase } from '../../redis/database-check.js';
@@ -13,17 +15,20 @@ export function registerEnqueue(program: Command): void {
   withConnectionOptions(program.command('enqueue'))
     .description('enqueue a job, e.g. verk enqueue Mailers.Welcome \'{"user":42}\' --queue mail')
     .argument('<class>', 'job class (the handler path, e.g. Mailers.Welcome)')
-    .argument('[args...]', 'job arguments; JSON values are kept as JSON, anything else is a string')
+    .argument('[args...]', 'job arguments; JSON values are kept as JSON, other words are strings; text that starts like JSON must parse (or use --raw)')
     .option('--queue <name>', 'queue name', 'default')
     .option('--in <duration>', 'run after this delay, e.g. 30s, 10m')
     .option('--at <time>', 'run at this ISO 8601 time, e.g. 2030-01-01T09:00:00Z')
     .option('--retry <n|false>', 'retries for this job (default: the handler\'s or 25)')
+    .option('--raw', 'send every argument as a string, even one that looks like JSON')
     .option('--json', 'print the result as JSON')
     .action(async (className: string, args: string[], opts: Record<string, unknown>) => {
+      checkClassName(className);
+      const argsJson = argsToJson(args, Boolean(opts.raw));
       const { config } = await loadForCommand({ config: opts.config, redisUrl: opts.redisUrl, prefix: opts.prefix });
       const job = {
         class: className,
-        argsJson: argsToJson(args),
+        argsJson,
         queue: opts.queue as string,
         ...(opts.retry !== undefined ? { retry: parseRetry(String(opts.retry)) } : {}),
       };
@@ -42,16 +47,33 @@ export function registerEnqueue(program: Command): void {
     });
 }
 
-export function argsToJson(args: string[]): string {
-  return `[${args.map((a) => (isJson(a) ? a.trim() : JSON.stringify(a))).join(',')}]`;
+/**
+ * A handler path (Mailers.Welcome, jobs/send-email.ts → send-email), a Ruby constant path
+ * (Mailers::Welcome) or an Elixir module (Elixir.Mailers.Welcome): segments of letters, digits,
+ * `_` and `-`, joined by `.` or `::`. No spaces, slashes, empty segments or `..`.
+ */
+export const CLASS_NAME = /^(?:Elixir\.)?[A-Za-z0-9_][A-Za-z0-9_-]*(?:(?:\.|::)[A-Za-z0-9_][A-Za-z0-9_-]*)*$/;
+
+function checkClassName(name: string): void {
+  if (CLASS_NAME.test(name)) return;
+  throw new UsageError(`class ${JSON.stringify(name)} is not a job class name: use letters, digits, _ and -, `
+    + 'in segments joined by . or :: (e.g. Mailers.Welcome, Mailers::Welcome, Elixir.Mailers.Welcome)');
 }
 
-function isJson(text: string): boolean {
+/** The args array as JSON text. Without `raw`, JSON arguments are kept byte for byte. */
+export function argsToJson(args: string[], raw = false): string {
+  return `[${args.map((a, i) => (raw ? JSON.stringify(a) : argJson(a, i + 1))).join(',')}]`;
+}
+
+function argJson(text: string, position: number): string {
+  const trimmed = text.trim();
   try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
+    JSON.parse(trimmed);
+    return trimmed;
+  } catch (err) {
+    if (!/^[{["]/.test(trimmed)) return JSON.stringify(text);
+    throw new UsageError(`argument ${position} looks like JSON but does not parse: ${(err as Error).message}\n`
+      + `  ${text}\n  (fix the JSON, or pass --raw to send every argument as a plain string)`);
   }
 }
 

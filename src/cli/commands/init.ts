@@ -1,7 +1,8 @@
 // `verk init [dir] [--force]`: writes a working project from templates/ — verk.config.ts,
 // jobs/Example.ts, Dockerfile (entrypoint `verk work`), .dockerignore, docker-compose.yml,
-// k8s/deployment.yaml, and package.json when there is none. Refuses to overwrite existing
-// files unless --force; prints what it wrote and the commands to run next.
+// k8s/deployment.yaml, and package.json when there is none, plus vendor/verk-ts-<v>.tgz (this
+// installation, packed: init-package.ts) that package.json depends on. Refuses to overwrite
+// existing files unless --force; prints what it wrote and the commands to run next.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import { DEFAULTS, INIT_DEFAULTS } from '../../config/defaults.js';
 import { formatDuration } from '../../util/duration.js';
 import { VERSION } from '../../version.js';
 import { paint } from '../render.js';
+import { vendorVerk } from './init-package.js';
 
 const TEMPLATES = fileURLToPath(new URL('../../../templates/', import.meta.url));
 
@@ -37,17 +39,20 @@ export function registerInit(program: Command): void {
     .option('--force', 'overwrite files that already exist')
     .action((dir: string, opts: { force?: boolean }) => {
       const root = path.resolve(dir);
-      const vars = templateVars(root);
       const existing = INIT_FILES.filter((f) => !f.keepExisting && fs.existsSync(path.join(root, f.to)));
       if (existing.length > 0 && !opts.force) {
         throw new Error(`refusing to overwrite existing files in ${root}: ${existing.map((f) => f.to).join(', ')} — run \`verk init${dir === '.' ? '' : ' ' + dir} --force\` to replace them`);
       }
+      fs.mkdirSync(root, { recursive: true });
+      const dep = vendorVerk(root);
+      const vars: Record<string, string> = { ...templateVars(root), VERK_DEPENDENCY: dep.spec };
       const out: string[] = [];
+      if (dep.tarball) out.push(`${paint.green('created')}   ${dep.tarball} (this verk installation, packed; package.json depends on it)`);
       for (const f of INIT_FILES) {
         const target = path.join(root, f.to);
         const exists = fs.existsSync(target);
         if (exists && f.keepExisting) {
-          out.push(`${paint.yellow('kept')}      ${f.to} (already there; add "verk-ts": "^${VERSION}" to its dependencies)`);
+          out.push(`${paint.yellow('kept')}      ${f.to} (already there; add "verk-ts": "${dep.spec}" to its dependencies)`);
           continue;
         }
         fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -67,6 +72,7 @@ export function registerInit(program: Command): void {
         '  docker compose up --build                     # Redis + worker, health on port ' + vars.HEALTH_PORT,
         `  docker build -t ${vars.NAME} . && kubectl apply -f k8s/deployment.yaml   # see the secret note at its top`,
         '',
+        ...(dep.warning ? [paint.yellow(`note: ${dep.warning}; package.json depends on ${dep.spec}, which a Docker build cannot see.`), ''] : []),
       ].join('\n'));
     });
 }

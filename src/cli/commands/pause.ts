@@ -1,7 +1,12 @@
 // `verk pause <queue>` / `verk resume <queue>`: cluster-wide, state in Redis (`verk:paused`).
 // Every node stops fetching from a paused queue within a second; running jobs finish.
+// Pausing a queue nobody ever used still pauses it (as Sidekiq Enterprise's Queue#pause! does)
+// but warns on stderr with the closest known name: it is most likely a typo.
 import type { Command } from 'commander';
+import type { AdminContext } from '../../api/admin-context.js';
 import { pauseQueue, resumeQueue, type PauseResult } from '../../api/pause.js';
+import { queueUsage } from '../../api/queues.js';
+import { suggestKey } from '../../config/schema.js';
 import { QUEUE_NAME } from '../../api/names.js';
 import { UsageError } from '../../util/errors.js';
 import { withAdmin } from '../admin-session.js';
@@ -18,11 +23,22 @@ export function registerPause(program: Command): void {
       .option('--json', 'print {"queue","paused","changed"}')
       .action(async (queue: string, opts: Record<string, unknown>) => {
         if (!QUEUE_NAME.test(queue)) throw new UsageError(`queue ${JSON.stringify(queue)}: use letters, digits, _ . - only`);
-        const r = await withAdmin(opts, (ctx) => (verb === 'pause' ? pauseQueue(ctx, queue) : resumeQueue(ctx, queue)));
+        const r = await withAdmin(opts, async (ctx) => {
+          if (verb === 'pause') await warnIfUnused(ctx, queue);
+          return verb === 'pause' ? pauseQueue(ctx, queue) : resumeQueue(ctx, queue);
+        });
         if (opts.json) printJson(r);
         else process.stdout.write(describe(r) + '\n');
       });
   }
+}
+
+async function warnIfUnused(ctx: AdminContext, queue: string): Promise<void> {
+  const { used, known } = await queueUsage(ctx, queue);
+  if (used) return;
+  const close = suggestKey(queue, known);
+  const hint = close ? ` — did you mean ${close}?` : known.length ? ` (known queues: ${known.slice(0, 10).join(', ')})` : '';
+  process.stderr.write(`verk: warning: no job was ever enqueued to queue ${queue}; pausing it anyway${hint}\n`);
 }
 
 function describe(r: PauseResult): string {
