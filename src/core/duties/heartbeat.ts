@@ -96,7 +96,9 @@ export class Heartbeat implements Duty {
       const sentAt = monotonicMs();
       try {
         const beat = this.scripts.heartbeat(n.id, this.config.nodeTtl, this.infoTtl, n.info());
-        const ok = await withTimeout(beat, this.config.heartbeatInterval);
+        // A slow reply still renews the lease from the time it was sent, so a beat may take as
+        // long as the lease has left; the lease timer fences independently of it.
+        const ok = await withTimeout(beat, this.fenceAfter);
         if (ok) {
           report.renewed++;
           this.renewed(n.id, sentAt);
