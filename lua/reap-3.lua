@@ -25,7 +25,7 @@
 local prefix, node = ARGV[1], ARGV[2]
 local node_key = prefix .. 'verk:node:' .. node
 if ARGV[6] ~= '1' and redis.call('EXISTS', node_key) == 1 then
-  return { 'alive', 0, 0, 0 }
+  return { 'alive', 0, 0, 0, 0 }
 end
 local queues_key = node_key .. ':queues'
 local registered = redis.call('SREM', KEYS[1], node) == 1
@@ -106,6 +106,6 @@ if remaining == 0 then
   redis.call('DEL', node_key, queues_key, node_key .. ':info', node_key .. ':running')
   redis.call('SREM', KEYS[1], node)
   redis.call('SREM', KEYS[2], node)
-  return { 'reaped', moved, buried, 0 }
+  return { 'reaped', moved, buried, 0, 0 }
 end
-return { registered and 'reaped' or 'gone', moved, buried, remaining }
+return { registered and 'reaped' or 'gone', moved, buried, remaining, 0 }

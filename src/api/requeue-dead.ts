@@ -9,11 +9,11 @@ import { reapOptions as sharedReapOptions } from '../redis/reap-options.js';
 import type { AdminContext } from './admin-context.js';
 import { registeredNodes } from './node-registry.js';
 
-export type NodeStatus = 'reaped' | 'gone' | 'alive' | 'not_registered';
+export type NodeStatus = 'reaped' | 'gone' | 'alive' | 'not_registered' | 'wrongtype';
 
 export interface RequeueNodeResult {
   node: string;
-  /** reaped: this pass finished it; gone: another reaper had started it; alive: heartbeat present, untouched. */
+  /** reaped: this pass finished it; gone: another reaper had started it; alive: heartbeat present, untouched; wrongtype: a key it would write has the wrong type, nothing moved. */
   status: NodeStatus;
   requeued: number;
   dead: number;

@@ -41,7 +41,7 @@ export async function requeueEntries(ctx: AdminContext, set: SetName, entries: E
         enqueued_at: now,
         ...(typeof rc === 'number' && Number.isInteger(rc) ? { retry_count: rc - 1 } : {}),
       });
-      if (await ctx.scripts.requeue(set, e.member, payload, e.job.queue)) res.done++;
+      if ((await ctx.scripts.requeue(set, e.member, payload, e.job.queue)) === 'moved') res.done++;
       else res.skipped.push({ jid: entryJid(e), reason: 'no longer in the set' });
     }));
   }

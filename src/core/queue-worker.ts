@@ -106,7 +106,7 @@ export class QueueWorker {
       e.run?.abort(new Error(reason));
     }
     // Newest first, so the job that started first ends up next in line.
-    const moved = await this.d.scripts.handback(this.name, this.d.node, open.reverse().map((e) => e.raw));
+    const moved = await this.d.scripts.handback(this.name, this.d.node, open.reverse().map((e) => Buffer.from(e.raw)));
     // Jobs no longer held were taken over by a reaper: this node's write for them is refused.
     if (moved < open.length) this.d.events.onRejected(open.length - moved);
     return moved;
@@ -153,7 +153,7 @@ export class QueueWorker {
       }
       this.firstFetch = false;
       this.idle = res.jobs.length === 0;
-      for (const raw of res.jobs) this.startJob(raw);
+      for (const raw of res.jobs) this.startJob(raw.toString());
     }
   }
 
@@ -243,7 +243,7 @@ export class QueueWorker {
       if (n > 0) mine.set(raw, n - 1);
       else orphans.push(raw);
     }
-    const moved = await scripts.handback(this.name, node, orphans);
+    const moved = await scripts.handback(this.name, node, orphans.map((o) => Buffer.from(o)));
     if (moved > 0) this.d.log.warn('handed back jobs whose fetch reply was lost in a reconnect', { queue: this.name, count: moved });
   }
 }

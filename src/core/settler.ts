@@ -78,7 +78,7 @@ export class Settler {
     const batch = this.ackBuffer;
     this.ackBuffer = [];
     const want = this.refill.want(batch.length);
-    const res = await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, batch.map((b) => b.entry.raw), want));
+    const res = await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, batch.map((b) => Buffer.from(b.entry.raw)), want));
     const now = Date.now();
     const debug = this.config.logLevel === 'debug';
     for (const b of batch) {
@@ -88,7 +88,7 @@ export class Settler {
     if (res.removed < batch.length) this.rejected(batch.length - res.removed, res.alive, 'ack');
     else if (res.refill === 'fenced') this.events.onFenced('refill refused: the node is no longer registered');
     for (const b of batch) b.resolve();
-    if (res.jobs.length) this.refill.take(res.jobs);
+    if (res.jobs.length) this.refill.take(res.jobs.map((j) => j.toString()));
   }
 
   async fail(entry: RunningEntry, job: Job, error: Error, handler: Handler | undefined): Promise<void> {
@@ -106,7 +106,7 @@ export class Settler {
     const res = await this.retrying('failure', () => this.scripts.fail({
       queue: this.queue,
       node: this.node,
-      raw: entry.raw,
+      raw: Buffer.from(entry.raw),
       mode: decision.mode,
       payload,
       score: decision.mode === 'retry' ? nowS + decision.delaySeconds : nowS,
@@ -115,14 +115,14 @@ export class Settler {
     }));
     const result = decision.mode === 'retry' ? 'retried' : decision.mode === 'dead' ? 'dead' : 'dropped';
     this.events.onSettled(this.queue, 'failed', Date.now() - entry.startedAt);
-    if (res === 1) {
+    if (res === 'settled') {
       this.events.onSettled(this.queue, result, 0);
       this.log.warn(`job failed; ${result}`, {
         queue: this.queue, jid: job.jid, class: job.class, error: `${error.name}: ${error.message}`, retry_count: retryCount,
         duration_ms: Date.now() - entry.startedAt,
         ...(decision.mode === 'retry' ? { retry_in_s: decision.delaySeconds } : {}),
       });
-    } else this.rejected(1, res === 0, 'failure');
+    } else this.rejected(1, res === 'not_held', 'failure');
   }
 
   /** A payload that cannot be decoded goes to dead as its raw string; the reason is kept aside. */
@@ -131,10 +131,10 @@ export class Settler {
     const cfg = this.config;
     const nowS = Date.now() / 1000;
     const res = await this.retrying('failure', () => this.scripts.fail({
-      queue: this.queue, node: this.node, raw: entry.raw, mode: 'dead', payload: entry.raw,
+      queue: this.queue, node: this.node, raw: Buffer.from(entry.raw), mode: 'dead', payload: entry.raw,
       score: nowS, deadMinScore: nowS - cfg.deadTimeout / 1000, deadMaxJobs: cfg.deadMaxJobs,
     }));
-    if (res !== 1) return this.rejected(1, res === 0, 'failure');
+    if (res !== 'settled') return this.rejected(1, res === 'not_held', 'failure');
     await this.scripts.recordMalformed(this.queue, this.node, entry.raw, why, nowS);
     this.events.onSettled(this.queue, 'dead', 0);
     this.log.error('malformed payload moved to dead as its raw string', { queue: this.queue, error: why, preview: entry.raw.slice(0, 200) });

@@ -15,6 +15,8 @@ export interface Keys {
   node(id: string): string;
   nodeQueues(id: string): string;
   nodeInfo(id: string): string;
+  /** Identities of jobs a node reported starting after an earlier recovery (poison-pill evidence). */
+  nodeStarted(id: string): string;
   recovered(jid: string): string;
   recoveries: string;
   malformed: string;
@@ -45,6 +47,7 @@ export function makeKeys(prefix = ''): Keys {
     node: (id) => `${p}verk:node:${id}`,
     nodeQueues: (id) => `${p}verk:node:${id}:queues`,
     nodeInfo: (id) => `${p}verk:node:${id}:info`,
+    nodeStarted: (id) => `${p}verk:node:${id}:started`,
     recovered: (jid) => `${p}verk:recovered:${jid}`,
     recoveries: `${p}verk:recoveries`,
     malformed: `${p}verk:malformed`,

@@ -1,34 +1,26 @@
-// Loads lua/<intent>-<numKeys>.lua with ioredis defineCommand and wraps each script in a typed
-// call. `-- @include name` lines pull in lua/include/name.lua (shared Lua helpers).
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
+// Typed calls of the Lua scripts in lua/ (loaded by script-source.ts with ioredis
+// defineCommand). Payloads are bytes: every payload in a reply is a Buffer (the commands'
+// Buffer variants) and payload arguments may be Buffers, so a payload that is not UTF-8 is
+// matched and moved byte for byte. Raw statuses are named through statuses.ts.
 import { createHash } from 'node:crypto';
 import type { Redis, ChainableCommander } from 'ioredis';
 import type { Keys } from './keys.js';
+import { scriptSources } from './script-source.js';
+import {
+  ALIVE_STATUS, FAIL_STATUS, FETCH_STATUS, HEARTBEAT_STATUS, ORPHAN_STATUS, REAP_STATUS, REFILL_STATUS, REQUEUE_STATUS,
+  WrongTypeError, statusOf, throwIfWrongType,
+} from './statuses.js';
 
-const LUA_DIR = fileURLToPath(new URL('../../lua/', import.meta.url));
+export { scriptSources } from './script-source.js';
 
-interface ScriptSource { name: string; numberOfKeys: number; lua: string }
+/** The scripts the wrappers below call (the contract test checks it against lua/). */
+export const WRAPPED_SCRIPTS = [
+  'register', 'heartbeat', 'fetch', 'ack', 'fail', 'handback', 'reap', 'requeueOrphan', 'requeue', 'promote',
+] as const;
+export type ScriptName = (typeof WRAPPED_SCRIPTS)[number];
 
-let cache: ScriptSource[] | undefined;
-
-/** Every script in lua/, with includes resolved. */
-export function scriptSources(): ScriptSource[] {
-  if (cache) return cache;
-  cache = fs.readdirSync(LUA_DIR)
-    .filter((f) => /^[a-z-]+-\d+\.lua$/.test(f))
-    .map((file) => {
-      const m = /^([a-z-]+)-(\d+)\.lua$/.exec(file)!;
-      const text = fs.readFileSync(path.join(LUA_DIR, file), 'utf8');
-      const lua = text.replace(/^-- @include ([a-z-]+)$/m, (_l, inc: string) =>
-        fs.readFileSync(path.join(LUA_DIR, 'include', `${inc}.lua`), 'utf8'));
-      return { name: m[1].replace(/-([a-z])/g, (_x, c: string) => c.toUpperCase()), numberOfKeys: Number(m[2]), lua };
-    });
-  return cache;
-}
-
-type Raw = (...args: (string | number)[]) => Promise<unknown>;
+type Arg = string | number | Buffer;
+type Raw = (...args: Arg[]) => Promise<unknown>;
 
 function define(redis: Redis): Record<string, Raw> {
   const r = redis as unknown as Record<string, Raw>;
@@ -38,15 +30,25 @@ function define(redis: Redis): Record<string, Raw> {
   return r;
 }
 
-export type FetchResult = { status: 'ok'; jobs: string[] } | { status: 'paused' | 'fenced'; jobs: [] };
+export type FetchResult = { status: 'ok'; jobs: Buffer[] } | { status: 'paused' | 'fenced'; jobs: [] };
 export interface AckResult {
   removed: number;
   alive: boolean;
   /** What the refill did: fetched (possibly nothing), queue paused, node fenced, or not asked. */
   refill: 'ok' | 'paused' | 'fenced' | 'none';
-  jobs: string[];
+  jobs: Buffer[];
 }
-export interface ReapResult { status: 'alive' | 'gone' | 'reaped'; moved: number; buried: number; remaining: number }
+export interface ReapResult {
+  /** `wrongtype`: a key the batch would write holds the wrong type; nothing was changed (see `wrongKey`). */
+  status: 'alive' | 'gone' | 'reaped' | 'wrongtype';
+  moved: number;
+  buried: number;
+  remaining: number;
+  /** Requeued jobs without evidence that they started: no recovery counted for them. */
+  unstarted: number;
+  wrongKey?: string;
+}
+export type FailStatus = 'settled' | 'not_held' | 'fenced';
 
 export interface ReapOptions {
   node: string;
@@ -54,25 +56,29 @@ export interface ReapOptions {
   batch: number;
   maxRecoveries: number;
   recoveryWindowMs: number;
-  /** Recovered jobs get `verk_recovered: n` (run alone) from this many recoveries on. */
+  /** Workers run a recovered job alone from this many counted recoveries on (passed on for the record). */
   isolateFrom: number;
   force: boolean;
   countRecoveries: boolean;
   historyLength: number;
   deadTimeoutS: number;
   deadMaxJobs: number;
+  /** Identities of jobs the caller knows had started on the node (its crashed child's last report). */
+  startedIds?: string[];
 }
 
 export interface FailArgs {
   queue: string;
   node: string;
-  raw: string;
+  raw: Buffer;
   mode: 'retry' | 'dead' | 'drop';
-  payload: string;
+  payload: Buffer | string;
   score: number;
   deadMinScore: number;
   deadMaxJobs: number;
 }
+
+export interface PromoteEntry { member: Buffer; payload: Buffer | string; queue: string }
 
 /** Typed calls of the Lua scripts on one connection. */
 export class Scripts {
@@ -82,18 +88,23 @@ export class Scripts {
     this.r = define(redis);
   }
 
+  /** A script call; `buffers` uses the command's Buffer variant (payloads in the reply as Buffers). */
+  private call(name: ScriptName, buffers: boolean, ...args: Arg[]): Promise<unknown> {
+    return this.r[buffers ? `${name}Buffer` : name](...args);
+  }
+
   async register(node: string, ttlMs: number, infoTtlMs: number, info: Record<string, string | number>): Promise<number> {
     const k = this.keys;
-    return Number(await this.r.register(k.nodes, k.node(node), k.nodeInfo(node), node, ttlMs, infoTtlMs, ...flat(info)));
+    return Number(await this.call('register', false, k.nodes, k.node(node), k.nodeInfo(node), node, ttlMs, infoTtlMs, ...flat(info)));
   }
 
   async heartbeat(node: string, ttlMs: number, infoTtlMs: number, info: Record<string, string | number>): Promise<boolean> {
     const k = this.keys;
-    return (await this.r.heartbeat(k.nodes, k.node(node), k.nodeInfo(node), node, ttlMs, infoTtlMs, ...flat(info))) === 1;
+    return statusOf('heartbeat', HEARTBEAT_STATUS, await this.call('heartbeat', false, k.nodes, k.node(node), k.nodeInfo(node), node, ttlMs, infoTtlMs, ...flat(info)));
   }
 
   async fetch(queue: string, node: string, max: number, firstFetch: boolean): Promise<FetchResult> {
-    return fetchResult(await this.r.fetch(...this.fetchArgs(queue, node, max, firstFetch)));
+    return fetchResult(await this.call('fetch', true, ...this.fetchArgs(queue, node, max, firstFetch)));
   }
 
   /**
@@ -105,7 +116,7 @@ export class Scripts {
   async waitAndFetch(queue: string, node: string, max: number, timeoutS: number): Promise<FetchResult> {
     const key = this.keys.queue(queue);
     const pipe = this.redis.pipeline().blmove(key, key, 'RIGHT', 'RIGHT', timeoutS) as unknown as Record<string, (...a: unknown[]) => ChainableCommander>;
-    const res = await pipe.fetch(...this.fetchArgs(queue, node, max, false)).exec();
+    const res = await pipe.fetchBuffer(...this.fetchArgs(queue, node, max, false)).exec();
     const [err, reply] = res?.[1] ?? [new Error('pipeline aborted'), null];
     if (err) throw err;
     return fetchResult(reply);
@@ -117,82 +128,102 @@ export class Scripts {
   }
 
   /** Acks finished jobs; with `refill` > 0 also fetches up to that many new ones in the same call. */
-  async ack(queue: string, node: string, raws: string[], refill = 0): Promise<AckResult> {
+  async ack(queue: string, node: string, raws: Buffer[], refill = 0): Promise<AckResult> {
     const k = this.keys;
-    const res = (await this.r.ack(k.inprogress(queue, node), k.processed(), k.processed(queue), k.node(node), k.queue(queue), k.paused,
-      refill, queue, ...raws)) as [number, number, number, ...string[]];
-    const status = res[2] === 1 ? 'ok' : res[2] === 0 ? 'paused' : res[2] === -1 ? 'fenced' : 'none';
-    return { removed: res[0], alive: res[1] === 1, refill: status, jobs: res.slice(3) as string[] };
+    const res = (await this.call('ack', true, k.inprogress(queue, node), k.processed(), k.processed(queue), k.node(node), k.queue(queue), k.paused,
+      refill, queue, ...raws)) as [number, number, number, ...Buffer[]];
+    return {
+      removed: Number(res[0]),
+      alive: statusOf('ack', ALIVE_STATUS, res[1]),
+      refill: statusOf('ack', REFILL_STATUS, res[2]),
+      jobs: res.slice(3) as Buffer[],
+    };
   }
 
-  /** 1 = settled, 0 = not held (node alive), -1 = not held and the node is fenced. */
-  async fail(a: FailArgs): Promise<1 | 0 | -1> {
+  /** Settles a failed job: `settled`, `not_held` (the node is alive but no longer holds it) or `fenced`. */
+  async fail(a: FailArgs): Promise<FailStatus> {
     const k = this.keys;
-    return (await this.r.fail(k.inprogress(a.queue, a.node), k.retry, k.dead, k.processed(), k.processed(a.queue), k.failed(), k.failed(a.queue), k.node(a.node),
-      a.raw, a.mode, a.payload, a.score, a.deadMinScore, a.deadMaxJobs)) as 1 | 0 | -1;
+    const reply = await this.call('fail', false, k.inprogress(a.queue, a.node), k.retry, k.dead, k.processed(), k.processed(a.queue), k.failed(), k.failed(a.queue), k.node(a.node),
+      a.raw, a.mode, a.payload, a.score, a.deadMinScore, a.deadMaxJobs);
+    throwIfWrongType('fail', reply);
+    return statusOf('fail', FAIL_STATUS, reply);
   }
 
-  async handback(queue: string, node: string, raws: string[]): Promise<number> {
+  async handback(queue: string, node: string, raws: Buffer[]): Promise<number> {
     if (raws.length === 0) return 0;
-    return Number(await this.r.handback(this.keys.inprogress(queue, node), this.keys.queue(queue), ...raws));
+    const reply = await this.call('handback', false, this.keys.inprogress(queue, node), this.keys.queue(queue), ...raws);
+    throwIfWrongType('handback', reply);
+    return Number(reply);
   }
 
   async reap(o: ReapOptions): Promise<ReapResult> {
     const k = this.keys;
-    const [status, moved, buried, remaining] = (await this.r.reap(k.nodes, k.reaping, k.dead,
+    const reply = (await this.call('reap', false, k.nodes, k.reaping, k.dead,
       k.prefix, o.node, o.batch, o.maxRecoveries, o.recoveryWindowMs, o.force ? '1' : '0', o.by, o.historyLength,
-      Math.round(o.deadTimeoutS), o.deadMaxJobs, o.countRecoveries ? '1' : '0', o.isolateFrom)) as [ReapResult['status'], number, number, number];
-    return { status, moved, buried, remaining };
+      Math.round(o.deadTimeoutS), o.deadMaxJobs, o.countRecoveries ? '1' : '0', o.isolateFrom, JSON.stringify(o.startedIds ?? []))) as unknown[];
+    const status = statusOf('reap', REAP_STATUS, reply[0]);
+    const [moved, buried, remaining, unstarted] = reply.slice(1, 5).map(Number);
+    return { status, moved, buried, remaining, unstarted, ...(status === 'wrongtype' ? { wrongKey: String(reply[5]) } : {}) };
   }
 
-  /** Reaps a node to the end, batch by batch. Stops early if the node turns out to be alive. */
+  /** Reaps a node to the end, batch by batch. Stops early if the node turns out to be alive or a key has the wrong type. */
   async reapAll(o: ReapOptions): Promise<ReapResult> {
-    const total: ReapResult = { status: 'reaped', moved: 0, buried: 0, remaining: 0 };
+    const total: ReapResult = { status: 'reaped', moved: 0, buried: 0, remaining: 0, unstarted: 0 };
     for (;;) {
       const r = await this.reap(o);
       total.moved += r.moved;
       total.buried += r.buried;
+      total.unstarted += r.unstarted;
       total.status = r.status;
       total.remaining = r.remaining;
-      if (r.status === 'alive' || r.remaining === 0) return total;
+      if (r.wrongKey !== undefined) total.wrongKey = r.wrongKey;
+      if (r.status === 'alive' || r.status === 'wrongtype' || r.remaining === 0) return total;
     }
   }
 
   /** One batch of handing an unowned in-progress list back to the front of its queue (lua/requeue-orphan-2.lua). */
   async requeueOrphan(queue: string, node: string, batch: number): Promise<{ status: 'moved' | 'owned' | 'alive'; moved: number; remaining: number }> {
     const k = this.keys;
-    const [status, moved, remaining] = (await this.r.requeueOrphan(k.inprogress(queue, node), k.queue(queue), k.prefix, node, batch)) as ['moved' | 'owned' | 'alive', number, number];
-    return { status, moved, remaining };
+    const reply = (await this.call('requeueOrphan', false, k.inprogress(queue, node), k.queue(queue), k.prefix, node, batch)) as unknown[];
+    const status = statusOf('requeueOrphan', ORPHAN_STATUS, reply[0]);
+    if (status === 'wrongtype') throw new WrongTypeError('requeueOrphan', String(reply[3]));
+    return { status, moved: Number(reply[1]), remaining: Number(reply[2]) };
   }
 
   /** Keeps an explanation for a malformed payload buried in `dead` (bounded list, newest first). */
-  async recordMalformed(queue: string, node: string, raw: string, error: string, nowS: number): Promise<void> {
-    const entry = JSON.stringify({ at: nowS, queue, node, error, sha1: sha1(raw), preview: raw.slice(0, 500) });
+  async recordMalformed(queue: string, node: string, raw: Buffer | string, error: string, nowS: number): Promise<void> {
+    const preview = (Buffer.isBuffer(raw) ? raw.subarray(0, 500).toString() : raw.slice(0, 500));
+    const entry = JSON.stringify({ at: nowS, queue, node, error, sha1: sha1(raw), preview });
     await this.redis.multi().lpush(this.keys.malformed, entry).ltrim(this.keys.malformed, 0, 999).exec();
   }
 
-  /** Moves one sorted-set entry to its queue if it is still there (1) or not (0). */
-  async requeue(set: 'schedule' | 'retry' | 'dead', member: string, payload: string, queue: string): Promise<0 | 1> {
+  /** Moves one sorted-set entry to its queue if it is still there (`moved`) or not (`gone`). */
+  async requeue(set: 'schedule' | 'retry' | 'dead', member: Buffer | string, payload: Buffer | string, queue: string): Promise<'moved' | 'gone'> {
     const k = this.keys;
-    return Number(await this.r.requeue(k[set], k.queue(queue), k.queues, member, payload, queue)) as 0 | 1;
+    const reply = await this.call('requeue', false, k[set], k.queue(queue), k.queues, member, payload, queue);
+    throwIfWrongType('requeue', reply);
+    return statusOf('requeue', REQUEUE_STATUS, reply);
   }
 
-  async promote(set: 'schedule' | 'retry', nowS: number, entries: { member: string; payload: string; queue: string }[]): Promise<{ queued: number; dead: number }> {
+  async promote(set: 'schedule' | 'retry', nowS: number, entries: PromoteEntry[]): Promise<{ queued: number; dead: number }> {
     const k = this.keys;
-    const args: string[] = [];
+    const args: Arg[] = [];
     for (const e of entries) args.push(e.member, e.payload, e.queue);
-    const [queued, dead] = (await this.r.promote(k[set], k.dead, k.queues, k.prefix, nowS, ...args)) as [number, number];
+    const reply = await this.call('promote', false, k[set], k.dead, k.queues, k.prefix, nowS, ...args);
+    throwIfWrongType('promote', reply);
+    const [queued, dead] = (reply as unknown[]).map(Number);
     return { queued, dead };
   }
 }
 
 function fetchResult(reply: unknown): FetchResult {
-  const res = reply as [number, ...string[]];
-  if (res[0] === 1) return { status: 'ok', jobs: res.slice(1) as string[] };
-  return { status: res[0] === 0 ? 'paused' : 'fenced', jobs: [] };
+  const res = reply as [number, ...Buffer[]];
+  const status = statusOf('fetch', FETCH_STATUS, res[0]);
+  if (status === 'ok') return { status, jobs: res.slice(1) as Buffer[] };
+  return { status, jobs: [] };
 }
 
-const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+const sha1 = (s: Buffer | string) => createHash('sha1').update(s).digest('hex');
 
 function flat(obj: Record<string, string | number>): (string | number)[] {
   return Object.entries(obj).flat();

@@ -121,8 +121,8 @@ describe('retry requeue', () => {
     try {
       const member = failedEntry({ jid: 'c'.repeat(24) });
       await r.zadd('dead', now, member);
-      expect(await ctx.scripts.requeue('dead', member, member, 'default')).toBe(1);
-      expect(await ctx.scripts.requeue('dead', member, member, 'default')).toBe(0);
+      expect(await ctx.scripts.requeue('dead', member, member, 'default')).toBe('moved');
+      expect(await ctx.scripts.requeue('dead', member, member, 'default')).toBe('gone');
       expect(await r.lrange('queue:default', 0, -1)).toEqual([member]);
     } finally {
       await ctx.close();

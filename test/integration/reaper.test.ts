@@ -51,7 +51,7 @@ describe('reap', () => {
     await deadNodeWith('dead', 3);
     await server.client.lpush(keys.queue('q'), job(100)); // waiting behind the recovered ones
     const reports = await new Reaper(scripts, config, silentLogger, 'me').tick();
-    expect(reports).toEqual([{ node: 'dead', status: 'reaped', moved: 3, buried: 0, remaining: 0 }]);
+    expect(reports).toEqual([{ node: 'dead', status: 'reaped', moved: 3, buried: 0, remaining: 0, unstarted: 0 }]);
     expect(await server.client.lrange(keys.queue('q'), 0, -1)).toEqual([job(100), job(3), job(2), job(1)]);
     expect(await server.client.sismember(keys.nodes, 'dead')).toBe(0);
     expect(await server.client.exists(keys.nodeQueues('dead'), keys.nodeInfo('dead'), keys.inprogress('q', 'dead'))).toBe(0);
@@ -99,7 +99,7 @@ describe('reap', () => {
       const node = `n${round}`;
       await scripts.register(node, 10_000, 60_000, {});
       await server.client.lpush(keys.queue('q'), poison);
-      expect((await scripts.fetch('q', node, 1, true)).jobs).toEqual([poison]);
+      expect((await scripts.fetch('q', node, 1, true)).jobs).toEqual([Buffer.from(poison)]);
       await server.client.del(keys.node(node));
       const [r] = await new Reaper(scripts, config, silentLogger, 'me').tick();
       if (round <= 2) {

@@ -21,13 +21,15 @@ beforeEach(async () => {
 });
 
 const job = (n: number) => JSON.stringify({ class: 'T', args: [n], jid: `j${n}`, queue: 'q' });
+/** The payload as the scripts return it: bytes. */
+const jobB = (n: number) => Buffer.from(job(n));
 
 describe('fetch', () => {
   it('moves the oldest jobs first into the in-progress list and records the queue', async () => {
     for (let i = 1; i <= 5; i++) await server.client.lpush(keys.queue('q'), job(i));
     const r = await scripts.fetch('q', NODE, 3, true);
     expect(r.status).toBe('ok');
-    expect(r.jobs).toEqual([job(1), job(2), job(3)]);
+    expect(r.jobs).toEqual([jobB(1), jobB(2), jobB(3)]);
     expect(await server.client.llen(keys.queue('q'))).toBe(2);
     expect(await server.client.lrange(keys.inprogress('q', NODE), 0, -1)).toEqual([job(3), job(2), job(1)]);
     expect(await server.client.smembers(keys.nodeQueues(NODE))).toEqual(['q']);
@@ -78,7 +80,7 @@ describe('ack with refill', () => {
   it('acks and fetches the next jobs in one call, oldest first', async () => {
     for (let i = 1; i <= 4; i++) await server.client.lpush(keys.queue('q'), job(i));
     const { jobs } = await scripts.fetch('q', NODE, 1, true);
-    expect(await scripts.ack('q', NODE, jobs, 2)).toEqual({ removed: 1, alive: true, refill: 'ok', jobs: [job(2), job(3)] });
+    expect(await scripts.ack('q', NODE, jobs, 2)).toEqual({ removed: 1, alive: true, refill: 'ok', jobs: [jobB(2), jobB(3)] });
     expect(await server.client.lrange(keys.inprogress('q', NODE), 0, -1)).toEqual([job(3), job(2)]);
     expect(await server.client.get('stat:processed')).toBe('1');
   });
@@ -101,7 +103,7 @@ describe('fail', () => {
   it('moves a held job to retry with its score and counts processed and failed', async () => {
     await server.client.lpush(keys.queue('q'), job(1));
     const [raw] = (await scripts.fetch('q', NODE, 1, true)).jobs;
-    expect(await scripts.fail({ ...base, raw, mode: 'retry', payload: 'P', score: 123.5 })).toBe(1);
+    expect(await scripts.fail({ ...base, raw, mode: 'retry', payload: 'P', score: 123.5 })).toBe('settled');
     expect(await server.client.zrange(keys.retry, 0, -1, 'WITHSCORES')).toEqual(['P', '123.5']);
     expect(await server.client.llen(keys.inprogress('q', NODE))).toBe(0);
     for (const k of ['stat:processed', 'stat:processed:q', 'stat:failed', 'stat:failed:q']) expect(await server.client.get(k)).toBe('1');
@@ -116,10 +118,10 @@ describe('fail', () => {
     expect(await server.client.zrange(keys.dead, 0, -1)).toEqual(['D3', 'D4', 'D5']);
   });
 
-  it('changes nothing for a job the node does not hold: 0 when alive, -1 when fenced', async () => {
-    expect(await scripts.fail({ ...base, raw: job(9), mode: 'retry', payload: 'P', score: 1 })).toBe(0);
+  it('changes nothing for a job the node does not hold: not_held when alive, fenced when fenced', async () => {
+    expect(await scripts.fail({ ...base, raw: jobB(9), mode: 'retry', payload: 'P', score: 1 })).toBe('not_held');
     await server.client.del(keys.node(NODE));
-    expect(await scripts.fail({ ...base, raw: job(9), mode: 'retry', payload: 'P', score: 1 })).toBe(-1);
+    expect(await scripts.fail({ ...base, raw: jobB(9), mode: 'retry', payload: 'P', score: 1 })).toBe('fenced');
     expect(await server.client.zcard(keys.retry)).toBe(0);
     expect(await server.client.get('stat:failed')).toBeNull();
   });
@@ -127,7 +129,7 @@ describe('fail', () => {
   it('drop removes the job and counts the failure without writing retry or dead', async () => {
     await server.client.lpush(keys.queue('q'), job(1));
     const [raw] = (await scripts.fetch('q', NODE, 1, true)).jobs;
-    expect(await scripts.fail({ ...base, raw, mode: 'drop', payload: '', score: 0 })).toBe(1);
+    expect(await scripts.fail({ ...base, raw, mode: 'drop', payload: '', score: 0 })).toBe('settled');
     expect(await server.client.zcard(keys.retry)).toBe(0);
     expect(await server.client.zcard(keys.dead)).toBe(0);
     expect(await server.client.get('stat:failed')).toBe('1');
@@ -138,9 +140,9 @@ describe('handback', () => {
   it('puts held jobs at the front of the queue in their original order, skipping ones not held', async () => {
     for (let i = 1; i <= 4; i++) await server.client.lpush(keys.queue('q'), job(i));
     const { jobs } = await scripts.fetch('q', NODE, 2, true); // j1, j2
-    expect(await scripts.handback('q', NODE, [...jobs].reverse().concat([job(99)]))).toBe(2);
+    expect(await scripts.handback('q', NODE, [...jobs].reverse().concat([jobB(99)]))).toBe(2);
     // Next to be fetched (the right end) must be j1, then j2, then j3.
     const next = await scripts.fetch('q', NODE, 3, false);
-    expect(next.jobs).toEqual([job(1), job(2), job(3)]);
+    expect(next.jobs).toEqual([jobB(1), jobB(2), jobB(3)]);
   });
 });

@@ -17,8 +17,8 @@ export class Reaper {
     private readonly by: string,
   ) {}
 
-  options(node: string, force: boolean, countRecoveries = true): ReapOptions {
-    return reapOptions(this.config, node, this.by, force, countRecoveries);
+  options(node: string, force: boolean, countRecoveries = true, startedIds: string[] = []): ReapOptions {
+    return { ...reapOptions(this.config, node, this.by, force, countRecoveries), startedIds };
   }
 
   /** Node ids that are registered (or half-reaped) and whose heartbeat key is gone. */
@@ -46,11 +46,16 @@ export class Reaper {
   /**
    * Reaps one node to the end. `force` skips the heartbeat check: only for a node whose process
    * the caller saw die (its own child) or a fixed id taking back its earlier incarnation's jobs.
+   * `startedIds`: identities (payloadIdentity) of jobs the caller knows had started on the node
+   * (its crashed child's last report); only started jobs count toward a poison pill.
    */
-  async reapNode(node: string, force: boolean, countRecoveries = true): Promise<ReapReport> {
-    const r = await this.scripts.reapAll(this.options(node, force, countRecoveries));
+  async reapNode(node: string, force: boolean, countRecoveries = true, startedIds: string[] = []): Promise<ReapReport> {
+    const r = await this.scripts.reapAll(this.options(node, force, countRecoveries, startedIds));
+    if (r.status === 'wrongtype') {
+      this.log.error('cannot reap a dead node: a key it would write holds the wrong type; nothing was moved', { node, key: r.wrongKey });
+    }
     if (r.moved + r.buried > 0) {
-      this.log.warn('recovered jobs of a dead node', { node, by: this.by, requeued: r.moved, dead: r.buried });
+      this.log.warn('recovered jobs of a dead node', { node, by: this.by, requeued: r.moved, dead: r.buried, unstarted: r.unstarted });
     }
     return { node, ...r };
   }

@@ -33,7 +33,7 @@ export class Scheduler {
     const { scripts, config } = this;
     const members = await scripts.redis.zrangebyscore(scripts.keys[set], '-inf', nowS, 'LIMIT', 0, config.schedulerBatch);
     if (members.length === 0) return { queued: 0, dead: 0, seen: 0 };
-    const entries = members.map((member) => this.route(set, member, nowS));
+    const entries = members.map((member) => this.route(set, member, nowS)).map((e) => ({ ...e, member: Buffer.from(e.member) }));
     const r = await scripts.promote(set, nowS, entries);
     if (r.dead > 0) this.log.warn(`moved ${r.dead} unroutable ${set} entries to dead`, { set });
     return { ...r, seen: members.length };
