@@ -80,6 +80,7 @@ export const fetchCmd = fc.record({ q: queue, n: node, max: fc.integer({ min: 1,
     script: 'fetch',
     keys: [K.queue(q), K.inprogress(q, n), K.node(n), K.nodeQueues(n), K.paused],
     argv: [max, q, first ? '1' : '0'],
+    allow: () => ({ places: [K.queue(q), K.inprogress(q, n)] }),
   })));
 
 export const ackCmd = fc.record({ q: queue, n: node, is: picks, refill: fc.integer({ min: 0, max: 3 }) }).map(({ q, n, is, refill }) =>
@@ -89,7 +90,7 @@ export const ackCmd = fc.record({ q: queue, n: node, is: picks, refill: fc.integ
       script: 'ack',
       keys: [K.inprogress(q, n), K.processed(), K.processed(q), K.node(n), K.queue(q), K.paused],
       argv: [refill, q, ...raws],
-      allow: (reply) => ({ drops: raws, exactDrops: Array.isArray(reply) ? Number(scalar(reply[0])) : undefined }),
+      allow: (reply) => ({ places: [K.inprogress(q, n), K.queue(q)], drops: raws, exactDrops: Array.isArray(reply) ? Number(scalar(reply[0])) : undefined }),
     };
   }));
 
@@ -104,7 +105,8 @@ export const failCmd = fc.record({
       script: 'fail',
       keys: [K.inprogress(q, n), K.retry, K.dead, K.processed(), K.processed(q), K.failed(), K.failed(q), K.node(n)],
       argv: [raw, mode, out, score, min, max],
-      allow: () => (mode === 'drop' ? { drops: [raw] } : {
+      allow: () => (mode === 'drop' ? { places: [K.inprogress(q, n)], drops: [raw] } : {
+        places: [K.inprogress(q, n), mode === 'dead' ? K.dead : K.retry],
         rewrites: [[raw, out]],
         mergeInto: [mode === 'dead' ? K.dead : K.retry],
         deadTrim: mode === 'dead' ? { key: K.dead, minScore: min, maxJobs: max, written: 1, writtenScore: score } : undefined,
@@ -115,6 +117,7 @@ export const failCmd = fc.record({
 export const handbackCmd = fc.record({ q: queue, n: node, is: picks }).map(({ q, n, is }) =>
   new ScriptCmd(`handback(${q}, ${n}, picks=[${is}])`, async (w) => ({
     script: 'handback', keys: [K.inprogress(q, n), K.queue(q)], argv: await pickAll(w, K.inprogress(q, n), is),
+    allow: () => ({ places: [K.inprogress(q, n), K.queue(q)] }),
   })));
 
 const setMoves = fc.array(fc.record({ i: fc.nat(), to: fc.constantFrom('q', 'r', '') }), { maxLength: 3 });
@@ -130,7 +133,11 @@ export const promoteCmd = fc.record({ set: fc.constantFrom('schedule', 'retry'),
         script: 'promote',
         keys: [K[set as 'schedule'], K.dead, K.queues],
         argv: [K.prefix, now, ...entries.flatMap((e) => [e.member, e.payload, e.queue])],
-        allow: () => ({ rewrites: entries.map((e) => [e.member, e.payload]), mergeInto: [K.dead] }),
+        allow: () => ({
+          places: [K[set as 'schedule'], K.dead, ...QUEUES.map((x) => K.queue(x))],
+          rewrites: entries.map((e) => [e.member, e.payload]),
+          mergeInto: [K.dead],
+        }),
       };
     }));
 
@@ -138,12 +145,13 @@ export const requeueCmd = fc.record({ set: fc.constantFrom(...SETS), i: fc.nat()
   new ScriptCmd(`requeue(${set}, pick=${i}, ${q})`, async (w) => {
     const member = await pick(w, K[set], i);
     const out = withEnqueuedAt(member, 2500);
-    return { script: 'requeue', keys: [K[set], K.queue(q), K.queues], argv: [member, out, q], allow: () => ({ rewrites: [[member, out]] }) };
+    return { script: 'requeue', keys: [K[set], K.queue(q), K.queues], argv: [member, out, q], allow: () => ({ places: [K[set], K.queue(q)], rewrites: [[member, out]] }) };
   }));
 
 export const requeueOrphanCmd = fc.record({ q: queue, n: node, batch: fc.integer({ min: 1, max: 4 }) }).map(({ q, n, batch }) =>
   new ScriptCmd(`requeueOrphan(${q}, ${n}, batch=${batch})`, async () => ({
     script: 'requeueOrphan', keys: [K.inprogress(q, n), K.queue(q)], argv: [K.prefix, n, batch],
+    allow: () => ({ places: [K.inprogress(q, n), K.queue(q)] }),
   })));
 
 const info = ['host', 'h', 'busy', 0];
@@ -151,11 +159,13 @@ const info = ['host', 'h', 'busy', 0];
 export const registerCmd = node.map((n) =>
   new ScriptCmd(`register(${n})`, async () => ({
     script: 'register', keys: [K.nodes, K.node(n), K.nodeInfo(n)], argv: [n, 600_000, 600_000, ...info],
+    allow: () => ({ places: [] }),
   })));
 
 export const heartbeatCmd = node.map((n) =>
   new ScriptCmd(`heartbeat(${n})`, async () => ({
     script: 'heartbeat', keys: [K.nodes, K.node(n), K.nodeInfo(n)], argv: [n, 600_000, 600_000, ...info],
+    allow: () => ({ places: [] }),
   })));
 
 /** Fields the reaper may write, by where it puts the payload. */
@@ -174,6 +184,7 @@ export const reapCmd = fc.record({
     keys: [K.nodes, K.reaping, K.dead],
     argv: [K.prefix, o.n, o.batch, o.maxRec, 60_000, o.force ? '1' : '0', 'n1', o.history, DEAD_TIMEOUT_S, o.deadMax, o.count ? '1' : '0', o.isolateFrom],
     allow: (reply) => ({
+      places: [...QUEUES.flatMap((q) => [K.queue(q), K.inprogress(q, o.n)]), K.dead],
       rules: [rewritesOnly(REAP_REQUEUE_FIELDS), rewritesOnly(REAP_BURY_FIELDS)],
       mergeInto: [K.dead],
       deadTrim: { key: K.dead, minScore: -Infinity, maxJobs: o.deadMax, written: Array.isArray(reply) ? Number(scalar(reply[2])) : 0 },

@@ -52,6 +52,8 @@ export async function census(redis: Redis): Promise<Census> {
 
 /** What one call may do besides moving payloads byte for byte. */
 export interface Allowance {
+  /** The only places the call may change (its header's keys); undefined = not checked. */
+  places?: string[];
   /** Explicit rewrites named in ARGV: payload `from` may come out as `to`. */
   rewrites?: [Buffer, Buffer][];
   /** Rewrites the script itself makes (e.g. the reaper's fields): is `to` a rewrite of `from`? */
@@ -67,7 +69,7 @@ export interface Allowance {
 }
 
 export interface Violation {
-  kind: 'lost' | 'created';
+  kind: 'lost' | 'created' | 'touched';
   payload: string;
   from?: string[];
 }
@@ -118,7 +120,7 @@ export function violations(before: Census, after: Census, a: Allowance): Violati
     // Equal payloads rewritten to equal bytes in one call become one member.
     const from = unkey(k);
     return (a.mergeInto ?? []).some((z) => [...(after.scores.get(z)?.keys() ?? [])]
-      .some((m) => !before.scores.get(z)?.has(m) && (a.rules ?? []).some((rule) => rule(from, unkey(m)))));
+      .some((m) => !before.scores.get(z)?.has(m) && (m === k || (a.rules ?? []).some((rule) => rule(from, unkey(m))))));
   };
   const t = a.deadTrim;
   const deadFull = t ? (after.places.get(t.key)?.size ?? 0) >= t.maxJobs : false;
@@ -140,7 +142,18 @@ export function violations(before: Census, after: Census, a: Allowance): Violati
   for (const [k, n] of gained) {
     for (let i = 0; i < n; i++) out.push({ kind: 'created', payload: preview(k), from: wherePlaced(after, k) });
   }
+  if (a.places) {
+    for (const place of new Set([...before.places.keys(), ...after.places.keys()])) {
+      if (!a.places.includes(place) && !sameCounts(before.places.get(place), after.places.get(place))) {
+        out.push({ kind: 'touched', payload: `place ${place}, which the call has no business changing` });
+      }
+    }
+  }
   return out;
+}
+
+function sameCounts(a = new Map<string, number>(), b = new Map<string, number>()): boolean {
+  return a.size === b.size && [...a].every(([k, n]) => b.get(k) === n);
 }
 
 /** A short printable form of payload bytes (JSON-escaped, long ones cut). */
