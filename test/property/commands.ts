@@ -41,8 +41,10 @@ export async function checkedCall(w: World, c: Call): Promise<void> {
   const after = await census(w.redis);
   const bad = violations(before, after, c.allow ? c.allow(error ? undefined : reply) : {});
   if (bad.length) {
-    throw new Error(`${c.script}(KEYS ${c.keys.map(show).join(' ')} ARGV ${c.argv.map(show).join(' ')}) ${error ? `errored "${error.message}"` : `replied ${JSON.stringify(flat(reply))}`} and broke conservation:\n`
-      + bad.map((v) => `  ${v.kind} ${v.payload}${v.from?.length ? ` (${v.kind === 'lost' ? 'was in' : 'now in'} ${v.from.join(', ')})` : ''}`).join('\n'));
+    throw new Error(
+      `${c.script}(KEYS ${c.keys.map(show).join(' ')} ARGV ${c.argv.map(show).join(' ')}) ${error ? `errored "${error.message}"` : `replied ${JSON.stringify(flat(reply))}`} and broke conservation:\n` +
+        bad.map((v) => `  ${v.kind} ${v.payload}${v.from?.length ? ` (${v.kind === 'lost' ? 'was in' : 'now in'} ${v.from.join(', ')})` : ''}`).join('\n'),
+    );
   }
 }
 
@@ -53,18 +55,36 @@ function flat(r: Reply | undefined): unknown {
 
 /** A command that builds its call from the current state and checks it. */
 class ScriptCmd implements Cmd {
-  constructor(private readonly label: string, private readonly build: (w: World) => Promise<Call>) {}
-  check(): boolean { return true; }
-  async run(_m: Model, w: World): Promise<void> { await checkedCall(w, await this.build(w)); }
-  toString(): string { return this.label; }
+  constructor(
+    private readonly label: string,
+    private readonly build: (w: World) => Promise<Call>,
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  async run(_m: Model, w: World): Promise<void> {
+    await checkedCall(w, await this.build(w));
+  }
+  toString(): string {
+    return this.label;
+  }
 }
 
 /** A fault or setup step that is not a script call (not checked). */
 class StepCmd implements Cmd {
-  constructor(private readonly label: string, private readonly step: (w: World) => Promise<unknown>) {}
-  check(): boolean { return true; }
-  async run(_m: Model, w: World): Promise<void> { await this.step(w); }
-  toString(): string { return this.label; }
+  constructor(
+    private readonly label: string,
+    private readonly step: (w: World) => Promise<unknown>,
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  async run(_m: Model, w: World): Promise<void> {
+    await this.step(w);
+  }
+  toString(): string {
+    return this.label;
+  }
 }
 
 const queue = fc.constantFrom(...QUEUES);
@@ -75,60 +95,82 @@ async function pickAll(w: World, key: string, is: number[]): Promise<Buffer[]> {
   return Promise.all(is.map((i) => pick(w, key, i)));
 }
 
-export const fetchCmd = fc.record({ q: queue, n: node, max: fc.integer({ min: 1, max: 4 }), first: fc.boolean() }).map(({ q, n, max, first }) =>
-  new ScriptCmd(`fetch(${q}, ${n}, ${max}, first=${first})`, async () => ({
-    script: 'fetch',
-    keys: [K.queue(q), K.inprogress(q, n), K.node(n), K.nodeQueues(n), K.paused],
-    argv: [max, q, first ? '1' : '0'],
-    allow: () => ({ places: [K.queue(q), K.inprogress(q, n)] }),
-  })));
+export const fetchCmd = fc.record({ q: queue, n: node, max: fc.integer({ min: 1, max: 4 }), first: fc.boolean() }).map(
+  ({ q, n, max, first }) =>
+    new ScriptCmd(`fetch(${q}, ${n}, ${max}, first=${first})`, async () => ({
+      script: 'fetch',
+      keys: [K.queue(q), K.inprogress(q, n), K.node(n), K.nodeQueues(n), K.paused],
+      argv: [max, q, first ? '1' : '0'],
+      allow: () => ({ places: [K.queue(q), K.inprogress(q, n)] }),
+    })),
+);
 
-export const ackCmd = fc.record({ q: queue, n: node, is: picks, refill: fc.integer({ min: 0, max: 3 }) }).map(({ q, n, is, refill }) =>
-  new ScriptCmd(`ack(${q}, ${n}, picks=[${is}], refill=${refill})`, async (w) => {
-    const raws = await pickAll(w, K.inprogress(q, n), is);
-    return {
-      script: 'ack',
-      keys: [K.inprogress(q, n), K.processed(), K.processed(q), K.node(n), K.queue(q), K.paused],
-      argv: [refill, q, ...raws],
-      allow: (reply) => ({ places: [K.inprogress(q, n), K.queue(q)], drops: raws, exactDrops: Array.isArray(reply) ? Number(scalar(reply[0])) : undefined }),
-    };
-  }));
+export const ackCmd = fc.record({ q: queue, n: node, is: picks, refill: fc.integer({ min: 0, max: 3 }) }).map(
+  ({ q, n, is, refill }) =>
+    new ScriptCmd(`ack(${q}, ${n}, picks=[${is}], refill=${refill})`, async (w) => {
+      const raws = await pickAll(w, K.inprogress(q, n), is);
+      return {
+        script: 'ack',
+        keys: [K.inprogress(q, n), K.processed(), K.processed(q), K.node(n), K.queue(q), K.paused],
+        argv: [refill, q, ...raws],
+        allow: (reply) => ({ places: [K.inprogress(q, n), K.queue(q)], drops: raws, exactDrops: Array.isArray(reply) ? Number(scalar(reply[0])) : undefined }),
+      };
+    }),
+);
 
-export const failCmd = fc.record({
-  q: queue, n: node, i: fc.nat(), mode: fc.constantFrom('retry', 'dead', 'drop'),
-  score: fc.integer({ min: 1000, max: 2000 }), min: fc.constantFrom(0, 1500), max: fc.constantFrom(1, 2, 100),
-}).map(({ q, n, i, mode, score, min, max }) =>
-  new ScriptCmd(`fail(${q}, ${n}, pick=${i}, ${mode}, score=${score}, deadMin=${min}, deadMax=${max})`, async (w) => {
-    const raw = await pick(w, K.inprogress(q, n), i);
-    const out = withFailure(raw, i);
-    return {
-      script: 'fail',
-      keys: [K.inprogress(q, n), K.retry, K.dead, K.processed(), K.processed(q), K.failed(), K.failed(q), K.node(n)],
-      argv: [raw, mode, out, score, min, max],
-      allow: () => (mode === 'drop' ? { places: [K.inprogress(q, n)], drops: [raw] } : {
-        places: [K.inprogress(q, n), mode === 'dead' ? K.dead : K.retry],
-        rewrites: [[raw, out]],
-        mergeInto: [mode === 'dead' ? K.dead : K.retry],
-        deadTrim: mode === 'dead' ? { key: K.dead, minScore: min, maxJobs: max, written: 1, writtenScore: score } : undefined,
+export const failCmd = fc
+  .record({
+    q: queue,
+    n: node,
+    i: fc.nat(),
+    mode: fc.constantFrom('retry', 'dead', 'drop'),
+    score: fc.integer({ min: 1000, max: 2000 }),
+    min: fc.constantFrom(0, 1500),
+    max: fc.constantFrom(1, 2, 100),
+  })
+  .map(
+    ({ q, n, i, mode, score, min, max }) =>
+      new ScriptCmd(`fail(${q}, ${n}, pick=${i}, ${mode}, score=${score}, deadMin=${min}, deadMax=${max})`, async (w) => {
+        const raw = await pick(w, K.inprogress(q, n), i);
+        const out = withFailure(raw, i);
+        return {
+          script: 'fail',
+          keys: [K.inprogress(q, n), K.retry, K.dead, K.processed(), K.processed(q), K.failed(), K.failed(q), K.node(n)],
+          argv: [raw, mode, out, score, min, max],
+          allow: () =>
+            mode === 'drop'
+              ? { places: [K.inprogress(q, n)], drops: [raw] }
+              : {
+                  places: [K.inprogress(q, n), mode === 'dead' ? K.dead : K.retry],
+                  rewrites: [[raw, out]],
+                  mergeInto: [mode === 'dead' ? K.dead : K.retry],
+                  deadTrim: mode === 'dead' ? { key: K.dead, minScore: min, maxJobs: max, written: 1, writtenScore: score } : undefined,
+                },
+        };
       }),
-    };
-  }));
+  );
 
-export const handbackCmd = fc.record({ q: queue, n: node, is: picks }).map(({ q, n, is }) =>
-  new ScriptCmd(`handback(${q}, ${n}, picks=[${is}])`, async (w) => ({
-    script: 'handback', keys: [K.inprogress(q, n), K.queue(q)], argv: await pickAll(w, K.inprogress(q, n), is),
-    allow: () => ({ places: [K.inprogress(q, n), K.queue(q)] }),
-  })));
+export const handbackCmd = fc.record({ q: queue, n: node, is: picks }).map(
+  ({ q, n, is }) =>
+    new ScriptCmd(`handback(${q}, ${n}, picks=[${is}])`, async (w) => ({
+      script: 'handback',
+      keys: [K.inprogress(q, n), K.queue(q)],
+      argv: await pickAll(w, K.inprogress(q, n), is),
+      allow: () => ({ places: [K.inprogress(q, n), K.queue(q)] }),
+    })),
+);
 
 const setMoves = fc.array(fc.record({ i: fc.nat(), to: fc.constantFrom('q', 'r', '') }), { maxLength: 3 });
 
-export const promoteCmd = fc.record({ set: fc.constantFrom('schedule', 'retry'), moves: setMoves, now: fc.integer({ min: 1000, max: 3000 }) })
-  .map(({ set, moves, now }) =>
+export const promoteCmd = fc.record({ set: fc.constantFrom('schedule', 'retry'), moves: setMoves, now: fc.integer({ min: 1000, max: 3000 }) }).map(
+  ({ set, moves, now }) =>
     new ScriptCmd(`promote(${set}, [${moves.map((m) => `${m.i}→${m.to || 'dead'}`)}], now=${now})`, async (w) => {
-      const entries = await Promise.all(moves.map(async (m) => {
-        const member = await pick(w, K[set as 'schedule'], m.i);
-        return { member, payload: withEnqueuedAt(member, now), queue: m.to };
-      }));
+      const entries = await Promise.all(
+        moves.map(async (m) => {
+          const member = await pick(w, K[set as 'schedule'], m.i);
+          return { member, payload: withEnqueuedAt(member, now), queue: m.to };
+        }),
+      );
       return {
         script: 'promote',
         keys: [K[set as 'schedule'], K.dead, K.queues],
@@ -139,34 +181,54 @@ export const promoteCmd = fc.record({ set: fc.constantFrom('schedule', 'retry'),
           mergeInto: [K.dead],
         }),
       };
-    }));
+    }),
+);
 
-export const requeueCmd = fc.record({ set: fc.constantFrom(...SETS), i: fc.nat(), q: queue }).map(({ set, i, q }) =>
-  new ScriptCmd(`requeue(${set}, pick=${i}, ${q})`, async (w) => {
-    const member = await pick(w, K[set], i);
-    const out = withEnqueuedAt(member, 2500);
-    return { script: 'requeue', keys: [K[set], K.queue(q), K.queues], argv: [member, out, q], allow: () => ({ places: [K[set], K.queue(q)], rewrites: [[member, out]] }) };
-  }));
+export const requeueCmd = fc.record({ set: fc.constantFrom(...SETS), i: fc.nat(), q: queue }).map(
+  ({ set, i, q }) =>
+    new ScriptCmd(`requeue(${set}, pick=${i}, ${q})`, async (w) => {
+      const member = await pick(w, K[set], i);
+      const out = withEnqueuedAt(member, 2500);
+      return {
+        script: 'requeue',
+        keys: [K[set], K.queue(q), K.queues],
+        argv: [member, out, q],
+        allow: () => ({ places: [K[set], K.queue(q)], rewrites: [[member, out]] }),
+      };
+    }),
+);
 
-export const requeueOrphanCmd = fc.record({ q: queue, n: node, batch: fc.integer({ min: 1, max: 4 }) }).map(({ q, n, batch }) =>
-  new ScriptCmd(`requeueOrphan(${q}, ${n}, batch=${batch})`, async () => ({
-    script: 'requeueOrphan', keys: [K.inprogress(q, n), K.queue(q)], argv: [K.prefix, n, batch],
-    allow: () => ({ places: [K.inprogress(q, n), K.queue(q)] }),
-  })));
+export const requeueOrphanCmd = fc.record({ q: queue, n: node, batch: fc.integer({ min: 1, max: 4 }) }).map(
+  ({ q, n, batch }) =>
+    new ScriptCmd(`requeueOrphan(${q}, ${n}, batch=${batch})`, async () => ({
+      script: 'requeueOrphan',
+      keys: [K.inprogress(q, n), K.queue(q)],
+      argv: [K.prefix, n, batch],
+      allow: () => ({ places: [K.inprogress(q, n), K.queue(q)] }),
+    })),
+);
 
 const info = ['host', 'h', 'busy', 0];
 
-export const registerCmd = node.map((n) =>
-  new ScriptCmd(`register(${n})`, async () => ({
-    script: 'register', keys: [K.nodes, K.node(n), K.nodeInfo(n)], argv: [n, 600_000, 600_000, ...info],
-    allow: () => ({ places: [] }),
-  })));
+export const registerCmd = node.map(
+  (n) =>
+    new ScriptCmd(`register(${n})`, async () => ({
+      script: 'register',
+      keys: [K.nodes, K.node(n), K.nodeInfo(n)],
+      argv: [n, 600_000, 600_000, ...info],
+      allow: () => ({ places: [] }),
+    })),
+);
 
-export const heartbeatCmd = node.map((n) =>
-  new ScriptCmd(`heartbeat(${n})`, async () => ({
-    script: 'heartbeat', keys: [K.nodes, K.node(n), K.nodeInfo(n)], argv: [n, 600_000, 600_000, ...info],
-    allow: () => ({ places: [] }),
-  })));
+export const heartbeatCmd = node.map(
+  (n) =>
+    new ScriptCmd(`heartbeat(${n})`, async () => ({
+      script: 'heartbeat',
+      keys: [K.nodes, K.node(n), K.nodeInfo(n)],
+      argv: [n, 600_000, 600_000, ...info],
+      allow: () => ({ places: [] }),
+    })),
+);
 
 /** Fields the reaper may write, by where it puts the payload. */
 export const REAP_REQUEUE_FIELDS = ['verk_recovered'];
@@ -175,43 +237,69 @@ export const REAP_BURY_FIELDS = ['error_message', 'error_class', 'recovered_coun
 /** Dead-set age limit for reap: far beyond the test scores (1000..3000 epoch s), so only size trims. */
 const DEAD_TIMEOUT_S = 1e10;
 
-export const reapCmd = fc.record({
-  n: node, batch: fc.integer({ min: 1, max: 5 }), maxRec: fc.integer({ min: 0, max: 3 }), force: fc.boolean(),
-  count: fc.boolean(), isolateFrom: fc.integer({ min: 1, max: 3 }), deadMax: fc.constantFrom(1, 2, 1000), history: fc.constantFrom(0, 5),
-}).map((o) =>
-  new ScriptCmd(`reap(${o.n}, batch=${o.batch}, maxRec=${o.maxRec}, force=${o.force}, count=${o.count}, isolateFrom=${o.isolateFrom}, deadMax=${o.deadMax}, history=${o.history})`, async () => ({
-    script: 'reap',
-    keys: [K.nodes, K.reaping, K.dead],
-    argv: [K.prefix, o.n, o.batch, o.maxRec, 60_000, o.force ? '1' : '0', 'n1', o.history, DEAD_TIMEOUT_S, o.deadMax, o.count ? '1' : '0', o.isolateFrom],
-    allow: (reply) => ({
-      places: [...QUEUES.flatMap((q) => [K.queue(q), K.inprogress(q, o.n)]), K.dead],
-      rules: [rewritesOnly(REAP_REQUEUE_FIELDS), rewritesOnly(REAP_BURY_FIELDS)],
-      mergeInto: [K.dead],
-      deadTrim: { key: K.dead, minScore: -Infinity, maxJobs: o.deadMax, written: Array.isArray(reply) ? Number(scalar(reply[2])) : 0 },
-    }),
-  })));
+export const reapCmd = fc
+  .record({
+    n: node,
+    batch: fc.integer({ min: 1, max: 5 }),
+    maxRec: fc.integer({ min: 0, max: 3 }),
+    force: fc.boolean(),
+    count: fc.boolean(),
+    isolateFrom: fc.integer({ min: 1, max: 3 }),
+    deadMax: fc.constantFrom(1, 2, 1000),
+    history: fc.constantFrom(0, 5),
+  })
+  .map(
+    (o) =>
+      new ScriptCmd(
+        `reap(${o.n}, batch=${o.batch}, maxRec=${o.maxRec}, force=${o.force}, count=${o.count}, isolateFrom=${o.isolateFrom}, deadMax=${o.deadMax}, history=${o.history})`,
+        async () => ({
+          script: 'reap',
+          keys: [K.nodes, K.reaping, K.dead],
+          argv: [K.prefix, o.n, o.batch, o.maxRec, 60_000, o.force ? '1' : '0', 'n1', o.history, DEAD_TIMEOUT_S, o.deadMax, o.count ? '1' : '0', o.isolateFrom],
+          allow: (reply) => ({
+            places: [...QUEUES.flatMap((q) => [K.queue(q), K.inprogress(q, o.n)]), K.dead],
+            rules: [rewritesOnly(REAP_REQUEUE_FIELDS), rewritesOnly(REAP_BURY_FIELDS)],
+            mergeInto: [K.dead],
+            deadTrim: { key: K.dead, minScore: -Infinity, maxJobs: o.deadMax, written: Array.isArray(reply) ? Number(scalar(reply[2])) : 0 },
+          }),
+        }),
+      ),
+  );
 
 /** The node's heartbeat key expires (it died or stalled past its TTL). */
 export const killCmd = node.map((n) => new StepCmd(`expire heartbeat of ${n}`, (w) => w.redis.del(K.node(n))));
 
 /** A key becomes a string (its payloads parked meanwhile). */
-export const corruptCmd = (targets: string[] = CORRUPTIBLE) => fc.record({ name: fc.constantFrom(...targets), i: fc.nat() }).map(({ name, i }) =>
-  new StepCmd(`SET ${name}${name === RECOVERED ? `#${i}` : ''} x`, async (w) => corrupt(w.redis, await corruptibleKey(w, name, i))));
+export const corruptCmd = (targets: string[] = CORRUPTIBLE) =>
+  fc
+    .record({ name: fc.constantFrom(...targets), i: fc.nat() })
+    .map(({ name, i }) => new StepCmd(`SET ${name}${name === RECOVERED ? `#${i}` : ''} x`, async (w) => corrupt(w.redis, await corruptibleKey(w, name, i))));
 
 /** Every key made a string is deleted again and its payloads return. */
 export const repairCmd = fc.constant(new StepCmd('repair wrong-typed keys', (w) => repair(w.redis)));
 
 /** A producer or worker puts a payload of the pool into a place (duplicates on purpose). */
-export const placeCmd = fc.record({ place: fc.nat(PLACES.length - 1), i: fc.nat() }).map(({ place, i }) =>
-  new StepCmd(`put pool[${i}] in ${PLACES[place]}`, (w) => {
-    const key = PLACES[place], raw = w.pool[i % w.pool.length];
-    return ((SETS as readonly string[]).includes(key) ? w.redis.zadd(key, 1000 + i % 1000, raw) : w.redis.lpush(key, raw)).catch(() => 0);
-  }));
+export const placeCmd = fc.record({ place: fc.nat(PLACES.length - 1), i: fc.nat() }).map(
+  ({ place, i }) =>
+    new StepCmd(`put pool[${i}] in ${PLACES[place]}`, (w) => {
+      const key = PLACES[place],
+        raw = w.pool[i % w.pool.length];
+      return ((SETS as readonly string[]).includes(key) ? w.redis.zadd(key, 1000 + (i % 1000), raw) : w.redis.lpush(key, raw)).catch(() => 0);
+    }),
+);
 
 /** Every script command, by script name. */
 export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
-  fetch: fetchCmd, ack: ackCmd, fail: failCmd, handback: handbackCmd, promote: promoteCmd, requeue: requeueCmd,
-  requeueOrphan: requeueOrphanCmd, register: registerCmd, heartbeat: heartbeatCmd, reap: reapCmd,
+  fetch: fetchCmd,
+  ack: ackCmd,
+  fail: failCmd,
+  handback: handbackCmd,
+  promote: promoteCmd,
+  requeue: requeueCmd,
+  requeueOrphan: requeueOrphanCmd,
+  register: registerCmd,
+  heartbeat: heartbeatCmd,
+  reap: reapCmd,
 };
 
 /** The faults and direct writes around the script calls; `targets` = keys that may turn into strings. */
@@ -219,6 +307,14 @@ export const faultCmds = (targets?: string[]): fc.Arbitrary<Cmd>[] => [killCmd, 
 
 /** ARGV slots each command fills, as the script headers name them ("n.." = n and more). */
 export const ARGV_LAYOUT: Record<string, string> = {
-  fetch: '3', ack: '3..', fail: '6', handback: '1..', promote: '3..', requeue: '3',
-  requeueOrphan: '3', register: '4..', heartbeat: '4..', reap: '12',
+  fetch: '3',
+  ack: '3..',
+  fail: '6',
+  handback: '1..',
+  promote: '3..',
+  requeue: '3',
+  requeueOrphan: '3',
+  register: '4..',
+  heartbeat: '4..',
+  reap: '12',
 };

@@ -11,7 +11,9 @@ import { header, scripts } from './lua-runner.js';
 import { TARGETS, initial, setUp, type Initial } from './world.js';
 
 let server: RedisServer;
-beforeAll(async () => { server = await startRedis(); });
+beforeAll(async () => {
+  server = await startRedis();
+});
 afterAll(async () => {
   console.log(`[measured] script calls (errored): ${[...stats].map(([s, v]) => `${s} ${v.calls} (${v.errors})`).join(', ')}`);
   await server?.stop();

@@ -28,8 +28,14 @@ export async function census(redis: Redis): Promise<Census> {
   const read: { key: string; zset: boolean }[] = [];
   names.forEach((key, i) => {
     const type = types[i]?.[1];
-    if (type === 'list') { pipe.lrangeBuffer(key, 0, -1); read.push({ key, zset: false }); }
-    if (type === 'zset') { pipe.zrangeBuffer(key, 0, -1, 'WITHSCORES'); read.push({ key, zset: true }); }
+    if (type === 'list') {
+      pipe.lrangeBuffer(key, 0, -1);
+      read.push({ key, zset: false });
+    }
+    if (type === 'zset') {
+      pipe.zrangeBuffer(key, 0, -1, 'WITHSCORES');
+      read.push({ key, zset: true });
+    }
   });
   const replies = read.length ? ((await pipe.exec()) ?? []) : [];
   const c: Census = { places: new Map(), scores: new Map(), totals: new Map() };
@@ -82,7 +88,8 @@ function wherePlaced(c: Census, k: string): string[] {
 
 const take = (m: Map<string, number>, k: string, n = 1): void => {
   const v = (m.get(k) ?? 0) - n;
-  if (v > 0) m.set(k, v); else m.delete(k);
+  if (v > 0) m.set(k, v);
+  else m.delete(k);
 };
 
 /** The payloads a call lost or created beyond its allowance (empty = conserved). */
@@ -95,20 +102,28 @@ export function violations(before: Census, after: Census, a: Allowance): Violati
     if (d > 0) gained.set(k, d);
   }
   for (const [from, to] of a.rewrites ?? []) {
-    const f = bkey(from), t = bkey(to);
-    if (f !== t && lost.has(f) && gained.has(t)) { take(lost, f); take(gained, t); }
+    const f = bkey(from),
+      t = bkey(to);
+    if (f !== t && lost.has(f) && gained.has(t)) {
+      take(lost, f);
+      take(gained, t);
+    }
   }
   for (const g of [...gained.keys()]) {
     while (gained.has(g)) {
       const l = [...lost.keys()].find((x) => (a.rules ?? []).some((rule) => rule(unkey(x), unkey(g))));
       if (l === undefined) break;
-      take(lost, l); take(gained, g);
+      take(lost, l);
+      take(gained, g);
     }
   }
   let dropped = 0;
   for (const d of a.drops ?? []) {
     const k = bkey(d);
-    if (lost.has(k)) { take(lost, k); dropped++; }
+    if (lost.has(k)) {
+      take(lost, k);
+      dropped++;
+    }
   }
   const out: Violation[] = [];
   if (a.exactDrops !== undefined && dropped !== a.exactDrops) {
@@ -119,8 +134,9 @@ export function violations(before: Census, after: Census, a: Allowance): Violati
     if (targets.some((t) => (a.mergeInto ?? []).some((z) => after.scores.get(z)?.has(t) && before.scores.get(z)?.has(t)))) return true;
     // Equal payloads rewritten to equal bytes in one call become one member.
     const from = unkey(k);
-    return (a.mergeInto ?? []).some((z) => [...(after.scores.get(z)?.keys() ?? [])]
-      .some((m) => !before.scores.get(z)?.has(m) && (m === k || (a.rules ?? []).some((rule) => rule(from, unkey(m))))));
+    return (a.mergeInto ?? []).some((z) =>
+      [...(after.scores.get(z)?.keys() ?? [])].some((m) => !before.scores.get(z)?.has(m) && (m === k || (a.rules ?? []).some((rule) => rule(from, unkey(m))))),
+    );
   };
   const t = a.deadTrim;
   const deadFull = t ? (after.places.get(t.key)?.size ?? 0) >= t.maxJobs : false;
@@ -134,7 +150,10 @@ export function violations(before: Census, after: Census, a: Allowance): Violati
         // An entry equal to what the call wrote took the written score before the trim.
         const rewritten = lowScore && (a.rewrites ?? []).some(([, to]) => bkey(to) === k);
         if (oldScore !== undefined && (oldScore < t.minScore || deadFull || rewritten)) continue;
-        if (writtenTrims > 0 && (deadFull || lowScore)) { writtenTrims--; continue; }
+        if (writtenTrims > 0 && (deadFull || lowScore)) {
+          writtenTrims--;
+          continue;
+        }
       }
       out.push({ kind: 'lost', payload: preview(k), from: wherePlaced(before, k) });
     }
@@ -167,12 +186,17 @@ export function objectMembers(buf: Buffer): { key: string; text: string }[] | nu
   const s = bkey(buf);
   const n = s.length;
   let i = 0;
-  const ws = () => { while (i < n && ' \t\r\n'.includes(s[i])) i++; };
+  const ws = () => {
+    while (i < n && ' \t\r\n'.includes(s[i])) i++;
+  };
   const str = (): boolean => {
     if (s[i] !== '"') return false;
     for (i++; i < n; i++) {
       if (s[i] === '\\') i++;
-      else if (s[i] === '"') { i++; return true; }
+      else if (s[i] === '"') {
+        i++;
+        return true;
+      }
     }
     return false;
   };
@@ -181,7 +205,11 @@ export function objectMembers(buf: Buffer): { key: string; text: string }[] | nu
   i++;
   const out: { key: string; text: string }[] = [];
   ws();
-  if (s[i] === '}') { i++; ws(); return i === n ? out : null; }
+  if (s[i] === '}') {
+    i++;
+    ws();
+    return i === n ? out : null;
+  }
   for (;;) {
     ws();
     const start = i;
@@ -193,17 +221,30 @@ export function objectMembers(buf: Buffer): { key: string; text: string }[] | nu
     let depth = 0;
     while (i < n) {
       const c = s[i];
-      if (c === '"') { if (!str()) return null; continue; }
+      if (c === '"') {
+        if (!str()) return null;
+        continue;
+      }
       if (c === '{' || c === '[') depth++;
-      else if (c === '}' || c === ']') { if (depth === 0) break; depth--; }
-      else if (c === ',' && depth === 0) break;
+      else if (c === '}' || c === ']') {
+        if (depth === 0) break;
+        depth--;
+      } else if (c === ',' && depth === 0) break;
       i++;
     }
     if (i >= n) return null;
     let key: string;
-    try { key = JSON.parse(Buffer.from(rawKey, 'latin1').toString('utf8')) as string; } catch { key = rawKey; }
+    try {
+      key = JSON.parse(Buffer.from(rawKey, 'latin1').toString('utf8')) as string;
+    } catch {
+      key = rawKey;
+    }
     out.push({ key, text: s.slice(start, i).replace(/\s+$/, '') });
-    if (s[i] === '}') { i++; ws(); return i === n ? out : null; }
+    if (s[i] === '}') {
+      i++;
+      ws();
+      return i === n ? out : null;
+    }
     i++;
   }
 }
@@ -212,10 +253,12 @@ export function objectMembers(buf: Buffer): { key: string; text: string }[] | nu
 export function rewritesOnly(fields: string[]): (from: Buffer, to: Buffer) => boolean {
   const set = new Set(fields);
   return (from, to) => {
-    const f = objectMembers(from), t = objectMembers(to);
+    const f = objectMembers(from),
+      t = objectMembers(to);
     if (!f || !t) return false;
     const keep = (m: { key: string; text: string }[]) => m.filter((x) => !set.has(x.key)).map((x) => x.text);
-    const a = keep(f), b = keep(t);
+    const a = keep(f),
+      b = keep(t);
     return a.length === b.length && a.every((x, i) => x === b[i]) && t.some((x) => set.has(x.key));
   };
 }

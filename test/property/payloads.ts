@@ -39,7 +39,11 @@ const sidekiqJob: fc.Arbitrary<Buffer> = fc
     sep: fc.constantFrom(',', ', ', ' ,\n '),
   })
   .map(({ jid, args, extra, sep }) => {
-    const members: [string, Buffer][] = [['class', b('"Worker"')], ['queue', b('"q"')], ['args', Buffer.concat([b('['), ...args.flatMap((a, i) => (i ? [b(','), a] : [a])), b(']')])]];
+    const members: [string, Buffer][] = [
+      ['class', b('"Worker"')],
+      ['queue', b('"q"')],
+      ['args', Buffer.concat([b('['), ...args.flatMap((a, i) => (i ? [b(','), a] : [a])), b(']')])],
+    ];
     if (jid !== null) members.push(['jid', b(jid)]);
     members.push(...extra);
     return object(members, sep);
@@ -50,9 +54,32 @@ function nest(depth: number, open: string, close: string, inner: string): Buffer
 }
 
 const odd: fc.Arbitrary<Buffer> = fc.oneof(
-  fc.constantFrom('[1,2]', '[{"a":1}]', '[{"jid":"x"}]', '[]', '{}', '1', '"str"', 'true', 'null', '12345678901234567890123',
-    '{"jid":', 'not json', '{"a":1}}', '', ' ', '{"jid":"a"} ', ' {"jid":"b"}', '{"jid":"x","jid":"y"}', '{"a\\u005fb":1}',
-    '{"k\\"ey":"v"}', '{ "jid" : "sp" , "args" : [ ] }', '{"jid":"\\ud800"}').map(b),
+  fc
+    .constantFrom(
+      '[1,2]',
+      '[{"a":1}]',
+      '[{"jid":"x"}]',
+      '[]',
+      '{}',
+      '1',
+      '"str"',
+      'true',
+      'null',
+      '12345678901234567890123',
+      '{"jid":',
+      'not json',
+      '{"a":1}}',
+      '',
+      ' ',
+      '{"jid":"a"} ',
+      ' {"jid":"b"}',
+      '{"jid":"x","jid":"y"}',
+      '{"a\\u005fb":1}',
+      '{"k\\"ey":"v"}',
+      '{ "jid" : "sp" , "args" : [ ] }',
+      '{"jid":"\\ud800"}',
+    )
+    .map(b),
   fc.integer({ min: 1, max: 1200 }).map((d) => nest(d, '[', ']', '1')),
   fc.integer({ min: 1, max: 1200 }).map((d) => nest(d, '{"a":', '}', '1')),
   fc.uint8Array({ maxLength: 24 }).map((u) => Buffer.from(u)),

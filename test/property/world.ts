@@ -14,11 +14,7 @@ export type NodeId = (typeof NODES)[number];
 export const SETS = ['schedule', 'retry', 'dead'] as const;
 export type SetName = (typeof SETS)[number];
 
-export const PLACES = [
-  ...QUEUES.map((q) => K.queue(q)),
-  ...QUEUES.flatMap((q) => NODES.map((n) => K.inprogress(q, n))),
-  ...SETS.map((s) => K[s]),
-];
+export const PLACES = [...QUEUES.map((q) => K.queue(q)), ...QUEUES.flatMap((q) => NODES.map((n) => K.inprogress(q, n))), ...SETS.map((s) => K[s])];
 
 export interface World {
   redis: Redis;
@@ -60,7 +56,9 @@ export async function setUp(redis: Redis, init: Initial): Promise<void> {
     const id = NODES[i];
     if (n.registered) pipe.sadd(K.nodes, id);
     if (n.alive) pipe.set(K.node(id), 'alive', 'PX', 600_000);
-    QUEUES.forEach((q, j) => { if (n.queues[j]) pipe.sadd(K.nodeQueues(id), q); });
+    QUEUES.forEach((q, j) => {
+      if (n.queues[j]) pipe.sadd(K.nodeQueues(id), q);
+    });
   });
   await pipe.exec();
 }
@@ -87,7 +85,14 @@ export const RECOVERED = 'recovered-of-a-held-job';
 
 /** Keys a test may turn into a string so a script hits WRONGTYPE after (or before) a write. */
 export const CORRUPTIBLE: string[] = [
-  ...PLACES, ...STATS, K.recoveries, K.queues, K.paused, ...NODES.map((n) => K.nodeQueues(n)), ...NODES.map((n) => K.nodeInfo(n)), RECOVERED,
+  ...PLACES,
+  ...STATS,
+  K.recoveries,
+  K.queues,
+  K.paused,
+  ...NODES.map((n) => K.nodeQueues(n)),
+  ...NODES.map((n) => K.nodeInfo(n)),
+  RECOVERED,
 ];
 
 /** The keys each script writes (or reads) that can be made the wrong type; destinations weigh double. */
@@ -136,6 +141,8 @@ export async function corruptibleKey(w: World, name: string, i: number): Promise
   try {
     const job = JSON.parse(raw.toString('utf8')) as { jid?: unknown };
     if (typeof job.jid === 'string' || typeof job.jid === 'number') return K.recovered(String(job.jid));
-  } catch { /* not JSON: the counter is keyed by a hash */ }
+  } catch {
+    /* not JSON: the counter is keyed by a hash */
+  }
   return K.recovered('none');
 }
