@@ -3,7 +3,7 @@
 // what Redis holds), plus the faults around them: a node's heartbeat expiring, a key made the
 // wrong type, a payload enqueued. Every script call is checked by conservation.ts.
 import fc from 'fast-check';
-import { census, rewritesOnly, violations, type Allowance } from './conservation.js';
+import { census, rewritesOnly, size, violations, type Allowance, type Census } from './conservation.js';
 import { runScript, scalar, type Arg, type Reply } from './lua-runner.js';
 import { withEnqueuedAt, withFailure } from './payloads.js';
 import { CORRUPTIBLE, RECOVERED, corrupt, corruptibleKey, repair, K, NODES, PLACES, QUEUES, SETS, pick, type World } from './world.js';
@@ -16,6 +16,8 @@ export interface Call {
   keys: Arg[];
   argv: Arg[];
   allow?: (reply: Reply | undefined) => Allowance;
+  /** Does a successful reply tell the truth about what the census shows? (a complaint, or undefined) */
+  verify?: (reply: Reply, before: Census, after: Census) => string | undefined;
 }
 
 /** Calls observed per script (and how many errored), for the [measured] line. */
@@ -40,12 +42,19 @@ export async function checkedCall(w: World, c: Call): Promise<void> {
   stats.set(c.script, s);
   const after = await census(w.redis);
   const bad = violations(before, after, c.allow ? c.allow(error ? undefined : reply) : {});
+  const lie = !error && reply !== undefined && c.verify ? c.verify(reply, before, after) : undefined;
+  if (lie) bad.push({ kind: 'lost', payload: `(reply: ${lie})` });
   if (bad.length) {
     throw new Error(
       `${c.script}(KEYS ${c.keys.map(show).join(' ')} ARGV ${c.argv.map(show).join(' ')}) ${error ? `errored "${error.message}"` : `replied ${JSON.stringify(flat(reply))}`} and broke conservation:\n` +
         bad.map((v) => `  ${v.kind} ${v.payload}${v.from?.length ? ` (${v.kind === 'lost' ? 'was in' : 'now in'} ${v.from.join(', ')})` : ''}`).join('\n'),
     );
   }
+}
+
+/** A complaint when a count in the reply differs from what the census shows. */
+function agree(said: string, n: number, seen: string, m: number): string | undefined {
+  return n === m ? undefined : `${said} ${n}, but ${seen} ${m}`;
 }
 
 function flat(r: Reply | undefined): unknown {
@@ -102,6 +111,11 @@ export const fetchCmd = fc.record({ q: queue, n: node, max: fc.integer({ min: 1,
       keys: [K.queue(q), K.inprogress(q, n), K.node(n), K.nodeQueues(n), K.paused],
       argv: [max, q, first ? '1' : '0'],
       allow: () => ({ places: [K.queue(q), K.inprogress(q, n)] }),
+      verify: (reply, b, a) => {
+        const moved = size(b, K.queue(q)) - size(a, K.queue(q));
+        const jobs = Array.isArray(reply) && scalar(reply[0]) === 1 ? reply.length - 1 : 0;
+        return agree('jobs returned', jobs, 'taken from the queue', moved) ?? agree('taken', moved, 'added in progress', size(a, K.inprogress(q, n)) - size(b, K.inprogress(q, n)));
+      },
     })),
 );
 
@@ -157,6 +171,7 @@ export const handbackCmd = fc.record({ q: queue, n: node, is: picks }).map(
       keys: [K.inprogress(q, n), K.queue(q)],
       argv: await pickAll(w, K.inprogress(q, n), is),
       allow: () => ({ places: [K.inprogress(q, n), K.queue(q)] }),
+      verify: (reply, b, a) => agree('moved', Number(scalar(reply)), 'pushed to the queue', size(a, K.queue(q)) - size(b, K.queue(q))),
     })),
 );
 
@@ -205,6 +220,11 @@ export const requeueOrphanCmd = fc.record({ q: queue, n: node, batch: fc.integer
       keys: [K.inprogress(q, n), K.queue(q)],
       argv: [K.prefix, n, batch],
       allow: () => ({ places: [K.inprogress(q, n), K.queue(q)] }),
+      verify: (reply, b, a) => {
+        const r = reply as Reply[];
+        const moved = size(a, K.queue(q)) - size(b, K.queue(q));
+        return agree('moved', Number(scalar(r[1])), 'pushed to the queue', moved) ?? agree('remaining', Number(scalar(r[2])), 'left in progress', size(a, K.inprogress(q, n)));
+      },
     })),
 );
 
@@ -262,6 +282,12 @@ export const reapCmd = fc
             mergeInto: [K.dead],
             deadTrim: { key: K.dead, minScore: -Infinity, maxJobs: o.deadMax, written: Array.isArray(reply) ? Number(scalar(reply[2])) : 0 },
           }),
+          verify: (reply, b, a) => {
+            const [, moved, buried] = (reply as Reply[]).map((x) => Number(scalar(x)));
+            const queued = QUEUES.reduce((t, q) => t + size(a, K.queue(q)) - size(b, K.queue(q)), 0);
+            const taken = QUEUES.reduce((t, q) => t + size(b, K.inprogress(q, o.n)) - size(a, K.inprogress(q, o.n)), 0);
+            return agree('moved', moved, 'pushed to queues', queued) ?? agree('moved + buried', moved + buried, 'taken from in-progress lists', taken);
+          },
         }),
       ),
   );

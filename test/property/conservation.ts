@@ -56,6 +56,13 @@ export async function census(redis: Redis): Promise<Census> {
   return c;
 }
 
+/** How many payloads a place holds. */
+export function size(c: Census, place: string): number {
+  let n = 0;
+  for (const v of c.places.get(place)?.values() ?? []) n += v;
+  return n;
+}
+
 /** What one call may do besides moving payloads byte for byte. */
 export interface Allowance {
   /** The only places the call may change (its header's keys); undefined = not checked. */
