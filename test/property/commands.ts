@@ -329,7 +329,8 @@ export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
 };
 
 /** The faults and direct writes around the script calls; `targets` = keys that may turn into strings. */
-export const faultCmds = (targets?: string[]): fc.Arbitrary<Cmd>[] => [killCmd, corruptCmd(targets), repairCmd, placeCmd];
+export const faultCmds = (targets?: string[]): fc.Arbitrary<Cmd>[] =>
+  targets?.length === 0 ? [killCmd, placeCmd] : [killCmd, corruptCmd(targets), repairCmd, placeCmd];
 
 /** ARGV slots each command fills, as the script headers name them ("n.." = n and more). */
 export const ARGV_LAYOUT: Record<string, string> = {

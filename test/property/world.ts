@@ -27,12 +27,16 @@ export interface Initial {
   /** Per place (PLACES order): the pool indices it holds, with a score for sorted sets. */
   placed: { p: number; score: number }[][];
   nodes: { registered: boolean; alive: boolean; queues: boolean[] }[];
+  /** Per queue: paused cluster-wide (verk:paused). */
+  paused: boolean[];
 }
 
 export const initial: fc.Arbitrary<Initial> = fc.record({
   pool: fc.array(payload, { minLength: 1, maxLength: 6 }),
   placed: fc.tuple(...PLACES.map(() => fc.array(fc.record({ p: fc.nat(), score: fc.integer({ min: 1000, max: 2000 }) }), { maxLength: 3 }))),
   // n1 is a live worker, n2 a registered node whose heartbeat expired, n3 anything.
+  // q is paused in a quarter of the runs, r never.
+  paused: fc.tuple(fc.nat(3).map((x) => x === 0), fc.constant(false)),
   nodes: fc.tuple(
     fc.constant({ registered: true, alive: true, queues: [true, true] }),
     fc.constant({ registered: true, alive: false, queues: [true, true] }),
@@ -51,6 +55,9 @@ export async function setUp(redis: Redis, init: Initial): Promise<void> {
       if ((SETS as readonly string[]).includes(key)) pipe.zadd(key, score, raw);
       else pipe.lpush(key, raw);
     }
+  });
+  QUEUES.forEach((q, i) => {
+    if (init.paused[i]) pipe.sadd(K.paused, q);
   });
   init.nodes.forEach((n, i) => {
     const id = NODES[i];
