@@ -3,6 +3,7 @@
 // wrong type (a string) so a script fails mid-way.
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
+import { payloadIdentity } from '../../src/job/identity.js';
 import { makeKeys } from '../../src/redis/keys.js';
 import { payload } from './payloads.js';
 
@@ -144,12 +145,5 @@ export async function repair(redis: Redis): Promise<void> {
 /** The key behind a CORRUPTIBLE name (the recovery counter of some job the node n2 holds). */
 export async function corruptibleKey(w: World, name: string, i: number): Promise<string> {
   if (name !== RECOVERED) return name;
-  const raw = await pick(w, K.inprogress(QUEUES[i % 2], NODES[1]), i);
-  try {
-    const job = JSON.parse(raw.toString('utf8')) as { jid?: unknown };
-    if (typeof job.jid === 'string' || typeof job.jid === 'number') return K.recovered(String(job.jid));
-  } catch {
-    /* not JSON: the counter is keyed by a hash */
-  }
-  return K.recovered('none');
+  return K.recovered(payloadIdentity(await pick(w, K.inprogress(QUEUES[i % 2], NODES[1]), i)));
 }
