@@ -1,100 +1,13 @@
 // The fast-check commands of the stateful conservation property: one command per Lua script
 // (arguments laid out as the script's header names them, payloads picked at run time from
 // what Redis holds), plus the faults around them: a node's heartbeat expiring, a key made the
-// wrong type, a payload enqueued. Every script call is checked by conservation.ts.
+// wrong type, a payload put in a place. Every script call is checked (checked-call.ts).
 import fc from 'fast-check';
-import { census, rewritesOnly, size, violations, type Allowance, type Census } from './conservation.js';
-import { runScript, scalar, type Arg, type Reply } from './lua-runner.js';
+import { agree, ScriptCmd, StepCmd, type Cmd } from './checked-call.js';
+import { rewritesOnly, size } from './conservation.js';
+import { scalar, type Reply } from './lua-runner.js';
 import { withEnqueuedAt, withFailure } from './payloads.js';
 import { CORRUPTIBLE, RECOVERED, corrupt, corruptibleKey, repair, K, NODES, PLACES, QUEUES, SETS, pick, type World } from './world.js';
-
-type Model = Record<string, never>;
-export type Cmd = fc.AsyncCommand<Model, World>;
-
-export interface Call {
-  script: string;
-  keys: Arg[];
-  argv: Arg[];
-  allow?: (reply: Reply | undefined) => Allowance;
-  /** Does a successful reply tell the truth about what the census shows? (a complaint, or undefined) */
-  verify?: (reply: Reply, before: Census, after: Census) => string | undefined;
-}
-
-/** Calls observed per script (and how many errored), for the [measured] line. */
-export const stats = new Map<string, { calls: number; errors: number }>();
-
-const hex = (b: Buffer) => (b.length > 40 ? `${b.subarray(0, 30).toString('latin1')}…(${b.length}B)` : b.toString('latin1'));
-const show = (a: Arg) => JSON.stringify(Buffer.isBuffer(a) ? hex(a) : a);
-
-/** Runs a call and throws if it broke conservation (the script's own error is not a failure). */
-export async function checkedCall(w: World, c: Call): Promise<void> {
-  const before = await census(w.redis);
-  let reply: Reply | undefined;
-  let error: Error | undefined;
-  try {
-    reply = await runScript(w.redis, c.script, c.keys, c.argv);
-  } catch (err) {
-    error = err as Error;
-  }
-  const s = stats.get(c.script) ?? { calls: 0, errors: 0 };
-  s.calls++;
-  if (error) s.errors++;
-  stats.set(c.script, s);
-  const after = await census(w.redis);
-  const bad = violations(before, after, c.allow ? c.allow(error ? undefined : reply) : {});
-  const lie = !error && reply !== undefined && c.verify ? c.verify(reply, before, after) : undefined;
-  if (lie) bad.push({ kind: 'lost', payload: `(reply: ${lie})` });
-  if (bad.length) {
-    throw new Error(
-      `${c.script}(KEYS ${c.keys.map(show).join(' ')} ARGV ${c.argv.map(show).join(' ')}) ${error ? `errored "${error.message}"` : `replied ${JSON.stringify(flat(reply))}`} and broke conservation:\n` +
-        bad.map((v) => `  ${v.kind} ${v.payload}${v.from?.length ? ` (${v.kind === 'lost' ? 'was in' : 'now in'} ${v.from.join(', ')})` : ''}`).join('\n'),
-    );
-  }
-}
-
-/** A complaint when a count in the reply differs from what the census shows. */
-function agree(said: string, n: number, seen: string, m: number): string | undefined {
-  return n === m ? undefined : `${said} ${n}, but ${seen} ${m}`;
-}
-
-function flat(r: Reply | undefined): unknown {
-  if (Array.isArray(r)) return r.map(flat);
-  return r === undefined ? null : scalar(r);
-}
-
-/** A command that builds its call from the current state and checks it. */
-class ScriptCmd implements Cmd {
-  constructor(
-    private readonly label: string,
-    private readonly build: (w: World) => Promise<Call>,
-  ) {}
-  check(): boolean {
-    return true;
-  }
-  async run(_m: Model, w: World): Promise<void> {
-    await checkedCall(w, await this.build(w));
-  }
-  toString(): string {
-    return this.label;
-  }
-}
-
-/** A fault or setup step that is not a script call (not checked). */
-class StepCmd implements Cmd {
-  constructor(
-    private readonly label: string,
-    private readonly step: (w: World) => Promise<unknown>,
-  ) {}
-  check(): boolean {
-    return true;
-  }
-  async run(_m: Model, w: World): Promise<void> {
-    await this.step(w);
-  }
-  toString(): string {
-    return this.label;
-  }
-}
 
 const queue = fc.constantFrom(...QUEUES);
 const node = fc.constantFrom(...NODES);
@@ -114,7 +27,10 @@ export const fetchCmd = fc.record({ q: queue, n: node, max: fc.integer({ min: 1,
       verify: (reply, b, a) => {
         const moved = size(b, K.queue(q)) - size(a, K.queue(q));
         const jobs = Array.isArray(reply) && scalar(reply[0]) === 1 ? reply.length - 1 : 0;
-        return agree('jobs returned', jobs, 'taken from the queue', moved) ?? agree('taken', moved, 'added in progress', size(a, K.inprogress(q, n)) - size(b, K.inprogress(q, n)));
+        return (
+          agree('jobs returned', jobs, 'taken from the queue', moved) ??
+          agree('taken', moved, 'added in progress', size(a, K.inprogress(q, n)) - size(b, K.inprogress(q, n)))
+        );
       },
     })),
 );
@@ -223,32 +139,27 @@ export const requeueOrphanCmd = fc.record({ q: queue, n: node, batch: fc.integer
       verify: (reply, b, a) => {
         const r = reply as Reply[];
         const moved = size(a, K.queue(q)) - size(b, K.queue(q));
-        return agree('moved', Number(scalar(r[1])), 'pushed to the queue', moved) ?? agree('remaining', Number(scalar(r[2])), 'left in progress', size(a, K.inprogress(q, n)));
+        return (
+          agree('moved', Number(scalar(r[1])), 'pushed to the queue', moved) ?? agree('remaining', Number(scalar(r[2])), 'left in progress', size(a, K.inprogress(q, n)))
+        );
       },
     })),
 );
 
-const info = ['host', 'h', 'busy', 0];
+/** register and heartbeat take the same keys and ARGV and must not touch any payload. */
+const nodeCmd = (script: 'register' | 'heartbeat') =>
+  node.map(
+    (n) =>
+      new ScriptCmd(`${script}(${n})`, async () => ({
+        script,
+        keys: [K.nodes, K.node(n), K.nodeInfo(n)],
+        argv: [n, 600_000, 600_000, 'host', 'h', 'busy', 0],
+        allow: () => ({ places: [] }),
+      })),
+  );
 
-export const registerCmd = node.map(
-  (n) =>
-    new ScriptCmd(`register(${n})`, async () => ({
-      script: 'register',
-      keys: [K.nodes, K.node(n), K.nodeInfo(n)],
-      argv: [n, 600_000, 600_000, ...info],
-      allow: () => ({ places: [] }),
-    })),
-);
-
-export const heartbeatCmd = node.map(
-  (n) =>
-    new ScriptCmd(`heartbeat(${n})`, async () => ({
-      script: 'heartbeat',
-      keys: [K.nodes, K.node(n), K.nodeInfo(n)],
-      argv: [n, 600_000, 600_000, ...info],
-      allow: () => ({ places: [] }),
-    })),
-);
+export const registerCmd = nodeCmd('register');
+export const heartbeatCmd = nodeCmd('heartbeat');
 
 /** Fields the reaper may write, by where it puts the payload. */
 export const REAP_REQUEUE_FIELDS = ['verk_recovered'];
@@ -329,8 +240,7 @@ export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
 };
 
 /** The faults and direct writes around the script calls; `targets` = keys that may turn into strings. */
-export const faultCmds = (targets?: string[]): fc.Arbitrary<Cmd>[] =>
-  targets?.length === 0 ? [killCmd, placeCmd] : [killCmd, corruptCmd(targets), repairCmd, placeCmd];
+export const faultCmds = (targets?: string[]): fc.Arbitrary<Cmd>[] => (targets?.length === 0 ? [killCmd, placeCmd] : [killCmd, corruptCmd(targets), repairCmd, placeCmd]);
 
 /** ARGV slots each command fills, as the script headers name them ("n.." = n and more). */
 export const ARGV_LAYOUT: Record<string, string> = {

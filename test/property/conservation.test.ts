@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { ARGV_LAYOUT, SCRIPT_CMDS, faultCmds, stats, type Cmd } from './commands.js';
+import { stats, type Cmd } from './checked-call.js';
+import { ARGV_LAYOUT, SCRIPT_CMDS, faultCmds } from './commands.js';
 import { header, scripts } from './lua-runner.js';
 import { TARGETS, initial, setUp, type Initial } from './world.js';
 

@@ -37,7 +37,10 @@ export const initial: fc.Arbitrary<Initial> = fc.record({
   placed: fc.tuple(...PLACES.map(() => fc.array(fc.record({ p: fc.nat(), score: fc.integer({ min: 1000, max: 2000 }) }), { maxLength: 3 }))),
   // n1 is a live worker, n2 a registered node whose heartbeat expired, n3 anything.
   // q is paused in a quarter of the runs, r never.
-  paused: fc.tuple(fc.nat(3).map((x) => x === 0), fc.constant(false)),
+  paused: fc.tuple(
+    fc.nat(3).map((x) => x === 0),
+    fc.constant(false),
+  ),
   nodes: fc.tuple(
     fc.constant({ registered: true, alive: true, queues: [true, true] }),
     fc.constant({ registered: true, alive: false, queues: [true, true] }),
