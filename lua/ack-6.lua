@@ -1,8 +1,9 @@
 -- ack: removes finished jobs from this node's in-progress list and counts them (DESIGN §4
 -- step 5), then, in the same call, refills the freed slots from the queue (the fetch of
--- fetch-5.lua with its fencing and pause checks), so a busy worker needs one round trip per
--- batch. A job no longer in the list (the node was reaped and the job handed back) changes
--- nothing: the caller counts it as a fencing rejection.
+-- fetch-5.lua, shared through lua/include/fetch-into.lua, with its fencing and pause checks),
+-- so a busy worker needs one round trip per batch. A job no longer in the list (the node was
+-- reaped and the job handed back) changes nothing: the caller counts it as a fencing rejection.
+-- Builds no key from a prefix.
 -- KEYS[1] inprogress:<q>:<node>
 -- KEYS[2] stat:processed
 -- KEYS[3] stat:processed:<q>
@@ -11,8 +12,9 @@
 -- KEYS[6] verk:paused
 -- ARGV[1] refill: max jobs to fetch after the ack (0 = ack only)
 -- ARGV[2] queue name
--- ARGV[3..] the exact payload strings that were fetched
+-- ARGV[3..] the exact payloads that were fetched
 -- Returns { removed, node_alive (1/0), refill status (1 ok, 0 paused, -1 fenced, 2 not asked), job... }.
+-- @include fetch-into
 local removed = 0
 for i = 3, #ARGV do
   removed = removed + redis.call('LREM', KEYS[1], -1, ARGV[i])
@@ -22,26 +24,10 @@ if removed > 0 then
   redis.call('INCRBY', KEYS[3], removed)
 end
 local want = tonumber(ARGV[1])
-if want == 0 and removed == #ARGV - 2 then
-  return { removed, 1, 2 }
-end
-local alive = redis.call('EXISTS', KEYS[4])
 if want == 0 then
-  return { removed, alive, 2 }
+  if removed == #ARGV - 2 then return { removed, 1, 2 } end
+  return { removed, redis.call('EXISTS', KEYS[4]), 2 }
 end
-if alive == 0 then
-  return { removed, 0, -1 }
-end
-if redis.call('SISMEMBER', KEYS[6], ARGV[2]) == 1 then
-  return { removed, 1, 0 }
-end
-local jobs = redis.call('RPOP', KEYS[5], want)
-if not jobs then
-  return { removed, 1, 1 }
-end
-for i = 1, #jobs, 1000 do
-  redis.call('LPUSH', KEYS[1], unpack(jobs, i, math.min(i + 999, #jobs)))
-end
-local out = { removed, 1, 1 }
-for i = 1, #jobs do out[i + 3] = jobs[i] end
+local out = { removed, 1 }
+if fetch_into(out, KEYS[5], KEYS[1], KEYS[4], KEYS[6], ARGV[2], want, nil) == -1 then out[2] = 0 end
 return out

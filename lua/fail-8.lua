@@ -1,6 +1,7 @@
--- fail: settles one failed job, only if this node still holds it (DESIGN §4 step 5):
--- removes it from the in-progress list, then schedules a retry, buries it in the dead set
--- (trimmed by age and size) or drops it, and counts the failure.
+-- fail: settles one failed job, only if this node still holds it (DESIGN §4 step 5): schedules
+-- a retry, buries it in the dead set (trimmed by age and size) or drops it, counts the
+-- failure, and only then removes it from the in-progress list (write before remove: an error
+-- can never leave the job in neither place). Builds no key from a prefix.
 -- KEYS[1] inprogress:<q>:<node>
 -- KEYS[2] retry
 -- KEYS[3] dead
@@ -15,20 +16,34 @@
 -- ARGV[4] score: retry time or time of death (float epoch seconds)
 -- ARGV[5] dead: remove entries scored below this (epoch seconds)
 -- ARGV[6] dead: keep at most this many entries
--- Returns 1 = settled, 0 = not held but the node is alive, -1 = not held and the node is fenced.
-if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then
+-- Returns 1 = settled, 0 = not held but the node is alive, -1 = not held and the node is
+-- fenced, or { 'wrongtype', key } (nothing written) when a key it would write has another type.
+-- @include key-types
+local mode = ARGV[2]
+local dest = (mode == 'retry' and KEYS[2]) or (mode == 'dead' and KEYS[3]) or nil
+local score, min_score, max_dead = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+if not dest and mode ~= 'drop' then return redis.error_reply('fail: unknown mode ' .. tostring(mode)) end
+if dest and not (score and score == score) then return redis.error_reply('fail: score is not a number') end
+if mode == 'dead' and not (min_score and max_dead) then return redis.error_reply('fail: dead trim bounds are not numbers') end
+local checks = { { KEYS[1], 'list' } }
+if dest then table.insert(checks, { dest, 'zset' }) end
+local wrong = first_wrong_type(checks)
+if wrong then return { 'wrongtype', wrong } end
+if not redis.call('LPOS', KEYS[1], ARGV[1], 'RANK', -1) then
   if redis.call('EXISTS', KEYS[8]) == 1 then return 0 end
   return -1
 end
-if ARGV[2] == 'retry' then
+if mode == 'retry' then
   redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
-elseif ARGV[2] == 'dead' then
+elseif mode == 'dead' then
   redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[5])
-  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[6]) + 1))
+  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(max_dead + 1))
 end
-redis.call('INCR', KEYS[4])
-redis.call('INCR', KEYS[5])
-redis.call('INCR', KEYS[6])
-redis.call('INCR', KEYS[7])
+-- A counter that is not an integer is left as it is rather than failing after the write.
+redis.pcall('INCR', KEYS[4])
+redis.pcall('INCR', KEYS[5])
+redis.pcall('INCR', KEYS[6])
+redis.pcall('INCR', KEYS[7])
+redis.call('LREM', KEYS[1], -1, ARGV[1])
 return 1

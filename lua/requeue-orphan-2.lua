@@ -3,13 +3,20 @@
 -- of the queue (the side jobs are fetched from), keeping their order, like verk's lpop_rpush;
 -- the caller repeats until nothing remains. Refuses, moving nothing, while the owning node is
 -- registered (verk_nodes or verk:reaping: the reaper's business) or its heartbeat key exists.
--- Recoveries are not counted and payloads are moved byte for byte.
+-- Recoveries are not counted and payloads are moved byte for byte, written to the queue
+-- before they are trimmed off the list.
 -- KEYS[1] inprogress:<q>:<node>
 -- KEYS[2] queue:<q>
+-- Built from the prefix ARGV[1]: <prefix>verk_nodes, <prefix>verk:reaping, <prefix>verk:node:<id>
+-- (read only).
 -- ARGV[1] key prefix
 -- ARGV[2] node id owning the list
 -- ARGV[3] batch size
--- Returns { status, moved, remaining } with status "moved", "owned" or "alive".
+-- Returns { status, moved, remaining } with status "moved", "owned" or "alive", or
+-- { 'wrongtype', 0, 0, key } (nothing written) when a key has another type than a list.
+-- @include key-types
+local wrong = first_wrong_type({ { KEYS[1], 'list' }, { KEYS[2], 'list' } })
+if wrong then return { 'wrongtype', 0, 0, wrong } end
 local prefix, node = ARGV[1], ARGV[2]
 if redis.call('SISMEMBER', prefix .. 'verk_nodes', node) == 1
   or redis.call('SISMEMBER', prefix .. 'verk:reaping', node) == 1 then

@@ -117,7 +117,10 @@ describe('dynamic node set', () => {
       console.log(`[measured] poison pill: ran ${runs} times, then dead (${parsed.error_message}); neighbours recovered ${neighbourRecoveries.join('/')} times and completed; other jobs 30/30 done`);
       expect(parsed).toMatchObject({ jid: poison, class: 'Poison', error_class: 'Verk::PoisonPill' });
       expect(dead).toContain('"args":[[],{},12345678901234567890]');
-      expect(runs).toBe(3);
+      // Only witnessed starts count (verk_recovered start records): maxRecoveries + 1 counted runs,
+      // plus the first run, which nothing may have seen start.
+      expect(runs).toBeGreaterThanOrEqual(3);
+      expect(runs).toBeLessThanOrEqual(4);
       expect(await server.client.zcard('dead')).toBe(1);
       const ex = await executions(server.client);
       for (const j of [...neighbours, ...good]) expect(ex.get(j)).toBe(1);

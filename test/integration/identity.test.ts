@@ -6,11 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { inlineIncludes, LUA_DIR } from '../../src/redis/script-source.js';
-import { decodePayload, payloadIdentity, sha1 } from '../../src/job/identity.js';
+import { decodePayload, identityBytes, payloadIdentity, sha1 } from '../../src/job/identity.js';
 
 let server: RedisServer;
 type Probe = (...payloads: Buffer[]) => Promise<[string, number][]>;
 let probe: Probe;
+/** Per payload: its identity, then the identities after the reap's edit with n = 3 and again with n = 12, and the last bytes. */
+let editProbe: (...payloads: Buffer[]) => Promise<[Buffer, Buffer, Buffer, Buffer][]>;
 
 beforeAll(async () => {
   server = await startRedis();
@@ -25,6 +27,26 @@ beforeAll(async () => {
   ].join('\n'), LUA_DIR, []);
   server.client.defineCommand('identityProbe', { numberOfKeys: 0, lua });
   probe = (...p) => (server.client as unknown as { identityProbe: Probe }).identityProbe(...p);
+  const edit = inlineIncludes('edit-probe', [
+    '-- @include identity',
+    '-- @include json-fields',
+    'local out = {}',
+    'for i = 1, #ARGV do',
+    '  local job, id = decode_payload(ARGV[i])',
+    '  local e1, e2 = ARGV[i], ARGV[i]',
+    '  local id1, id2 = id, id',
+    '  if job then',
+    '    e1 = set_recovered(ARGV[i], "3", job)',
+    '    local j1; j1, id1 = decode_payload(e1)',
+    '    e2 = set_recovered(e1, "12", j1)',
+    '    local _; _, id2 = decode_payload(e2)',
+    '  end',
+    '  out[i] = { id, id1, id2, e2 }',
+    'end',
+    'return out',
+  ].join('\n'), LUA_DIR, []);
+  server.client.defineCommand('editProbe', { numberOfKeys: 0, lua: edit });
+  editProbe = (...p) => (server.client as unknown as { editProbeBuffer: typeof editProbe }).editProbeBuffer(...p);
 });
 afterAll(async () => server.stop());
 
@@ -62,7 +84,15 @@ const payload: fc.Arbitrary<Buffer> = fc.oneof(
   fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 4 }), fc.constantFrom('a', '1')).map(([bad, tail]) =>
     Buffer.concat([Buffer.from('{"jid":"a'), Buffer.from(bad), Buffer.from(`${tail}"}`)])),
   fc.uint8Array({ maxLength: 40 }).map((u) => Buffer.from(u)),
+  fc.tuple(jidText, fc.array(fc.constantFrom(0x80, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xa0, 0xed, 0x9f, 0xef, 0xf0, 0x90, 0xf4, 0x8f, 0xf5, 0xff, 0x41), { minLength: 1, maxLength: 5 }))
+    .map(([j, bytes]) => Buffer.concat([Buffer.from(`{"jid":${j},"x":"`), Buffer.from(bytes), Buffer.from('"}')])),
   fc.constantFrom(998, 999, 1000, 1001).map((d) => Buffer.from(`{"jid":"deep","x":${'['.repeat(d)}${']'.repeat(d)}}`)),
+  // A "verk_recovered" member in every position a reap or a producer may leave it.
+  fc.tuple(jidText, other, fc.constantFrom('', ' ', '\n ', ' '), fc.nat(40), fc.constantFrom('end', 'first', 'only', 'twice', 'string')).map(([j, o, ws, n, where]) => {
+    const m = where === 'string' ? `"verk_recovered":"${n}"` : `"verk_recovered":${n}`;
+    const body = where === 'only' ? m : where === 'first' ? `${m},"jid":${j}` : where === 'twice' ? `"jid":${j},${m},${m}` : `"jid":${j}${o ? `,${o}` : ''},${m}`;
+    return Buffer.from(`{${ws}${body}${ws}}${ws}`);
+  }),
 );
 
 describe('payload identity: JS and Lua agree', () => {
@@ -70,6 +100,22 @@ describe('payload identity: JS and Lua agree', () => {
     await fc.assert(fc.asyncProperty(fc.array(payload, { minLength: 1, maxLength: 25 }), async (ps) => {
       expect(await probe(...ps)).toEqual(ps.map(js));
     }), { numRuns: Number(process.env.IDENTITY_RUNS ?? 400) });
+  });
+
+  it("survive the reap's own edit (set_recovered), and the edit keeps every other byte", async () => {
+    await fc.assert(fc.asyncProperty(fc.array(payload, { minLength: 1, maxLength: 25 }), async (ps) => {
+      const res = await editProbe(...ps);
+      res.forEach(([id, id1, id2, edited], i) => {
+        expect([id1.toString(), id2.toString()]).toEqual([id.toString(), id.toString()]);
+        expect(payloadIdentity(edited)).toBe(id.toString());
+        const d = decodePayload(ps[i]);
+        if (d.job) expect(identityBytes(edited)).toEqual(identityBytes(ps[i]));
+        // Objects are marked, except one whose own "verk_recovered" is not plain digits (kept as it is).
+        if (d.job && (d.job.verk_recovered === undefined || /"verk_recovered":[0-9]+[ \t\r\n]*[,}]/.test(ps[i].toString()))) {
+          expect(JSON.parse(edited.toString()).verk_recovered).toBe(12);
+        } else expect(edited).toEqual(ps[i]);
+      });
+    }), { numRuns: Number(process.env.IDENTITY_RUNS ?? 300) });
   });
 
   it('on the documented cases', async () => {
@@ -90,8 +136,15 @@ describe('payload identity: JS and Lua agree', () => {
       [`{"jid":"${'x'.repeat(256)}"}`, sha1(`{"jid":"${'x'.repeat(256)}"}`)],
       ['{"jid":0x10}', sha1('{"jid":0x10}')],
       ['["jid"]', sha1('["jid"]')],
-      [Buffer.from([0x7b, 0x22, 0x6a, 0x69, 0x64, 0x22, 0x3a, 0x22, 0x61, 0x22, 0x2c, 0x22, 0x78, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]), 'a'],
+      ['{"jid":"a","x":"\u00e9✓😀"}', 'a'],
     ];
+    // Not UTF-8 anywhere: not a JSON object (RFC 8259), so the sha1 of the bytes.
+    const bad = Buffer.from([0x7b, 0x22, 0x6a, 0x69, 0x64, 0x22, 0x3a, 0x22, 0x61, 0x22, 0x2c, 0x22, 0x78, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]);
+    cases.push([bad, sha1(bad)]);
+    for (const overlong of [[0xc0, 0x80], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x82]]) {
+      const b = Buffer.concat([Buffer.from('{"jid":"a","x":"'), Buffer.from(overlong), Buffer.from('"}')]);
+      cases.push([b, sha1(b)]);
+    }
     for (const [p, id] of cases) expect([payloadIdentity(p), (await probe(Buffer.from(p)))[0][0]]).toEqual([id, id]);
   });
 });

@@ -35,7 +35,11 @@ beforeEach(async () => {
   await r.lpush(keys.queue('default'), job('q-old'));
   await fabricateNode(r, keys, {
     id: 'dead-1', inprogress: { default: DEFAULT_JOBS, mail: MAIL_JOBS },
-    info: { host: 'web-9', pid: 99, beat: now - 47_000, registered_at: now - 600_000, started_at: (now - 600_000) / 1000, version: '0.1.0' },
+    info: {
+      host: 'web-9', pid: 99, beat: now - 47_000, registered_at: now - 600_000, started_at: (now - 600_000) / 1000, version: '0.1.0',
+      // Its last heartbeat reported p1 and d2 running: only they count a recovery.
+      running: JSON.stringify([{ jid: 'p1', class: 'Crash.Worker' }, { jid: 'd2', class: 'Work.Thing' }]),
+    },
   });
   await r.set(keys.recovered('p1'), 3);
   await r.set(keys.recovered('d1'), 2);
@@ -93,11 +97,12 @@ describe('verk requeue-dead', () => {
       nodes: [{ node: 'dead-1', status: 'reaped', requeued: 11, dead: 1, remaining: 0 }],
     });
     // RPUSH side = next to be fetched; in-progress order kept (the oldest fetched is fetched first again).
-    // d1 was recovered twice before: from its 2nd recovery on a job is marked to run alone.
-    const marked = (raw: string) => (raw === job('d1') ? raw.slice(0, -1) + ',"verk_recovered":3}' : raw);
+    // Each requeued job carries its counted recoveries: d1 (recovered twice before, not started
+    // this time) keeps 2, d2 (started) gets its first, the others 0.
+    const marked = (raw: string) => `${raw.slice(0, -1)},"verk_recovered":${raw === job('d1') ? 2 : raw === job('d2') ? 1 : 0}}`;
     expect(await r.lrange(keys.queue('default'), 0, -1)).toEqual([job('q-old'), ...DEFAULT_JOBS.filter((j) => j !== POISON).map(marked)]);
-    expect(await r.rpop(keys.queue('default'))).toBe(job('d10'));
-    expect(await r.lrange(keys.queue('mail'), 0, -1)).toEqual(MAIL_JOBS);
+    expect(await r.rpop(keys.queue('default'))).toBe(marked(job('d10')));
+    expect(await r.lrange(keys.queue('mail'), 0, -1)).toEqual(MAIL_JOBS.map(marked));
     expect(await r.exists(keys.inprogress('default', 'dead-1'), keys.inprogress('mail', 'dead-1'), keys.nodeQueues('dead-1'), keys.nodeInfo('dead-1'))).toBe(0);
     expect(await r.smembers(keys.nodes)).toEqual(['live-1']);
     expect(await r.smembers(keys.reaping)).toEqual([]);
@@ -111,7 +116,7 @@ describe('verk requeue-dead', () => {
     expect(parsed.error_class).toBe('Verk::PoisonPill');
     expect(parsed.error_message).toContain('recovered 4 times');
     expect(await r.get(keys.recovered('p1'))).toBe('4');
-    expect(await r.get(keys.recovered('d1'))).toBe('3');
+    expect(await r.get(keys.recovered('d1'))).toBe('2');
     expect(await r.get(keys.recovered('d2'))).toBe('1');
 
     const history = (await r.lrange(keys.recoveries, 0, -1)).map((e) => JSON.parse(e));

@@ -146,3 +146,60 @@ describe('handback', () => {
     expect(next.jobs).toEqual([jobB(1), jobB(2), jobB(3)]);
   });
 });
+
+describe('a key of the wrong type: nothing lost, a named error', () => {
+  const base = { queue: 'q', node: NODE, deadMinScore: 0, deadMaxJobs: 3 };
+
+  it('fetch into an in-progress key that is not a list puts the jobs back where they were', async () => {
+    for (let i = 1; i <= 3; i++) await server.client.lpush(keys.queue('q'), job(i));
+    await server.client.set(keys.inprogress('q', NODE), 'x');
+    await expect(scripts.fetch('q', NODE, 2, true)).rejects.toThrow(/WRONGTYPE inprogress:q:n1/);
+    expect(await server.client.lrange(keys.queue('q'), 0, -1)).toEqual([job(3), job(2), job(1)]);
+  });
+
+  it('fail, handback, requeue and promote write nothing and throw WrongTypeError naming the key', async () => {
+    await server.client.lpush(keys.queue('q'), job(1), job(2));
+    const [raw] = (await scripts.fetch('q', NODE, 1, true)).jobs;
+    await server.client.set(keys.retry, 'x');
+    await expect(scripts.fail({ ...base, raw, mode: 'retry', payload: 'P', score: 1 })).rejects.toMatchObject({ name: 'WrongTypeError', key: 'retry' });
+    await server.client.set(keys.queue('q'), 'x');
+    await expect(scripts.handback('q', NODE, [raw])).rejects.toMatchObject({ name: 'WrongTypeError', key: 'queue:q' });
+    expect(await server.client.lrangeBuffer(keys.inprogress('q', NODE), 0, -1)).toEqual([raw]);
+    await server.client.zadd(keys.dead, 1, 'D');
+    await expect(scripts.requeue('dead', 'D', 'D', 'q')).rejects.toMatchObject({ key: 'queue:q' });
+    await server.client.zadd(keys.schedule, 1, 'S1', 2, 'S2');
+    await expect(scripts.promote('schedule', 5, [{ member: Buffer.from('S1'), payload: 'S1', queue: 'ok' }, { member: Buffer.from('S2'), payload: 'S2', queue: 'q' }]))
+      .rejects.toMatchObject({ key: 'queue:q' });
+    expect(await server.client.zrange(keys.schedule, 0, -1)).toEqual(['S1', 'S2']);
+    expect(await server.client.exists(keys.queue('ok'))).toBe(0);
+    expect(await server.client.zrange(keys.dead, 0, -1)).toEqual(['D']);
+    for (const k of ['stat:failed', 'stat:processed']) expect(await server.client.get(k)).toBeNull();
+  });
+
+  it('a counter that is not an integer does not stop a failed job from being settled', async () => {
+    await server.client.lpush(keys.queue('q'), job(1));
+    const [raw] = (await scripts.fetch('q', NODE, 1, true)).jobs;
+    await server.client.set('stat:failed', 'not a number');
+    expect(await scripts.fail({ ...base, raw, mode: 'dead', payload: 'D', score: 10 })).toBe('settled');
+    expect(await server.client.zrange(keys.dead, 0, -1)).toEqual(['D']);
+    expect(await server.client.llen(keys.inprogress('q', NODE))).toBe(0);
+  });
+});
+
+describe('out of memory (maxmemory reached, noeviction): a refused first write changes nothing', () => {
+  it('fail and handback keep the job in progress; fetch still drains the queue', async () => {
+    const base = { queue: 'q', node: NODE, deadMinScore: 0, deadMaxJobs: 3 };
+    await server.client.lpush(keys.queue('q'), job(1), job(2), job(3));
+    const [raw] = (await scripts.fetch('q', NODE, 1, true)).jobs;
+    await server.client.config('SET', 'maxmemory', '1');
+    try {
+      await expect(scripts.fail({ ...base, raw, mode: 'retry', payload: 'P', score: 1 })).rejects.toThrow(/OOM/);
+      await expect(scripts.handback('q', NODE, [raw])).rejects.toThrow(/OOM/);
+      expect(await server.client.lrangeBuffer(keys.inprogress('q', NODE), 0, -1)).toEqual([raw]);
+      expect(await server.client.zcard(keys.retry)).toBe(0);
+      expect((await scripts.fetch('q', NODE, 1, false)).jobs).toEqual([jobB(2)]);
+    } finally {
+      await server.client.config('SET', 'maxmemory', '0');
+    }
+  });
+});
