@@ -19,8 +19,8 @@ export interface Call {
   verify?: (reply: Reply, before: Census, after: Census) => string | undefined;
 }
 
-/** Calls observed per script (and how many errored), for the [measured] line. */
-export const stats = new Map<string, { calls: number; errors: number }>();
+/** Calls observed per script (how many errored, how many refused as wrongtype), for the [measured] line. */
+export const stats = new Map<string, { calls: number; errors: number; refusals: number }>();
 
 const hex = (b: Buffer) => (b.length > 40 ? `${b.subarray(0, 30).toString('latin1')}…(${b.length}B)` : b.toString('latin1'));
 const show = (a: Arg) => JSON.stringify(Buffer.isBuffer(a) ? hex(a) : a);
@@ -35,13 +35,17 @@ export async function checkedCall(w: World, c: Call): Promise<void> {
   } catch (err) {
     error = err as Error;
   }
-  const s = stats.get(c.script) ?? { calls: 0, errors: 0 };
+  const s = stats.get(c.script) ?? { calls: 0, errors: 0, refusals: 0 };
   s.calls++;
   if (error) s.errors++;
   stats.set(c.script, s);
   const after = await census(w.redis);
-  const bad = violations(before, after, c.allow ? c.allow(error ? undefined : reply) : {});
-  const lie = !error && reply !== undefined && c.verify ? c.verify(reply, before, after) : undefined;
+  // A script that refuses because a key has the wrong type must have written nothing.
+  const refused = Array.isArray(reply) && reply.length > 0 && scalar(reply[0]) === 'wrongtype';
+  if (refused) s.refusals++;
+  const allow = refused ? { places: [] } : c.allow ? c.allow(error ? undefined : reply) : {};
+  const bad = violations(before, after, allow);
+  const lie = !error && !refused && reply !== undefined && c.verify ? c.verify(reply, before, after) : undefined;
   if (lie) bad.push({ kind: 'lost', payload: `(reply: ${lie})` });
   if (bad.length) {
     throw new Error(

@@ -7,7 +7,8 @@ import { agree, ScriptCmd, StepCmd, type Cmd } from './checked-call.js';
 import { rewritesOnly, size } from './conservation.js';
 import { scalar, type Reply } from './lua-runner.js';
 import { withEnqueuedAt, withFailure } from './payloads.js';
-import { CORRUPTIBLE, RECOVERED, corrupt, corruptibleKey, repair, K, NODES, PLACES, QUEUES, SETS, pick, type World } from './world.js';
+import { payloadIdentity } from '../../src/job/identity.js';
+import { CORRUPTIBLE, RECOVERED, corrupt, corruptibleKey, repair, K, NODES, PLACES, QUEUES, SETS, items, pick, type World } from './world.js';
 
 const queue = fc.constantFrom(...QUEUES);
 const node = fc.constantFrom(...NODES);
@@ -165,6 +166,9 @@ export const heartbeatCmd = nodeCmd('heartbeat');
 export const REAP_REQUEUE_FIELDS = ['verk_recovered'];
 export const REAP_BURY_FIELDS = ['error_message', 'error_class', 'recovered_count', 'failed_at', 'retried_at'];
 
+/** What the reap calls did in all, so the suite can show it buried pills and requeued jobs. */
+export const reaped = { moved: 0, buried: 0 };
+
 /** Dead-set age limit for reap: far beyond the test scores (1000..3000 epoch s), so only size trims. */
 const DEAD_TIMEOUT_S = 1e10;
 
@@ -178,28 +182,52 @@ export const reapCmd = fc
     isolateFrom: fc.integer({ min: 1, max: 3 }),
     deadMax: fc.constantFrom(1, 2, 1000),
     history: fc.constantFrom(0, 5),
+    started: picks,
+    evidence: fc.constantFrom('argv', 'set'),
   })
   .map(
     (o) =>
       new ScriptCmd(
-        `reap(${o.n}, batch=${o.batch}, maxRec=${o.maxRec}, force=${o.force}, count=${o.count}, isolateFrom=${o.isolateFrom}, deadMax=${o.deadMax}, history=${o.history})`,
-        async () => ({
-          script: 'reap',
-          keys: [K.nodes, K.reaping, K.dead],
-          argv: [K.prefix, o.n, o.batch, o.maxRec, 60_000, o.force ? '1' : '0', 'n1', o.history, DEAD_TIMEOUT_S, o.deadMax, o.count ? '1' : '0', o.isolateFrom],
-          allow: (reply) => ({
-            places: [...QUEUES.flatMap((q) => [K.queue(q), K.inprogress(q, o.n)]), K.dead],
-            rules: [rewritesOnly(REAP_REQUEUE_FIELDS), rewritesOnly(REAP_BURY_FIELDS)],
-            mergeInto: [K.dead],
-            deadTrim: { key: K.dead, minScore: -Infinity, maxJobs: o.deadMax, written: Array.isArray(reply) ? Number(scalar(reply[2])) : 0 },
-          }),
-          verify: (reply, b, a) => {
-            const [, moved, buried] = (reply as Reply[]).map((x) => Number(scalar(x)));
-            const queued = QUEUES.reduce((t, q) => t + size(a, K.queue(q)) - size(b, K.queue(q)), 0);
-            const taken = QUEUES.reduce((t, q) => t + size(b, K.inprogress(q, o.n)) - size(a, K.inprogress(q, o.n)), 0);
-            return agree('moved', moved, 'pushed to queues', queued) ?? agree('moved + buried', moved + buried, 'taken from in-progress lists', taken);
-          },
-        }),
+        `reap(${o.n}, batch=${o.batch}, maxRec=${o.maxRec}, force=${o.force}, count=${o.count}, isolateFrom=${o.isolateFrom}, deadMax=${o.deadMax}, history=${o.history}, started=[${o.started}] in ${o.evidence})`,
+        async (w) => {
+          // Evidence that picked jobs started: their identities in ARGV[13] or in verk:node:<id>:started.
+          const held = (await Promise.all(QUEUES.map((q) => items(w.redis, K.inprogress(q, o.n))))).flat();
+          const ids = held.length ? o.started.map((i) => payloadIdentity(held[i % held.length])) : [];
+          if (o.evidence === 'set' && ids.length) await w.redis.sadd(K.nodeStarted(o.n), ...ids).catch(() => 0);
+          return {
+            script: 'reap',
+            keys: [K.nodes, K.reaping, K.dead],
+            argv: [
+              K.prefix,
+              o.n,
+              o.batch,
+              o.maxRec,
+              60_000,
+              o.force ? '1' : '0',
+              'n1',
+              o.history,
+              DEAD_TIMEOUT_S,
+              o.deadMax,
+              o.count ? '1' : '0',
+              o.isolateFrom,
+              JSON.stringify(o.evidence === 'argv' ? ids : []),
+            ],
+            allow: (reply) => ({
+              places: [...QUEUES.flatMap((q) => [K.queue(q), K.inprogress(q, o.n)]), K.dead],
+              rules: [rewritesOnly(REAP_REQUEUE_FIELDS), rewritesOnly(REAP_BURY_FIELDS)],
+              mergeInto: [K.dead],
+              deadTrim: { key: K.dead, minScore: -Infinity, maxJobs: o.deadMax, written: Array.isArray(reply) ? Number(scalar(reply[2])) : 0 },
+            }),
+            verify: (reply, b, a) => {
+              const [, moved, buried] = (reply as Reply[]).map((x) => Number(scalar(x)));
+              reaped.moved += moved;
+              reaped.buried += buried;
+              const queued = QUEUES.reduce((t, q) => t + size(a, K.queue(q)) - size(b, K.queue(q)), 0);
+              const taken = QUEUES.reduce((t, q) => t + size(b, K.inprogress(q, o.n)) - size(a, K.inprogress(q, o.n)), 0);
+              return agree('moved', moved, 'pushed to queues', queued) ?? agree('moved + buried', moved + buried, 'taken from in-progress lists', taken);
+            },
+          };
+        },
       ),
   );
 
@@ -253,5 +281,5 @@ export const ARGV_LAYOUT: Record<string, string> = {
   requeueOrphan: '3',
   register: '4..',
   heartbeat: '4..',
-  reap: '12',
+  reap: '13',
 };

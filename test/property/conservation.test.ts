@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { stats, type Cmd } from './checked-call.js';
-import { ARGV_LAYOUT, SCRIPT_CMDS, faultCmds } from './commands.js';
+import { ARGV_LAYOUT, SCRIPT_CMDS, faultCmds, reaped } from './commands.js';
+import { rewritesSeen } from './conservation.js';
 import { header, scripts } from './lua-runner.js';
 import { TARGETS, initial, setUp, type Initial } from './world.js';
 
@@ -16,7 +17,11 @@ beforeAll(async () => {
   server = await startRedis();
 });
 afterAll(async () => {
-  console.log(`[measured] script calls (errored): ${[...stats].map(([s, v]) => `${s} ${v.calls} (${v.errors})`).join(', ')}`);
+  const all = [...stats.values()].reduce((t, v) => t + v.calls, 0);
+  console.log(`[measured] reap moved ${reaped.moved}, buried ${reaped.buried}; ${rewritesSeen.count} payloads rewritten by a header rule`);
+  console.log(
+    `[measured] ${all} script calls checked; per script calls/errors/wrongtype refusals: ${[...stats].map(([s, v]) => `${s} ${v.calls}/${v.errors}/${v.refusals}`).join(', ')}`,
+  );
   await server?.stop();
 });
 
@@ -66,4 +71,14 @@ describe('conservation when a key is the wrong type (a script erring mid-way)', 
       await conserves([...ONE(name), ...faultCmds(TARGETS[name])], 150, 15);
     });
   }
+});
+
+describe('the properties above reached the interesting paths', () => {
+  it('every script ran, some refused a wrong-typed key, reap requeued, buried pills and rewrote fields', () => {
+    for (const name of Object.keys(SCRIPT_CMDS)) expect(stats.get(name)?.calls ?? 0, name).toBeGreaterThan(100);
+    expect([...stats.values()].reduce((t, v) => t + v.refusals + v.errors, 0)).toBeGreaterThan(0);
+    expect(reaped.moved).toBeGreaterThan(0);
+    expect(reaped.buried).toBeGreaterThan(0);
+    expect(rewritesSeen.count).toBeGreaterThan(0);
+  });
 });

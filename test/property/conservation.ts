@@ -63,6 +63,9 @@ export function size(c: Census, place: string): number {
   return n;
 }
 
+/** How many payloads the scripts rewrote by a header rule (e.g. the reaper's fields), in all. */
+export const rewritesSeen = { count: 0 };
+
 /** What one call may do besides moving payloads byte for byte. */
 export interface Allowance {
   /** The only places the call may change (its header's keys); undefined = not checked. */
@@ -122,6 +125,7 @@ export function violations(before: Census, after: Census, a: Allowance): Violati
       if (l === undefined) break;
       take(lost, l);
       take(gained, g);
+      rewritesSeen.count++;
     }
   }
   let dropped = 0;
