@@ -11,6 +11,8 @@ import { makeKeys } from '../../src/redis/keys.js';
 import { Reaper } from '../../src/core/duties/reaper.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { decodePayload, identityBytes, payloadIdentity } from '../../src/job/identity.js';
+import { planReap } from '../../src/api/reap-plan.js';
+import { openAdmin } from '../../src/api/admin-context.js';
 
 let server: RedisServer;
 let scripts: Scripts;
@@ -139,7 +141,7 @@ describe('reap', () => {
     for (let round = 1; round <= 3; round++) {
       const node = `batch${round}`;
       await scripts.register(node, 10_000, 60_000, {});
-      const { jobs } = await scripts.fetch('q', node, 10, true);
+      const jobs: Buffer[] = [...(await scripts.fetch('q', node, 10, true)).jobs];
       if (round === 1) {
         await server.client.lpush(keys.queue('q'), pill, ...Array.from({ length: 9 }, (_, i) => job(i + 1)));
         (await scripts.fetch('q', node, 10, false)).jobs.forEach((j) => jobs.push(j));
@@ -230,8 +232,12 @@ describe('reap: every payload shape, every payload kept', () => {
       let fetched = 0;
       while (fetched < all.length) fetched += (await scripts.fetch('q', node, 7, fetched === 0)).jobs.length;
       await server.client.del(keys.node(node));
-      const r = await reaper.reapNode(node, false, true, ['j7']);
+      await server.client.hset(keys.nodeInfo(node), 'running', JSON.stringify([{ jid: 'j7' }]));
+      // The dry run predicts exactly what the reap then does.
+      const plan = await planReap(openAdmin({ redisUrl: server.url, redis: server.client }), { ...config, reapBatch: 5 }, { node });
+      const r = await reaper.reapNode(node, false, true);
       expect(r.status).toBe('reaped');
+      expect([plan.requeue, plan.dead, plan.nodes[0].unstarted]).toEqual([r.moved, r.buried, r.unstarted]);
       const { queue, dead, held } = await everywhere();
       expect(held).toBe(0);
       // Each original payload once: objects compared without the "verk_recovered" the reap writes.
