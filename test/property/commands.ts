@@ -13,12 +13,14 @@ import { CORRUPTIBLE, RECOVERED, corrupt, corruptibleKey, repair, K, NODES, PLAC
 const queue = fc.constantFrom(...QUEUES);
 const node = fc.constantFrom(...NODES);
 const picks = fc.array(fc.nat(), { maxLength: 3 });
+/** A small count, or now and then one beyond the scripts' 1 000-item unpack chunks. */
+const count = (min: number, max: number) => fc.oneof({ weight: 9, arbitrary: fc.integer({ min, max }) }, { weight: 1, arbitrary: fc.constant(1200) });
 
 async function pickAll(w: World, key: string, is: number[]): Promise<Buffer[]> {
   return Promise.all(is.map((i) => pick(w, key, i)));
 }
 
-export const fetchCmd = fc.record({ q: queue, n: node, max: fc.integer({ min: 1, max: 4 }), first: fc.boolean() }).map(
+export const fetchCmd = fc.record({ q: queue, n: node, max: count(1, 4), first: fc.boolean() }).map(
   ({ q, n, max, first }) =>
     new ScriptCmd(`fetch(${q}, ${n}, ${max}, first=${first})`, async () => ({
       script: 'fetch',
@@ -36,7 +38,7 @@ export const fetchCmd = fc.record({ q: queue, n: node, max: fc.integer({ min: 1,
     })),
 );
 
-export const ackCmd = fc.record({ q: queue, n: node, is: picks, refill: fc.integer({ min: 0, max: 3 }) }).map(
+export const ackCmd = fc.record({ q: queue, n: node, is: picks, refill: count(0, 3) }).map(
   ({ q, n, is, refill }) =>
     new ScriptCmd(`ack(${q}, ${n}, picks=[${is}], refill=${refill})`, async (w) => {
       const raws = await pickAll(w, K.inprogress(q, n), is);
@@ -130,7 +132,7 @@ export const requeueCmd = fc.record({ set: fc.constantFrom(...SETS), i: fc.nat()
     }),
 );
 
-export const requeueOrphanCmd = fc.record({ q: queue, n: node, batch: fc.integer({ min: 1, max: 4 }) }).map(
+export const requeueOrphanCmd = fc.record({ q: queue, n: node, batch: count(1, 4) }).map(
   ({ q, n, batch }) =>
     new ScriptCmd(`requeueOrphan(${q}, ${n}, batch=${batch})`, async () => ({
       script: 'requeueOrphan',
@@ -175,7 +177,7 @@ const DEAD_TIMEOUT_S = 1e10;
 export const reapCmd = fc
   .record({
     n: node,
-    batch: fc.integer({ min: 1, max: 5 }),
+    batch: count(1, 5),
     maxRec: fc.integer({ min: 0, max: 3 }),
     force: fc.boolean(),
     count: fc.boolean(),
@@ -253,6 +255,15 @@ export const placeCmd = fc.record({ place: fc.nat(PLACES.length - 1), i: fc.nat(
     }),
 );
 
+/** A burst: 1 001 to 1 100 payloads of the pool into one list (more than one unpack chunk of 1 000). */
+export const burstCmd = fc.record({ place: fc.nat(PLACES.length - 4), i: fc.nat(), n: fc.integer({ min: 1001, max: 1100 }) }).map(
+  ({ place, i, n }) =>
+    new StepCmd(`put ${n} payloads from pool[${i}] in ${PLACES[place]}`, (w) => {
+      const raws = Array.from({ length: n }, (_, j) => w.pool[(i + j) % w.pool.length]);
+      return w.redis.lpush(PLACES[place], ...raws).catch(() => 0);
+    }),
+);
+
 /** Every script command, by script name. */
 export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
   fetch: fetchCmd,
@@ -268,7 +279,10 @@ export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
 };
 
 /** The faults and direct writes around the script calls; `targets` = keys that may turn into strings. */
-export const faultCmds = (targets?: string[]): fc.Arbitrary<Cmd>[] => (targets?.length === 0 ? [killCmd, placeCmd] : [killCmd, corruptCmd(targets), repairCmd, placeCmd]);
+export const faultCmds = (targets?: string[]): fc.Arbitrary<Cmd>[] => {
+  const writes = [killCmd, placeCmd, placeCmd, fc.oneof({ weight: 7, arbitrary: placeCmd }, { weight: 1, arbitrary: burstCmd })];
+  return targets?.length === 0 ? writes : [...writes, corruptCmd(targets), repairCmd];
+};
 
 /** ARGV slots each command fills, as the script headers name them ("n.." = n and more). */
 export const ARGV_LAYOUT: Record<string, string> = {

@@ -15,6 +15,7 @@ export type NodeId = (typeof NODES)[number];
 export const SETS = ['schedule', 'retry', 'dead'] as const;
 export type SetName = (typeof SETS)[number];
 
+/** Every place a payload can sit in: the 8 lists first, the 3 sorted sets last. */
 export const PLACES = [...QUEUES.map((q) => K.queue(q)), ...QUEUES.flatMap((q) => NODES.map((n) => K.inprogress(q, n))), ...SETS.map((s) => K[s])];
 
 export interface World {
