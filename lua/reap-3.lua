@@ -57,6 +57,8 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 -- Plan: reads only ---------------------------------------------------------------------
 local lists = {}
 local checks = { { KEYS[1], 'set' }, { KEYS[2], 'set' }, { KEYS[3], 'zset' }, { history, 'list' } }
+local wrong_queues = first_wrong_type({ { queues_key, 'set' } })
+if wrong_queues then return { 'wrongtype', 0, 0, 0, 0, wrong_queues } end
 for _, q in ipairs(redis.call('SMEMBERS', queues_key)) do
   local l = { q = q, list = prefix .. 'inprogress:' .. q .. ':' .. node, queue = prefix .. 'queue:' .. q }
   table.insert(lists, l)

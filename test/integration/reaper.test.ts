@@ -275,7 +275,12 @@ describe('reap: every payload shape, every payload kept', () => {
     await server.client.del(keys.queue('q'));
     expect(await reaper.reapNode('wt', false)).toMatchObject({ status: 'wrongtype', wrongKey: keys.dead });
     await server.client.del(keys.dead);
-    expect(await reaper.reapNode('wt', false)).toMatchObject({ status: 'reaped', moved: 4 });
+    await server.client.sadd(keys.nodes, 'wt-bad');
+    await server.client.set(keys.nodeQueues('wt-bad'), 'x');
+    // One node's broken key does not stop the pass over the others.
+    const reports = await reaper.tick();
+    expect(reports.map((x) => [x.node, x.status]).sort()).toEqual([['wt', 'reaped'], ['wt-bad', 'wrongtype']]);
+    expect(reports.find((x) => x.node === 'wt')).toMatchObject({ moved: 4 });
   });
 
   it('out of memory: the first write of the reap is refused and nothing changes', async () => {

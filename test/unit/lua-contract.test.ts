@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { INCLUDE_LINE, LUA_DIR, SCRIPT_FILE, camel, scriptSources } from '../../src/redis/script-source.js';
 import { WRAPPED_SCRIPTS } from '../../src/redis/scripts.js';
+import { FAIL_STATUS, FETCH_STATUS, REAP_STATUS, statusOf } from '../../src/redis/statuses.js';
 
 const files = fs.readdirSync(LUA_DIR).filter((f) => f.endsWith('.lua')).sort();
 const sources = new Map(scriptSources().map((s) => [s.file, s]));
@@ -111,5 +112,13 @@ describe('lua/ contract', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('names raw statuses through one table; an unknown one is an error, never a default', () => {
+    expect(statusOf('fetch', FETCH_STATUS, -1)).toBe('fenced');
+    expect(statusOf('fail', FAIL_STATUS, 0)).toBe('not_held');
+    expect(statusOf('reap', REAP_STATUS, Buffer.from('wrongtype'))).toBe('wrongtype');
+    expect(() => statusOf('fetch', FETCH_STATUS, 2)).toThrow('fetch: unknown status "2"');
+    expect(() => statusOf('reap', REAP_STATUS, 'toString')).toThrow(/unknown status/);
   });
 });

@@ -36,10 +36,18 @@ export class Reaper {
   /** One reaper pass over every dead node. */
   async tick(): Promise<ReapReport[]> {
     const reports: ReapReport[] = [];
+    let failed: unknown;
     for (const node of await this.deadNodes()) {
-      const r = await this.reapNode(node, false);
-      if (r.status !== 'alive') reports.push(r);
+      try {
+        const r = await this.reapNode(node, false);
+        if (r.status !== 'alive') reports.push(r);
+      } catch (err) {
+        // One node's failure (Redis refused the script) must not keep the others unreaped.
+        failed ??= err;
+        this.log.error('reap failed; nothing of this batch was written, retried at the next pass', { node, error: (err as Error).message });
+      }
     }
+    if (failed !== undefined && reports.length === 0) throw failed;
     return reports;
   }
 
