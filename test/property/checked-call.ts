@@ -46,7 +46,7 @@ export async function checkedCall(w: World, c: Call): Promise<void> {
   const allow = refused ? { places: [] } : c.allow ? c.allow(error ? undefined : reply) : {};
   const bad = violations(before, after, allow);
   const lie = !error && !refused && reply !== undefined && c.verify ? c.verify(reply, before, after) : undefined;
-  if (lie) bad.push({ kind: 'lost', payload: `(reply: ${lie})` });
+  if (lie) bad.push({ kind: 'reply', payload: lie });
   if (bad.length) {
     throw new Error(
       `${c.script}(KEYS ${c.keys.map(show).join(' ')} ARGV ${c.argv.map(show).join(' ')}) ${error ? `errored "${error.message}"` : `replied ${JSON.stringify(flat(reply))}`} and broke conservation:\n` +

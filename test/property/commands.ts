@@ -4,7 +4,7 @@
 // wrong type, a payload put in a place. Every script call is checked (checked-call.ts).
 import fc from 'fast-check';
 import { agree, ScriptCmd, StepCmd, type Cmd } from './checked-call.js';
-import { rewritesOnly, size } from './conservation.js';
+import { bkey, rewritesOnly, size } from './conservation.js';
 import { scalar, type Reply } from './lua-runner.js';
 import { withEnqueuedAt, withFailure } from './payloads.js';
 import { payloadIdentity } from '../../src/job/identity.js';
@@ -114,6 +114,23 @@ export const promoteCmd = fc.record({ set: fc.constantFrom('schedule', 'retry'),
           rewrites: entries.map((e) => [e.member, e.payload]),
           mergeInto: [K.dead],
         }),
+        verify: (reply, b, a) => {
+          // Each member still in the set moves once (its first triple) to the queue it names.
+          const seen = new Set<string>();
+          const want = new Map<string, number>(QUEUES.map((x) => [x, 0]));
+          for (const e of entries) {
+            const k = bkey(e.member);
+            if (seen.has(k) || !b.places.get(K[set as 'schedule'])?.has(k)) continue;
+            seen.add(k);
+            if (e.queue) want.set(e.queue, want.get(e.queue)! + 1);
+          }
+          const [queued] = (reply as Reply[]).map((x) => Number(scalar(x)));
+          const total = [...want.values()].reduce((t, v) => t + v, 0);
+          return (
+            agree('queued', queued, 'entries due to queues', total) ??
+            QUEUES.map((x) => agree(`entries for ${x}`, want.get(x)!, `pushed to ${x}`, size(a, K.queue(x)) - size(b, K.queue(x)))).find(Boolean)
+          );
+        },
       };
     }),
 );
@@ -128,6 +145,7 @@ export const requeueCmd = fc.record({ set: fc.constantFrom(...SETS), i: fc.nat()
         keys: [K[set], K.queue(q), K.queues],
         argv: [member, out, q],
         allow: () => ({ places: [K[set], K.queue(q)], rewrites: [[member, out]] }),
+        verify: (reply, b, a) => agree('moved', Number(scalar(reply)), `pushed to ${q}`, size(a, K.queue(q)) - size(b, K.queue(q))),
       };
     }),
 );
@@ -226,7 +244,13 @@ export const reapCmd = fc
               reaped.buried += buried;
               const queued = QUEUES.reduce((t, q) => t + size(a, K.queue(q)) - size(b, K.queue(q)), 0);
               const taken = QUEUES.reduce((t, q) => t + size(b, K.inprogress(q, o.n)) - size(a, K.inprogress(q, o.n)), 0);
-              return agree('moved', moved, 'pushed to queues', queued) ?? agree('moved + buried', moved + buried, 'taken from in-progress lists', taken);
+              // A job goes back to the queue of the list it came from, never another one.
+              const misrouted = QUEUES.map((q) =>
+                size(a, K.queue(q)) - size(b, K.queue(q)) > size(b, K.inprogress(q, o.n)) - size(a, K.inprogress(q, o.n))
+                  ? `queue ${q} grew by more than its list shrank`
+                  : undefined,
+              ).find(Boolean);
+              return misrouted ?? agree('moved', moved, 'pushed to queues', queued) ?? agree('moved + buried', moved + buried, 'taken from in-progress lists', taken);
             },
           };
         },

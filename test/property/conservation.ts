@@ -85,7 +85,7 @@ export interface Allowance {
 }
 
 export interface Violation {
-  kind: 'lost' | 'created' | 'touched';
+  kind: 'lost' | 'created' | 'touched' | 'reply';
   payload: string;
   from?: string[];
 }
@@ -138,7 +138,7 @@ export function violations(before: Census, after: Census, a: Allowance): Violati
   }
   const out: Violation[] = [];
   if (a.exactDrops !== undefined && dropped !== a.exactDrops) {
-    out.push({ kind: 'lost', payload: `(the reply reports ${a.exactDrops} removed, the census shows ${dropped})` });
+    out.push({ kind: 'reply', payload: `removed ${a.exactDrops}, but the census shows ${dropped} acked` });
   }
   const merged = (k: string): boolean => {
     const targets = [k, ...(a.rewrites ?? []).filter(([f]) => bkey(f) === k).map(([, t]) => bkey(t))];
