@@ -1,14 +1,14 @@
-// The fast-check commands of the stateful conservation property: one command per Lua script
-// (arguments laid out as the script's header names them, payloads picked at run time from
-// what Redis holds), plus the faults around them: a node's heartbeat expiring, a key made the
-// wrong type, a payload put in a place. Every script call is checked (checked-call.ts).
+// The fast-check commands of the stateful conservation property: one command per Lua script,
+// arguments laid out as the script's header names them, payloads picked at run time from what
+// Redis holds, and what each call may change or rewrite. Every call is checked (checked-call.ts);
+// the steps around the calls are in faults.ts.
 import fc from 'fast-check';
-import { agree, ScriptCmd, StepCmd, type Cmd } from './checked-call.js';
+import { agree, ScriptCmd, type Cmd } from './checked-call.js';
 import { bkey, rewritesOnly, size } from './conservation.js';
 import { scalar, type Reply } from './lua-runner.js';
 import { withEnqueuedAt, withFailure } from './payloads.js';
 import { payloadIdentity } from '../../src/job/identity.js';
-import { CORRUPTIBLE, RECOVERED, corrupt, corruptibleKey, repair, K, NODES, PLACES, QUEUES, SETS, items, pick, type World } from './world.js';
+import { K, NODES, QUEUES, SETS, items, pick, type World } from './world.js';
 
 const queue = fc.constantFrom(...QUEUES);
 const node = fc.constantFrom(...NODES);
@@ -257,37 +257,6 @@ export const reapCmd = fc
       ),
   );
 
-/** The node's heartbeat key expires (it died or stalled past its TTL). */
-export const killCmd = node.map((n) => new StepCmd(`expire heartbeat of ${n}`, (w) => w.redis.del(K.node(n))));
-
-/** A key becomes a string (its payloads parked meanwhile). */
-export const corruptCmd = (targets: string[] = CORRUPTIBLE) =>
-  fc
-    .record({ name: fc.constantFrom(...targets), i: fc.nat() })
-    .map(({ name, i }) => new StepCmd(`SET ${name}${name === RECOVERED ? `#${i}` : ''} x`, async (w) => corrupt(w.redis, await corruptibleKey(w, name, i))));
-
-/** Every key made a string is deleted again and its payloads return. */
-export const repairCmd = fc.constant(new StepCmd('repair wrong-typed keys', (w) => repair(w.redis)));
-
-/** A producer or worker puts a payload of the pool into a place (duplicates on purpose). */
-export const placeCmd = fc.record({ place: fc.nat(PLACES.length - 1), i: fc.nat() }).map(
-  ({ place, i }) =>
-    new StepCmd(`put pool[${i}] in ${PLACES[place]}`, (w) => {
-      const key = PLACES[place],
-        raw = w.pool[i % w.pool.length];
-      return ((SETS as readonly string[]).includes(key) ? w.redis.zadd(key, 1000 + (i % 1000), raw) : w.redis.lpush(key, raw)).catch(() => 0);
-    }),
-);
-
-/** A burst: 1 001 to 1 100 payloads of the pool into one list (more than one unpack chunk of 1 000). */
-export const burstCmd = fc.record({ place: fc.nat(PLACES.length - 4), i: fc.nat(), n: fc.integer({ min: 1001, max: 1100 }) }).map(
-  ({ place, i, n }) =>
-    new StepCmd(`put ${n} payloads from pool[${i}] in ${PLACES[place]}`, (w) => {
-      const raws = Array.from({ length: n }, (_, j) => w.pool[(i + j) % w.pool.length]);
-      return w.redis.lpush(PLACES[place], ...raws).catch(() => 0);
-    }),
-);
-
 /** Every script command, by script name. */
 export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
   fetch: fetchCmd,
@@ -300,12 +269,6 @@ export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
   register: registerCmd,
   heartbeat: heartbeatCmd,
   reap: reapCmd,
-};
-
-/** The faults and direct writes around the script calls; `targets` = keys that may turn into strings. */
-export const faultCmds = (targets?: string[]): fc.Arbitrary<Cmd>[] => {
-  const writes = [killCmd, placeCmd, placeCmd, fc.oneof({ weight: 7, arbitrary: placeCmd }, { weight: 1, arbitrary: burstCmd })];
-  return targets?.length === 0 ? writes : [...writes, corruptCmd(targets), repairCmd];
 };
 
 /** ARGV slots each command fills, as the script headers name them ("n.." = n and more). */
