@@ -1,0 +1,286 @@
+// The fast-check commands of the stateful conservation property: one command per Lua script,
+// arguments laid out as the script's header names them, payloads picked at run time from what
+// Redis holds, and what each call may change or rewrite. Every call is checked (checked-call.ts);
+// the steps around the calls are in faults.ts.
+import fc from 'fast-check';
+import { agree, ScriptCmd, type Cmd } from './checked-call.js';
+import { bkey, rewritesOnly, size } from './conservation.js';
+import { scalar, type Reply } from './lua-runner.js';
+import { withEnqueuedAt, withFailure } from './payloads.js';
+import { payloadIdentity } from '../../src/job/identity.js';
+import { K, NODES, QUEUES, SETS, items, pick, type World } from './world.js';
+
+const queue = fc.constantFrom(...QUEUES);
+const node = fc.constantFrom(...NODES);
+const picks = fc.array(fc.nat(), { maxLength: 3 });
+/** A small count, or now and then one beyond the scripts' 1 000-item unpack chunks. */
+const count = (min: number, max: number) => fc.oneof({ weight: 9, arbitrary: fc.integer({ min, max }) }, { weight: 1, arbitrary: fc.constant(1200) });
+
+async function pickAll(w: World, key: string, is: number[]): Promise<Buffer[]> {
+  return Promise.all(is.map((i) => pick(w, key, i)));
+}
+
+export const fetchCmd = fc.record({ q: queue, n: node, max: count(1, 4), first: fc.boolean() }).map(
+  ({ q, n, max, first }) =>
+    new ScriptCmd(`fetch(${q}, ${n}, ${max}, first=${first})`, async () => ({
+      script: 'fetch',
+      keys: [K.queue(q), K.inprogress(q, n), K.node(n), K.nodeQueues(n), K.paused],
+      argv: [max, q, first ? '1' : '0'],
+      allow: () => ({ places: [K.queue(q), K.inprogress(q, n)] }),
+      verify: (reply, b, a) => {
+        const moved = size(b, K.queue(q)) - size(a, K.queue(q));
+        const jobs = Array.isArray(reply) && scalar(reply[0]) === 1 ? reply.length - 1 : 0;
+        return (
+          agree('jobs returned', jobs, 'taken from the queue', moved) ??
+          agree('taken', moved, 'added in progress', size(a, K.inprogress(q, n)) - size(b, K.inprogress(q, n)))
+        );
+      },
+    })),
+);
+
+export const ackCmd = fc.record({ q: queue, n: node, is: picks, refill: count(0, 3) }).map(
+  ({ q, n, is, refill }) =>
+    new ScriptCmd(`ack(${q}, ${n}, picks=[${is}], refill=${refill})`, async (w) => {
+      const raws = await pickAll(w, K.inprogress(q, n), is);
+      return {
+        script: 'ack',
+        keys: [K.inprogress(q, n), K.processed(), K.processed(q), K.node(n), K.queue(q), K.paused],
+        argv: [refill, q, ...raws],
+        allow: (reply) => ({ places: [K.inprogress(q, n), K.queue(q)], drops: raws, exactDrops: Array.isArray(reply) ? Number(scalar(reply[0])) : undefined }),
+      };
+    }),
+);
+
+export const failCmd = fc
+  .record({
+    q: queue,
+    n: node,
+    i: fc.nat(),
+    mode: fc.constantFrom('retry', 'dead', 'drop'),
+    score: fc.integer({ min: 1000, max: 2000 }),
+    min: fc.constantFrom(0, 1500),
+    max: fc.constantFrom(1, 2, 100),
+  })
+  .map(
+    ({ q, n, i, mode, score, min, max }) =>
+      new ScriptCmd(`fail(${q}, ${n}, pick=${i}, ${mode}, score=${score}, deadMin=${min}, deadMax=${max})`, async (w) => {
+        const raw = await pick(w, K.inprogress(q, n), i);
+        const out = withFailure(raw, i);
+        return {
+          script: 'fail',
+          keys: [K.inprogress(q, n), K.retry, K.dead, K.processed(), K.processed(q), K.failed(), K.failed(q), K.node(n)],
+          argv: [raw, mode, out, score, min, max],
+          allow: () =>
+            mode === 'drop'
+              ? { places: [K.inprogress(q, n)], drops: [raw] }
+              : {
+                  places: [K.inprogress(q, n), mode === 'dead' ? K.dead : K.retry],
+                  rewrites: [[raw, out]],
+                  mergeInto: [mode === 'dead' ? K.dead : K.retry],
+                  deadTrim: mode === 'dead' ? { key: K.dead, minScore: min, maxJobs: max, written: 1, writtenScore: score } : undefined,
+                },
+        };
+      }),
+  );
+
+export const handbackCmd = fc.record({ q: queue, n: node, is: picks }).map(
+  ({ q, n, is }) =>
+    new ScriptCmd(`handback(${q}, ${n}, picks=[${is}])`, async (w) => ({
+      script: 'handback',
+      keys: [K.inprogress(q, n), K.queue(q)],
+      argv: await pickAll(w, K.inprogress(q, n), is),
+      allow: () => ({ places: [K.inprogress(q, n), K.queue(q)] }),
+      verify: (reply, b, a) => agree('moved', Number(scalar(reply)), 'pushed to the queue', size(a, K.queue(q)) - size(b, K.queue(q))),
+    })),
+);
+
+const setMoves = fc.array(fc.record({ i: fc.nat(), to: fc.constantFrom('q', 'r', '') }), { maxLength: 3 });
+
+export const promoteCmd = fc.record({ set: fc.constantFrom('schedule', 'retry'), moves: setMoves, now: fc.integer({ min: 1000, max: 3000 }) }).map(
+  ({ set, moves, now }) =>
+    new ScriptCmd(`promote(${set}, [${moves.map((m) => `${m.i}→${m.to || 'dead'}`)}], now=${now})`, async (w) => {
+      const entries = await Promise.all(
+        moves.map(async (m) => {
+          const member = await pick(w, K[set as 'schedule'], m.i);
+          return { member, payload: withEnqueuedAt(member, now), queue: m.to };
+        }),
+      );
+      return {
+        script: 'promote',
+        keys: [K[set as 'schedule'], K.dead, K.queues],
+        argv: [K.prefix, now, ...entries.flatMap((e) => [e.member, e.payload, e.queue])],
+        allow: () => ({
+          places: [K[set as 'schedule'], K.dead, ...QUEUES.map((x) => K.queue(x))],
+          rewrites: entries.map((e) => [e.member, e.payload]),
+          mergeInto: [K.dead],
+        }),
+        verify: (reply, b, a) => {
+          // Each member still in the set moves once (its first triple) to the queue it names.
+          const seen = new Set<string>();
+          const want = new Map<string, number>(QUEUES.map((x) => [x, 0]));
+          for (const e of entries) {
+            const k = bkey(e.member);
+            if (seen.has(k) || !b.places.get(K[set as 'schedule'])?.has(k)) continue;
+            seen.add(k);
+            if (e.queue) want.set(e.queue, want.get(e.queue)! + 1);
+          }
+          const [queued] = (reply as Reply[]).map((x) => Number(scalar(x)));
+          const total = [...want.values()].reduce((t, v) => t + v, 0);
+          return (
+            agree('queued', queued, 'entries due to queues', total) ??
+            QUEUES.map((x) => agree(`entries for ${x}`, want.get(x)!, `pushed to ${x}`, size(a, K.queue(x)) - size(b, K.queue(x)))).find(Boolean)
+          );
+        },
+      };
+    }),
+);
+
+export const requeueCmd = fc.record({ set: fc.constantFrom(...SETS), i: fc.nat(), q: queue }).map(
+  ({ set, i, q }) =>
+    new ScriptCmd(`requeue(${set}, pick=${i}, ${q})`, async (w) => {
+      const member = await pick(w, K[set], i);
+      const out = withEnqueuedAt(member, 2500);
+      return {
+        script: 'requeue',
+        keys: [K[set], K.queue(q), K.queues],
+        argv: [member, out, q],
+        allow: () => ({ places: [K[set], K.queue(q)], rewrites: [[member, out]] }),
+        verify: (reply, b, a) => agree('moved', Number(scalar(reply)), `pushed to ${q}`, size(a, K.queue(q)) - size(b, K.queue(q))),
+      };
+    }),
+);
+
+export const requeueOrphanCmd = fc.record({ q: queue, n: node, batch: count(1, 4) }).map(
+  ({ q, n, batch }) =>
+    new ScriptCmd(`requeueOrphan(${q}, ${n}, batch=${batch})`, async () => ({
+      script: 'requeueOrphan',
+      keys: [K.inprogress(q, n), K.queue(q)],
+      argv: [K.prefix, n, batch],
+      allow: () => ({ places: [K.inprogress(q, n), K.queue(q)] }),
+      verify: (reply, b, a) => {
+        const r = reply as Reply[];
+        const moved = size(a, K.queue(q)) - size(b, K.queue(q));
+        return (
+          agree('moved', Number(scalar(r[1])), 'pushed to the queue', moved) ?? agree('remaining', Number(scalar(r[2])), 'left in progress', size(a, K.inprogress(q, n)))
+        );
+      },
+    })),
+);
+
+/** register and heartbeat take the same keys and ARGV and must not touch any payload. */
+const nodeCmd = (script: 'register' | 'heartbeat') =>
+  node.map(
+    (n) =>
+      new ScriptCmd(`${script}(${n})`, async () => ({
+        script,
+        keys: [K.nodes, K.node(n), K.nodeInfo(n)],
+        argv: [n, 600_000, 600_000, 'host', 'h', 'busy', 0],
+        allow: () => ({ places: [] }),
+      })),
+  );
+
+export const registerCmd = nodeCmd('register');
+export const heartbeatCmd = nodeCmd('heartbeat');
+
+/** Fields the reaper may write, by where it puts the payload. */
+export const REAP_REQUEUE_FIELDS = ['verk_recovered'];
+export const REAP_BURY_FIELDS = ['error_message', 'error_class', 'recovered_count', 'failed_at', 'retried_at'];
+
+/** What the reap calls did in all, so the suite can show it buried pills and requeued jobs. */
+export const reaped = { moved: 0, buried: 0 };
+
+/** Dead-set age limit for reap: far beyond the test scores (1000..3000 epoch s), so only size trims. */
+const DEAD_TIMEOUT_S = 1e10;
+
+export const reapCmd = fc
+  .record({
+    n: node,
+    batch: count(1, 5),
+    maxRec: fc.integer({ min: 0, max: 3 }),
+    force: fc.boolean(),
+    count: fc.boolean(),
+    isolateFrom: fc.integer({ min: 1, max: 3 }),
+    deadMax: fc.constantFrom(1, 2, 1000),
+    history: fc.constantFrom(0, 5),
+    started: picks,
+    evidence: fc.constantFrom('argv', 'set'),
+  })
+  .map(
+    (o) =>
+      new ScriptCmd(
+        `reap(${o.n}, batch=${o.batch}, maxRec=${o.maxRec}, force=${o.force}, count=${o.count}, isolateFrom=${o.isolateFrom}, deadMax=${o.deadMax}, history=${o.history}, started=[${o.started}] in ${o.evidence})`,
+        async (w) => {
+          // Evidence that picked jobs started: their identities in ARGV[13] or in verk:node:<id>:started.
+          const held = (await Promise.all(QUEUES.map((q) => items(w.redis, K.inprogress(q, o.n))))).flat();
+          const ids = held.length ? o.started.map((i) => payloadIdentity(held[i % held.length])) : [];
+          if (o.evidence === 'set' && ids.length) await w.redis.sadd(K.nodeStarted(o.n), ...ids).catch(() => 0);
+          return {
+            script: 'reap',
+            keys: [K.nodes, K.reaping, K.dead],
+            argv: [
+              K.prefix,
+              o.n,
+              o.batch,
+              o.maxRec,
+              60_000,
+              o.force ? '1' : '0',
+              'n1',
+              o.history,
+              DEAD_TIMEOUT_S,
+              o.deadMax,
+              o.count ? '1' : '0',
+              o.isolateFrom,
+              JSON.stringify(o.evidence === 'argv' ? ids : []),
+            ],
+            allow: (reply) => ({
+              places: [...QUEUES.flatMap((q) => [K.queue(q), K.inprogress(q, o.n)]), K.dead],
+              rules: [rewritesOnly(REAP_REQUEUE_FIELDS), rewritesOnly(REAP_BURY_FIELDS)],
+              mergeInto: [K.dead],
+              deadTrim: { key: K.dead, minScore: -Infinity, maxJobs: o.deadMax, written: Array.isArray(reply) ? Number(scalar(reply[2])) : 0 },
+            }),
+            verify: (reply, b, a) => {
+              const [, moved, buried] = (reply as Reply[]).map((x) => Number(scalar(x)));
+              reaped.moved += moved;
+              reaped.buried += buried;
+              const queued = QUEUES.reduce((t, q) => t + size(a, K.queue(q)) - size(b, K.queue(q)), 0);
+              const taken = QUEUES.reduce((t, q) => t + size(b, K.inprogress(q, o.n)) - size(a, K.inprogress(q, o.n)), 0);
+              // A job goes back to the queue of the list it came from, never another one.
+              const misrouted = QUEUES.map((q) =>
+                size(a, K.queue(q)) - size(b, K.queue(q)) > size(b, K.inprogress(q, o.n)) - size(a, K.inprogress(q, o.n))
+                  ? `queue ${q} grew by more than its list shrank`
+                  : undefined,
+              ).find(Boolean);
+              return misrouted ?? agree('moved', moved, 'pushed to queues', queued) ?? agree('moved + buried', moved + buried, 'taken from in-progress lists', taken);
+            },
+          };
+        },
+      ),
+  );
+
+/** Every script command, by script name. */
+export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
+  fetch: fetchCmd,
+  ack: ackCmd,
+  fail: failCmd,
+  handback: handbackCmd,
+  promote: promoteCmd,
+  requeue: requeueCmd,
+  requeueOrphan: requeueOrphanCmd,
+  register: registerCmd,
+  heartbeat: heartbeatCmd,
+  reap: reapCmd,
+};
+
+/** ARGV slots each command fills, as the script headers name them ("n.." = n and more). */
+export const ARGV_LAYOUT: Record<string, string> = {
+  fetch: '3',
+  ack: '3..',
+  fail: '6',
+  handback: '1..',
+  promote: '3..',
+  requeue: '3',
+  requeueOrphan: '3',
+  register: '4..',
+  heartbeat: '4..',
+  reap: '13',
+};
