@@ -73,7 +73,10 @@ function summarize(file) {
   console.log('CPU time by area (share of non-idle time):');
   for (const [a, us] of [...areas].filter(([a]) => a !== '(idle)').sort((x, y) => y[1] - x[1])) console.log(`  ${pct(us, busy).padStart(6)}  ${a}`);
   console.log('top functions by self time (share of non-idle time):');
-  for (const [k, us] of [...fns].filter(([k]) => !k.startsWith('(idle)')).sort((x, y) => y[1] - x[1]).slice(0, 30)) {
+  for (const [k, us] of [...fns]
+    .filter(([k]) => !k.startsWith('(idle)'))
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, 30)) {
     console.log(`  ${pct(us, busy).padStart(6)}  ${k}`);
   }
 }

@@ -71,7 +71,8 @@ async function main() {
       'bee-queue': pkgVersion('bee-queue'),
       ioredis: pkgVersion('ioredis'),
     },
-    throughputMethod: 'jobs pre-enqueued with bulk calls, worker started after; rate = jobs completed between the first poll that sees a completed job and the poll that sees all N, divided by that time (worker startup excluded); polls every 20 ms',
+    throughputMethod:
+      'jobs pre-enqueued with bulk calls, worker started after; rate = jobs completed between the first poll that sees a completed job and the poll that sees all N, divided by that time (worker startup excluded); polls every 20 ms',
   };
   log(`redis-server ${meta.redis} pid ${redis.pid} on 127.0.0.1:${redis.port}; ${quick ? 'quick' : 'full'} run`);
   const raw = { enqueue: {}, latency: {}, throughput: {} };
@@ -100,8 +101,7 @@ async function main() {
       for (let rep = 0; rep < P.reps; rep++) {
         for (const v of variants) {
           log(`throughput rep ${rep + 1}/${P.reps}: ${v.sys.name} c${v.c} processes ${v.p}`);
-          (raw.throughput[v.id] ??= []).push(await attempt(`throughput ${v.id}`, () =>
-            throughputRun(v.sys, redis, { jobs: P.jobs, concurrency: v.c, processes: v.p })));
+          (raw.throughput[v.id] ??= []).push(await attempt(`throughput ${v.id}`, () => throughputRun(v.sys, redis, { jobs: P.jobs, concurrency: v.c, processes: v.p })));
         }
       }
     }
@@ -165,20 +165,68 @@ function rows(s) {
   const t = (key, c, p = 1) => s.throughput[`${key}:c${c}:p${p}`];
   const r = [];
   for (const c of P.concurrencies) {
-    r.push({ label: `throughput, concurrency ${c} (jobs/s)`, verk: t('verk', c)?.jobsPerSec, bullmq: t('bullmq', c)?.jobsPerSec, bee: t('bee', c)?.jobsPerSec, target: targets.throughput });
+    r.push({
+      label: `throughput, concurrency ${c} (jobs/s)`,
+      verk: t('verk', c)?.jobsPerSec,
+      bullmq: t('bullmq', c)?.jobsPerSec,
+      bee: t('bee', c)?.jobsPerSec,
+      target: targets.throughput,
+    });
   }
   for (const c of P.concurrencies) {
-    r.push({ label: `throughput, verk --processes 2 × c${c} vs peers' 1 × c${c} (jobs/s)`, verk: t('verk', c, 2)?.jobsPerSec, bullmq: t('bullmq', c)?.jobsPerSec, bee: t('bee', c)?.jobsPerSec });
+    r.push({
+      label: `throughput, verk --processes 2 × c${c} vs peers' 1 × c${c} (jobs/s)`,
+      verk: t('verk', c, 2)?.jobsPerSec,
+      bullmq: t('bullmq', c)?.jobsPerSec,
+      bee: t('bee', c)?.jobsPerSec,
+    });
   }
   const e = (key, f) => s.enqueue[key]?.[f];
-  r.push({ label: 'enqueue, single, sequential awaits (jobs/s)', verk: e('verk', 'sequentialPerSec'), bullmq: e('bullmq', 'sequentialPerSec'), bee: e('bee', 'sequentialPerSec') });
-  r.push({ label: 'enqueue, single, all in flight (jobs/s)', verk: e('verk', 'concurrentPerSec'), bullmq: e('bullmq', 'concurrentPerSec'), bee: e('bee', 'concurrentPerSec') });
-  r.push({ label: 'enqueue, bulk of 1000 (jobs/s)', verk: e('verk', 'bulkPerSec'), bullmq: e('bullmq', 'bulkPerSec'), bee: e('bee', 'bulkPerSec'), target: targets.bulk });
+  r.push({
+    label: 'enqueue, single, sequential awaits (jobs/s)',
+    verk: e('verk', 'sequentialPerSec'),
+    bullmq: e('bullmq', 'sequentialPerSec'),
+    bee: e('bee', 'sequentialPerSec'),
+  });
+  r.push({
+    label: 'enqueue, single, all in flight (jobs/s)',
+    verk: e('verk', 'concurrentPerSec'),
+    bullmq: e('bullmq', 'concurrentPerSec'),
+    bee: e('bee', 'concurrentPerSec'),
+  });
+  r.push({
+    label: 'enqueue, bulk of 1000 (jobs/s)',
+    verk: e('verk', 'bulkPerSec'),
+    bullmq: e('bullmq', 'bulkPerSec'),
+    bee: e('bee', 'bulkPerSec'),
+    target: targets.bulk,
+  });
   const l = (key, f) => s.latency[key]?.[f];
-  r.push({ label: 'pickup latency p50, idle queue (ms)', verk: l('verk', 'p50Ms'), bullmq: l('bullmq', 'p50Ms'), bee: l('bee', 'p50Ms'), digits: 3, target: targets.p50 });
-  r.push({ label: 'pickup latency p99, idle queue (ms)', verk: l('verk', 'p99Ms'), bullmq: l('bullmq', 'p99Ms'), bee: l('bee', 'p99Ms'), digits: 3, target: targets.p99 });
+  r.push({
+    label: 'pickup latency p50, idle queue (ms)',
+    verk: l('verk', 'p50Ms'),
+    bullmq: l('bullmq', 'p50Ms'),
+    bee: l('bee', 'p50Ms'),
+    digits: 3,
+    target: targets.p50,
+  });
+  r.push({
+    label: 'pickup latency p99, idle queue (ms)',
+    verk: l('verk', 'p99Ms'),
+    bullmq: l('bullmq', 'p99Ms'),
+    bee: l('bee', 'p99Ms'),
+    digits: 3,
+    target: targets.p99,
+  });
   for (const c of P.concurrencies) {
-    r.push({ label: `Redis commands per job, c${c}`, verk: t('verk', c)?.commandsPerJob, bullmq: t('bullmq', c)?.commandsPerJob, bee: t('bee', c)?.commandsPerJob, digits: 2, target: targets.commands });
+    r.push({
+      label: `Redis commands per job, c${c}`,
+      verk: t('verk', c)?.commandsPerJob,
+      bullmq: t('bullmq', c)?.commandsPerJob,
+      bee: t('bee', c)?.commandsPerJob,
+      digits: 2,
+      target: targets.commands,
+    });
   }
   for (const c of P.concurrencies) {
     r.push({ label: `Redis network bytes in + out per job, c${c}`, verk: bytesPerJob(t('verk', c)), bullmq: bytesPerJob(t('bullmq', c)), bee: bytesPerJob(t('bee', c)) });
@@ -196,9 +244,15 @@ function commandBreakdown(s) {
   for (const key of ['verk', 'bullmq', 'bee']) {
     const b = s.throughput[`${key}:c10:p1`]?.commandBreakdown;
     const x = s.throughput[`${key}:c10:p1`];
-    if (b) lines.push(`- ${key}: ${Object.entries(b).map(([k, v]) => `${k} ${v}`).join(', ')} (bytes/job: ${x.bytesInPerJob} in, ${x.bytesOutPerJob} out)`);
+    if (b)
+      lines.push(
+        `- ${key}: ${Object.entries(b)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')} (bytes/job: ${x.bytesInPerJob} in, ${x.bytesOutPerJob} out)`,
+      );
   }
-  const enq = ['verk', 'bullmq', 'bee'].filter((k) => s.latency[k]?.enqueueCallP50Ms !== undefined)
+  const enq = ['verk', 'bullmq', 'bee']
+    .filter((k) => s.latency[k]?.enqueueCallP50Ms !== undefined)
     .map((k) => `${k} ${s.latency[k].enqueueCallP50Ms} ms + ${s.latency[k].afterEnqueueP50Ms} ms`);
   if (enq.length) lines.push(`pickup latency = producer's enqueue call + handler start after it returned (p50 each): ${enq.join(', ')}`);
   const sup = s.throughput['verk:c10:p1']?.supervisorRssLoadMiB;

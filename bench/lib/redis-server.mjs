@@ -38,8 +38,9 @@ async function waitForPort(port, timeoutMs = 5000) {
 /** Starts the server; returns { port, url, pid, host, admin (ioredis client), stop() }. */
 export async function startRedis() {
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-    '--daemonize', 'no', '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const spawned = new Promise((resolve, reject) => {
     proc.once('spawn', resolve);
     proc.once('error', (err) => reject(new Error(`cannot start redis-server (is it on PATH?): ${err.message}`)));

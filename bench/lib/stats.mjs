@@ -31,8 +31,12 @@ export function perJob(stats, jobs, own = {}) {
     breakdown[cmd] = n / jobs;
     total += n;
   }
-  const sorted = Object.fromEntries(Object.entries(breakdown).filter(([, v]) => v >= 0.0005)
-    .sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v, 3)]));
+  const sorted = Object.fromEntries(
+    Object.entries(breakdown)
+      .filter(([, v]) => v >= 0.0005)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => [k, round(v, 3)]),
+  );
   return { total: round(total / jobs, 2), breakdown: sorted };
 }
 

@@ -11,7 +11,11 @@ export default {
   producer(redis) {
     const q = new Queue(QUEUE, {
       redis: { host: redis.host, port: redis.port },
-      isWorker: false, getEvents: false, sendEvents: false, storeJobs: false, activateDelayedJobs: false,
+      isWorker: false,
+      getEvents: false,
+      sendEvents: false,
+      storeJobs: false,
+      activateDelayedJobs: false,
     });
     return {
       enqueue: (data) => q.createJob(data ?? {}).save(),

@@ -10,8 +10,11 @@ export function startPeerWorker(file, redis, { concurrency, queue, probePort }) 
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: {
       ...process.env,
-      BENCH_REDIS_HOST: redis.host, BENCH_REDIS_PORT: String(redis.port), BENCH_QUEUE: queue,
-      BENCH_CONCURRENCY: String(concurrency), BENCH_PROBE_PORT: String(probePort ?? 0),
+      BENCH_REDIS_HOST: redis.host,
+      BENCH_REDIS_PORT: String(redis.port),
+      BENCH_QUEUE: queue,
+      BENCH_CONCURRENCY: String(concurrency),
+      BENCH_PROBE_PORT: String(probePort ?? 0),
     },
   });
   track(proc);
@@ -34,10 +37,11 @@ export function startPeerWorker(file, redis, { concurrency, queue, probePort }) 
   ready.catch(() => undefined);
   return {
     ready,
-    completed: () => new Promise((resolve) => {
-      pending.push(resolve);
-      proc.send({ type: 'count' });
-    }),
+    completed: () =>
+      new Promise((resolve) => {
+        pending.push(resolve);
+        proc.send({ type: 'count' });
+      }),
     /** Redis commands the bench itself issued while polling (none: polls go over IPC). */
     ownCommands: () => ({}),
     workerPids: () => [proc.pid],

@@ -22,9 +22,11 @@ function handlersDir() {
   if (workDir) return workDir;
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'verk-bench-'));
   fs.mkdirSync(path.join(workDir, 'jobs'));
-  fs.writeFileSync(path.join(workDir, 'jobs', 'Bench.mjs'),
+  fs.writeFileSync(
+    path.join(workDir, 'jobs', 'Bench.mjs'),
     `// No-op bench job (latency jobs report their start time).\nimport { handle } from ${JSON.stringify(PROBE)};\n` +
-    'export default async function perform(args) {\n  handle(args[0]);\n}\n');
+      'export default async function perform(args) {\n  handle(args[0]);\n}\n',
+  );
   return workDir;
 }
 
@@ -48,12 +50,31 @@ export default {
   },
   startWorker(redis, { concurrency, processes = 1, probePort, execArgv = [] }) {
     const dir = handlersDir();
-    const proc = spawn(process.execPath, [...execArgv, BIN, 'work', '--queues', `${QUEUE}:${concurrency}`, '--processes', String(processes),
-      '--handlers', path.join(dir, 'jobs'), '--redis-url', redis.url, '--log-format', 'json', '--log-level', 'info'], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1', BENCH_PROBE_PORT: String(probePort ?? 0) },
-    });
+    const proc = spawn(
+      process.execPath,
+      [
+        ...execArgv,
+        BIN,
+        'work',
+        '--queues',
+        `${QUEUE}:${concurrency}`,
+        '--processes',
+        String(processes),
+        '--handlers',
+        path.join(dir, 'jobs'),
+        '--redis-url',
+        redis.url,
+        '--log-format',
+        'json',
+        '--log-level',
+        'info',
+      ],
+      {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, NO_COLOR: '1', BENCH_PROBE_PORT: String(probePort ?? 0) },
+      },
+    );
     const poll = new Redis({ host: redis.host, port: redis.port, maxRetriesPerRequest: null });
     let polls = 0;
     let started = 0;

@@ -3,7 +3,9 @@
 export function serveBench({ ready, completed, close }) {
   let closing;
   const stop = () => {
-    closing ??= Promise.resolve(close()).catch(() => undefined).finally(() => process.exit(0));
+    closing ??= Promise.resolve(close())
+      .catch(() => undefined)
+      .finally(() => process.exit(0));
     return closing;
   };
   process.on('message', (msg) => {

@@ -121,7 +121,7 @@ function addMatch(r: FindReport, raw: string, at: Pick<JobMatch, 'where' | 'queu
     ...at,
     queue: at.queue ?? str('queue') ?? 'default', // a set entry without a queue goes to default
     class: str('class'),
-    args: typeof data.args === 'string' ? data.args : rawMember(raw, 'args') ?? null,
+    args: typeof data.args === 'string' ? data.args : (rawMember(raw, 'args') ?? null),
     created_at: num('created_at'),
     enqueued_at: num('enqueued_at'),
     retry: data.retry ?? data.max_retry_count ?? null,

@@ -44,7 +44,16 @@ export interface ProcessesReport {
 export async function processesReport(ctx: AdminContext): Promise<ProcessesReport> {
   const [procs, nodes] = await Promise.all([listProcesses(ctx), listNodes(ctx.redis, ctx.keys)]);
   const now = Date.parse(nodes.redis_time) / 1000;
-  return { redis_time: nodes.redis_time, processes: procs.map((p) => row(p, nodes.nodes.filter((n) => n.identity === p.identity), now)) };
+  return {
+    redis_time: nodes.redis_time,
+    processes: procs.map((p) =>
+      row(
+        p,
+        nodes.nodes.filter((n) => n.identity === p.identity),
+        now,
+      ),
+    ),
+  };
 }
 
 function row(p: ProcessInfo, owned: NodeRow[], nowS: number): ProcessRow {

@@ -32,31 +32,33 @@ export async function listProcesses(ctx: AdminContext): Promise<ProcessInfo[]> {
   const ids = (await ctx.redis.smembers(ctx.keys.processes)).sort();
   const now = await redisNow(ctx.redis);
   const dead: string[] = [];
-  const rows = await Promise.all(ids.map(async (identity) => {
-    const [info, busy, beat, quiet] = await ctx.redis.hmget(ctx.keys.process(identity), 'info', 'busy', 'beat', 'quiet');
-    if (!info || (beat && now - Number(beat) > PROCESS_DEAD_AFTER_S && (await ctx.redis.pttl(ctx.keys.process(identity))) === -1)) {
-      dead.push(identity);
-      return undefined;
-    }
-    let i: Record<string, unknown> = {};
-    try {
-      i = JSON.parse(info) as Record<string, unknown>;
-    } catch {
-      /* keep the defaults */
-    }
-    return {
-      identity,
-      hostname: typeof i.hostname === 'string' ? i.hostname : null,
-      pid: typeof i.pid === 'number' ? i.pid : null,
-      started_at: typeof i.started_at === 'number' ? i.started_at : null,
-      concurrency: typeof i.concurrency === 'number' ? i.concurrency : null,
-      queues: Array.isArray(i.queues) ? i.queues.map(String) : [],
-      labels: Array.isArray(i.labels) ? i.labels.map(String) : [],
-      busy: Number(busy ?? 0) || 0,
-      beat: beat ? Number(beat) : null,
-      quiet: quiet === 'true',
-    } satisfies ProcessInfo;
-  }));
+  const rows = await Promise.all(
+    ids.map(async (identity) => {
+      const [info, busy, beat, quiet] = await ctx.redis.hmget(ctx.keys.process(identity), 'info', 'busy', 'beat', 'quiet');
+      if (!info || (beat && now - Number(beat) > PROCESS_DEAD_AFTER_S && (await ctx.redis.pttl(ctx.keys.process(identity))) === -1)) {
+        dead.push(identity);
+        return undefined;
+      }
+      let i: Record<string, unknown> = {};
+      try {
+        i = JSON.parse(info) as Record<string, unknown>;
+      } catch {
+        /* keep the defaults */
+      }
+      return {
+        identity,
+        hostname: typeof i.hostname === 'string' ? i.hostname : null,
+        pid: typeof i.pid === 'number' ? i.pid : null,
+        started_at: typeof i.started_at === 'number' ? i.started_at : null,
+        concurrency: typeof i.concurrency === 'number' ? i.concurrency : null,
+        queues: Array.isArray(i.queues) ? i.queues.map(String) : [],
+        labels: Array.isArray(i.labels) ? i.labels.map(String) : [],
+        busy: Number(busy ?? 0) || 0,
+        beat: beat ? Number(beat) : null,
+        quiet: quiet === 'true',
+      } satisfies ProcessInfo;
+    }),
+  );
   await pruneDead(ctx, dead);
   return rows.filter((r): r is ProcessInfo => r !== undefined);
 }

@@ -66,7 +66,15 @@ export async function deleteQueueJobs(ctx: AdminContext, queue: string, jids: st
   const found = [...members.values()];
   const hit = new Set(found.map((m) => m.jid));
   const named = [...new Set(jids)];
-  const res = { queue, action: 'delete' as const, dry_run: dryRun, matched: found.length, done: 0, jids: named.filter((j) => hit.has(j)), missing: named.filter((j) => !hit.has(j)) };
+  const res = {
+    queue,
+    action: 'delete' as const,
+    dry_run: dryRun,
+    matched: found.length,
+    done: 0,
+    jids: named.filter((j) => hit.has(j)),
+    missing: named.filter((j) => !hit.has(j)),
+  };
   if (dryRun || found.length === 0) return res;
   const removed = await Promise.all(found.map((m) => ctx.redis.lrem(key, 0, m.buf)));
   res.done = removed.reduce((a, b) => a + b, 0);
@@ -107,7 +115,7 @@ function describe(buf: Buffer, position: number): QueueEntry {
     position,
     jid: d.jid,
     class: typeof d.class === 'string' ? d.class : null,
-    args: typeof d.args === 'string' ? d.args : rawMember(raw, 'args') ?? '[]',
+    args: typeof d.args === 'string' ? d.args : (rawMember(raw, 'args') ?? '[]'),
     enqueued_at: toSeconds(d.enqueued_at) ?? null,
     created_at: toSeconds(d.created_at) ?? null,
     malformed: false,

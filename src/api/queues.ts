@@ -33,7 +33,9 @@ export async function queueUsage(ctx: AdminContext, queue: string): Promise<{ us
   const { redis, keys } = ctx;
   const nodes = await redis.smembers(keys.nodes);
   const [inQueues, list, paused, counters, ...fetchedBy] = await Promise.all([
-    redis.sismember(keys.queues, queue), redis.exists(keys.queue(queue)), redis.sismember(keys.paused, queue),
+    redis.sismember(keys.queues, queue),
+    redis.exists(keys.queue(queue)),
+    redis.sismember(keys.paused, queue),
     redis.exists(keys.processed(queue), keys.failed(queue)),
     ...nodes.map((id) => redis.sismember(keys.nodeQueues(id), queue)),
   ]);
@@ -46,10 +48,12 @@ export async function listQueues(ctx: AdminContext): Promise<QueueInfo[]> {
   const paused = new Set(await pausedQueues(ctx));
   const names = [...new Set([...(await queueNames(ctx)), ...paused])].sort();
   const now = await redisNow(ctx.redis);
-  return Promise.all(names.map(async (name) => {
-    const [size, oldest] = await Promise.all([ctx.redis.llen(ctx.keys.queue(name)), ctx.redis.lindex(ctx.keys.queue(name), -1)]);
-    return { name, size, latency: latencyOf(oldest, now), paused: paused.has(name) };
-  }));
+  return Promise.all(
+    names.map(async (name) => {
+      const [size, oldest] = await Promise.all([ctx.redis.llen(ctx.keys.queue(name)), ctx.redis.lindex(ctx.keys.queue(name), -1)]);
+      return { name, size, latency: latencyOf(oldest, now), paused: paused.has(name) };
+    }),
+  );
 }
 
 export function latencyOf(oldest: string | null, nowS: number): number {

@@ -22,7 +22,12 @@ export interface PlanDeadJob {
   reason: string;
 }
 
-export interface PlanQueue { queue: string; jobs: number; requeue: number; dead: number }
+export interface PlanQueue {
+  queue: string;
+  jobs: number;
+  requeue: number;
+  dead: number;
+}
 
 export interface NodePlan {
   node: string;
@@ -59,9 +64,15 @@ export async function planReap(admin: AdminContext, config: Readonly<Config>, op
   for (const t of await targets(redis, keys, opts.node)) {
     const beat = await redis.hget(keys.nodeInfo(t.node), 'beat');
     const plan: NodePlan = {
-      node: t.node, status: t.status === 'dead' ? 'would_reap' : t.status,
+      node: t.node,
+      status: t.status === 'dead' ? 'would_reap' : t.status,
       silent_s: beat ? Math.max(0, Math.round((now - Number(beat)) / 1000)) : null,
-      node_ttl_ms: config.nodeTtl, queues: [], requeue: 0, dead: 0, unstarted: 0, dead_jobs: [],
+      node_ttl_ms: config.nodeTtl,
+      queues: [],
+      requeue: 0,
+      dead: 0,
+      unstarted: 0,
+      dead_jobs: [],
     };
     report.nodes.push(plan);
     if (t.status !== 'dead') continue;
@@ -73,7 +84,12 @@ export async function planReap(admin: AdminContext, config: Readonly<Config>, op
         const raws = await redis.lrangeBuffer(list, start, start + CHUNK - 1);
         if (raws.length === 0) break;
         const parsed = raws.map(inspect);
-        await loadCounts(redis, keys, parsed.map((p) => p.jid), counts);
+        await loadCounts(
+          redis,
+          keys,
+          parsed.map((p) => p.jid),
+          counts,
+        );
         parsed.forEach((p) => {
           pq.jobs++;
           if (!started.has(p.jid)) {
@@ -86,7 +102,11 @@ export async function planReap(admin: AdminContext, config: Readonly<Config>, op
           if (before + 1 > max && p.object) {
             pq.dead++;
             plan.dead_jobs.push({
-              jid: p.jid, class: p.className, queue, recoveries: before, max_recoveries: max,
+              jid: p.jid,
+              class: p.className,
+              queue,
+              recoveries: before,
+              max_recoveries: max,
               reason: `would be recovered a ${ordinal(before + 1)} time, more than maxRecoveries ${max} (poison pill)`,
             });
           } else pq.requeue++;
@@ -105,7 +125,11 @@ export async function planReap(admin: AdminContext, config: Readonly<Config>, op
   return report;
 }
 
-interface Inspected { jid: string; className: string | null; object: boolean }
+interface Inspected {
+  jid: string;
+  className: string | null;
+  object: boolean;
+}
 
 /** The identity the reap script would use, and whether it would treat the payload as a JSON object. */
 function inspect(raw: Buffer): Inspected {
@@ -148,6 +172,6 @@ function recoveryCount(v: string | null): number {
 }
 
 function ordinal(n: number): string {
-  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th');
   return `${n}${s}`;
 }

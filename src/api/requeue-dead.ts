@@ -33,7 +33,10 @@ export function reapOptions(config: Readonly<Config>, node: string, by: string):
   return sharedReapOptions(config, node, by);
 }
 
-export interface Target { node: string; status: 'dead' | 'alive' | 'not_registered' }
+export interface Target {
+  node: string;
+  status: 'dead' | 'alive' | 'not_registered';
+}
 
 /**
  * The nodes a pass looks at: every registered node whose heartbeat key is gone, or only `only`

@@ -31,20 +31,22 @@ export async function requeueEntries(ctx: AdminContext, set: SetName, entries: E
   for (let i = 0; i < entries.length; i += BATCH) {
     progress?.(i, entries.length);
     // Calls of one batch go out pipelined; each is its own atomic script.
-    await Promise.all(entries.slice(i, i + BATCH).map(async (e) => {
-      if (!e.job) {
-        res.skipped.push({ jid: entryJid(e), reason: `malformed payload (${e.malformed}); delete it instead` });
-        return;
-      }
-      if (dryRun) return;
-      const rc = e.job.data.retry_count;
-      const payload = patchJson(e.job.raw, {
-        enqueued_at: now,
-        ...(typeof rc === 'number' && Number.isInteger(rc) ? { retry_count: rc - 1 } : {}),
-      });
-      if ((await ctx.scripts.requeue(set, e.member, payload, e.job.queue)) === 'moved') res.done++;
-      else res.skipped.push({ jid: entryJid(e), reason: 'no longer in the set' });
-    }));
+    await Promise.all(
+      entries.slice(i, i + BATCH).map(async (e) => {
+        if (!e.job) {
+          res.skipped.push({ jid: entryJid(e), reason: `malformed payload (${e.malformed}); delete it instead` });
+          return;
+        }
+        if (dryRun) return;
+        const rc = e.job.data.retry_count;
+        const payload = patchJson(e.job.raw, {
+          enqueued_at: now,
+          ...(typeof rc === 'number' && Number.isInteger(rc) ? { retry_count: rc - 1 } : {}),
+        });
+        if ((await ctx.scripts.requeue(set, e.member, payload, e.job.queue)) === 'moved') res.done++;
+        else res.skipped.push({ jid: entryJid(e), reason: 'no longer in the set' });
+      }),
+    );
   }
   return res;
 }

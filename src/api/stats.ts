@@ -37,20 +37,30 @@ export interface Stats {
 export async function readStats(ctx: AdminContext): Promise<Stats> {
   const { redis, keys } = ctx;
   const [processed, failed, retry, schedule, dead, processes, queues, nodes, policy] = await Promise.all([
-    redis.get(keys.processed()), redis.get(keys.failed()),
-    redis.zcard(keys.retry), redis.zcard(keys.schedule), redis.zcard(keys.dead),
-    listProcesses(ctx).then((p) => p.length), listQueues(ctx), liveNodes(ctx), readEvictionPolicy(redis),
+    redis.get(keys.processed()),
+    redis.get(keys.failed()),
+    redis.zcard(keys.retry),
+    redis.zcard(keys.schedule),
+    redis.zcard(keys.dead),
+    listProcesses(ctx).then((p) => p.length),
+    listQueues(ctx),
+    liveNodes(ctx),
+    readEvictionPolicy(redis),
   ]);
   const eviction = evictionWarning(policy);
-  const perQueue = await Promise.all(queues.map(async (q) => {
-    const [p, f] = await Promise.all([redis.get(keys.processed(q.name)), redis.get(keys.failed(q.name))]);
-    return { name: q.name, processed: int(p), failed: int(f), size: q.size };
-  }));
+  const perQueue = await Promise.all(
+    queues.map(async (q) => {
+      const [p, f] = await Promise.all([redis.get(keys.processed(q.name)), redis.get(keys.failed(q.name))]);
+      return { name: q.name, processed: int(p), failed: int(f), size: q.size };
+    }),
+  );
   return {
     processed: int(processed),
     failed: int(failed),
     enqueued: queues.reduce((n, q) => n + q.size, 0),
-    retry, schedule, dead,
+    retry,
+    schedule,
+    dead,
     nodes: nodes.length,
     busy: nodes.reduce((n, x) => n + x.busy, 0),
     processes,
@@ -63,10 +73,12 @@ export async function readStats(ctx: AdminContext): Promise<Stats> {
 /** Registered verk nodes whose heartbeat key exists, with their busy count. */
 export async function liveNodes(ctx: AdminContext): Promise<{ id: string; busy: number }[]> {
   const ids = await ctx.redis.smembers(ctx.keys.nodes);
-  const rows = await Promise.all(ids.map(async (id) => {
-    const [alive, busy] = await Promise.all([ctx.redis.exists(ctx.keys.node(id)), ctx.redis.hget(ctx.keys.nodeInfo(id), 'busy')]);
-    return { id, alive: alive === 1, busy: int(busy) };
-  }));
+  const rows = await Promise.all(
+    ids.map(async (id) => {
+      const [alive, busy] = await Promise.all([ctx.redis.exists(ctx.keys.node(id)), ctx.redis.hget(ctx.keys.nodeInfo(id), 'busy')]);
+      return { id, alive: alive === 1, busy: int(busy) };
+    }),
+  );
   return rows.filter((r) => r.alive).map(({ id, busy }) => ({ id, busy }));
 }
 

@@ -19,9 +19,17 @@ export interface StuckJob {
   source: 'info' | 'inprogress';
 }
 
-export interface StuckFilter { olderThanMs: number; queue?: string }
+export interface StuckFilter {
+  olderThanMs: number;
+  queue?: string;
+}
 
-interface RunningEntry { jid?: unknown; class?: unknown; queue?: unknown; started_at?: unknown }
+interface RunningEntry {
+  jid?: unknown;
+  class?: unknown;
+  queue?: unknown;
+  started_at?: unknown;
+}
 
 /** Jobs in progress longer than the threshold on registered nodes whose heartbeat key exists. */
 export async function stuckJobs(redis: Redis, keys: Keys, f: StuckFilter): Promise<{ jobs: StuckJob[]; dead_nodes: string[] }> {
@@ -41,8 +49,13 @@ export async function stuckJobs(redis: Redis, keys: Keys, f: StuckFilter): Promi
         const age = now - started;
         if (age < f.olderThanMs) continue;
         jobs.push({
-          node, queue, jid: typeof r.jid === 'string' ? r.jid : null, class: typeof r.class === 'string' ? r.class : null,
-          started_at: new Date(started).toISOString(), running_s: Math.round(age / 1000), source: 'info',
+          node,
+          queue,
+          jid: typeof r.jid === 'string' ? r.jid : null,
+          class: typeof r.class === 'string' ? r.class : null,
+          started_at: new Date(started).toISOString(),
+          running_s: Math.round(age / 1000),
+          source: 'info',
         });
       }
     } else {

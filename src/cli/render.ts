@@ -20,7 +20,11 @@ export function printJson(value: unknown): void {
 export function printTable(headers: string[], rows: (string | number)[][]): void {
   const cells = rows.map((r) => r.map((v) => String(v)));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]?.length ?? 0)));
-  const line = (r: string[]) => r.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((v, i) => v.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(paint.bold(line(headers)) + '\n');
   for (const r of cells) process.stdout.write(line(r) + '\n');
 }

@@ -52,7 +52,11 @@ const ms = (n: number) => `${n}ms`;
  */
 export function duration(def: number, help: string, o: Common & Bounds & { age?: boolean } = {}): KeyDecl<number, number> {
   return {
-    kind: 'duration', default: def, help, arg: o.arg ?? '<duration>', ...common(o, formatDuration(def)),
+    kind: 'duration',
+    default: def,
+    help,
+    arg: o.arg ?? '<duration>',
+    ...common(o, formatDuration(def)),
     parse(value, fail) {
       let n: number;
       try {
@@ -69,7 +73,11 @@ export function duration(def: number, help: string, o: Common & Bounds & { age?:
 /** A whole number (digits in env and flags). */
 export function int(def: number, help: string, o: Common & Bounds = {}): KeyDecl<number, number> {
   return {
-    kind: 'int', default: def, help, arg: o.arg ?? '<n>', ...common(o, String(def)),
+    kind: 'int',
+    default: def,
+    help,
+    arg: o.arg ?? '<n>',
+    ...common(o, String(def)),
     parse(value, fail) {
       const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
       if (typeof n !== 'number' || !Number.isInteger(n)) return fail(`must be a whole number, got ${JSON.stringify(value)}`);
@@ -81,7 +89,11 @@ export function int(def: number, help: string, o: Common & Bounds = {}): KeyDecl
 /** A string; `check` throws an Error whose message says what is wrong with it. */
 export function text(def: string, help: string, o: Common & { check?: (s: string) => unknown } = {}): KeyDecl<string, string> {
   return {
-    kind: 'string', default: def, help, arg: o.arg ?? '<value>', ...common(o, def === '' ? "''" : def),
+    kind: 'string',
+    default: def,
+    help,
+    arg: o.arg ?? '<value>',
+    ...common(o, def === '' ? "''" : def),
     parse(value, fail) {
       if (typeof value !== 'string') return fail(`must be a string, got ${JSON.stringify(value)}`);
       try {
@@ -97,7 +109,10 @@ export function text(def: string, help: string, o: Common & { check?: (s: string
 /** true/false (env and flags: true, 1, false, 0, empty); on the command line a flag without argument. */
 export function bool(def: boolean, help: string, o: Common = {}): KeyDecl<boolean, boolean> {
   return {
-    kind: 'bool', default: def, help, ...common(o, String(def)),
+    kind: 'bool',
+    default: def,
+    help,
+    ...common(o, String(def)),
     parse(value, fail) {
       if (typeof value === 'boolean') return value;
       if (value === 'true' || value === '1') return true;
@@ -110,7 +125,12 @@ export function bool(def: boolean, help: string, o: Common = {}): KeyDecl<boolea
 /** One of a fixed list of words. */
 export function oneOf<const V extends string>(values: readonly V[], def: NoInfer<V>, help: string, o: Common = {}): KeyDecl<V, V> & { values: readonly V[] } {
   return {
-    kind: 'enum', default: def, help, values, arg: o.arg ?? `<${values.join('|')}>`, ...common(o, def),
+    kind: 'enum',
+    default: def,
+    help,
+    values,
+    arg: o.arg ?? `<${values.join('|')}>`,
+    ...common(o, def),
     parse(value, fail) {
       if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) fail(`must be one of ${values.join(', ')}, got ${JSON.stringify(value)}`);
       return value as V;

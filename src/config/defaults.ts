@@ -16,7 +16,10 @@ import { parseRedisUrl } from '../util/redis-url.js';
  */
 export const CONFIG_DECLARATION = {
   redisUrl: text('redis://127.0.0.1:6379/0', 'Redis URL: redis://[user:password@]host[:port][/db], or rediss:// for TLS', {
-    short: 'r', arg: '<url>', envAliases: ['REDIS_URL'], check: parseRedisUrl,
+    short: 'r',
+    arg: '<url>',
+    envAliases: ['REDIS_URL'],
+    check: parseRedisUrl,
   }),
   prefix: text('', 'prefix for every key (empty = keys shared with verk and Sidekiq)', { arg: '<prefix>' }),
   queues: queues('default:10', 'queues with per-process concurrency, e.g. default:10,mail:5 (a file can give each a timeout)', { short: 'q' }),
@@ -37,7 +40,10 @@ export const CONFIG_DECLARATION = {
   schedulerInterval: duration(1_000, 'how often due schedule/retry entries are moved (±20% jitter)', { min: 10 }),
   schedulerBatch: int(100, 'schedule/retry entries moved per script call', { min: 1, max: 10_000 }),
   blockTimeout: duration(2_000, 'how long an idle fetcher blocks on an empty queue before re-checking', { min: 10 }),
-  redisCommandTimeout: duration(5_000, 'a Redis command without a reply this long fails and its connection is re-made (blocking waits get blockTimeout on top)', { min: 50, max: 600_000 }),
+  redisCommandTimeout: duration(5_000, 'a Redis command without a reply this long fails and its connection is re-made (blocking waits get blockTimeout on top)', {
+    min: 50,
+    max: 600_000,
+  }),
 
   shutdownTimeout: duration(25_000, 'SIGTERM: how long running jobs may finish before they are handed back'),
   killGrace: duration(5_000, 'how long a timed-out job may ignore its abort before its process is recycled'),
@@ -57,9 +63,9 @@ export const CONFIG_DECLARATION = {
 export type ConfigKey = keyof typeof CONFIG_DECLARATION;
 
 /** Each key's default, as a config file would write it (`queues` is "default:10", resolved later). */
-export const DEFAULTS = Object.freeze(
-  Object.fromEntries(Object.entries(CONFIG_DECLARATION).map(([k, d]) => [k, d.default])),
-) as { readonly [K in ConfigKey]: (typeof CONFIG_DECLARATION)[K]['default'] };
+export const DEFAULTS = Object.freeze(Object.fromEntries(Object.entries(CONFIG_DECLARATION).map(([k, d]) => [k, d.default]))) as {
+  readonly [K in ConfigKey]: (typeof CONFIG_DECLARATION)[K]['default'];
+};
 
 export type DefaultKey = ConfigKey;
 

@@ -25,7 +25,9 @@ export function configTable(): string {
   const rows = CONFIG_KEYS.map((key) => {
     const d = CONFIG_DECLARATION[key];
     const flag = `${d.short ? `\`-${d.short}\`, ` : ''}\`${flagOf(key)}\``;
-    const env = envNamesOf(key).map((e) => `\`${e}\``).join(', ');
+    const env = envNamesOf(key)
+      .map((e) => `\`${e}\``)
+      .join(', ');
     return `| \`${key}\` | ${flag} | ${env} | \`${cell(d.defaultText)}\` | ${cell(d.help)} |`;
   });
   return ['| key | flag | environment | default | meaning |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');

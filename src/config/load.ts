@@ -29,9 +29,22 @@ export interface LoadedConfig {
 
 const SEARCH_PLACES = [
   'package.json',
-  '.verkrc', '.verkrc.json', '.verkrc.yaml', '.verkrc.yml', '.verkrc.js', '.verkrc.mjs', '.verkrc.cjs', '.verkrc.ts',
-  'verk.config.ts', 'verk.config.mts', 'verk.config.mjs', 'verk.config.js', 'verk.config.cjs',
-  'verk.config.json', 'verk.config.yaml', 'verk.config.yml',
+  '.verkrc',
+  '.verkrc.json',
+  '.verkrc.yaml',
+  '.verkrc.yml',
+  '.verkrc.js',
+  '.verkrc.mjs',
+  '.verkrc.cjs',
+  '.verkrc.ts',
+  'verk.config.ts',
+  'verk.config.mts',
+  'verk.config.mjs',
+  'verk.config.js',
+  'verk.config.cjs',
+  'verk.config.json',
+  'verk.config.yaml',
+  'verk.config.yml',
 ];
 
 /** Env names that are not config keys but are ours. */

@@ -31,7 +31,10 @@ export function parseQueues(value: unknown, fail: Fail): QueueConfig[] {
     out.push({ name, concurrency: c as number, timeout: t });
   };
   const fromString = (s: string) => {
-    for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const part of s
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const [name, conc, ...rest] = part.split(':');
       if (rest.length) fail(`has a bad entry ${JSON.stringify(part)} (use name:concurrency, e.g. default:10)`);
       add(name, conc ?? '10');

@@ -48,7 +48,11 @@ export interface Handler {
   backoff?: (count: number, error: Error) => number;
 }
 
-export interface LoadError { file: string; className: string; error: string }
+export interface LoadError {
+  file: string;
+  className: string;
+  error: string;
+}
 
 export interface HandlerRegistry {
   get(className: string): Handler | undefined;
@@ -62,16 +66,21 @@ export interface HandlerRegistry {
 }
 
 /** Classes that more than one handler file provides (e.g. Foo.js beside Foo.ts). */
-export interface HandlerConflict { className: string; files: string[] }
+export interface HandlerConflict {
+  className: string;
+  files: string[];
+}
 
 const EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']);
 
 /** The class name a file provides: jobs/Mailers/Welcome.ts → Mailers.Welcome. */
 export function classNameFor(dir: string, file: string): string {
   const rel = path.relative(dir, file);
-  return rel.slice(0, rel.length - path.extname(rel).length).split(path.sep).join('.');
+  return rel
+    .slice(0, rel.length - path.extname(rel).length)
+    .split(path.sep)
+    .join('.');
 }
-
 
 export function findHandlerFiles(dir: string): string[] {
   const out: string[] = [];
@@ -132,9 +141,7 @@ export async function loadHandlers(dir: string, log: Logger): Promise<HandlerReg
 
 function failureFor(dir: string, errors: LoadError[], name: string): Error {
   const broken = errors.find((e) => e.className === normalizeClass(name));
-  const err = broken
-    ? new Error(`handler file ${broken.file} failed to load: ${broken.error}`)
-    : new Error(`no handler for class ${name} in ${dir}`);
+  const err = broken ? new Error(`handler file ${broken.file} failed to load: ${broken.error}`) : new Error(`no handler for class ${name} in ${dir}`);
   err.name = broken ? ERROR_CLASS.HandlerLoadError : ERROR_CLASS.UnknownJobClass;
   return err;
 }
@@ -147,7 +154,7 @@ function toHandler(className: string, file: string, mod: Record<string, unknown>
     (def && typeof def === 'object' && typeof def.perform === 'function' && def.perform) ||
     undefined;
   if (!perform) throw new Error('exports no perform(args, ctx) function (export it by name or as the default export)');
-  const options = ((mod.options ?? (def && typeof def === 'object' ? def.options : undefined)) ?? {}) as HandlerOptions;
+  const options = (mod.options ?? (def && typeof def === 'object' ? def.options : undefined) ?? {}) as HandlerOptions;
   if (typeof options !== 'object') throw new Error('`options` must be an object');
   const timeoutMs = options.timeout === undefined ? undefined : parseTimerDuration(options.timeout);
   if (options.retry !== undefined && typeof options.retry !== 'boolean' && !(Number.isInteger(options.retry) && options.retry >= 0)) {

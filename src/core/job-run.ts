@@ -100,6 +100,10 @@ export function runJob(job: Job, handler: Handler, opts: RunOptions): JobRun {
 
 /** Backtrace lines of an error (without its first "Name: message" line). */
 export function backtraceOf(err: Error, max: number): string[] {
-  const lines = (err.stack ?? '').split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
+  const lines = (err.stack ?? '')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.slice(0, max);
 }

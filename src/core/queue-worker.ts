@@ -116,7 +116,11 @@ export class QueueWorker {
       e.run?.abort(new Error(reason));
     }
     // Newest first, so the job that started first ends up next in line.
-    const moved = await this.d.scripts.handback(this.name, this.d.node, open.reverse().map((e) => e.raw));
+    const moved = await this.d.scripts.handback(
+      this.name,
+      this.d.node,
+      open.reverse().map((e) => e.raw),
+    );
     // Jobs no longer held were taken over by a reaper: this node's write for them is refused.
     if (moved < open.length) this.d.events.onRejected(open.length - moved);
     return moved;
@@ -189,7 +193,6 @@ export class QueueWorker {
     }
   }
 
-
   private startJob(raw: Buffer): void {
     const decoded = decodeJob(raw, this.name);
     const entry: RunningEntry = {
@@ -227,7 +230,12 @@ export class QueueWorker {
     }
     const start = () => this.startMarked(entry, job, handler);
     if (job.recovered >= this.isolateFrom) {
-      this.d.log.warn('running a repeatedly recovered job alone in its process (suspected poison pill)', { queue: this.name, jid: job.jid, class: job.class, recovered: job.recovered });
+      this.d.log.warn('running a repeatedly recovered job alone in its process (suspected poison pill)', {
+        queue: this.name,
+        jid: job.jid,
+        class: job.class,
+        recovered: job.recovered,
+      });
       void this.d.gate.runAlone(start).finally(release);
     } else void start().finally(release);
   }
@@ -277,9 +285,9 @@ export class QueueWorker {
       log,
     });
     entry.run = run;
-    const settled = this.settler.track(run.outcome.then((outcome) =>
-      outcome.ok ? this.settler.ack(entry) : this.settler.fail(entry, job, outcome.error, handler),
-    )).catch((err) => log().error('could not settle job; it stays in progress and is recovered with this node', { error: (err as Error).message }));
+    const settled = this.settler
+      .track(run.outcome.then((outcome) => (outcome.ok ? this.settler.ack(entry) : this.settler.fail(entry, job, outcome.error, handler))))
+      .catch((err) => log().error('could not settle job; it stays in progress and is recovered with this node', { error: (err as Error).message }));
     await Promise.all([run.finished, settled]);
   }
 

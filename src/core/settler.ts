@@ -83,7 +83,14 @@ export class Settler {
     const batch = this.ackBuffer;
     this.ackBuffer = [];
     const want = this.refill.want(batch.length);
-    const res = await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, batch.map((b) => b.entry.raw), want));
+    const res = await this.retrying('ack', () =>
+      this.scripts.ack(
+        this.queue,
+        this.node,
+        batch.map((b) => b.entry.raw),
+        want,
+      ),
+    );
     const now = Date.now();
     const debug = this.config.logLevel === 'debug';
     for (const b of batch) {
@@ -108,22 +115,28 @@ export class Settler {
       nowSeconds: nowS,
     });
     const decision = decideFailure(job, retryCount, error, handler, cfg.maxRetries);
-    const res = await this.retrying('failure', () => this.scripts.fail({
-      queue: this.queue,
-      node: this.node,
-      raw: entry.raw,
-      mode: decision.mode,
-      payload,
-      score: decision.mode === 'retry' ? nowS + decision.delaySeconds : nowS,
-      deadMinScore: nowS - cfg.deadTimeout / 1000,
-      deadMaxJobs: cfg.deadMaxJobs,
-    }));
+    const res = await this.retrying('failure', () =>
+      this.scripts.fail({
+        queue: this.queue,
+        node: this.node,
+        raw: entry.raw,
+        mode: decision.mode,
+        payload,
+        score: decision.mode === 'retry' ? nowS + decision.delaySeconds : nowS,
+        deadMinScore: nowS - cfg.deadTimeout / 1000,
+        deadMaxJobs: cfg.deadMaxJobs,
+      }),
+    );
     const result = decision.mode === 'retry' ? 'retried' : decision.mode === 'dead' ? 'dead' : 'dropped';
     this.events.onSettled(this.queue, 'failed', Date.now() - entry.startedAt);
     if (res === 'settled') {
       this.events.onSettled(this.queue, result, 0);
       this.log.warn(`job failed; ${result}`, {
-        queue: this.queue, jid: job.jid, class: job.class, error: `${error.name}: ${error.message}`, retry_count: retryCount,
+        queue: this.queue,
+        jid: job.jid,
+        class: job.class,
+        error: `${error.name}: ${error.message}`,
+        retry_count: retryCount,
         duration_ms: Date.now() - entry.startedAt,
         ...(decision.mode === 'retry' ? { retry_in_s: decision.delaySeconds } : {}),
       });
@@ -158,10 +171,18 @@ export class Settler {
 
   private bury(entry: RunningEntry, payload: Buffer | string, nowS: number) {
     const cfg = this.config;
-    return this.retrying('failure', () => this.scripts.fail({
-      queue: this.queue, node: this.node, raw: entry.raw, mode: 'dead', payload,
-      score: nowS, deadMinScore: nowS - cfg.deadTimeout / 1000, deadMaxJobs: cfg.deadMaxJobs,
-    }));
+    return this.retrying('failure', () =>
+      this.scripts.fail({
+        queue: this.queue,
+        node: this.node,
+        raw: entry.raw,
+        mode: 'dead',
+        payload,
+        score: nowS,
+        deadMinScore: nowS - cfg.deadTimeout / 1000,
+        deadMaxJobs: cfg.deadMaxJobs,
+      }),
+    );
   }
 
   /**

@@ -19,7 +19,11 @@ export interface Recordable {
 }
 
 export class StartRecords {
-  constructor(private readonly redis: Redis, private readonly key: string, private readonly log: Logger) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: string,
+    private readonly log: Logger,
+  ) {}
 
   /**
    * Writes the record (SADD; every call is bounded by the connection's command timeout) and

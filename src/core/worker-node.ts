@@ -42,7 +42,13 @@ export class WorkerNode {
   private cutWait: (() => void) | undefined;
   private cutShort = false;
 
-  constructor(readonly id: string, private readonly config: Config, registry: HandlerRegistry, private readonly log: Logger, private readonly events: NodeEvents) {
+  constructor(
+    readonly id: string,
+    private readonly config: Config,
+    registry: HandlerRegistry,
+    private readonly log: Logger,
+    private readonly events: NodeEvents,
+  ) {
     this.redis = connectRedis(config.redisUrl, { name: `verk:${id}`, log, autoPipeline: true, commandTimeoutMs: config.redisCommandTimeout });
     this.scripts = new Scripts(this.redis, makeKeys(config.prefix));
     let wasDown = false;
@@ -65,11 +71,24 @@ export class WorkerNode {
     const wrongDb = (err: Error) => void this.fence(err.message);
     guardDatabase(this.redis, db, wrongDb);
     const gate = new IsolationGate(() => this.busy());
-    this.workers = config.queues.map((queue) => new QueueWorker({
-      gate,
-      queue, node: id, config, scripts: this.scripts, registry, log, events: qEvents,
-      blocking: guarded(connectRedis(config.redisUrl, { name: `verk:${id}:block:${queue.name}`, commandTimeoutMs: config.redisCommandTimeout, blockingMs: config.blockTimeout }), db, wrongDb),
-    }));
+    this.workers = config.queues.map(
+      (queue) =>
+        new QueueWorker({
+          gate,
+          queue,
+          node: id,
+          config,
+          scripts: this.scripts,
+          registry,
+          log,
+          events: qEvents,
+          blocking: guarded(
+            connectRedis(config.redisUrl, { name: `verk:${id}:block:${queue.name}`, commandTimeoutMs: config.redisCommandTimeout, blockingMs: config.blockTimeout }),
+            db,
+            wrongDb,
+          ),
+        }),
+    );
   }
 
   start(): void {

@@ -2,7 +2,12 @@
 // exact bytes: big integers, escapes, key order, `[]` vs `{}`. Used for every payload rewrite
 // (retry, dead, schedule promotion) instead of JSON.stringify(JSON.parse(raw)).
 
-interface Member { key: string; start: number; end: number; valueStart: number }
+interface Member {
+  key: string;
+  start: number;
+  end: number;
+  valueStart: number;
+}
 
 /** The top-level members of a JSON object text, in order. Throws if `raw` is not a JSON object. */
 export function topLevelMembers(raw: string): Member[] {
@@ -21,7 +26,10 @@ export function topLevelMembers(raw: string): Member[] {
   for (;;) {
     skipWs();
     if (raw[i] === '}') break;
-    if (raw[i] === ',') { i++; skipWs(); }
+    if (raw[i] === ',') {
+      i++;
+      skipWs();
+    }
     const start = i;
     skipString();
     const key = JSON.parse(raw.slice(start, i)) as string;
@@ -32,10 +40,15 @@ export function topLevelMembers(raw: string): Member[] {
     let depth = 0;
     while (i < raw.length) {
       const c = raw[i];
-      if (c === '"') { skipString(); continue; }
+      if (c === '"') {
+        skipString();
+        continue;
+      }
       if (c === '{' || c === '[') depth++;
-      else if (c === '}' || c === ']') { if (depth === 0) break; depth--; }
-      else if (c === ',' && depth === 0) break;
+      else if (c === '}' || c === ']') {
+        if (depth === 0) break;
+        depth--;
+      } else if (c === ',' && depth === 0) break;
       i++;
     }
     let end = i;

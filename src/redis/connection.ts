@@ -84,7 +84,9 @@ function watchOutages(redis: Redis, url: string, opts: ConnectOptions): void {
     if (downSince !== undefined) return;
     downSince = Date.now();
     opts.log?.warn(everReady ? 'Redis connection lost; reconnecting' : 'Redis unreachable; retrying with backoff', {
-      redis: where, conn: opts.name, error,
+      redis: where,
+      conn: opts.name,
+      error,
     });
   };
   redis.on('error', (err: Error) => down(err.message));

@@ -27,8 +27,10 @@ export async function readEvictionPolicy(redis: Redis): Promise<EvictionPolicy> 
 export function evictionWarning(policy: EvictionPolicy): string | undefined {
   if (policy === 'noeviction' || policy === 'unknown') return undefined;
   const what = policy.startsWith('volatile-')
-    ? 'keys with a TTL, such as verk\'s node heartbeat keys: live nodes then look dead and are reaped, so their running jobs run twice'
+    ? "keys with a TTL, such as verk's node heartbeat keys: live nodes then look dead and are reaped, so their running jobs run twice"
     : 'any key, including queued jobs, in-progress lists and the retry, schedule and dead sets: those jobs are lost without a trace';
-  return `Redis maxmemory-policy is '${policy}': when Redis reaches maxmemory it evicts ${what}. ` +
-    "Set `maxmemory-policy noeviction` (redis.conf, or CONFIG SET maxmemory-policy noeviction) so Redis refuses writes instead of deleting data.";
+  return (
+    `Redis maxmemory-policy is '${policy}': when Redis reaches maxmemory it evicts ${what}. ` +
+    'Set `maxmemory-policy noeviction` (redis.conf, or CONFIG SET maxmemory-policy noeviction) so Redis refuses writes instead of deleting data.'
+  );
 }

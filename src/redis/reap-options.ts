@@ -13,9 +13,16 @@ export function isolateFrom(maxRecoveries: number): number {
 
 export function reapOptions(config: Readonly<Config>, node: string, by: string, force = false, countRecoveries = true): ReapOptions {
   return {
-    node, by, force, countRecoveries,
-    batch: config.reapBatch, maxRecoveries: config.maxRecoveries, recoveryWindowMs: config.recoveryWindow,
+    node,
+    by,
+    force,
+    countRecoveries,
+    batch: config.reapBatch,
+    maxRecoveries: config.maxRecoveries,
+    recoveryWindowMs: config.recoveryWindow,
     isolateFrom: isolateFrom(config.maxRecoveries),
-    historyLength: config.recoveryHistory, deadTimeoutS: config.deadTimeout / 1000, deadMaxJobs: config.deadMaxJobs,
+    historyLength: config.recoveryHistory,
+    deadTimeoutS: config.deadTimeout / 1000,
+    deadMaxJobs: config.deadMaxJobs,
   };
 }

@@ -24,12 +24,16 @@ let cache: ScriptSource[] | undefined;
 /** Every script in lua/, with includes resolved. */
 export function scriptSources(dir = LUA_DIR): ScriptSource[] {
   if (cache && dir === LUA_DIR) return cache;
-  const out = fs.readdirSync(dir).filter((f) => f.endsWith('.lua')).sort().map((file) => {
-    const m = SCRIPT_FILE.exec(file);
-    if (!m) throw new Error(`lua/${file}: name must be <intent>-<numKeys>.lua (lowercase words joined by '-')`);
-    const lua = inlineIncludes(file, fs.readFileSync(path.join(dir, file), 'utf8'), dir, []);
-    return { name: camel(m[1]), file, numberOfKeys: Number(m[2]), lua };
-  });
+  const out = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.lua'))
+    .sort()
+    .map((file) => {
+      const m = SCRIPT_FILE.exec(file);
+      if (!m) throw new Error(`lua/${file}: name must be <intent>-<numKeys>.lua (lowercase words joined by '-')`);
+      const lua = inlineIncludes(file, fs.readFileSync(path.join(dir, file), 'utf8'), dir, []);
+      return { name: camel(m[1]), file, numberOfKeys: Number(m[2]), lua };
+    });
   if (dir === LUA_DIR) cache = out;
   return out;
 }

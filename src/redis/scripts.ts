@@ -7,16 +7,23 @@ import type { Redis, ChainableCommander } from 'ioredis';
 import type { Keys } from './keys.js';
 import { scriptSources } from './script-source.js';
 import {
-  ALIVE_STATUS, FAIL_STATUS, FETCH_STATUS, HEARTBEAT_STATUS, ORPHAN_STATUS, REAP_STATUS, REFILL_STATUS, REQUEUE_STATUS,
-  WrongTypeError, statusOf, throwIfWrongType,
+  ALIVE_STATUS,
+  FAIL_STATUS,
+  FETCH_STATUS,
+  HEARTBEAT_STATUS,
+  ORPHAN_STATUS,
+  REAP_STATUS,
+  REFILL_STATUS,
+  REQUEUE_STATUS,
+  WrongTypeError,
+  statusOf,
+  throwIfWrongType,
 } from './statuses.js';
 
 export { scriptSources } from './script-source.js';
 
 /** The scripts the wrappers below call (the contract test checks it against lua/). */
-export const WRAPPED_SCRIPTS = [
-  'register', 'heartbeat', 'fetch', 'ack', 'fail', 'handback', 'reap', 'requeueOrphan', 'requeue', 'promote',
-] as const;
+export const WRAPPED_SCRIPTS = ['register', 'heartbeat', 'fetch', 'ack', 'fail', 'handback', 'reap', 'requeueOrphan', 'requeue', 'promote'] as const;
 export type ScriptName = (typeof WRAPPED_SCRIPTS)[number];
 
 type Arg = string | number | Buffer;
@@ -78,13 +85,20 @@ export interface FailArgs {
   deadMaxJobs: number;
 }
 
-export interface PromoteEntry { member: Buffer; payload: Buffer | string; queue: string }
+export interface PromoteEntry {
+  member: Buffer;
+  payload: Buffer | string;
+  queue: string;
+}
 
 /** Typed calls of the Lua scripts on one connection. */
 export class Scripts {
   private readonly r: Record<string, Raw>;
 
-  constructor(readonly redis: Redis, readonly keys: Keys) {
+  constructor(
+    readonly redis: Redis,
+    readonly keys: Keys,
+  ) {
     this.r = define(redis);
   }
 
@@ -130,8 +144,19 @@ export class Scripts {
   /** Acks finished jobs; with `refill` > 0 also fetches up to that many new ones in the same call. */
   async ack(queue: string, node: string, raws: Buffer[], refill = 0): Promise<AckResult> {
     const k = this.keys;
-    const res = (await this.call('ack', true, k.inprogress(queue, node), k.processed(), k.processed(queue), k.node(node), k.queue(queue), k.paused,
-      refill, queue, ...raws)) as [number, number, number, ...Buffer[]];
+    const res = (await this.call(
+      'ack',
+      true,
+      k.inprogress(queue, node),
+      k.processed(),
+      k.processed(queue),
+      k.node(node),
+      k.queue(queue),
+      k.paused,
+      refill,
+      queue,
+      ...raws,
+    )) as [number, number, number, ...Buffer[]];
     return {
       removed: Number(res[0]),
       alive: statusOf('ack', ALIVE_STATUS, res[1]),
@@ -143,8 +168,24 @@ export class Scripts {
   /** Settles a failed job: `settled`, `not_held` (the node is alive but no longer holds it) or `fenced`. */
   async fail(a: FailArgs): Promise<FailStatus> {
     const k = this.keys;
-    const reply = await this.call('fail', false, k.inprogress(a.queue, a.node), k.retry, k.dead, k.processed(), k.processed(a.queue), k.failed(), k.failed(a.queue), k.node(a.node),
-      a.raw, a.mode, a.payload, a.score, a.deadMinScore, a.deadMaxJobs);
+    const reply = await this.call(
+      'fail',
+      false,
+      k.inprogress(a.queue, a.node),
+      k.retry,
+      k.dead,
+      k.processed(),
+      k.processed(a.queue),
+      k.failed(),
+      k.failed(a.queue),
+      k.node(a.node),
+      a.raw,
+      a.mode,
+      a.payload,
+      a.score,
+      a.deadMinScore,
+      a.deadMaxJobs,
+    );
     throwIfWrongType('fail', reply);
     return statusOf('fail', FAIL_STATUS, reply);
   }
@@ -158,9 +199,26 @@ export class Scripts {
 
   async reap(o: ReapOptions): Promise<ReapResult> {
     const k = this.keys;
-    const reply = (await this.call('reap', false, k.nodes, k.reaping, k.dead,
-      k.prefix, o.node, o.batch, o.maxRecoveries, o.recoveryWindowMs, o.force ? '1' : '0', o.by, o.historyLength,
-      Math.round(o.deadTimeoutS), o.deadMaxJobs, o.countRecoveries ? '1' : '0', o.isolateFrom, JSON.stringify(o.startedIds ?? []))) as unknown[];
+    const reply = (await this.call(
+      'reap',
+      false,
+      k.nodes,
+      k.reaping,
+      k.dead,
+      k.prefix,
+      o.node,
+      o.batch,
+      o.maxRecoveries,
+      o.recoveryWindowMs,
+      o.force ? '1' : '0',
+      o.by,
+      o.historyLength,
+      Math.round(o.deadTimeoutS),
+      o.deadMaxJobs,
+      o.countRecoveries ? '1' : '0',
+      o.isolateFrom,
+      JSON.stringify(o.startedIds ?? []),
+    )) as unknown[];
     const status = statusOf('reap', REAP_STATUS, reply[0]);
     const [moved, buried, remaining, unstarted] = reply.slice(1, 5).map(Number);
     return { status, moved, buried, remaining, unstarted, ...(status === 'wrongtype' ? { wrongKey: String(reply[5]) } : {}) };
@@ -192,7 +250,7 @@ export class Scripts {
 
   /** Keeps an explanation for a malformed payload buried in `dead` (bounded list, newest first). */
   async recordMalformed(queue: string, node: string, raw: Buffer | string, error: string, nowS: number): Promise<void> {
-    const preview = (Buffer.isBuffer(raw) ? raw.subarray(0, 500).toString() : raw.slice(0, 500));
+    const preview = Buffer.isBuffer(raw) ? raw.subarray(0, 500).toString() : raw.slice(0, 500);
     const entry = JSON.stringify({ at: nowS, queue, node, error, sha1: sha1(raw), preview });
     await this.redis.multi().lpush(this.keys.malformed, entry).ltrim(this.keys.malformed, 0, 999).exec();
   }

@@ -20,7 +20,10 @@ export const ORPHAN_STATUS = { moved: 'moved', owned: 'owned', alive: 'alive', w
 export const WRONGTYPE = 'wrongtype';
 
 export class WrongTypeError extends Error {
-  constructor(readonly script: string, readonly key: string) {
+  constructor(
+    readonly script: string,
+    readonly key: string,
+  ) {
     super(`${script}: key ${key} holds the wrong type of value; nothing was changed (repair or delete the key)`);
     this.name = 'WrongTypeError';
   }

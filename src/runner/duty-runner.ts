@@ -12,7 +12,10 @@ export class DutyRunner {
   readonly errors = new Map<string, number>();
   private readonly failing = new Map<string, string>();
 
-  constructor(private readonly log: Logger, private readonly onReport: (duty: string, r: DutyReport) => void = () => undefined) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly onReport: (duty: string, r: DutyReport) => void = () => undefined,
+  ) {}
 
   start(duties: Duty[]): void {
     for (const d of duties) {

@@ -48,7 +48,15 @@ export function liveness(sup: SupervisorView): ProbeResult {
       reasons.push(`${sup.workers().length} of ${c.processes} worker processes for ${shortfall}ms (limit ${c.degradedTimeout}ms)`);
     }
   }
-  return { ok: reasons.length === 0, state: sup.state, reasons, heartbeat_age_ms: heartbeatAge, loop_age_ms: loopAge, workers: sup.workers().length, shortfall_ms: shortfall };
+  return {
+    ok: reasons.length === 0,
+    state: sup.state,
+    reasons,
+    heartbeat_age_ms: heartbeatAge,
+    loop_age_ms: loopAge,
+    workers: sup.workers().length,
+    shortfall_ms: shortfall,
+  };
 }
 
 /** Ready = registered worker processes, Redis answers, not quiet, not shutting down. */
@@ -62,8 +70,13 @@ export async function readiness(sup: SupervisorView): Promise<ProbeResult> {
   const redisOk = await pingRedis(sup);
   if (!redisOk) reasons.push('Redis unreachable');
   return {
-    ok: reasons.length === 0, state: sup.state, reasons, workers: registered, redis: redisOk ? 'up' : 'down',
-    redis_maxmemory_policy: sup.evictionPolicy, warnings: sup.evictionWarning ? [sup.evictionWarning] : [],
+    ok: reasons.length === 0,
+    state: sup.state,
+    reasons,
+    workers: registered,
+    redis: redisOk ? 'up' : 'down',
+    redis_maxmemory_policy: sup.evictionPolicy,
+    warnings: sup.evictionWarning ? [sup.evictionWarning] : [],
   };
 }
 
@@ -71,7 +84,10 @@ async function pingRedis(sup: SupervisorView): Promise<boolean> {
   if (sup.redis.status !== 'ready') return false;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), READY_PING_TIMEOUT_MS)));
-  const ping = sup.redis.ping().then(() => true, () => false);
+  const ping = sup.redis.ping().then(
+    () => true,
+    () => false,
+  );
   return Promise.race([ping, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -113,9 +129,10 @@ export async function startHealthServer(sup: SupervisorView, port: number, log: 
   log.info('health server listening', { port: actual, endpoints: '/livez /readyz /metrics' });
   return {
     port: actual,
-    close: () => new Promise((r) => {
-      server.closeAllConnections?.();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections?.();
+        server.close(() => r());
+      }),
   };
 }

@@ -1,10 +1,21 @@
 // Messages between the supervisor and its worker processes (Node IPC channel, JSON).
 import type { Config } from '../config/schema.js';
 
-export interface RunningJobInfo { jid: string; class: string; queue: string; started_at: number }
+export interface RunningJobInfo {
+  jid: string;
+  class: string;
+  queue: string;
+  started_at: number;
+}
 
 /** Per-queue counts; retried/dead/dropped are absent until they first happen. */
-export interface QueueCounts { processed: number; failed: number; retried?: number; dead?: number; dropped?: number }
+export interface QueueCounts {
+  processed: number;
+  failed: number;
+  retried?: number;
+  dead?: number;
+  dropped?: number;
+}
 
 export interface ChildCounters {
   processed: number;

@@ -11,8 +11,16 @@ const REDIS_READ_TIMEOUT_MS = 500;
 
 type CountKey = keyof QueueCounts;
 
-interface QueueReading { size: number; latencyS: number }
-interface RedisReading { queues: Map<string, QueueReading>; retry: number; schedule: number; dead: number }
+interface QueueReading {
+  size: number;
+  latencyS: number;
+}
+interface RedisReading {
+  queues: Map<string, QueueReading>;
+  retry: number;
+  schedule: number;
+  dead: number;
+}
 
 export interface Metrics {
   registry: Registry;
@@ -35,7 +43,10 @@ export function createMetrics(sup: SupervisorView): Metrics {
   };
   const jobCounter = (key: CountKey, help: string) =>
     new Counter({
-      name: `verk_jobs_${key}_total`, help, labelNames: ['queue'], registers: [registry],
+      name: `verk_jobs_${key}_total`,
+      help,
+      labelNames: ['queue'],
+      registers: [registry],
       collect() {
         this.reset();
         for (const [queue, n] of perQueue(key)) this.inc({ queue }, n);
@@ -48,14 +59,18 @@ export function createMetrics(sup: SupervisorView): Metrics {
   jobCounter('dropped', 'Failed jobs dropped because their handler says retry: false.');
 
   new Counter({
-    name: 'verk_jobs_recovered_total', help: 'Jobs handed back from exited worker processes or reaped from dead nodes by this supervisor.', registers: [registry],
+    name: 'verk_jobs_recovered_total',
+    help: 'Jobs handed back from exited worker processes or reaped from dead nodes by this supervisor.',
+    registers: [registry],
     collect() {
       this.reset();
       this.inc(sup.recovered);
     },
   });
   new Counter({
-    name: 'verk_fencing_rejections_total', help: 'Acks/failures refused because the node no longer held the job.', registers: [registry],
+    name: 'verk_fencing_rejections_total',
+    help: 'Acks/failures refused because the node no longer held the job.',
+    registers: [registry],
     collect() {
       this.reset();
       this.inc(totals().reduce((n, t) => n + t.rejected, 0));
@@ -63,7 +78,8 @@ export function createMetrics(sup: SupervisorView): Metrics {
   });
   gauge(registry, 'verk_busy_jobs', 'Jobs running now, over all worker processes.', [], (g) => g.set(sum((c) => c.busy)));
   gauge(registry, 'verk_concurrency', 'Job slots: per-process concurrency of all queues times live worker processes.', [], (g) =>
-    g.set(sup.workers().length * sup.config.queues.reduce((n, q) => n + q.concurrency, 0)));
+    g.set(sup.workers().length * sup.config.queues.reduce((n, q) => n + q.concurrency, 0)),
+  );
   gauge(registry, 'verk_worker_processes', 'Live worker processes.', [], (g) => g.set(sup.workers().length));
   gauge(registry, 'verk_worker_processes_wanted', 'Worker processes this supervisor keeps running (`processes`).', [], (g) => g.set(sup.config.processes));
   gauge(registry, 'verk_heartbeat_age_seconds', 'Age of the oldest successful heartbeat among live nodes.', [], (g) => g.set(sup.heartbeatAge() / 1000));
@@ -72,13 +88,16 @@ export function createMetrics(sup: SupervisorView): Metrics {
   gauge(registry, 'verk_worker_busy_jobs', 'Jobs running now in one worker process.', ['node'], (g) => sup.workers().forEach((c) => g.set({ node: c.id }, c.busy)));
   gauge(registry, 'verk_worker_rss_bytes', 'Resident memory of one worker process.', ['node'], (g) => sup.workers().forEach((c) => g.set({ node: c.id }, c.rss)));
   gauge(registry, 'verk_worker_event_loop_lag_seconds', 'p99 event-loop delay of one worker process since the previous ping.', ['node'], (g) =>
-    sup.workers().forEach((c) => g.set({ node: c.id }, (c.lagMs ?? 0) / 1000)));
+    sup.workers().forEach((c) => g.set({ node: c.id }, (c.lagMs ?? 0) / 1000)),
+  );
   gauge(registry, 'verk_redis_eviction_unsafe', '1 when Redis may evict keys (maxmemory-policy is not noeviction): queued jobs can vanish.', [], (g) =>
-    g.set(sup.evictionWarning ? 1 : 0));
+    g.set(sup.evictionWarning ? 1 : 0),
+  );
   gauge(registry, 'verk_redis_up', '1 if the scrape could read Redis within its timeout.', [], (g) => g.set(reading ? 1 : 0));
   gauge(registry, 'verk_queue_size', 'Jobs waiting in a queue.', ['queue'], (g) => reading?.queues.forEach((r, queue) => g.set({ queue }, r.size)));
   gauge(registry, 'verk_queue_latency_seconds', 'How long the next job of a queue has waited since it was enqueued.', ['queue'], (g) =>
-    reading?.queues.forEach((r, queue) => g.set({ queue }, r.latencyS)));
+    reading?.queues.forEach((r, queue) => g.set({ queue }, r.latencyS)),
+  );
   gauge(registry, 'verk_set_size', 'Jobs in the retry, schedule and dead sets.', ['set'], (g) => {
     if (!reading) return;
     for (const set of ['retry', 'schedule', 'dead'] as const) g.set({ set }, reading[set]);
@@ -103,7 +122,10 @@ export function createMetrics(sup: SupervisorView): Metrics {
 
 function gauge(registry: Registry, name: string, help: string, labelNames: string[], fill: (g: Gauge) => void): void {
   new Gauge({
-    name, help, labelNames, registers: [registry],
+    name,
+    help,
+    labelNames,
+    registers: [registry],
     collect() {
       this.reset();
       fill(this);

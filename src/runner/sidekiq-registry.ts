@@ -35,7 +35,10 @@ export class SidekiqRegistry implements Duty {
   /** Last signal taken from the signal list (for tests and logs). */
   lastSignal: string | undefined;
 
-  constructor(private readonly host: RegistryHost, opts: { identity?: string } = {}) {
+  constructor(
+    private readonly host: RegistryHost,
+    opts: { identity?: string } = {},
+  ) {
     this.identity = opts.identity ?? `${this.hostname}:${process.pid}:${randomBytes(6).toString('hex')}`;
   }
 
@@ -86,10 +89,24 @@ export class SidekiqRegistry implements Duty {
     const rttUs = Number((process.hrtime.bigint() - t0) / 1000n);
     const rssKb = Math.round((process.memoryUsage.rss() + children.reduce((n, c) => n + c.rss, 0)) / 1024);
     const key = k.process(this.identity);
-    const res = await redis.multi()
+    const res = await redis
+      .multi()
       .sadd(k.processes, this.identity)
-      .hset(key, 'info', this.info(), 'busy', children.reduce((n, c) => n + c.busy, 0), 'beat', Date.now() / 1000,
-        'rtt_us', rttUs, 'quiet', String(this.host.state !== 'running'), 'rss', rssKb)
+      .hset(
+        key,
+        'info',
+        this.info(),
+        'busy',
+        children.reduce((n, c) => n + c.busy, 0),
+        'beat',
+        Date.now() / 1000,
+        'rtt_us',
+        rttUs,
+        'quiet',
+        String(this.host.state !== 'running'),
+        'rss',
+        rssKb,
+      )
       .expire(key, TTL_S)
       .rpop(k.processSignals(this.identity))
       .exec();

@@ -81,14 +81,22 @@ export class Supervisor implements SupervisorView {
   /** Aborted by stop(): ends every backoff wait at once. */
   private readonly halt = new AbortController();
 
-  constructor(readonly config: Config, private readonly log: Logger, deps: SupervisorDeps = {}) {
+  constructor(
+    readonly config: Config,
+    private readonly log: Logger,
+    deps: SupervisorDeps = {},
+  ) {
     this.redis = connectRedis(config.redisUrl, { name: 'verk:supervisor', log, autoPipeline: true, commandTimeoutMs: config.redisCommandTimeout });
     this.scripts = new Scripts(this.redis, makeKeys(config.prefix));
     this.base = config.nodeId || this.host;
     this.pool = deps.pool ?? new ForkedPool(log);
     this.pool.onExit((child, code, signal) => this.onExit(child, code, signal));
     this.duties = buildDuties({
-      config, log, scripts: this.scripts, redis: this.redis, pool: this.pool,
+      config,
+      log,
+      scripts: this.scripts,
+      redis: this.redis,
+      pool: this.pool,
       reaperId: `${this.base}-supervisor-${process.pid}`,
       beating: () => [...this.pool.children.values()].map((c) => ({ id: c.id, info: () => infoOf(c) })),
       heartbeatEvents: {
@@ -153,7 +161,8 @@ export class Supervisor implements SupervisorView {
     // Nothing is written before the database of the URL is known to exist (ioredis would go on in db 0).
     if (!this.halted) await checkDatabase(this.redis, c.redisUrl);
     if (!this.halted) await this.checkEviction();
-    if (!this.halted && c.fixedNodeId) await takeOverFixedId(c.nodeId, { config: c, scripts: this.scripts, reaper: this.duties.reaper, log: this.log, halt: this.halt.signal });
+    if (!this.halted && c.fixedNodeId)
+      await takeOverFixedId(c.nodeId, { config: c, scripts: this.scripts, reaper: this.duties.reaper, log: this.log, halt: this.halt.signal });
     while (!this.halted && this.pool.children.size < c.processes) {
       if (!(await this.spawnOne())) break;
     }
@@ -198,8 +207,13 @@ export class Supervisor implements SupervisorView {
     const sentAt = monotonicMs();
     try {
       await this.scripts.register(id, c.nodeTtl, this.duties.heartbeat.infoTtl, {
-        host: this.host, supervisor_pid: process.pid, started_at: Date.now() / 1000, version: VERSION,
-        queues: c.queues.map((q) => `${q.name}:${q.concurrency}`).join(','), busy: 0, identity: this.identity,
+        host: this.host,
+        supervisor_pid: process.pid,
+        started_at: Date.now() / 1000,
+        version: VERSION,
+        queues: c.queues.map((q) => `${q.name}:${q.concurrency}`).join(','),
+        busy: 0,
+        identity: this.identity,
       });
     } catch (err) {
       const msg = (err as Error).message;
@@ -229,14 +243,15 @@ export class Supervisor implements SupervisorView {
 
   /** Deregisters a node that never ran (a stop or a failed fork came between register and fork). */
   private async withdraw(id: string): Promise<void> {
-    await this.duties.reaper.reapNode(id, true, false).catch((err) =>
-      this.log.warn('could not withdraw a registration; its key expires and a reaper removes it', { node: id, error: (err as Error).message }));
+    await this.duties.reaper
+      .reapNode(id, true, false)
+      .catch((err) => this.log.warn('could not withdraw a registration; its key expires and a reaper removes it', { node: id, error: (err as Error).message }));
   }
 
   /** Brings the pool back to `processes`, retrying with backoff (crash loops and refused registrations). */
   private replenish(): void {
     this.replenishing ??= (async () => {
-      for (let failures = 0; !this.halted && this.pool.children.size < this.config.processes;) {
+      for (let failures = 0; !this.halted && this.pool.children.size < this.config.processes; ) {
         const delay = Math.max(this.replaceDelay, failures === 0 ? 0 : Math.min(250 * 2 ** (failures - 1), 10_000));
         this.replaceDelay = 0;
         if (delay) await sleep(delay, this.halt.signal);
@@ -275,13 +290,24 @@ export class Supervisor implements SupervisorView {
       try {
         const r = await this.duties.reaper.reapNode(child.id, true, count, started);
         this.recovered += r.moved;
-        if (!graceful) this.log.error('worker process exited; its jobs were handed back', { node: child.id, code: exit.code, signal: exit.signal, fenced: child.fenced || undefined, requeued: r.moved, dead: r.buried });
+        if (!graceful)
+          this.log.error('worker process exited; its jobs were handed back', {
+            node: child.id,
+            code: exit.code,
+            signal: exit.signal,
+            fenced: child.fenced || undefined,
+            requeued: r.moved,
+            dead: r.buried,
+          });
         return;
       } catch (err) {
         const error = (err as Error).message;
         // While stopping there is no time to wait for Redis: the watchdog ends the process soon.
         if (this.halted || monotonicMs() > deadline) {
-          this.log.error('could not hand back the jobs of an exited worker process; its node stays registered without a heartbeat, so a reaper pass recovers them once the key expires', { node: child.id, error });
+          this.log.error(
+            'could not hand back the jobs of an exited worker process; its node stays registered without a heartbeat, so a reaper pass recovers them once the key expires',
+            { node: child.id, error },
+          );
           return;
         }
         if (attempt === 0) this.log.warn('hand-back of an exited worker process failed; retrying', { node: child.id, error });

@@ -67,7 +67,15 @@ export class ForkedPool implements ProcessPool {
     let resolveExit!: () => void;
     const now = monotonicMs();
     const child: PoolChild = {
-      id, pid: proc.pid ?? 0, startedAt: now, lastPong: now, busy: 0, rss: 0, running: [], state: 'starting', fenced: false,
+      id,
+      pid: proc.pid ?? 0,
+      startedAt: now,
+      lastPong: now,
+      busy: 0,
+      rss: 0,
+      running: [],
+      state: 'starting',
+      fenced: false,
       exited: new Promise((r) => (resolveExit = r)),
     };
     this.children.set(id, child);
@@ -76,7 +84,9 @@ export class ForkedPool implements ProcessPool {
     proc.on('exit', (code, signal) => {
       this.children.delete(id);
       this.procs.delete(id);
-      void this.exitListener(child, code, signal).catch((err) => this.log.error('handling a worker exit failed', { node: id, error: (err as Error).message })).finally(resolveExit);
+      void this.exitListener(child, code, signal)
+        .catch((err) => this.log.error('handling a worker exit failed', { node: id, error: (err as Error).message }))
+        .finally(resolveExit);
     });
     proc.on('error', (err) => this.log.error('worker process error', { node: id, error: err.message }));
     this.send(id, { type: 'start', nodeId: id, config });
@@ -125,7 +135,11 @@ export class PoolWatch implements Duty {
   /** Monotonic time of the last round (the supervisor's own liveness). */
   lastRoundAt = monotonicMs();
 
-  constructor(private readonly pool: ProcessPool, private readonly config: Config, private readonly log: Logger) {}
+  constructor(
+    private readonly pool: ProcessPool,
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {}
 
   get intervalMs(): number {
     return workerPingInterval(this.config);

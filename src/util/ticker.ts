@@ -16,7 +16,10 @@ export class Ticker {
   private running = false;
   private current: Promise<void> | undefined;
 
-  constructor(private readonly tick: () => Promise<unknown>, private readonly opts: TickerOptions) {}
+  constructor(
+    private readonly tick: () => Promise<unknown>,
+    private readonly opts: TickerOptions,
+  ) {}
 
   start(): void {
     if (this.running) return;
@@ -41,7 +44,10 @@ export class Ticker {
   private schedule(delay: number): void {
     this.timer = setTimeout(() => {
       this.current = this.tick()
-        .then(() => undefined, (err) => this.opts.onError?.(err))
+        .then(
+          () => undefined,
+          (err) => this.opts.onError?.(err),
+        )
         .finally(() => {
           this.current = undefined;
           if (this.running) this.schedule(this.nextDelay());

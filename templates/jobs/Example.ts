@@ -14,9 +14,13 @@ export async function perform(args: unknown[], ctx: JobContext): Promise<void> {
   // Long work should watch ctx.signal: it aborts on timeout, shutdown hand-back or lost lease.
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(resolve, 100);
-    ctx.signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(ctx.signal.reason);
-    }, { once: true });
+    ctx.signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(ctx.signal.reason);
+      },
+      { once: true },
+    );
   });
 }

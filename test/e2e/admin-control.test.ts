@@ -60,7 +60,13 @@ interface StubHost extends RegistryHost {
 function stubHost(running: RunningJobInfo[] = []): StubHost {
   const calls: string[] = [];
   return {
-    config: testConfig({ queues: [{ name: 'default', concurrency: 5, timeout: 0 }, { name: 'mail', concurrency: 2, timeout: 0 }], processes: 2 }),
+    config: testConfig({
+      queues: [
+        { name: 'default', concurrency: 5, timeout: 0 },
+        { name: 'mail', concurrency: 2, timeout: 0 },
+      ],
+      processes: 2,
+    }),
     redis: conn,
     scripts: { keys: makeKeys('') },
     state: 'running',
@@ -91,8 +97,14 @@ describe('Sidekiq process registry', () => {
     expect(Object.keys(h).sort()).toEqual(['beat', 'busy', 'info', 'quiet', 'rss', 'rtt_us']);
     const info = JSON.parse(h.info);
     expect(info).toEqual({
-      hostname: reg.hostname, started_at: reg.startedAt, pid: process.pid, tag: '', concurrency: 14,
-      queues: ['default', 'mail'], labels: ['verk'], identity: reg.identity,
+      hostname: reg.hostname,
+      started_at: reg.startedAt,
+      pid: process.pid,
+      tag: '',
+      concurrency: 14,
+      queues: ['default', 'mail'],
+      labels: ['verk'],
+      identity: reg.identity,
     });
     expect(typeof info.started_at).toBe('number');
     expect(h.busy).toBe('1');

@@ -34,7 +34,9 @@ afterAll(async () => {
 /** Everything but the fields a failure writes, as exact member texts. */
 function untouched(raw: string): string[] {
   const failure = new Set(['error_message', 'error_class', 'failed_at', 'retried_at', 'retry_count', 'error_backtrace']);
-  return topLevelMembers(raw).filter((m) => !failure.has(m.key)).map((m) => raw.slice(m.start, m.end));
+  return topLevelMembers(raw)
+    .filter((m) => !failure.has(m.key))
+    .map((m) => raw.slice(m.start, m.end));
 }
 
 describe('foreign payloads under verk work', () => {
@@ -45,8 +47,27 @@ describe('foreign payloads under verk work', () => {
     const ours = (await r.lindex('queue:default', 0))!;
     await r.lpush('queue:default', PAYLOADS.sidekiq, PAYLOADS.bigint, PAYLOADS.verk);
     const sources = { ...PAYLOADS, ours };
-    const worker = startWorker(['--redis-url', server.url, '--handlers', dir, '--queues', 'default:5', '--processes', '1',
-      '--heartbeat-interval', '200ms', '--node-ttl', '3s', '--scheduler-interval', '100ms', '--log-level', 'warn'], { cwd: dir });
+    const worker = startWorker(
+      [
+        '--redis-url',
+        server.url,
+        '--handlers',
+        dir,
+        '--queues',
+        'default:5',
+        '--processes',
+        '1',
+        '--heartbeat-interval',
+        '200ms',
+        '--node-ttl',
+        '3s',
+        '--scheduler-interval',
+        '100ms',
+        '--log-level',
+        'warn',
+      ],
+      { cwd: dir },
+    );
     try {
       const before = Date.now() / 1000;
       await waitFor(async () => (await r.zcard('retry')) === 4, { timeoutMs: 20_000, what: '4 entries in retry' });
@@ -82,10 +103,13 @@ describe('foreign payloads under verk work', () => {
 
       const requeue = parseJson(await verk(['retry', 'requeue', '--all', '--json', '--redis-url', server.url], { cwd: dir }));
       expect(requeue.done).toBe(4);
-      await waitFor(async () => {
-        const again = await r.zrange('retry', 0, -1);
-        return again.length === 4 && again.every((raw) => typeof JSON.parse(raw).retried_at === 'number');
-      }, { timeoutMs: 20_000, what: 'second failures in retry' });
+      await waitFor(
+        async () => {
+          const again = await r.zrange('retry', 0, -1);
+          return again.length === 4 && again.every((raw) => typeof JSON.parse(raw).retried_at === 'number');
+        },
+        { timeoutMs: 20_000, what: 'second failures in retry' },
+      );
       for (const raw of await r.zrange('retry', 0, -1)) {
         const job = JSON.parse(raw);
         const first = JSON.parse(byJid.get(job.jid)!.raw);

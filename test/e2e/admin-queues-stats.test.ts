@@ -23,10 +23,30 @@ beforeAll(async () => {
   await r.lpush('queue:mail', job('mail', now - 5));
   await r.lpush('queue:legacy', `{"args":"[1]","class":"Elixir.X","enqueued_at":${now - 60},"jid":"123","queue":"legacy","retry_count":0}`);
   await r.sadd('verk:paused', 'mail', 'ghost');
-  await r.mset('stat:processed', '120', 'stat:failed', '7', 'stat:processed:default', '100', 'stat:failed:default', '5', 'stat:processed:mail', '20', 'stat:failed:mail', '2');
-  await zadd(r, 'retry', [[now + 60, failedEntry()], [now + 120, failedEntry()]]);
+  await r.mset(
+    'stat:processed',
+    '120',
+    'stat:failed',
+    '7',
+    'stat:processed:default',
+    '100',
+    'stat:failed:default',
+    '5',
+    'stat:processed:mail',
+    '20',
+    'stat:failed:mail',
+    '2',
+  );
+  await zadd(r, 'retry', [
+    [now + 60, failedEntry()],
+    [now + 120, failedEntry()],
+  ]);
   await zadd(r, 'schedule', [[now + 600, scheduledEntry()]]);
-  await zadd(r, 'dead', [[now - 5, failedEntry()], [now - 6, failedEntry()], [now - 7, 'not json']]);
+  await zadd(r, 'dead', [
+    [now - 5, failedEntry()],
+    [now - 6, failedEntry()],
+    [now - 7, 'not json'],
+  ]);
   await r.sadd('verk_nodes', 'n1', 'n2', 'n3');
   await r.set('verk:node:n1', 'alive', 'PX', 60_000);
   await r.set('verk:node:n2', 'alive', 'PX', 60_000);

@@ -54,9 +54,27 @@ describe.skipIf(!available)('Sidekiq 6 API reads what verk work writes', () => {
   it('retry entries, process registry, workers, stats; Process#quiet! reaches our supervisor', async () => {
     const r = server.client;
     await r.multi().sadd('queues', 'default').lpush('queue:default', FIXTURE).exec();
-    const worker = startWorker(['--redis-url', server.url, '--handlers', dir, '--queues', 'default:5', '--processes', '1',
-      '--heartbeat-interval', '100ms', '--node-ttl', '600ms', '--shutdown-timeout', '1s', '--log-level', 'error'],
-    { cwd: dir, env: { TEST_REDIS_URL: server.url } });
+    const worker = startWorker(
+      [
+        '--redis-url',
+        server.url,
+        '--handlers',
+        dir,
+        '--queues',
+        'default:5',
+        '--processes',
+        '1',
+        '--heartbeat-interval',
+        '100ms',
+        '--node-ttl',
+        '600ms',
+        '--shutdown-timeout',
+        '1s',
+        '--log-level',
+        'error',
+      ],
+      { cwd: dir, env: { TEST_REDIS_URL: server.url } },
+    );
     try {
       await waitFor(async () => (await r.zcard('retry')) === 1, { timeoutMs: 20_000, what: 'the fixture in retry' });
       const now = Date.now() / 1000;
@@ -67,7 +85,15 @@ describe.skipIf(!available)('Sidekiq 6 API reads what verk work writes', () => {
       const out = await sidekiqRead('quiet');
       expect(out.retries).toHaveLength(1);
       const e = out.retries[0];
-      expect(e).toMatchObject({ jid: 'c9f1d4517ea30655e74cf421', klass: 'MyJob', args: [1, 'two', { x: 3 }], queue: 'default', error: true, error_class: 'RangeError', retry_count: 0 });
+      expect(e).toMatchObject({
+        jid: 'c9f1d4517ea30655e74cf421',
+        klass: 'MyJob',
+        args: [1, 'two', { x: 3 }],
+        queue: 'default',
+        error: true,
+        error_class: 'RangeError',
+        retry_count: 0,
+      });
       expect(e.failed_at).toBeGreaterThan(now - 60);
       expect(e.at).toBeGreaterThan(e.failed_at + 14);
       expect(e.created_at).toBeCloseTo(1795388709.9226692, 3);
@@ -76,7 +102,9 @@ describe.skipIf(!available)('Sidekiq 6 API reads what verk work writes', () => {
       expect(out.processes).toHaveLength(1);
       const p = out.processes[0];
       expect(p).toMatchObject({ busy: 1, quiet: 'false', queues: ['default'], concurrency: 5, pid: worker.pid, stopping: false });
-      expect(out.workers).toEqual([{ process: p.identity, thread: '5105105105105105105105aa', queue: 'default', class: 'Slow', jid: '5105105105105105105105aa', run_at: expect.any(Number) }]);
+      expect(out.workers).toEqual([
+        { process: p.identity, thread: '5105105105105105105105aa', queue: 'default', class: 'Slow', jid: '5105105105105105105105aa', run_at: expect.any(Number) },
+      ]);
       expect(out.stats).toMatchObject({ processes_size: 1, workers_size: 1, retry_size: 1, failed: 1 });
       expect(out.queues).toEqual([{ name: 'default', size: 0 }]);
 

@@ -27,7 +27,15 @@ afterAll(async () => {
 beforeEach(async () => {
   await r.flushdb();
   now = Number((await r.time())[0]);
-  retryA1 = failedEntry({ jid: J.a1, class: 'Mailers::Welcome', args: BIG_ARGS, retryCount: 2, retriedAt: now - 20, error: 'smtp down\nsecond line', extra: '"tags":["x"]' });
+  retryA1 = failedEntry({
+    jid: J.a1,
+    class: 'Mailers::Welcome',
+    args: BIG_ARGS,
+    retryCount: 2,
+    retriedAt: now - 20,
+    error: 'smtp down\nsecond line',
+    extra: '"tags":["x"]',
+  });
   await zadd(r, 'retry', [
     [now + 60, retryA1],
     [now + 120, failedEntry({ jid: J.a2, class: 'Mailers::Welcome' })],
@@ -47,9 +55,18 @@ describe('retry list', () => {
     expect(out.count).toBe(3);
     expect(out.entries.map((e: { jid: string }) => e.jid)).toEqual([J.b1, J.a1, J.a2]);
     expect(out.entries[1]).toEqual({
-      jid: J.a1, class: 'Mailers::Welcome', queue: 'default', args: BIG_ARGS, at: now + 60,
-      error_class: 'ArgumentError', error_message: 'smtp down\nsecond line', retry_count: 2,
-      failed_at: 1795389061.806667, retried_at: now - 20, enqueued_at: 1795389061.3695781, created_at: 1795389061.3695548,
+      jid: J.a1,
+      class: 'Mailers::Welcome',
+      queue: 'default',
+      args: BIG_ARGS,
+      at: now + 60,
+      error_class: 'ArgumentError',
+      error_message: 'smtp down\nsecond line',
+      retry_count: 2,
+      failed_at: 1795389061.806667,
+      retried_at: now - 20,
+      enqueued_at: 1795389061.3695781,
+      created_at: 1795389061.3695548,
       malformed: false,
     });
   });
@@ -230,15 +247,29 @@ describe('dead', () => {
 describe('schedule', () => {
   const s1 = 'e1'.repeat(12);
   beforeEach(async () => {
-    await zadd(r, 'schedule', [[now + 3600, scheduledEntry({ jid: s1, args: '[{"id":1}]' })], [now + 60, scheduledEntry({ queue: 'mail' })]]);
+    await zadd(r, 'schedule', [
+      [now + 3600, scheduledEntry({ jid: s1, args: '[{"id":1}]' })],
+      [now + 60, scheduledEntry({ queue: 'mail' })],
+    ]);
   });
 
   it('list --json and table: run time and creation, no error fields filled', async () => {
     const out = parseJson(await verk(['schedule', 'list', '--json', ...url()]));
     expect(out.count).toBe(2);
     expect(out.entries[1]).toEqual({
-      jid: s1, class: 'MyJob', queue: 'default', args: '[{"id":1}]', at: now + 3600, error_class: null, error_message: null,
-      retry_count: null, failed_at: null, retried_at: null, enqueued_at: null, created_at: 1795388709.9237423, malformed: false,
+      jid: s1,
+      class: 'MyJob',
+      queue: 'default',
+      args: '[{"id":1}]',
+      at: now + 3600,
+      error_class: null,
+      error_message: null,
+      retry_count: null,
+      failed_at: null,
+      retried_at: null,
+      enqueued_at: null,
+      created_at: 1795388709.9237423,
+      malformed: false,
     });
     const table = await verk(['schedule', 'list', ...url()]);
     expect(table.stdout.split('\n')[0]).toMatch(/^JID\s+CLASS\s+QUEUE\s+ARGS\s+RUN AT\s+CREATED$/);

@@ -20,7 +20,10 @@ usePrivateRedis((s) => {
 });
 
 /** Runs verk with stdout (and stderr) pipes; destroys the reading end of `closed` at its first byte. */
-function runClosingPipe(args: string[], closed: 'stdout' | 'stderr'): { proc: ChildProcess; exit: Promise<{ code: number | null; signal: string | null; stderr: string }> } {
+function runClosingPipe(
+  args: string[],
+  closed: 'stdout' | 'stderr',
+): { proc: ChildProcess; exit: Promise<{ code: number | null; signal: string | null; stderr: string }> } {
   const proc = spawn('node', [VERK_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, detached: closed === 'stderr' });
   let stderr = '';
   if (closed === 'stdout') {
@@ -33,7 +36,8 @@ function runClosingPipe(args: string[], closed: 'stdout' | 'stderr'): { proc: Ch
     });
   }
   const exit = new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) =>
-    proc.once('exit', (code, signal) => resolve({ code, signal, stderr })));
+    proc.once('exit', (code, signal) => resolve({ code, signal, stderr })),
+  );
   return { proc, exit };
 }
 
@@ -60,7 +64,12 @@ describe('a closed stdout pipe ends read commands quietly', () => {
 
   it('verk retry list with many entries: exit 0, no stack trace', async () => {
     const pipe = redis.pipeline();
-    for (let i = 0; i < 3000; i++) pipe.zadd('retry', Date.now() / 1000 + 3600, rawJob('Fail', [i, 'x'.repeat(100)], { error_class: 'TypeError', error_message: 'failing on purpose', retry_count: 0 }));
+    for (let i = 0; i < 3000; i++)
+      pipe.zadd(
+        'retry',
+        Date.now() / 1000 + 3600,
+        rawJob('Fail', [i, 'x'.repeat(100)], { error_class: 'TypeError', error_message: 'failing on purpose', retry_count: 0 }),
+      );
     await pipe.exec();
     const { exit } = runClosingPipe(['retry', 'list', '--limit', '0', '--redis-url', server.url], 'stdout');
     const res = await exit;
@@ -79,16 +88,41 @@ describe('verk work with its log in a closed pipe', () => {
 }\n`,
     });
     const t = TEST_INTERVALS;
-    const { proc } = runClosingPipe(['work', '--redis-url', server.url, '--handlers', `${dir}/jobs`, '--log-format', 'json', '--processes', '2', '--queues', 'default:1',
-      '--heartbeat-interval', `${t.heartbeatMs}ms`, '--node-ttl', `${t.nodeTtlMs}ms`, '--reaper-interval', `${t.reaperMs}ms`, '--shutdown-timeout', '2s'], 'stderr');
+    const { proc } = runClosingPipe(
+      [
+        'work',
+        '--redis-url',
+        server.url,
+        '--handlers',
+        `${dir}/jobs`,
+        '--log-format',
+        'json',
+        '--processes',
+        '2',
+        '--queues',
+        'default:1',
+        '--heartbeat-interval',
+        `${t.heartbeatMs}ms`,
+        '--node-ttl',
+        `${t.nodeTtlMs}ms`,
+        '--reaper-interval',
+        `${t.reaperMs}ms`,
+        '--shutdown-timeout',
+        '2s',
+      ],
+      'stderr',
+    );
     const supervisor = proc.pid!;
     try {
       await enqueueRaw(redis, [rawJob('Chatty', []), rawJob('Chatty', [])]);
-      const nodes = await waitFor(async () => {
-        const n = (await registeredNodes(redis)).filter((x) => x.pid > 0);
-        const busy = (await redis.keys('inprogress:default:*')).length;
-        return n.length === 2 && busy === 2 ? n : undefined;
-      }, { timeoutMs: 20_000, what: 'two worker processes each running a chatty job' });
+      const nodes = await waitFor(
+        async () => {
+          const n = (await registeredNodes(redis)).filter((x) => x.pid > 0);
+          const busy = (await redis.keys('inprogress:default:*')).length;
+          return n.length === 2 && busy === 2 ? n : undefined;
+        },
+        { timeoutMs: 20_000, what: 'two worker processes each running a chatty job' },
+      );
       const pids = nodes.map((n) => n.pid);
       const before = pids.map(cpuSeconds);
       const t0 = Date.now();

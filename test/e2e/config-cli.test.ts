@@ -17,19 +17,28 @@ afterAll(() => fs.rmSync(cwd, { recursive: true, force: true }));
 const run = (args: string[]) => verk(['work', '--redis-url', 'redis://127.0.0.1:1/0', ...args], { cwd, timeout: 20_000 });
 
 describe('verk work flags', () => {
-  it('--help lists every config key\'s flag', async () => {
+  it("--help lists every config key's flag", async () => {
     const res = await verk(['work', '--help']);
     expect(res.exitCode).toBe(0);
     const missing = CONFIG_KEYS.filter((k) => !res.stdout.includes(flagSpec(k)));
     expect(missing).toEqual([]);
   });
 
-  it('accepts every key\'s flag (the last one, --job-timeout 25d, is what refuses)', async () => {
+  it("accepts every key's flag (the last one, --job-timeout 25d, is what refuses)", async () => {
     const args: string[] = [];
     for (const key of CONFIG_KEYS) {
       const d = CONFIG_DECLARATION[key];
       if (key === 'redisUrl' || key === 'jobTimeout' || key === 'fixedNodeId') continue;
-      const value = d.kind === 'duration' ? `${(d.default as number) + 1000}ms` : d.kind === 'int' ? String((d.default as number) + 1) : d.kind === 'queues' ? 'a:1' : d.kind === 'enum' ? String(d.default) : 'x';
+      const value =
+        d.kind === 'duration'
+          ? `${(d.default as number) + 1000}ms`
+          : d.kind === 'int'
+            ? String((d.default as number) + 1)
+            : d.kind === 'queues'
+              ? 'a:1'
+              : d.kind === 'enum'
+                ? String(d.default)
+                : 'x';
       args.push(flagOf(key), key === 'handlers' ? 'jobs' : value);
     }
     const res = await run([...args, '--fixed-node-id', '--job-timeout', '25d']);

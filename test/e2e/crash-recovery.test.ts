@@ -64,7 +64,9 @@ describe('dynamic node set', () => {
       // Under load a live node may also miss its TTL and be reaped (and fenced): its interrupted
       // jobs run twice too, so duplicates are bounded by everything recovered, not by the victim's.
       const recovered = events.reduce((n, e) => n + e.moved, 0);
-      console.log(`[measured] kill -9 of 1 of 3 nodes, ${N} jobs: recovered ${event?.moved} from the victim (${recovered} in ${events.length} events), lost ${lost}, duplicates ${duplicates}, recovery ${recoveryMs} ms (bound ${NODE_TTL + REAPER + 1000} ms)`);
+      console.log(
+        `[measured] kill -9 of 1 of 3 nodes, ${N} jobs: recovered ${event?.moved} from the victim (${recovered} in ${events.length} events), lost ${lost}, duplicates ${duplicates}, recovery ${recoveryMs} ms (bound ${NODE_TTL + REAPER + 1000} ms)`,
+      );
       expect(lost).toBe(0);
       expect(duplicates).toBeLessThanOrEqual(recovered);
       expect(recoveryMs).toBeLessThanOrEqual(NODE_TTL + REAPER * 1.2 + 1000);
@@ -82,15 +84,20 @@ describe('dynamic node set', () => {
       const [first] = await waitFor(() => liveNodes(server.client).then((n) => (n.length ? n : null)), { what: 'a live node' });
       await waitFor(async () => (await server.client.llen(`inprogress:default:${first}`)) === 4, { what: 'the slow jobs to start' });
       const exitJid = await client.enqueue({ class: 'ExitOnce', args: [] });
-      const [event] = await waitFor(async () => {
-        const events = (await server.client.lrange('verk:recoveries', 0, -1)).map((e) => JSON.parse(e));
-        return events.length ? events : null;
-      }, { what: 'the hand-back event' });
+      const [event] = await waitFor(
+        async () => {
+          const events = (await server.client.lrange('verk:recoveries', 0, -1)).map((e) => JSON.parse(e));
+          return events.length ? events : null;
+        },
+        { what: 'the hand-back event' },
+      );
       const handBackMs = event.at * 1000 - Number(await server.client.get('test:exit-at'));
       const [second] = await waitFor(() => liveNodes(server.client).then((n) => (n.length && n[0] !== first ? n : null)), { what: 'a replacement node' });
       await waitFor(async () => (await doneCount(server.client)) === 5, { what: 'all 5 jobs', timeoutMs: 15_000 });
       const ex = await executions(server.client);
-      console.log(`[measured] process.exit(1): ${event.moved} jobs handed back ${Math.round(handBackMs)} ms after the exit; node ${first} replaced by ${second}; executions per jid ${JSON.stringify([...ex.values()])}`);
+      console.log(
+        `[measured] process.exit(1): ${event.moved} jobs handed back ${Math.round(handBackMs)} ms after the exit; node ${first} replaced by ${second}; executions per jid ${JSON.stringify([...ex.values()])}`,
+      );
       expect(event).toMatchObject({ node: first, moved: 5 });
       expect(handBackMs).toBeLessThan(1000);
       expect(second).not.toBe(first);
@@ -114,7 +121,9 @@ describe('dynamic node set', () => {
       const runs = Number(await server.client.hget('test:poison-runs', poison));
       const parsed = JSON.parse(dead);
       const neighbourRecoveries = await Promise.all(neighbours.map((j) => server.client.get(`verk:recovered:${j}`)));
-      console.log(`[measured] poison pill: ran ${runs} times, then dead (${parsed.error_message}); neighbours recovered ${neighbourRecoveries.join('/')} times and completed; other jobs 30/30 done`);
+      console.log(
+        `[measured] poison pill: ran ${runs} times, then dead (${parsed.error_message}); neighbours recovered ${neighbourRecoveries.join('/')} times and completed; other jobs 30/30 done`,
+      );
       expect(parsed).toMatchObject({ jid: poison, class: 'Poison', error_class: 'Verk::PoisonPill' });
       expect(dead).toContain('"args":[[],{},12345678901234567890]');
       // Only witnessed starts count (verk_recovered start records): maxRecoveries + 1 counted runs,
@@ -137,10 +146,13 @@ describe('dynamic node set', () => {
     try {
       const [first] = await waitFor(() => liveNodes(server.client).then((n) => (n.length ? n : null)), { what: 'a live node' });
       const hungAt = Date.now();
-      const [event] = await waitFor(async () => {
-        const events = (await server.client.lrange('verk:recoveries', 0, -1)).map((e) => JSON.parse(e));
-        return events.length ? events : null;
-      }, { what: 'the hung process to be killed and its jobs handed back', timeoutMs: 10_000 });
+      const [event] = await waitFor(
+        async () => {
+          const events = (await server.client.lrange('verk:recoveries', 0, -1)).map((e) => JSON.parse(e));
+          return events.length ? events : null;
+        },
+        { what: 'the hung process to be killed and its jobs handed back', timeoutMs: 10_000 },
+      );
       await waitFor(async () => (await doneCount(server.client)) === 2, { what: 'both jobs to complete', timeoutMs: 15_000 });
       console.log(`[measured] hung event loop: process killed and ${event.moved} jobs handed back ${Date.now() - hungAt} ms after start (hangTimeout 1s)`);
       expect(event.node).toBe(first);
@@ -157,10 +169,25 @@ describe('dynamic node set', () => {
     const w = start(['--queues', 'default:3', '--processes', '2']);
     const nodes = await waitFor(() => liveNodes(server.client).then((n) => (n.length === 2 ? n : null)), { what: 'two live nodes' });
     await waitFor(async () => (await server.client.llen('queue:default')) === 0, { what: 'all 6 jobs fetched' });
-    const pids = await Promise.all(nodes.map(async (id) => Number(await waitFor(() => server.client.hget(`verk:node:${id}:info`, 'pid').then((p) => (p && p !== '0' ? p : null)), { what: 'worker pids' }))));
+    const pids = await Promise.all(
+      nodes.map(async (id) =>
+        Number(await waitFor(() => server.client.hget(`verk:node:${id}:info`, 'pid').then((p) => (p && p !== '0' ? p : null)), { what: 'worker pids' })),
+      ),
+    );
     process.kill(w.pid!, 'SIGKILL'); // the supervisor only, not its process group
     const killedAt = Date.now();
-    await waitFor(() => pids.every((pid) => { try { process.kill(pid, 0); return false; } catch { return true; } }), { what: 'the orphaned worker processes to exit', timeoutMs: 10_000 });
+    await waitFor(
+      () =>
+        pids.every((pid) => {
+          try {
+            process.kill(pid, 0);
+            return false;
+          } catch {
+            return true;
+          }
+        }),
+      { what: 'the orphaned worker processes to exit', timeoutMs: 10_000 },
+    );
     const exitMs = Date.now() - killedAt;
     const queued = await server.client.llen('queue:default');
     console.log(`[measured] supervisor killed: both worker processes exited ${exitMs} ms later, ${queued}/6 jobs already back in the queue`);
@@ -183,7 +210,9 @@ describe('dynamic node set', () => {
       const { lost, duplicates } = summarize(await executions(server.client), jids);
       console.log(`[measured] Redis restart after ${before}/${N} jobs (down ${restartMs} ms): lost ${lost}, duplicates ${duplicates}`);
       expect(lost).toBe(0);
-      await waitFor(async () => (await server.client.keys('inprogress:*').then((ks) => Promise.all(ks.map((k) => server.client.llen(k))))).every((n) => n === 0), { what: 'empty in-progress lists' });
+      await waitFor(async () => (await server.client.keys('inprogress:*').then((ks) => Promise.all(ks.map((k) => server.client.llen(k))))).every((n) => n === 0), {
+        what: 'empty in-progress lists',
+      });
       expect(await server.client.llen('queue:default')).toBe(0);
     } finally {
       await stopAll();

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe('checkDatabase', () => {
-  it('selects the URL\'s database, so later writes land there', async () => {
+  it("selects the URL's database, so later writes land there", async () => {
     const redis = new Redis(`${server.url.replace(/\/0$/, '/3')}`, { maxRetriesPerRequest: 1 });
     try {
       expect(await checkDatabase(redis, server.url.replace(/\/0$/, '/3'))).toBe(3);
@@ -35,12 +35,15 @@ describe('checkDatabase', () => {
     }
   });
 
-  it('a database the server does not have is a ConfigError naming it and the server\'s count', async () => {
+  it("a database the server does not have is a ConfigError naming it and the server's count", async () => {
     const url = server.url.replace(/\/0$/, '/99');
     const redis = new Redis(url, { maxRetriesPerRequest: 1 });
     redis.on('error', () => undefined);
     try {
-      const err = await checkDatabase(redis, url).then(() => undefined, (e: unknown) => e);
+      const err = await checkDatabase(redis, url).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as ConfigError).message).toBe('database 99 does not exist on this server (it has 16: 0–15): check the /N at the end of --redis-url / REDIS_URL');
     } finally {
@@ -73,7 +76,11 @@ describe('the CLI refuses a missing database before writing', () => {
 describe('guardDatabase', () => {
   let proc: ChildProcess | undefined;
   const spawnServer = (port: number, databases: number) => {
-    const p = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--databases', String(databases), '--loglevel', 'warning'], { stdio: 'ignore' });
+    const p = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--databases', String(databases), '--loglevel', 'warning'],
+      { stdio: 'ignore' },
+    );
     return p;
   };
   const stopServer = async (p: ChildProcess | undefined) => {
@@ -97,11 +104,19 @@ describe('guardDatabase', () => {
 
     await stopServer(proc);
     proc = spawnServer(port, 2); // the same address now has databases 0 and 1 only
-    const during = redis.set('during-outage', '1').then(() => 'written', (e: Error) => e.message);
+    const during = redis.set('during-outage', '1').then(
+      () => 'written',
+      (e: Error) => e.message,
+    );
     expect(await during).toMatch(/Connection is closed/);
     expect(refused).toHaveLength(1);
     expect(refused[0].message).toMatch(/database 5 was refused by the server/);
-    expect(await redis.set('after', '1').then(() => 'written', (e: Error) => e.message)).toMatch(/Connection is closed/);
+    expect(
+      await redis.set('after', '1').then(
+        () => 'written',
+        (e: Error) => e.message,
+      ),
+    ).toMatch(/Connection is closed/);
 
     const probe = new Redis({ port, host: '127.0.0.1' });
     try {

@@ -29,15 +29,20 @@ it('SIGSTOP past the TTL, then SIGCONT: jobs finished elsewhere, late acks refus
     signalGroup(frozen.pid!, 'SIGCONT');
     // The resumed node's handlers finish and try to ack: refused, counted; the node fences itself.
     const fenced = Number(await waitFor(() => server.client.get('verk:stat:fenced'), { what: 'a fencing rejection', timeoutMs: 10_000 }));
-    const replacement = await waitFor(async () => {
-      for (const id of await server.client.smembers('verk_nodes')) {
-        if (id !== node && (await server.client.hget(`verk:node:${id}:info`, 'supervisor_pid')) === String(frozen.pid)) return id;
-      }
-      return null;
-    }, { what: 'a replacement node with a fresh id under the resumed supervisor' });
+    const replacement = await waitFor(
+      async () => {
+        for (const id of await server.client.smembers('verk_nodes')) {
+          if (id !== node && (await server.client.hget(`verk:node:${id}:info`, 'supervisor_pid')) === String(frozen.pid)) return id;
+        }
+        return null;
+      },
+      { what: 'a replacement node with a fresh id under the resumed supervisor' },
+    );
     const ex = await executions(server.client);
     const duplicates = [...ex.values()].reduce((n, c) => n + c - 1, 0);
-    console.log(`[measured] SIGSTOP: jobs finished by the other node ${takeoverMs} ms after the freeze; late acks refused ${fenced}; duplicates ${duplicates} (the frozen node's interrupted copies); node ${node} replaced by ${replacement}`);
+    console.log(
+      `[measured] SIGSTOP: jobs finished by the other node ${takeoverMs} ms after the freeze; late acks refused ${fenced}; duplicates ${duplicates} (the frozen node's interrupted copies); node ${node} replaced by ${replacement}`,
+    );
     expect(fenced).toBeGreaterThanOrEqual(1);
     expect(replacement).not.toBe(node);
     expect(await server.client.zcard('retry')).toBe(0);

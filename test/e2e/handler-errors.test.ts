@@ -26,10 +26,13 @@ describe('handler load errors', () => {
       const unknown = rawJob('Nobody.Home', []);
       const fine = rawJob('Sleep', [1]);
       await enqueueRaw(redis, [broken, unknown, fine]);
-      const entries = await waitFor(async () => {
-        const r = (await redis.zrange('retry', 0, -1)).map((x) => JSON.parse(x) as Record<string, unknown>);
-        return r.length === 2 ? r : undefined;
-      }, { timeoutMs: 20_000, what: 'two failed jobs in retry' });
+      const entries = await waitFor(
+        async () => {
+          const r = (await redis.zrange('retry', 0, -1)).map((x) => JSON.parse(x) as Record<string, unknown>);
+          return r.length === 2 ? r : undefined;
+        },
+        { timeoutMs: 20_000, what: 'two failed jobs in retry' },
+      );
       const byJid = Object.fromEntries(entries.map((e) => [e.jid, e]));
       const b = byJid[JSON.parse(broken).jid];
       expect(b.error_class).toBe('HandlerLoadError');

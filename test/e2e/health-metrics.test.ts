@@ -23,7 +23,11 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-interface Sample { name: string; labels: Record<string, string>; value: number }
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
 
 /** A strict reader of the Prometheus text format (0.0.4): every sample belongs to a declared family. */
 function parsePrometheus(text: string): Sample[] {
@@ -74,12 +78,19 @@ describe('health server', () => {
       const slow = Array.from({ length: 3 }, () => rawJob('Sleep', [30_000], { queue: 'slow' }));
       await enqueueRaw(redis.client, slow, 'slow');
 
-      const samples = await waitFor(async () => {
-        const r = await httpGet(port, '/metrics');
-        if (r.status !== 200) return undefined;
-        const s = parsePrometheus(r.body);
-        return value(s, 'verk_jobs_processed_total', { queue: 'default' }) === 5 && value(s, 'verk_jobs_failed_total', { queue: 'default' }) === 3 && value(s, 'verk_busy_jobs') === 2 ? s : undefined;
-      }, { timeoutMs: 10_000, what: 'metrics to show the jobs that ran' });
+      const samples = await waitFor(
+        async () => {
+          const r = await httpGet(port, '/metrics');
+          if (r.status !== 200) return undefined;
+          const s = parsePrometheus(r.body);
+          return value(s, 'verk_jobs_processed_total', { queue: 'default' }) === 5 &&
+            value(s, 'verk_jobs_failed_total', { queue: 'default' }) === 3 &&
+            value(s, 'verk_busy_jobs') === 2
+            ? s
+            : undefined;
+        },
+        { timeoutMs: 10_000, what: 'metrics to show the jobs that ran' },
+      );
 
       expect(value(samples, 'verk_jobs_retried_total', { queue: 'default' })).toBe(2);
       expect(value(samples, 'verk_jobs_dropped_total', { queue: 'default' })).toBe(1);
@@ -124,10 +135,13 @@ describe('health server', () => {
 
       process.kill(redis.pid, 'SIGKILL');
       const t0 = Date.now();
-      const dead = await waitFor(async () => {
-        const r = await httpGet(port, '/livez');
-        return r.status === 503 ? r : undefined;
-      }, { timeoutMs: 5_000, what: '/livez 503' });
+      const dead = await waitFor(
+        async () => {
+          const r = await httpGet(port, '/livez');
+          return r.status === 503 ? r : undefined;
+        },
+        { timeoutMs: 5_000, what: '/livez 503' },
+      );
       const detectMs = Date.now() - t0;
       console.log(`Redis down → /livez 503 after ${detectMs}ms (nodeTtl/2 = 300ms)`);
       expect(JSON.parse(dead.body).reasons.join(' ')).toMatch(/heartbeat not renewed/);
@@ -149,7 +163,8 @@ describe('health server', () => {
       expect(Number(back[0].outage_ms)).toBeGreaterThanOrEqual(1500);
       // No per-job or per-attempt noise: each connection logs its outage once.
       const perConn = new Map<string, number>();
-      for (const l of jsonLines(output).filter((x) => x.msg === 'Redis connection lost; reconnecting')) perConn.set(String(l.conn), (perConn.get(String(l.conn)) ?? 0) + 1);
+      for (const l of jsonLines(output).filter((x) => x.msg === 'Redis connection lost; reconnecting'))
+        perConn.set(String(l.conn), (perConn.get(String(l.conn)) ?? 0) + 1);
       for (const [conn, n] of perConn) expect(n, conn).toBe(1);
       // The restarted Redis is empty, so the node's heartbeat is refused: logged once per node.
       const refused = jsonLines(output).filter((l) => String(l.msg).startsWith('heartbeat refused'));

@@ -56,7 +56,8 @@ describe('verk init', () => {
 
     // Exactly the printed `npm install`; the npm_config_* env only keeps it quick (cache first, no audit).
     const env = { npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
-    const sh = (line: string, extra: Record<string, string> = {}) => execa('sh', ['-c', line], { cwd: dir, reject: false, env: { ...env, NO_COLOR: '1', ...extra }, timeout: 120_000 });
+    const sh = (line: string, extra: Record<string, string> = {}) =>
+      execa('sh', ['-c', line], { cwd: dir, reject: false, env: { ...env, NO_COLOR: '1', ...extra }, timeout: 120_000 });
     const t1 = Date.now();
     const install = await sh('npm install');
     expect(install.exitCode, install.stderr).toBe(0);

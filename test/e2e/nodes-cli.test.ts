@@ -14,16 +14,38 @@ beforeAll(async () => {
   const r = server.client;
   const now = await redisMs(r);
   await fabricateNode(r, keys, {
-    id: 'web-1-aaaa0001', ttlMs: 15_000,
+    id: 'web-1-aaaa0001',
+    ttlMs: 15_000,
     inprogress: { default: [job('a1'), job('a2')], mail: [job('a3', { queue: 'mail' })] },
     info: {
-      host: 'web-1', supervisor_pid: 4200, started_at: (now - 600_000) / 1000, version: '0.1.0', queues: 'default:10,mail:5',
-      busy: 3, registered_at: now - 600_000, beat: now - 2_000, pid: 4242, rss: 52_428_800, state: 'running', running: '[]',
+      host: 'web-1',
+      supervisor_pid: 4200,
+      started_at: (now - 600_000) / 1000,
+      version: '0.1.0',
+      queues: 'default:10,mail:5',
+      busy: 3,
+      registered_at: now - 600_000,
+      beat: now - 2_000,
+      pid: 4242,
+      rss: 52_428_800,
+      state: 'running',
+      running: '[]',
     },
   });
   await fabricateNode(r, keys, {
-    id: 'web-2-bbbb0002', inprogress: { default: [job('b1')] },
-    info: { host: 'web-2', supervisor_pid: 5200, started_at: (now - 900_000) / 1000, version: '0.1.0', busy: 1, registered_at: now - 900_000, beat: now - 47_000, pid: 5252, state: 'running' },
+    id: 'web-2-bbbb0002',
+    inprogress: { default: [job('b1')] },
+    info: {
+      host: 'web-2',
+      supervisor_pid: 5200,
+      started_at: (now - 900_000) / 1000,
+      version: '0.1.0',
+      busy: 1,
+      registered_at: now - 900_000,
+      beat: now - 47_000,
+      pid: 5252,
+      state: 'running',
+    },
   });
   await fabricateNode(r, keys, { id: 'web-3-cccc0003', reapingOnly: true, inprogress: { default: [job('c1'), job('c2')] } });
   await fabricateNode(r, keys, { id: '1234567890123', ttlMs: 60_000, inprogress: { default: [job('e1')] } });
@@ -72,8 +94,20 @@ describe('verk nodes', () => {
 
     const elixir = byId['1234567890123'];
     expect(elixir).toMatchObject({
-      alive: true, registered: true, host: null, pid: null, supervisor_pid: null, last_beat_s: null, started_at: null,
-      registered_at: null, version: null, busy: null, state: null, rss: null, queues: ['default'], in_progress: 1,
+      alive: true,
+      registered: true,
+      host: null,
+      pid: null,
+      supervisor_pid: null,
+      last_beat_s: null,
+      started_at: null,
+      registered_at: null,
+      version: null,
+      busy: null,
+      state: null,
+      rss: null,
+      queues: ['default'],
+      in_progress: 1,
     });
     expect(elixir.ttl_ms).toBeGreaterThan(50_000);
   });

@@ -35,32 +35,69 @@ afterAll(async () => {
 
 const url = () => ['--redis-url', server.url];
 const runs = async (queue?: string) =>
-  (await server.client.lrange('test:runs', 0, -1)).map((s) => JSON.parse(s) as { jid: string; queue: string; start: number; end: number }).filter((x) => !queue || x.queue === queue);
-const enqueue = (queue: string, n: number, args = '[]') => server.client.multi().sadd('queues', queue).lpush(`queue:${queue}`, ...rawJobs('Record', queue, n, args)).exec();
+  (await server.client.lrange('test:runs', 0, -1))
+    .map((s) => JSON.parse(s) as { jid: string; queue: string; start: number; end: number })
+    .filter((x) => !queue || x.queue === queue);
+const enqueue = (queue: string, n: number, args = '[]') =>
+  server.client
+    .multi()
+    .sadd('queues', queue)
+    .lpush(`queue:${queue}`, ...rawJobs('Record', queue, n, args))
+    .exec();
 
 describe('pause / resume across two nodes', () => {
   it('no fetch from a paused queue; resume picks up within a second; quiet and stop by remote signal', async () => {
     const r = server.client;
-    const args = ['--redis-url', server.url, '--handlers', dir, '--queues', 'default:3,other:3', '--processes', '1',
-      '--heartbeat-interval', '100ms', '--node-ttl', '3s', '--reaper-interval', '200ms', '--scheduler-interval', '100ms',
-      '--shutdown-timeout', '3s', '--log-level', process.env.PAUSE_TEST_LOG ?? 'error'];
+    const args = [
+      '--redis-url',
+      server.url,
+      '--handlers',
+      dir,
+      '--queues',
+      'default:3,other:3',
+      '--processes',
+      '1',
+      '--heartbeat-interval',
+      '100ms',
+      '--node-ttl',
+      '3s',
+      '--reaper-interval',
+      '200ms',
+      '--scheduler-interval',
+      '100ms',
+      '--shutdown-timeout',
+      '3s',
+      '--log-level',
+      process.env.PAUSE_TEST_LOG ?? 'error',
+    ];
     const env = { TEST_REDIS_URL: server.url };
     const a = startWorker(args, { env, cwd: dir });
     const b = startWorker(args, { env, cwd: dir });
     try {
       // Both supervisors are in Sidekiq's registry, and each verk node names its supervisor.
-      const identities = await waitFor(async () => {
-        const ids = await r.smembers('processes');
-        return ids.length === 2 ? ids : undefined;
-      }, { timeoutMs: 20_000, what: 'two processes registered' });
+      const identities = await waitFor(
+        async () => {
+          const ids = await r.smembers('processes');
+          return ids.length === 2 ? ids : undefined;
+        },
+        { timeoutMs: 20_000, what: 'two processes registered' },
+      );
       // Node ids are read again where they are used: a worker process may be replaced meanwhile.
-      const currentNodes = () => waitFor(async () => {
-        const ids = await r.smembers('verk_nodes');
-        const withIdentity = await Promise.all(ids.map(async (id) => ({
-          id, identity: await r.hget(`verk:node:${id}:info`, 'identity'), pid: Number(await r.hget(`verk:node:${id}:info`, 'pid')),
-        })));
-        return withIdentity.length === 2 && withIdentity.every((n) => n.identity && n.pid > 0) ? withIdentity : undefined;
-      }, { timeoutMs: 20_000, what: 'two nodes registered' });
+      const currentNodes = () =>
+        waitFor(
+          async () => {
+            const ids = await r.smembers('verk_nodes');
+            const withIdentity = await Promise.all(
+              ids.map(async (id) => ({
+                id,
+                identity: await r.hget(`verk:node:${id}:info`, 'identity'),
+                pid: Number(await r.hget(`verk:node:${id}:info`, 'pid')),
+              })),
+            );
+            return withIdentity.length === 2 && withIdentity.every((n) => n.identity && n.pid > 0) ? withIdentity : undefined;
+          },
+          { timeoutMs: 20_000, what: 'two nodes registered' },
+        );
       expect((await currentNodes()).map((n) => n.identity).sort()).toEqual([...identities].sort());
 
       await enqueue('default', 4);
@@ -101,11 +138,14 @@ describe('pause / resume across two nodes', () => {
       const before = await currentNodes();
       const victim = before[1];
       process.kill(victim.pid, 'SIGKILL');
-      await waitFor(async () => {
-        const ids = await r.smembers('verk_nodes');
-        const fresh = ids.filter((id) => !before.some((n) => n.id === id));
-        return fresh.length === 1 && (await r.hget(`verk:node:${fresh[0]}:info`, 'identity')) === victim.identity;
-      }, { timeoutMs: 10_000, what: 'replacement worker process registered' });
+      await waitFor(
+        async () => {
+          const ids = await r.smembers('verk_nodes');
+          const fresh = ids.filter((id) => !before.some((n) => n.id === id));
+          return fresh.length === 1 && (await r.hget(`verk:node:${fresh[0]}:info`, 'identity')) === victim.identity;
+        },
+        { timeoutMs: 10_000, what: 'replacement worker process registered' },
+      );
       await new Promise((res) => setTimeout(res, 300)); // let it load its handlers
       await enqueue('other', 2);
       await new Promise((res) => setTimeout(res, 1000));

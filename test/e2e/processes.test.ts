@@ -24,11 +24,14 @@ describe('verk processes', () => {
     const a = startWorker(args);
     const b = startWorker(args);
     try {
-      const report = await waitFor(async () => {
-        const r = await processes();
-        const ready = (p: any) => p.state === 'running' && p.nodes.filter((n: any) => n.alive && n.state === 'running').length === 2;
-        return r.processes.length === 2 && r.processes.every(ready) ? r : undefined;
-      }, { timeoutMs: 30_000, what: 'two running supervisors with two running nodes each' });
+      const report = await waitFor(
+        async () => {
+          const r = await processes();
+          const ready = (p: any) => p.state === 'running' && p.nodes.filter((n: any) => n.alive && n.state === 'running').length === 2;
+          return r.processes.length === 2 && r.processes.every(ready) ? r : undefined;
+        },
+        { timeoutMs: 30_000, what: 'two running supervisors with two running nodes each' },
+      );
       expect(Number.isNaN(Date.parse(report.redis_time))).toBe(false);
       const nodes = parseJson<{ nodes: any[] }>(await verk(['nodes', '--json', ...url()])).nodes;
       for (const worker of [a, b]) {
@@ -83,7 +86,7 @@ describe('verk processes', () => {
       expect(await stats()).toBe(2);
       // 60 s pass for b: its hash expires (the TTL is cut short here); the next read prunes it.
       await server.client.pexpire(pb.identity, 1);
-      await waitFor(async () => (await server.client.exists(pb.identity)) === 0, { what: 'b\'s hash to expire' });
+      await waitFor(async () => (await server.client.exists(pb.identity)) === 0, { what: "b's hash to expire" });
       expect(await server.client.sismember('processes', pb.identity)).toBe(1);
       expect(await stats()).toBe(1);
       expect(await server.client.sismember('processes', pb.identity)).toBe(0);
@@ -111,7 +114,20 @@ describe('verk processes', () => {
     await server.client.sadd('processes', id);
     await server.client.hset(id, 'info', JSON.stringify(info), 'busy', '2', 'beat', String(Date.now() / 1000), 'quiet', 'false');
     const [p] = (await processes()).processes;
-    expect(p).toMatchObject({ identity: id, hostname: 'sidekiq-host', pid: 77, started_at: 1795389000.5, state: 'running', quiet: false, busy: 2, concurrency: 5, queues: ['default'], labels: [], verk: false, nodes: [] });
+    expect(p).toMatchObject({
+      identity: id,
+      hostname: 'sidekiq-host',
+      pid: 77,
+      started_at: 1795389000.5,
+      state: 'running',
+      quiet: false,
+      busy: 2,
+      concurrency: 5,
+      queues: ['default'],
+      labels: [],
+      verk: false,
+      nodes: [],
+    });
     expect((await verk(['processes', ...url()])).stdout).toMatch(/sidekiq-host:77:0123456789ab\s+sidekiq-host\s+77\s+running\s+2\/5.*\(Sidekiq\)/);
   });
 

@@ -29,7 +29,15 @@ describe('verk queue list', () => {
     expect(ea.enqueued_at).toBeCloseTo(Date.now() / 1000, -2);
     expect(ea.created_at).toBe(ea.enqueued_at);
     expect(eb).toMatchObject({ position: 1, jid: b, class: 'B', args: '[{"x":[1,2]}]' });
-    expect(em).toEqual({ position: 2, jid: expect.stringMatching(/^[0-9a-f]{24}$/), class: null, args: 'not json', enqueued_at: null, created_at: null, malformed: true });
+    expect(em).toEqual({
+      position: 2,
+      jid: expect.stringMatching(/^[0-9a-f]{24}$/),
+      class: null,
+      args: 'not json',
+      enqueued_at: null,
+      created_at: null,
+      malformed: true,
+    });
 
     const lim = parseJson(await verk(['queue', 'list', 'mail', '--limit', '1', '--json', ...url()]));
     expect(lim).toMatchObject({ size: 3, count: 1 });

@@ -19,10 +19,12 @@ beforeAll(async () => {
   cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'verk-recoveries-'));
   const r = server.client;
   // Oldest first (LPUSH puts the newest at the head, as the reap script does).
-  await r.lpush(keys.recoveries,
+  await r.lpush(
+    keys.recoveries,
     '{"at":1700000000.25,"by":"web-1-supervisor-42","node":"web-2-aa","moved":2,"dead":0,"queues":{"default":2},"jids":["j1","j2"],"dead_jids":{}}',
     'not json',
-    '{"at":1700000100.5,"by":"cli:ops","node":"web-3-bb","moved":0,"dead":1,"queues":{"mail":1},"jids":{},"dead_jids":["p9"]}');
+    '{"at":1700000100.5,"by":"cli:ops","node":"web-3-bb","moved":0,"dead":1,"queues":{"mail":1},"jids":{},"dead_jids":["p9"]}',
+  );
 });
 afterAll(async () => {
   await server.stop();
@@ -38,7 +40,17 @@ describe('verk recoveries', () => {
       unreadable: 1,
       events: [
         { at: 1700000100.5, at_iso: '2023-11-14T22:15:00.500Z', by: 'cli:ops', node: 'web-3-bb', moved: 0, dead: 1, queues: { mail: 1 }, jids: [], dead_jids: ['p9'] },
-        { at: 1700000000.25, at_iso: '2023-11-14T22:13:20.250Z', by: 'web-1-supervisor-42', node: 'web-2-aa', moved: 2, dead: 0, queues: { default: 2 }, jids: ['j1', 'j2'], dead_jids: [] },
+        {
+          at: 1700000000.25,
+          at_iso: '2023-11-14T22:13:20.250Z',
+          by: 'web-1-supervisor-42',
+          node: 'web-2-aa',
+          moved: 2,
+          dead: 0,
+          queues: { default: 2 },
+          jids: ['j1', 'j2'],
+          dead_jids: [],
+        },
       ],
     });
   });

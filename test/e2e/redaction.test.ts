@@ -33,7 +33,9 @@ describe('Redis passwords are never printed', () => {
   it('verk work and verk enqueue with the right password (flag and REDIS_URL, json and pretty logs)', async () => {
     await redis.client.flushall();
     for (const format of ['json', 'pretty']) {
-      const worker = startWorker(fastArgs(url(PASSWORD), ['-p', '1', '--log-level', 'debug', '--log-format', format, '--health-port', String(await freePort())]), { cwd: dir });
+      const worker = startWorker(fastArgs(url(PASSWORD), ['-p', '1', '--log-level', 'debug', '--log-format', format, '--health-port', String(await freePort())]), {
+        cwd: dir,
+      });
       const before = Number(await redis.client.get('stat:processed:default'));
       const byFlag = await verk(['enqueue', 'Sleep', '1', '--redis-url', url(PASSWORD), '--json']);
       const byEnv = await verk(['enqueue', 'Sleep', '1'], { env: { REDIS_URL: url(ACL_PASSWORD, 'verkuser') } });

@@ -34,11 +34,20 @@ beforeEach(async () => {
   const now = await redisMs(r);
   await r.lpush(keys.queue('default'), job('q-old'));
   await fabricateNode(r, keys, {
-    id: 'dead-1', inprogress: { default: DEFAULT_JOBS, mail: MAIL_JOBS },
+    id: 'dead-1',
+    inprogress: { default: DEFAULT_JOBS, mail: MAIL_JOBS },
     info: {
-      host: 'web-9', pid: 99, beat: now - 47_000, registered_at: now - 600_000, started_at: (now - 600_000) / 1000, version: '0.1.0',
+      host: 'web-9',
+      pid: 99,
+      beat: now - 47_000,
+      registered_at: now - 600_000,
+      started_at: (now - 600_000) / 1000,
+      version: '0.1.0',
       // Its last heartbeat reported p1 and d2 running: only they count a recovery.
-      running: JSON.stringify([{ jid: 'p1', class: 'Crash.Worker' }, { jid: 'd2', class: 'Work.Thing' }]),
+      running: JSON.stringify([
+        { jid: 'p1', class: 'Crash.Worker' },
+        { jid: 'd2', class: 'Work.Thing' },
+      ]),
     },
   });
   await r.set(keys.recovered('p1'), 3);
@@ -93,7 +102,10 @@ describe('verk requeue-dead', () => {
     expect(res.exitCode, res.stderr).toBe(0);
     const out = JSON.parse(res.stdout);
     expect(out).toEqual({
-      dry_run: false, by: `cli:${os.hostname()}`, requeued: 11, dead: 1,
+      dry_run: false,
+      by: `cli:${os.hostname()}`,
+      requeued: 11,
+      dead: 1,
       nodes: [{ node: 'dead-1', status: 'reaped', requeued: 11, dead: 1, remaining: 0 }],
     });
     // RPUSH side = next to be fetched; in-progress order kept (the oldest fetched is fetched first again).

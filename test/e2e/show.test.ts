@@ -15,8 +15,26 @@ usePrivateRedis((s) => (server = s));
 const url = () => ['--redis-url', server.url];
 const show = async (jid: string) => verk(['show', jid, '--json', ...url()]);
 
-const FIELDS = ['args', 'at', 'class', 'created_at', 'enqueued_at', 'error_backtrace', 'error_class', 'error_message', 'failed_at',
-  'key', 'node', 'payload', 'queue', 'raw', 'retried_at', 'retry', 'retry_count', 'where'];
+const FIELDS = [
+  'args',
+  'at',
+  'class',
+  'created_at',
+  'enqueued_at',
+  'error_backtrace',
+  'error_class',
+  'error_message',
+  'failed_at',
+  'key',
+  'node',
+  'payload',
+  'queue',
+  'raw',
+  'retried_at',
+  'retry',
+  'retry_count',
+  'where',
+];
 
 describe('verk show', () => {
   it('finds a job in a queue and one in progress on a node, with the exact payload', async () => {
@@ -31,8 +49,20 @@ describe('verk show', () => {
     const [m] = rep.matches;
     expect(Object.keys(m).sort()).toEqual(FIELDS);
     const stored = (await server.client.lrange('queue:mail', 0, -1))[0];
-    expect(m).toMatchObject({ where: 'queue', key: 'queue:mail', queue: 'mail', node: null, at: null, class: 'Mailers.Welcome',
-      args: '[{"user":12345678901234567890}]', retry_count: null, failed_at: null, error_class: null, error_backtrace: null, raw: stored });
+    expect(m).toMatchObject({
+      where: 'queue',
+      key: 'queue:mail',
+      queue: 'mail',
+      node: null,
+      at: null,
+      class: 'Mailers.Welcome',
+      args: '[{"user":12345678901234567890}]',
+      retry_count: null,
+      failed_at: null,
+      error_class: null,
+      error_backtrace: null,
+      raw: stored,
+    });
     expect(m.enqueued_at).toBeCloseTo(Date.now() / 1000, -2);
     expect(m.payload.jid).toBe(enq.jid);
 
@@ -40,23 +70,50 @@ describe('verk show', () => {
     await server.client.lpush('inprogress:default:web-1-abc', `{"class":"Slow","args":[1],"queue":"default","jid":"${running}","enqueued_at":1795389061.5}`);
     const ip = parseJson(await show(running)).matches;
     expect(ip).toHaveLength(1);
-    expect(ip[0]).toMatchObject({ where: 'in_progress', key: 'inprogress:default:web-1-abc', queue: 'default', node: 'web-1-abc', class: 'Slow', args: '[1]', enqueued_at: 1795389061.5 });
+    expect(ip[0]).toMatchObject({
+      where: 'in_progress',
+      key: 'inprogress:default:web-1-abc',
+      queue: 'default',
+      node: 'web-1-abc',
+      class: 'Slow',
+      args: '[1]',
+      enqueued_at: 1795389061.5,
+    });
     const text = await verk(['show', running, ...url()]);
     expect(text.stdout).toContain('running (in progress) on node web-1-abc');
   });
 
-  it('finds schedule and retry entries with their score; decodes Sidekiq\'s compressed backtrace; shows a duplicate twice', async () => {
+  it("finds schedule and retry entries with their score; decodes Sidekiq's compressed backtrace; shows a duplicate twice", async () => {
     const sj = newJid();
     await server.client.zadd('schedule', 1795400000, scheduledEntry({ jid: sj, class: 'Later' }));
     const s = parseJson(await show(sj)).matches[0];
-    expect(s).toMatchObject({ where: 'schedule', key: 'schedule', queue: 'default', at: 1795400000, class: 'Later', args: '[2]', retry: true, created_at: 1795388709.9237423 });
+    expect(s).toMatchObject({
+      where: 'schedule',
+      key: 'schedule',
+      queue: 'default',
+      at: 1795400000,
+      class: 'Later',
+      args: '[2]',
+      retry: true,
+      created_at: 1795388709.9237423,
+    });
 
     const rj = newJid();
     const lines = ["app/jobs/failing_job.rb:5:in `perform'", "sidekiq/processor.rb:196:in `execute_job'"];
     const compressed = deflateSync(Buffer.from(JSON.stringify(lines))).toString('base64');
     await server.client.zadd('retry', 1795390000, failedEntry({ jid: rj, retryCount: 2, error: 'boom', extra: `"error_backtrace":${JSON.stringify(compressed)}` }));
     const r = parseJson(await show(rj)).matches[0];
-    expect(r).toMatchObject({ where: 'retry', at: 1795390000, class: 'FailingJob', retry: 5, retry_count: 2, error_class: 'ArgumentError', error_message: 'boom', failed_at: 1795389061.806667, error_backtrace: lines });
+    expect(r).toMatchObject({
+      where: 'retry',
+      at: 1795390000,
+      class: 'FailingJob',
+      retry: 5,
+      retry_count: 2,
+      error_class: 'ArgumentError',
+      error_message: 'boom',
+      failed_at: 1795389061.806667,
+      error_backtrace: lines,
+    });
     const text = (await verk(['show', rj, ...url()])).stdout;
     expect(text).toMatch(/error\s+ArgumentError: boom/);
     expect(text).toContain("    app/jobs/failing_job.rb:5:in `perform'");
@@ -82,7 +139,15 @@ describe('verk show', () => {
     const r = await show(enq.jid);
     expect(r.exitCode).toBe(0);
     const [m] = parseJson(r).matches;
-    expect(m).toMatchObject({ where: 'dead', class: 'Fail', queue: 'default', args: '["x"]', error_class: 'TypeError', error_message: 'failing on purpose: ["x"]', retry_count: 1 });
+    expect(m).toMatchObject({
+      where: 'dead',
+      class: 'Fail',
+      queue: 'default',
+      args: '["x"]',
+      error_class: 'TypeError',
+      error_message: 'failing on purpose: ["x"]',
+      retry_count: 1,
+    });
     expect(m.error_backtrace.length).toBeGreaterThan(0);
     expect(m.error_backtrace.some((l: string) => l.includes('Fail.js'))).toBe(true);
     expect(m.failed_at).toBeGreaterThan(0);

@@ -19,10 +19,13 @@ afterAll(async () => {
 });
 
 async function runningNodes(n: number) {
-  return waitFor(async () => {
-    const nodes = (await registeredNodes(redis.client)).filter((x) => x.state === 'running' && x.pid > 0);
-    return nodes.length === n ? nodes : undefined;
-  }, { timeoutMs: 15_000, what: `${n} running nodes` });
+  return waitFor(
+    async () => {
+      const nodes = (await registeredNodes(redis.client)).filter((x) => x.state === 'running' && x.pid > 0);
+      return nodes.length === n ? nodes : undefined;
+    },
+    { timeoutMs: 15_000, what: `${n} running nodes` },
+  );
 }
 
 describe('verk work signals', () => {
@@ -57,7 +60,9 @@ describe('verk work signals', () => {
     expect(await inProgress(redis.client)).toEqual([]);
     expect(await redis.client.smembers('verk_nodes')).toEqual([]);
     for (const n of nodes) expect(pidAlive(n.pid), `worker process ${n.pid} still alive`).toBe(false);
-    const handedBack = jsonLines(String(res.all)).filter((l) => l.msg === 'node stopped').reduce((n, l) => n + Number(l.handed_back), 0);
+    const handedBack = jsonLines(String(res.all))
+      .filter((l) => l.msg === 'node stopped')
+      .reduce((n, l) => n + Number(l.handed_back), 0);
     expect(handedBack).toBe(2);
   });
 
@@ -71,10 +76,13 @@ describe('verk work signals', () => {
     await waitFor(async () => (await inProgress(redis.client)).length === 2, { what: '2 jobs in progress' });
 
     signalGroup(worker.pid!, 'SIGINT');
-    const notReady = await waitFor(async () => {
-      const r = await httpGet(port, '/readyz');
-      return r.status === 503 ? r : undefined;
-    }, { what: '/readyz 503 while shutting down' });
+    const notReady = await waitFor(
+      async () => {
+        const r = await httpGet(port, '/readyz');
+        return r.status === 503 ? r : undefined;
+      },
+      { what: '/readyz 503 while shutting down' },
+    );
     expect(JSON.parse(notReady.body).reasons).toContain('shutting down');
     const t0 = Date.now();
     signalGroup(worker.pid!, 'SIGINT');
@@ -98,10 +106,13 @@ describe('verk work signals', () => {
     await waitFor(async () => (await httpGet(port, '/readyz')).status === 200, { what: '/readyz 200' });
 
     signalGroup(worker.pid!, 'SIGTSTP');
-    const quiet = await waitFor(async () => {
-      const r = await httpGet(port, '/readyz');
-      return r.status === 503 ? r : undefined;
-    }, { what: '/readyz 503 after SIGTSTP' });
+    const quiet = await waitFor(
+      async () => {
+        const r = await httpGet(port, '/readyz');
+        return r.status === 503 ? r : undefined;
+      },
+      { what: '/readyz 503 after SIGTSTP' },
+    );
     expect(JSON.parse(quiet.body).reasons.join(' ')).toMatch(/quiet/);
     expect((await httpGet(port, '/livez')).status).toBe(200);
     expect((await httpGet(port, '/metrics')).body).toMatch(/^verk_quiet 1$/m);

@@ -30,10 +30,13 @@ it('an evicting Redis: a warning at start and in /readyz', async () => {
   const port = await freePort();
   const w = startWorker(fastArgs(server.url, ['-p', '1', '--health-port', String(port)]), { cwd: dir });
   try {
-    const ready = await waitFor(async () => {
-      const res = await httpGet(port, '/readyz');
-      return res.status === 200 ? (JSON.parse(res.body) as Record<string, unknown>) : undefined;
-    }, { what: '/readyz 200', timeoutMs: 15_000 });
+    const ready = await waitFor(
+      async () => {
+        const res = await httpGet(port, '/readyz');
+        return res.status === 200 ? (JSON.parse(res.body) as Record<string, unknown>) : undefined;
+      },
+      { what: '/readyz 200', timeoutMs: 15_000 },
+    );
     expect(ready.redis_maxmemory_policy).toBe('allkeys-lru');
     expect(String((ready.warnings as string[])[0])).toMatch(/noeviction/);
   } finally {

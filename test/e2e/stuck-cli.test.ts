@@ -37,7 +37,9 @@ beforeEach(async () => {
     { jid: 'slow2', class: 'Mail.Send', queue: 'mail', started_at: now - 6 * 60_000 },
   ];
   await fabricateNode(r, keys, {
-    id: 'web-1-aaaa', ttlMs: 30_000, inprogress: { default: [job('slow1')], mail: [job('fast1', { queue: 'mail' }), job('slow2', { queue: 'mail' })] },
+    id: 'web-1-aaaa',
+    ttlMs: 30_000,
+    inprogress: { default: [job('slow1')], mail: [job('fast1', { queue: 'mail' }), job('slow2', { queue: 'mail' })] },
     info: { host: 'web-1', beat: now, running: JSON.stringify(running) },
   });
   await fabricateNode(r, keys, { id: 'elixir-7', ttlMs: 30_000, inprogress: { default: [job('ex1', { cls: 'Elixir.Old.Worker' })] } });
@@ -95,7 +97,10 @@ describe('verk stuck', () => {
 
   it('a bare --requeue is a usage error (64) that explains the risk, names --requeue-orphans and moves nothing', async () => {
     const before = await snapshot(server.client);
-    for (const args of [['stuck', '--requeue'], ['stuck', '--requeue', '--json']]) {
+    for (const args of [
+      ['stuck', '--requeue'],
+      ['stuck', '--requeue', '--json'],
+    ]) {
       const res = await run(args);
       expect(res.exitCode).toBe(64);
       expect(res.stdout).toBe('');
@@ -111,7 +116,9 @@ describe('verk stuck', () => {
   it('--requeue-orphans in text prints the warning on stderr and the result table on stdout', async () => {
     const res = await run(['stuck', '--requeue-orphans']);
     expect(res.exitCode, res.stderr).toBe(0);
-    expect(res.stderr).toMatch(/^verk: warning: in-progress lists that no registered node owns may still be live: a fixed-id Elixir verk node writes no heartbeat or registry entry/);
+    expect(res.stderr).toMatch(
+      /^verk: warning: in-progress lists that no registered node owns may still be live: a fixed-id Elixir verk node writes no heartbeat or registry entry/,
+    );
     expect(res.stderr).toContain('Only requeue them when you know no such node uses these node ids');
     expect(res.stdout).toMatch(/^inprogress:default:fixed-host-0\s+default\s+fixed-host-0\s+3\s+requeued 3$/m);
     expect(res.stdout).toContain('4 jobs handed back to the front of their queues');
@@ -127,7 +134,10 @@ describe('verk stuck', () => {
     expect(out.requeued).toBe(4);
     expect(out.warnings).toHaveLength(1);
     expect(out.warnings[0]).toMatch(/fixed-id Elixir verk node writes no heartbeat or registry entry.*runs those jobs twice/);
-    expect(out.orphans.map((o: { status: string; requeued: number }) => [o.status, o.requeued])).toEqual([['moved', 3], ['moved', 1]]);
+    expect(out.orphans.map((o: { status: string; requeued: number }) => [o.status, o.requeued])).toEqual([
+      ['moved', 3],
+      ['moved', 1],
+    ]);
     expect(await r.lrange(keys.queue('default'), 0, -1)).toEqual([job('q-old'), ...ORPHAN]);
     expect(await r.lrange(keys.queue('mail'), 0, -1)).toEqual([job('o4', { queue: 'mail' })]);
     expect(await r.exists(keys.inprogress('default', 'fixed-host-0'), keys.inprogress('mail', 'fixed-host-0'))).toBe(0);

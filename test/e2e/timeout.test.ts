@@ -28,10 +28,13 @@ afterAll(async () => {
 });
 
 async function oneRunningNode() {
-  return waitFor(async () => {
-    const nodes = (await registeredNodes(redis.client)).filter((n) => n.state === 'running');
-    return nodes.length === 1 ? nodes[0] : undefined;
-  }, { timeoutMs: 15_000, what: 'a running node' });
+  return waitFor(
+    async () => {
+      const nodes = (await registeredNodes(redis.client)).filter((n) => n.state === 'running');
+      return nodes.length === 1 ? nodes[0] : undefined;
+    },
+    { timeoutMs: 15_000, what: 'a running node' },
+  );
 }
 
 async function retryEntries(): Promise<Record<string, unknown>[]> {
@@ -46,10 +49,13 @@ describe('job timeouts', () => {
       const node = await oneRunningNode();
       const job = rawJob('Honour', []);
       await enqueueRaw(redis.client, [job]);
-      const [failed] = await waitFor(async () => {
-        const r = await retryEntries();
-        return r.length === 1 ? r : undefined;
-      }, { what: 'the job in retry' });
+      const [failed] = await waitFor(
+        async () => {
+          const r = await retryEntries();
+          return r.length === 1 ? r : undefined;
+        },
+        { what: 'the job in retry' },
+      );
       expect(failed.jid).toBe(JSON.parse(job).jid);
       expect(failed.error_class).toBe('TimeoutError');
       expect(failed.error_message).toMatch(/timeout of 300ms/);
@@ -76,10 +82,13 @@ describe('job timeouts', () => {
       await waitFor(async () => (await inProgress(redis.client)).length === 3, { what: '3 jobs in progress' });
 
       // The process is replaced by one with a new node id.
-      const second = await waitFor(async () => {
-        const nodes = (await registeredNodes(redis.client)).filter((n) => n.state === 'running');
-        return nodes.length === 1 && nodes[0].id !== first.id ? nodes[0] : undefined;
-      }, { timeoutMs: 15_000, what: 'a replacement node' });
+      const second = await waitFor(
+        async () => {
+          const nodes = (await registeredNodes(redis.client)).filter((n) => n.state === 'running');
+          return nodes.length === 1 && nodes[0].id !== first.id ? nodes[0] : undefined;
+        },
+        { timeoutMs: 15_000, what: 'a replacement node' },
+      );
       expect(second.pid).not.toBe(first.pid);
 
       // The ignoring job failed once with TimeoutError; the others were not charged a retry and completed.

@@ -35,7 +35,9 @@ describe('verk work', () => {
       const ex = await executions(server.client);
       const counts = [...ex.values()];
       const pids = new Set(Object.values(await server.client.hgetall('test:pid')));
-      console.log(`[measured] ${N} jobs, 2 processes: ${ex.size} distinct jids, max executions per jid ${Math.max(...counts)}, ${pids.size} worker pids, wall ${wall} ms (incl. start)`);
+      console.log(
+        `[measured] ${N} jobs, 2 processes: ${ex.size} distinct jids, max executions per jid ${Math.max(...counts)}, ${pids.size} worker pids, wall ${wall} ms (incl. start)`,
+      );
       expect(ex.size).toBe(N);
       expect(counts.every((c) => c === 1)).toBe(true);
       expect(new Set(jids)).toEqual(new Set(ex.keys()));
@@ -50,7 +52,7 @@ describe('verk work', () => {
     expect(await server.client.keys('inprogress:*')).toEqual([]);
   });
 
-  it('a failing job shows up in retry, then in dead, with Sidekiq\'s error fields', async () => {
+  it("a failing job shows up in retry, then in dead, with Sidekiq's error fields", async () => {
     const jid = await client.enqueue({ class: 'Fail', args: [12345678901234567890, 'é'] as unknown[], argsJson: '[12345678901234567890,"é"]' });
     await withWorker(['--queues', 'default:2', '--processes', '1'], async () => {
       const [retry] = await waitFor(async () => server.client.zrange('retry', 0, -1).then((r) => (r.length ? r : null)), { what: 'retry entry' });

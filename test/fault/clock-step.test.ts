@@ -8,9 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  useFaultRig, startFaultWorker, stopAllWorkers, stopWorker, enqueueCount, waitDone, waitLiveNodes, count, sleep, logLines,
-} from '../helpers/fault-kit.js';
+import { useFaultRig, startFaultWorker, stopAllWorkers, stopWorker, enqueueCount, waitDone, waitLiveNodes, count, sleep, logLines } from '../helpers/fault-kit.js';
 import { waitFor } from '../helpers/wait.js';
 
 const LIB_CANDIDATES = [
@@ -30,7 +28,9 @@ function faketimeEnv(file: string): { env?: Record<string, string>; why?: string
   fs.writeFileSync(probe, '+100');
   try {
     const out = execFileSync('node', ['-e', 'console.log(Math.round((Date.now() - Number(process.env.REAL_NOW)) / 1000))'], {
-      env: { ...process.env, ...env, FAKETIME_TIMESTAMP_FILE: probe, REAL_NOW: String(Date.now()) }, encoding: 'utf8', timeout: 10_000,
+      env: { ...process.env, ...env, FAKETIME_TIMESTAMP_FILE: probe, REAL_NOW: String(Date.now()) },
+      encoding: 'utf8',
+      timeout: 10_000,
     });
     if (Number(out.trim()) < 90) return { why: `libfaketime at ${lib} loaded but did not step the wall clock (offset ${out.trim()} s)` };
   } catch (err) {
@@ -51,31 +51,38 @@ afterEach(stopAllWorkers);
 const JOBS = 20;
 
 describe('wall-clock step', () => {
-  (ft.env ? it : it.skip)('+12 s then +130 s while long jobs run: no job aborted, no worker killed as hung', async () => {
-    const r = rig();
-    fs.writeFileSync(offsetFile, '+0');
-    const jids = await enqueueCount(r, JOBS, 4000);
-    const w = startFaultWorker(r, ['--queues', 'default:10', '--processes', '2'], ft.env);
-    const nodes = await waitLiveNodes(r, 2, 20_000);
-    await waitFor(async () => {
-      let n = 0;
-      for (const k of await r.server.client.keys('inprogress:*')) n += await r.server.client.llen(k);
-      return n === JOBS;
-    }, { what: 'every job running', timeoutMs: 20_000 });
-    fs.writeFileSync(offsetFile, '+12');
-    await sleep(1000);
-    fs.writeFileSync(offsetFile, '+142');
-    await waitDone(r, JOBS, 20_000).catch(() => undefined);
-    const res = await stopWorker(w);
-    const killed = logLines(res.all, 'worker process does not answer').length;
-    const fenced = logLines(res.all, 'node fenced').length;
-    const f = await count(r, 'wall clock +12 s then +130 s', jids, { workers_killed_as_hung: killed, nodes_fenced: fenced, nodes: nodes.length });
-    expect(killed).toBe(0);
-    expect(fenced).toBe(0);
-    expect(f.lost).toBe(0);
-    expect(f.stuck).toBe(0);
-    expect(f.done).toBe(JOBS);
-    expect(f.retry).toBe(0);
-    expect(f.extraExecutions).toBe(0);
-  }, 60_000);
+  (ft.env ? it : it.skip)(
+    '+12 s then +130 s while long jobs run: no job aborted, no worker killed as hung',
+    async () => {
+      const r = rig();
+      fs.writeFileSync(offsetFile, '+0');
+      const jids = await enqueueCount(r, JOBS, 4000);
+      const w = startFaultWorker(r, ['--queues', 'default:10', '--processes', '2'], ft.env);
+      const nodes = await waitLiveNodes(r, 2, 20_000);
+      await waitFor(
+        async () => {
+          let n = 0;
+          for (const k of await r.server.client.keys('inprogress:*')) n += await r.server.client.llen(k);
+          return n === JOBS;
+        },
+        { what: 'every job running', timeoutMs: 20_000 },
+      );
+      fs.writeFileSync(offsetFile, '+12');
+      await sleep(1000);
+      fs.writeFileSync(offsetFile, '+142');
+      await waitDone(r, JOBS, 20_000).catch(() => undefined);
+      const res = await stopWorker(w);
+      const killed = logLines(res.all, 'worker process does not answer').length;
+      const fenced = logLines(res.all, 'node fenced').length;
+      const f = await count(r, 'wall clock +12 s then +130 s', jids, { workers_killed_as_hung: killed, nodes_fenced: fenced, nodes: nodes.length });
+      expect(killed).toBe(0);
+      expect(fenced).toBe(0);
+      expect(f.lost).toBe(0);
+      expect(f.stuck).toBe(0);
+      expect(f.done).toBe(JOBS);
+      expect(f.retry).toBe(0);
+      expect(f.extraExecutions).toBe(0);
+    },
+    60_000,
+  );
 });

@@ -6,8 +6,22 @@
 // within shutdownTimeout + a few seconds.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  useFaultRig, startFaultWorker, stopAllWorkers, stopWorker, logLines, enqueueCount, waitDone, waitLiveNodes, doneJobs, count, sleep,
-  sampleHoldings, groupAlive, FAULT_COMMAND_TIMEOUT_MS, TEST_INTERVALS, expectConserved
+  useFaultRig,
+  startFaultWorker,
+  stopAllWorkers,
+  stopWorker,
+  logLines,
+  enqueueCount,
+  waitDone,
+  waitLiveNodes,
+  doneJobs,
+  count,
+  sleep,
+  sampleHoldings,
+  groupAlive,
+  FAULT_COMMAND_TIMEOUT_MS,
+  TEST_INTERVALS,
+  expectConserved,
 } from '../helpers/fault-kit.js';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { waitFor } from '../helpers/wait.js';
@@ -46,8 +60,15 @@ describe('half-open connections', () => {
     const liveAtEnd = (await liveNodes(r.server.client)).length;
     const res = await stopWorker(w);
     const f = await count(r, 'half-open: stale + refused, then healed', jids, {
-      outage_ms: OUTAGE_MS, done_during_outage: doneInOutage, nodes_back_ms: nodesBackMs, all_done_ms: allDoneMs,
-      remaining_at_heal: remaining, bound_ms: RECOVERY_BOUND_MS, held, reconnects: r.proxy.accepted, live_at_end: liveAtEnd,
+      outage_ms: OUTAGE_MS,
+      done_during_outage: doneInOutage,
+      nodes_back_ms: nodesBackMs,
+      all_done_ms: allDoneMs,
+      remaining_at_heal: remaining,
+      bound_ms: RECOVERY_BOUND_MS,
+      held,
+      reconnects: r.proxy.accepted,
+      live_at_end: liveAtEnd,
       spawn_failures: logLines(res.all, 'could not start a replacement').map((l) => l.error),
     });
     expectConserved(f, held);
@@ -78,7 +99,10 @@ describe('half-open connections', () => {
     await waitDone(r, JOBS, 60_000).catch(() => undefined);
     const held = await holdings.stop();
     const f = await count(r, 'half-open: SIGTERM during the outage', jids, {
-      held, exit_ms: exitMs, bound_ms: SHUTDOWN_MS + 5000, exit_code: exited ? (await w).exitCode : 'still running',
+      held,
+      exit_ms: exitMs,
+      bound_ms: SHUTDOWN_MS + 5000,
+      exit_code: exited ? (await w).exitCode : 'still running',
     });
     expect(exited).toBe(true);
     expect(groupGone).toBe(true);

@@ -3,8 +3,19 @@
 // duplicate nothing), and 200 ms of latency each way for a while (must lose nothing).
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  useFaultRig, startFaultWorker, stopAllWorkers, stopWorker, enqueueCount, waitDone, waitLiveNodes, count, sleep,
-  sampleHoldings, logLines, expectConserved, expectNoFencing
+  useFaultRig,
+  startFaultWorker,
+  stopAllWorkers,
+  stopWorker,
+  enqueueCount,
+  waitDone,
+  waitLiveNodes,
+  count,
+  sleep,
+  sampleHoldings,
+  logLines,
+  expectConserved,
+  expectNoFencing,
 } from '../helpers/fault-kit.js';
 
 const rig = useFaultRig();
@@ -17,7 +28,9 @@ describe('network faults', () => {
     // nodeTtl 6 s, heartbeat every 500 ms, the default 5 s command timeout; the stall lasts 2 s (< 3 s).
     const r = rig();
     const jids = await enqueueCount(r, JOBS, 100);
-    const w = startFaultWorker(r, ['--queues', 'default:10', '--processes', '2', '--node-ttl', '6s', '--heartbeat-interval', '500ms'], { VERK_REDIS_COMMAND_TIMEOUT: '5s' });
+    const w = startFaultWorker(r, ['--queues', 'default:10', '--processes', '2', '--node-ttl', '6s', '--heartbeat-interval', '500ms'], {
+      VERK_REDIS_COMMAND_TIMEOUT: '5s',
+    });
     const before = await waitLiveNodes(r, 2, 20_000);
     await waitDone(r, 50, 30_000, 'the first jobs');
     r.proxy.freeze();

@@ -4,8 +4,20 @@
 // shorter than nodeTtl/2 must fence nothing.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  useFaultRig, startFaultWorker, stopAllWorkers, stopWorker, enqueueCount, waitDone, waitLiveNodes, count, sleep,
-  sampleHoldings, logLines, type FaultRig, expectConserved, expectNoFencing
+  useFaultRig,
+  startFaultWorker,
+  stopAllWorkers,
+  stopWorker,
+  enqueueCount,
+  waitDone,
+  waitLiveNodes,
+  count,
+  sleep,
+  sampleHoldings,
+  logLines,
+  type FaultRig,
+  expectConserved,
+  expectNoFencing,
 } from '../helpers/fault-kit.js';
 
 const rig = useFaultRig();
@@ -43,31 +55,37 @@ async function lift(r: FaultRig): Promise<void> {
 }
 
 describe('Redis server faults', () => {
-  it('OOM (noeviction) for 5 s, then lifted: back to --processes live workers, all jobs done, 0 lost', async () => {
-    const r = rig();
-    // 400 ms jobs: 300 of them keep 20 slots busy for 6 s, through the whole fault.
-    const jids = await enqueueCount(r, JOBS, 400);
-    const w = startFaultWorker(r, ['--queues', 'default:10', '--processes', String(PROCESSES)]);
-    await waitLiveNodes(r, PROCESSES, 20_000);
-    await waitDone(r, 20, 30_000, 'the first jobs');
-    const holdings = sampleHoldings(r);
-    const refused = await holdFull(r, 5000);
-    await lift(r);
-    const liftedAt = Date.now();
-    let back = true;
-    await waitLiveNodes(r, PROCESSES, 20_000).catch(() => (back = false));
-    const backMs = Date.now() - liftedAt;
-    await waitDone(r, JOBS, 20_000 + (JOBS * 400) / 20).catch(() => undefined);
-    const held = await holdings.stop();
-    const res = await stopWorker(w);
-    const oomLines = String(res.all ?? '').split('\n').filter((l) => l.includes('OOM')).length;
-    const f = await count(r, 'OOM 5 s', jids, { oom_reached: refused > 0, oom_log_lines: oomLines, live_after: back ? PROCESSES : 'fewer', back_ms: backMs, held });
-    // The fault reached verk (else the test proves nothing).
-    expect(refused).toBeGreaterThan(0);
-    expect(oomLines).toBeGreaterThan(0);
-    expect(back).toBe(true);
-    expectConserved(f, held);
-  }, 90_000 + (JOBS * 400) / 20);
+  it(
+    'OOM (noeviction) for 5 s, then lifted: back to --processes live workers, all jobs done, 0 lost',
+    async () => {
+      const r = rig();
+      // 400 ms jobs: 300 of them keep 20 slots busy for 6 s, through the whole fault.
+      const jids = await enqueueCount(r, JOBS, 400);
+      const w = startFaultWorker(r, ['--queues', 'default:10', '--processes', String(PROCESSES)]);
+      await waitLiveNodes(r, PROCESSES, 20_000);
+      await waitDone(r, 20, 30_000, 'the first jobs');
+      const holdings = sampleHoldings(r);
+      const refused = await holdFull(r, 5000);
+      await lift(r);
+      const liftedAt = Date.now();
+      let back = true;
+      await waitLiveNodes(r, PROCESSES, 20_000).catch(() => (back = false));
+      const backMs = Date.now() - liftedAt;
+      await waitDone(r, JOBS, 20_000 + (JOBS * 400) / 20).catch(() => undefined);
+      const held = await holdings.stop();
+      const res = await stopWorker(w);
+      const oomLines = String(res.all ?? '')
+        .split('\n')
+        .filter((l) => l.includes('OOM')).length;
+      const f = await count(r, 'OOM 5 s', jids, { oom_reached: refused > 0, oom_log_lines: oomLines, live_after: back ? PROCESSES : 'fewer', back_ms: backMs, held });
+      // The fault reached verk (else the test proves nothing).
+      expect(refused).toBeGreaterThan(0);
+      expect(oomLines).toBeGreaterThan(0);
+      expect(back).toBe(true);
+      expectConserved(f, held);
+    },
+    90_000 + (JOBS * 400) / 20,
+  );
 
   for (const mode of ['WRITE', 'ALL'] as const) {
     it(`CLIENT PAUSE 3000 ${mode} (< nodeTtl/2): no fencing, 0 lost`, async () => {
@@ -75,7 +93,9 @@ describe('Redis server faults', () => {
       const r = rig();
       // 200 ms jobs: busy through the pause.
       const jids = await enqueueCount(r, JOBS, 200);
-      const w = startFaultWorker(r, ['--queues', 'default:10', '--processes', String(PROCESSES), '--node-ttl', '8s', '--heartbeat-interval', '1s'], { VERK_REDIS_COMMAND_TIMEOUT: '5s' });
+      const w = startFaultWorker(r, ['--queues', 'default:10', '--processes', String(PROCESSES), '--node-ttl', '8s', '--heartbeat-interval', '1s'], {
+        VERK_REDIS_COMMAND_TIMEOUT: '5s',
+      });
       const before = await waitLiveNodes(r, PROCESSES, 20_000);
       await waitDone(r, 50, 30_000, 'the first jobs');
       const holdings = sampleHoldings(r);
@@ -87,7 +107,12 @@ describe('Redis server faults', () => {
       const rejected = Number((await r.server.client.get('verk:stat:fenced')) ?? 0);
       const res = await stopWorker(w);
       const fenced = logLines(String(res.all ?? ''), 'node fenced').length;
-      const f = await count(r, `CLIENT PAUSE 3000 ${mode}`, jids, { fenced_nodes: fenced, fencing_rejections: rejected, same_nodes: String(before) === String(after), held });
+      const f = await count(r, `CLIENT PAUSE 3000 ${mode}`, jids, {
+        fenced_nodes: fenced,
+        fencing_rejections: rejected,
+        same_nodes: String(before) === String(after),
+        held,
+      });
       expectConserved(f, held);
       expectNoFencing({ fenced, rejected, before, after });
     });

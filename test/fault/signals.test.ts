@@ -5,8 +5,19 @@
 // registration behind.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  useFaultRig, startFaultWorker, stopAllWorkers, stopWorker, enqueueCount, waitDone, waitLiveNodes, count, sleep,
-  groupAlive, doneJobs, type FaultRig, expectConserved
+  useFaultRig,
+  startFaultWorker,
+  stopAllWorkers,
+  stopWorker,
+  enqueueCount,
+  waitDone,
+  waitLiveNodes,
+  count,
+  sleep,
+  groupAlive,
+  doneJobs,
+  type FaultRig,
+  expectConserved,
 } from '../helpers/fault-kit.js';
 import { waitFor } from '../helpers/wait.js';
 import { liveNodes } from '../helpers/e2e.js';
@@ -53,8 +64,13 @@ describe('signals to the process group while jobs run', () => {
       startFaultWorker(r, ARGS);
       await waitDone(r, JOBS, 30_000).catch(() => undefined);
       const f = await count(r, `signal ${sig} while busy`, jids, {
-        exit_ms: exitMs, exit_code: res?.exitCode ?? 'none', killed_by: res?.signal ?? 'none', registrations_left: registered,
-        in_progress_left: held, handed_back: queued, done_before_exit: doneAtExit,
+        exit_ms: exitMs,
+        exit_code: res?.exitCode ?? 'none',
+        killed_by: res?.signal ?? 'none',
+        registrations_left: registered,
+        in_progress_left: held,
+        handed_back: queued,
+        done_before_exit: doneAtExit,
       });
       expect(exited).toBe(true);
       expect(res?.exitCode).toBe(0);
@@ -76,7 +92,11 @@ describe('signals to the process group while jobs run', () => {
       await waitDone(r, JOBS, 20_000).catch(() => undefined);
       const nodesAfter = await liveNodes(r.server.client);
       const res = await stopWorker(w);
-      const f = await count(r, `signal ${sig} while busy`, jids, { stayed_up: upAfter, same_nodes: String(nodes) === String(nodesAfter), killed_by: res.signal ?? 'none' });
+      const f = await count(r, `signal ${sig} while busy`, jids, {
+        stayed_up: upAfter,
+        same_nodes: String(nodes) === String(nodesAfter),
+        killed_by: res.signal ?? 'none',
+      });
       expect(upAfter).toBe(true);
       expect(nodesAfter).toEqual(nodes);
       expectConserved(f, 0);
@@ -96,7 +116,9 @@ describe('signals to the process group while jobs run', () => {
     const res = exited ? await w : undefined;
     await sleep(500);
     const left = await r.server.client.smembers('verk_nodes');
-    console.log(`[measured] SIGTERM during start-up: ${atSignal} of 4 registered at the signal; exited ${exited} (code ${res?.exitCode}, signal ${res?.signal}); registrations left ${left.length}`);
+    console.log(
+      `[measured] SIGTERM during start-up: ${atSignal} of 4 registered at the signal; exited ${exited} (code ${res?.exitCode}, signal ${res?.signal}); registrations left ${left.length}`,
+    );
     expect(atSignal).toBeLessThan(4);
     expect(exited).toBe(true);
     expect(left).toEqual([]);

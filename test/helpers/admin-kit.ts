@@ -12,13 +12,21 @@ export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const jid = () => randomBytes(12).toString('hex');
 
 /** A failed job as Sidekiq writes it to retry/dead (reference §3), with overridable fields. */
-export function failedEntry(o: { jid?: string; class?: string; queue?: string; args?: string; retryCount?: number; failedAt?: number; retriedAt?: number; error?: string; extra?: string } = {}): string {
+export function failedEntry(
+  o: { jid?: string; class?: string; queue?: string; args?: string; retryCount?: number; failedAt?: number; retriedAt?: number; error?: string; extra?: string } = {},
+): string {
   const parts = [
-    `"retry":5`, `"queue":${JSON.stringify(o.queue ?? 'default')}`, `"args":${o.args ?? '["a",1]'}`,
-    `"class":${JSON.stringify(o.class ?? 'FailingJob')}`, `"jid":${JSON.stringify(o.jid ?? jid())}`,
-    `"created_at":1795389061.3695548`, `"enqueued_at":1795389061.3695781`,
-    `"error_message":${JSON.stringify(o.error ?? 'boom')}`, `"error_class":"ArgumentError"`,
-    `"failed_at":${o.failedAt ?? 1795389061.806667}`, `"retry_count":${o.retryCount ?? 0}`,
+    `"retry":5`,
+    `"queue":${JSON.stringify(o.queue ?? 'default')}`,
+    `"args":${o.args ?? '["a",1]'}`,
+    `"class":${JSON.stringify(o.class ?? 'FailingJob')}`,
+    `"jid":${JSON.stringify(o.jid ?? jid())}`,
+    `"created_at":1795389061.3695548`,
+    `"enqueued_at":1795389061.3695781`,
+    `"error_message":${JSON.stringify(o.error ?? 'boom')}`,
+    `"error_class":"ArgumentError"`,
+    `"failed_at":${o.failedAt ?? 1795389061.806667}`,
+    `"retry_count":${o.retryCount ?? 0}`,
   ];
   if (o.retriedAt !== undefined) parts.push(`"retried_at":${o.retriedAt}`);
   if (o.extra) parts.push(o.extra);
@@ -59,5 +67,8 @@ export function parseJson<T = Record<string, any>>(r: { stdout: string; stderr: 
 /** n Sidekiq-shaped jobs of one class for LPUSH queue:<queue>. */
 export function rawJobs(cls: string, queue: string, n: number, argsJson = '[]'): string[] {
   const now = Date.now() / 1000;
-  return Array.from({ length: n }, () => `{"retry":true,"queue":${JSON.stringify(queue)},"class":${JSON.stringify(cls)},"args":${argsJson},"jid":"${jid()}","created_at":${now},"enqueued_at":${now}}`);
+  return Array.from(
+    { length: n },
+    () => `{"retry":true,"queue":${JSON.stringify(queue)},"class":${JSON.stringify(cls)},"args":${argsJson},"jid":"${jid()}","created_at":${now},"enqueued_at":${now}}`,
+  );
 }

@@ -15,7 +15,12 @@ export function verk(args: string[], opts: { env?: Record<string, string>; cwd?:
  */
 export function startWorker(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): ResultPromise {
   return execa('node', [VERK_BIN, 'work', ...args], {
-    reject: false, detached: true, env: { NO_COLOR: '1', ...opts.env }, cwd: opts.cwd, all: true, buffer: true,
+    reject: false,
+    detached: true,
+    env: { NO_COLOR: '1', ...opts.env },
+    cwd: opts.cwd,
+    all: true,
+    buffer: true,
   });
 }
 

@@ -25,7 +25,11 @@ export function rawJob(cls: string, args: unknown[], extra: Record<string, unkno
 }
 
 export async function enqueueRaw(redis: Redis, raws: string[], queue = 'default'): Promise<void> {
-  await redis.multi().sadd('queues', queue).lpush(`queue:${queue}`, ...raws).exec();
+  await redis
+    .multi()
+    .sadd('queues', queue)
+    .lpush(`queue:${queue}`, ...raws)
+    .exec();
 }
 
 /** Every job in any in-progress list of the queue. */
@@ -38,10 +42,12 @@ export async function inProgress(redis: Redis, queue = 'default'): Promise<strin
 /** Registered nodes with the pid and state their supervisor writes to verk:node:<id>:info. */
 export async function registeredNodes(redis: Redis): Promise<{ id: string; pid: number; state: string }[]> {
   const ids = await redis.smembers('verk_nodes');
-  return Promise.all(ids.map(async (id) => {
-    const info = await redis.hgetall(`verk:node:${id}:info`);
-    return { id, pid: Number(info.pid ?? 0), state: info.state ?? '' };
-  }));
+  return Promise.all(
+    ids.map(async (id) => {
+      const info = await redis.hgetall(`verk:node:${id}:info`);
+      return { id, pid: Number(info.pid ?? 0), state: info.state ?? '' };
+    }),
+  );
 }
 
 /** True while the process exists and is not a zombie (an exited child nobody has reaped yet). */
@@ -86,6 +92,19 @@ export function jsonLines(text: string): Record<string, unknown>[] {
 
 /** Short intervals for e2e runs. */
 export function fastArgs(redisUrl: string, extra: string[] = []): string[] {
-  return ['--redis-url', redisUrl, '--heartbeat-interval', '100ms', '--node-ttl', '600ms', '--reaper-interval', '200ms',
-    '--scheduler-interval', '100ms', '--log-format', 'json', ...extra];
+  return [
+    '--redis-url',
+    redisUrl,
+    '--heartbeat-interval',
+    '100ms',
+    '--node-ttl',
+    '600ms',
+    '--reaper-interval',
+    '200ms',
+    '--scheduler-interval',
+    '100ms',
+    '--log-format',
+    'json',
+    ...extra,
+  ];
 }

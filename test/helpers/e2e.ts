@@ -19,9 +19,23 @@ export const TEST_INTERVALS = { heartbeatMs: 250, nodeTtlMs: 1500, reaperMs: 300
 export function workArgs(server: RedisServer, extra: string[] = []): string[] {
   const t = TEST_INTERVALS;
   return [
-    '--redis-url', server.url, '--handlers', FIXTURE_JOBS, '--log-format', 'json',
-    '--heartbeat-interval', `${t.heartbeatMs}ms`, '--node-ttl', `${t.nodeTtlMs}ms`, '--reaper-interval', `${t.reaperMs}ms`,
-    '--scheduler-interval', '100ms', '--shutdown-timeout', '2s', ...extra,
+    '--redis-url',
+    server.url,
+    '--handlers',
+    FIXTURE_JOBS,
+    '--log-format',
+    'json',
+    '--heartbeat-interval',
+    `${t.heartbeatMs}ms`,
+    '--node-ttl',
+    `${t.nodeTtlMs}ms`,
+    '--reaper-interval',
+    `${t.reaperMs}ms`,
+    '--scheduler-interval',
+    '100ms',
+    '--shutdown-timeout',
+    '2s',
+    ...extra,
   ];
 }
 

@@ -40,7 +40,10 @@ export interface Recorded extends QueueWorkerEvents {
 
 export function recorder(): Recorded {
   const r: Recorded = {
-    fenced: [], rejected: 0, settled: [], ignored: [],
+    fenced: [],
+    rejected: 0,
+    settled: [],
+    ignored: [],
     onFenced: (reason) => void r.fenced.push(reason),
     onRejected: (n) => void (r.rejected += n),
     onSettled: (_q, result) => void r.settled.push(result),
@@ -60,7 +63,12 @@ export interface WorkerKit {
 }
 
 /** Registers `node` and builds a QueueWorker for queue `q` (not started). */
-export async function workerKit(url: string, node: string, registry: HandlerRegistry, opts: { concurrency?: number; queue?: string; config?: Partial<Config> } = {}): Promise<WorkerKit> {
+export async function workerKit(
+  url: string,
+  node: string,
+  registry: HandlerRegistry,
+  opts: { concurrency?: number; queue?: string; config?: Partial<Config> } = {},
+): Promise<WorkerKit> {
   const config = testConfig({ redisUrl: url, ...opts.config });
   const redis = connectRedis(url, { name: `test:${node}`, autoPipeline: true });
   const blocking = connectRedis(url, { name: `test:${node}:block` });
@@ -71,11 +79,22 @@ export async function workerKit(url: string, node: string, registry: HandlerRegi
   const gate = new IsolationGate(() => worker?.running.size ?? 0);
   worker = new QueueWorker({
     queue: { name: opts.queue ?? 'q', concurrency: opts.concurrency ?? 5, timeout: 0 },
-    node, config, scripts, blocking, registry, log: silentLogger, events, gate,
+    node,
+    config,
+    scripts,
+    blocking,
+    registry,
+    log: silentLogger,
+    events,
+    gate,
   });
   const w = worker;
   return {
-    worker: w, scripts, events, gate, redis,
+    worker: w,
+    scripts,
+    events,
+    gate,
+    redis,
     async close() {
       await w.stopFetching();
       redis.disconnect();
@@ -83,8 +102,7 @@ export async function workerKit(url: string, node: string, registry: HandlerRegi
   };
 }
 
-export const job = (n: number | string, extra: Record<string, unknown> = {}, cls = 'T') =>
-  JSON.stringify({ class: cls, args: [n], jid: `j${n}`, queue: 'q', ...extra });
+export const job = (n: number | string, extra: Record<string, unknown> = {}, cls = 'T') => JSON.stringify({ class: cls, args: [n], jid: `j${n}`, queue: 'q', ...extra });
 
 /** A promise with its resolve function outside (a handler that waits for the test). */
 export function latch(): { promise: Promise<void>; open: () => void } {

@@ -40,7 +40,17 @@ export class FakePool implements ProcessPool {
     const exited = new Promise<void>((r) => (resolveExit = r));
     const now = monotonicMs();
     const child: FakeChild = {
-      id, pid: this.nextPid++, startedAt: now, lastPong: now, busy: 0, rss: 0, running: [], state: 'running', fenced: false, exited, resolveExit,
+      id,
+      pid: this.nextPid++,
+      startedAt: now,
+      lastPong: now,
+      busy: 0,
+      rss: 0,
+      running: [],
+      state: 'running',
+      fenced: false,
+      exited,
+      resolveExit,
     };
     this.children.set(id, child);
     this.forked.push(id);
@@ -78,7 +88,12 @@ export class FakePool implements ProcessPool {
     const child = this.children.get(id);
     if (!child || this.hung.has(id)) return;
     applyMessage(child, {
-      type: 'pong', busy: running.length, running, rss: 1, state: 'running', lagMs: 0,
+      type: 'pong',
+      busy: running.length,
+      running,
+      rss: 1,
+      state: 'running',
+      lagMs: 0,
       counters: { processed: 0, failed: 0, retried: 0, dead: 0, dropped: 0, rejected: 0, perQueue: {} },
     });
   }

@@ -104,10 +104,13 @@ export async function waitDone(rig: FaultRig, n: number, timeoutMs: number, what
 
 /** Waits for `n` live registered nodes; returns their ids. */
 export function waitLiveNodes(rig: FaultRig, n: number, timeoutMs: number): Promise<string[]> {
-  return waitFor(async () => {
-    const ids = await liveNodes(rig.server.client);
-    return ids.length === n ? ids : null;
-  }, { what: `${n} live nodes`, timeoutMs, intervalMs: 50 });
+  return waitFor(
+    async () => {
+      const ids = await liveNodes(rig.server.client);
+      return ids.length === n ? ids : null;
+    },
+    { what: `${n} live nodes`, timeoutMs, intervalMs: 50 },
+  );
 }
 
 /** Log lines of a finished worker whose msg starts with `prefix`. */

@@ -89,8 +89,19 @@ export async function ledger(scenario: string, jids: string[], src: LedgerSource
     return aliveCache.get(node)!;
   };
   const f: LedgerFigures = {
-    scenario, jobs: jids.length, done: 0, lost: 0, duplicated: 0, extraExecutions: 0, stuck: 0, pending: 0, retry: 0, dead: 0, inTwoPlaces: 0,
-    extra, at: new Date().toISOString(),
+    scenario,
+    jobs: jids.length,
+    done: 0,
+    lost: 0,
+    duplicated: 0,
+    extraExecutions: 0,
+    stuck: 0,
+    pending: 0,
+    retry: 0,
+    dead: 0,
+    inTwoPlaces: 0,
+    extra,
+    at: new Date().toISOString(),
   };
   for (const jid of jids) {
     const keys = where.get(jid) ?? [];
@@ -115,8 +126,12 @@ export async function ledger(scenario: string, jids: string[], src: LedgerSource
     if (isStuck) f.stuck++;
     else f.pending++;
   }
-  const extras = Object.entries(extra).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ');
-  console.log(`[measured] ${scenario}: ${f.jobs} jobs, done ${f.done}, lost ${f.lost}, duplicated ${f.duplicated} (+${f.extraExecutions} runs), stuck ${f.stuck}, pending ${f.pending}, retry ${f.retry}, dead ${f.dead}${f.inTwoPlaces ? `, IN TWO PLACES ${f.inTwoPlaces}` : ''}${extras ? `; ${extras}` : ''}`);
+  const extras = Object.entries(extra)
+    .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : v}`)
+    .join(', ');
+  console.log(
+    `[measured] ${scenario}: ${f.jobs} jobs, done ${f.done}, lost ${f.lost}, duplicated ${f.duplicated} (+${f.extraExecutions} runs), stuck ${f.stuck}, pending ${f.pending}, retry ${f.retry}, dead ${f.dead}${f.inTwoPlaces ? `, IN TWO PLACES ${f.inTwoPlaces}` : ''}${extras ? `; ${extras}` : ''}`,
+  );
   fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
   fs.appendFileSync(RESULTS_FILE, JSON.stringify(f) + '\n');
   return f;

@@ -24,10 +24,13 @@ async function info(redis: Redis, field: string): Promise<string | undefined> {
 async function follow(replica: RedisServer, master: RedisServer): Promise<void> {
   await replica.client.replicaof('127.0.0.1', master.port);
   await waitFor(async () => (await info(replica.client, 'master_link_status')) === 'up', { what: `replica ${replica.port} linked to ${master.port}`, timeoutMs: 10_000 });
-  await waitFor(async () => {
-    const [m, r] = await Promise.all([info(master.client, 'master_repl_offset'), info(replica.client, 'slave_repl_offset')]);
-    return m !== undefined && m === r;
-  }, { what: `replica ${replica.port} caught up`, timeoutMs: 10_000 });
+  await waitFor(
+    async () => {
+      const [m, r] = await Promise.all([info(master.client, 'master_repl_offset'), info(replica.client, 'slave_repl_offset')]);
+      return m !== undefined && m === r;
+    },
+    { what: `replica ${replica.port} caught up`, timeoutMs: 10_000 },
+  );
 }
 
 export async function startRedisPair(): Promise<RedisPair> {

@@ -46,8 +46,24 @@ export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<R
   const bin = redisServerBinary();
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'verk-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir,
-    '--appendonly', opts.appendonly ? 'yes' : 'no', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--dir',
+    dir,
+    '--appendonly',
+    opts.appendonly ? 'yes' : 'no',
+    '--appendfsync',
+    'always',
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'warning',
+  ];
   let proc: ChildProcess = spawnServer(bin, args);
   await waitForPort(port);
   const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: null, lazyConnect: false });

@@ -87,14 +87,15 @@ export async function startProxy(target: { host?: string; port: number }, opts: 
 
   // A fresh listener after refuse(): a closed net.Server waits for its connections before it may listen again.
   let server: net.Server;
-  const listen = (port: number) => new Promise<number>((resolve, reject) => {
-    server = net.createServer(onConnection);
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve((server.address() as net.AddressInfo).port);
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server = net.createServer(onConnection);
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve((server.address() as net.AddressInfo).port);
+      });
     });
-  });
   const port = await listen(0);
 
   return {

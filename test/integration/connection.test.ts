@@ -72,7 +72,9 @@ describe('half-open connections', () => {
     await waitFor(() => redis.status === 'ready' && proxy.accepted === 2, { what: 'a reconnect through the proxy', timeoutMs: 5000 });
     const next = await timed(redis.get('k'));
     const warnings = log.lines.filter((l) => l.level === 'warn');
-    console.log(`[measured] stale connection: commands rejected after ${results.map((r) => r.ms).join('/')} ms (bound 300 ms), reconnects ${proxy.accepted - 1}, next command ${next.value} in ${next.ms} ms; warnings ${warnings.length}: ${warnings.map((w) => w.fields?.error).join('; ')}`);
+    console.log(
+      `[measured] stale connection: commands rejected after ${results.map((r) => r.ms).join('/')} ms (bound 300 ms), reconnects ${proxy.accepted - 1}, next command ${next.value} in ${next.ms} ms; warnings ${warnings.length}: ${warnings.map((w) => w.fields?.error).join('; ')}`,
+    );
     expect(next.value).toBe('before');
     expect(proxy.accepted).toBe(2);
     expect(warnings).toHaveLength(1);
@@ -92,7 +94,9 @@ describe('half-open connections', () => {
     await waitFor(() => redis.status === 'ready' && proxy.accepted === 2, { what: 'a reconnect', timeoutMs: 5000 });
     await server.client.lpush('q', 'job');
     const after = await timed(redis.blmove('q', 'q2', 'RIGHT', 'LEFT', 1));
-    console.log(`[measured] blocking 1 s wait: live ${live.ms} ms -> null; stale rejected after ${stale.ms} ms (bound 1300 ms): ${stale.error?.message}; after reconnect ${after.value} in ${after.ms} ms`);
+    console.log(
+      `[measured] blocking 1 s wait: live ${live.ms} ms -> null; stale rejected after ${stale.ms} ms (bound 1300 ms): ${stale.error?.message}; after reconnect ${after.value} in ${after.ms} ms`,
+    );
     expect(stale.error?.message).toMatch(/timed out|presumed dead/);
     expect(stale.ms).toBeGreaterThanOrEqual(1000);
     expect(stale.ms).toBeLessThan(1300 + 2000);

@@ -43,7 +43,8 @@ describe('heartbeat duty', () => {
     const refused: string[] = [];
     const { lines, log } = capture();
     const hb = new Heartbeat(scripts, config, log, () => ['n1', 'n2'].map((id) => ({ id, info: () => ({ busy: 1 }) })), {
-      onRefused: (id) => refused.push(id), onStale: () => undefined,
+      onRefused: (id) => refused.push(id),
+      onStale: () => undefined,
     });
     expect(await hb.tick()).toEqual({ renewed: 1, refused: 1, failed: 0 });
     expect(await hb.tick()).toEqual({ renewed: 1, refused: 1, failed: 0 });
@@ -56,7 +57,10 @@ describe('heartbeat duty', () => {
 
   it('fences a lease from the time its last successful renewal was sent, never earlier', async () => {
     const stale: { id: string; at: number }[] = [];
-    const hb = new Heartbeat(scripts, config, silentLogger, () => [], { onRefused: () => undefined, onStale: (ids) => ids.forEach((id) => stale.push({ id, at: monotonicMs() })) });
+    const hb = new Heartbeat(scripts, config, silentLogger, () => [], {
+      onRefused: () => undefined,
+      onStale: (ids) => ids.forEach((id) => stale.push({ id, at: monotonicMs() })),
+    });
     const sentAt = monotonicMs();
     hb.renewed('n1', sentAt);
     expect(hb.fenceAfter).toBe(900 - fenceMargin(config));
@@ -68,7 +72,7 @@ describe('heartbeat duty', () => {
     hb.forget('n1');
   });
 
-  it('a beat that fails is logged at warn once per episode with Redis\'s error', async () => {
+  it("a beat that fails is logged at warn once per episode with Redis's error", async () => {
     await scripts.register('n1', 900, 60_000, {});
     const { lines, log } = capture();
     const broken = new Scripts(server.client, keys);
@@ -88,7 +92,9 @@ describe('duty runner', () => {
     const { lines, log } = capture();
     let mode: 'a' | 'b' | 'ok' = 'a';
     const duty: Duty = {
-      name: 'flaky', intervalMs: 10, jitter: 0,
+      name: 'flaky',
+      intervalMs: 10,
+      jitter: 0,
       tick: async () => {
         if (mode === 'ok') return { done: 1 };
         throw new Error(`broken ${mode}`);
@@ -113,7 +119,13 @@ describe('duty runner', () => {
 
   it('the factory builds every duty with its interval from the config', () => {
     const d = buildDuties({
-      config, log: silentLogger, scripts, redis: server.client, pool: new FakePool(), reaperId: 'me', beating: () => [],
+      config,
+      log: silentLogger,
+      scripts,
+      redis: server.client,
+      pool: new FakePool(),
+      reaperId: 'me',
+      beating: () => [],
       heartbeatEvents: { onRefused: () => undefined, onStale: () => undefined },
       sidekiqHost: { config, redis: server.client, scripts, state: 'running', children: new Map(), quiet: () => undefined, stop: async () => undefined },
     });

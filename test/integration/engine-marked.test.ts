@@ -27,7 +27,10 @@ function watchStartRecords(kit: WorkerKit) {
   (kit.redis as unknown as { sadd: typeof sadd }).sadd = (key, member) => {
     issued.push(`${key} ${member}`);
     const p = sadd(key, member);
-    p.then(() => stored.push(member), () => undefined);
+    p.then(
+      () => stored.push(member),
+      () => undefined,
+    );
     return p;
   };
   return { issued, stored };
@@ -37,16 +40,28 @@ describe('start records of marked jobs', () => {
   it('are stored before perform, one marked job at a time; none for the jobs behind one that dies at once', async () => {
     const seen: { id: string; stored: string[] }[] = [];
     let records: { issued: string[]; stored: string[] } | undefined;
-    const kit = await workerKit(server.url, 'n-mark', fakeRegistry({
-      T: (args) => {
-        const id = String(args[0]);
-        seen.push({ id, stored: [...records!.stored] });
-        if (id === 'dies') throw new Error('would have killed its process here');
-      },
-    }), { concurrency: 10 });
+    const kit = await workerKit(
+      server.url,
+      'n-mark',
+      fakeRegistry({
+        T: (args) => {
+          const id = String(args[0]);
+          seen.push({ id, stored: [...records!.stored] });
+          if (id === 'dies') throw new Error('would have killed its process here');
+        },
+      }),
+      { concurrency: 10 },
+    );
     records = watchStartRecords(kit);
     // Fetch order: m1, u1 (unmarked), m2, dies, m3, u2.
-    const order = [job('m1', { verk_recovered: 0 }), job('u1'), job('m2', { verk_recovered: 1 }), job('dies', { verk_recovered: 0 }), job('m3', { verk_recovered: 0 }), job('u2')];
+    const order = [
+      job('m1', { verk_recovered: 0 }),
+      job('u1'),
+      job('m2', { verk_recovered: 1 }),
+      job('dies', { verk_recovered: 0 }),
+      job('m3', { verk_recovered: 0 }),
+      job('u2'),
+    ];
     for (const p of order) await r.lpush(keys.queue('q'), p);
     try {
       kit.worker.start();
@@ -74,8 +89,20 @@ describe('start records of marked jobs', () => {
     // A Redis user that may use every key the worker needs but its start-record set: the
     // record write fails every time (NOPERM), everything else works.
     const node = 'n-nosadd';
-    const allowed = ['queue:*', 'inprogress:*', 'stat:*', 'retry', 'dead', 'queues', 'verk_nodes', 'verk:paused', 'verk:stat:*',
-      `verk:node:${node}`, `verk:node:${node}:queues`, `verk:node:${node}:info`];
+    const allowed = [
+      'queue:*',
+      'inprogress:*',
+      'stat:*',
+      'retry',
+      'dead',
+      'queues',
+      'verk_nodes',
+      'verk:paused',
+      'verk:stat:*',
+      `verk:node:${node}`,
+      `verk:node:${node}:queues`,
+      `verk:node:${node}:info`,
+    ];
     await r.call('ACL', 'SETUSER', 'nosadd', 'on', '>pw', 'resetkeys', ...allowed.map((k) => `~${k}`), '&*', '+@all');
     const url = server.url.replace('redis://', 'redis://nosadd:pw@');
     const ran: unknown[] = [];

@@ -25,7 +25,8 @@ async function scriptCalls(): Promise<number> {
   return n;
 }
 
-const invalid = (i: number) => Buffer.concat([Buffer.from(`{"class":"C","args":[${i}],"jid":"bad${i}","queue":"q","x":"`), Buffer.from([0xff, 0xfe, i & 0xff]), Buffer.from('"}')]);
+const invalid = (i: number) =>
+  Buffer.concat([Buffer.from(`{"class":"C","args":[${i}],"jid":"bad${i}","queue":"q","x":"`), Buffer.from([0xff, 0xfe, i & 0xff]), Buffer.from('"}')]);
 
 describe('scheduler with payloads that are not valid UTF-8', () => {
   it('150 undecodable due entries + 10 good ones: one tick ends, good ones queued, bad ones dead byte for byte', async () => {

@@ -147,10 +147,14 @@ describe('WorkerNode', () => {
   it('after a reconnect, hands back a job whose fetch reply was lost (and only that one)', async () => {
     const hold = latch();
     const ran: unknown[] = [];
-    const { node, exits } = await startNode('n-recon', (args) => {
-      ran.push(args[0]);
-      return args[0] === 'hold' ? hold.promise : undefined;
-    }, 2);
+    const { node, exits } = await startNode(
+      'n-recon',
+      (args) => {
+        ran.push(args[0]);
+        return args[0] === 'hold' ? hold.promise : undefined;
+      },
+      2,
+    );
     try {
       await r.lpush(keys.queue('q'), job('hold'));
       await waitFor(() => ran.includes('hold'), { what: 'the held job to start' });
@@ -175,13 +179,19 @@ describe('WorkerNode', () => {
   it('at the shutdown deadline hands unfinished jobs back to the front of their queue, byte for byte', async () => {
     const hold = latch();
     const ran: unknown[] = [];
-    const payloads = [1, 2, 3, 4, 5].map((i) => Buffer.from(`{ "class" : "T", "args": [${i}, 12345678901234567890123, "\\u00e9ü", {}, []], "jid": "h${i}", "queue": "q" }`));
+    const payloads = [1, 2, 3, 4, 5].map((i) =>
+      Buffer.from(`{ "class" : "T", "args": [${i}, 12345678901234567890123, "\\u00e9ü", {}, []], "jid": "h${i}", "queue": "q" }`),
+    );
     for (const p of payloads) await r.lpush(keys.queue('q'), p);
     const before = await r.lrangeBuffer(keys.queue('q'), 0, -1);
-    const { node, exits } = await startNode('n-dead', (args) => {
-      ran.push(args[0]);
-      return hold.promise; // ignores its signal
-    }, 3);
+    const { node, exits } = await startNode(
+      'n-dead',
+      (args) => {
+        ran.push(args[0]);
+        return hold.promise; // ignores its signal
+      },
+      3,
+    );
     try {
       await waitFor(() => ran.length === 3, { what: '3 jobs running' });
       await node.shutdown(150);

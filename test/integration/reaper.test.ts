@@ -89,7 +89,9 @@ describe('reap', () => {
       const moved = reports.reduce((n, r) => n + r.moved, 0);
       const queue = await server.client.lrange(keys.queue('q'), 0, -1);
       const unique = new Set(queue);
-      console.log(`[measured] 5 racing reapers, ${N} jobs: moved ${moved}, queue ${queue.length}, unique ${unique.size}, duplicates ${queue.length - unique.size}, lost ${N - unique.size}, ${ms} ms; per reaper ${reports.map((r) => r.moved).join('/')}`);
+      console.log(
+        `[measured] 5 racing reapers, ${N} jobs: moved ${moved}, queue ${queue.length}, unique ${unique.size}, duplicates ${queue.length - unique.size}, lost ${N - unique.size}, ${ms} ms; per reaper ${reports.map((r) => r.moved).join('/')}`,
+      );
       expect(moved).toBe(N);
       expect(queue.length).toBe(N);
       expect(unique.size).toBe(N);
@@ -158,7 +160,7 @@ describe('reap', () => {
     console.log(`[measured] pill + 9 neighbours, 3 crashes: neighbours buried 0, neighbours requeued ${queue.length}, pill buried 1`);
   });
 
-  it('an object jid and null jids each get their own counter that survives the reap\'s own edit', async () => {
+  it("an object jid and null jids each get their own counter that survives the reap's own edit", async () => {
     const reaper = new Reaper(scripts, config, silentLogger, 'me');
     const originals = ['{"jid":{"a":1},"class":"T","args":[1]}', '{"jid":null,"class":"T","args":[2]}', '{"class":"T","args":[3],"jid":null} '];
     const ids = originals.map((p) => payloadIdentity(p));
@@ -195,8 +197,13 @@ describe('reap', () => {
 
 describe('reap: every payload shape, every payload kept', () => {
   const odd: Buffer[] = [
-    Buffer.from('[1,2]'), Buffer.from('[{"a":1}]'), Buffer.from('5'), Buffer.from('"s"'), Buffer.from('null'),
-    Buffer.from('{"jid":"broken",'), Buffer.from('not json at all'),
+    Buffer.from('[1,2]'),
+    Buffer.from('[{"a":1}]'),
+    Buffer.from('5'),
+    Buffer.from('"s"'),
+    Buffer.from('null'),
+    Buffer.from('{"jid":"broken",'),
+    Buffer.from('not json at all'),
     Buffer.from([0x7b, 0x22, 0x6a, 0x69, 0x64, 0x22, 0x3a, 0x22, 0x75, 0x31, 0x22, 0x2c, 0x22, 0x78, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), // {"jid":"u1","x":"\xff\xfe"}
     Buffer.from([0xc3, 0x28, 0xa0, 0xa1]), // invalid UTF-8, not JSON
     Buffer.from('{"jid":"nul","x":"a\u0000b"}'), // raw NUL inside a string: not strict JSON
@@ -204,8 +211,10 @@ describe('reap: every payload shape, every payload kept', () => {
     Buffer.from('{"jid":"big","args":[123456789012345678901234567890,1e400]}'),
     Buffer.from(`{"jid":"deep","x":${'['.repeat(1200)}${']'.repeat(1200)}}`),
     Buffer.from(`{"jid":"mega","class":"T","args":["${'x'.repeat(1024 * 1024)}"]}`),
-    Buffer.from('{"jid":"dup","class":"T"}'), Buffer.from('{"jid":"dup","class":"T"}'),
-    Buffer.from('{}'), Buffer.from(' { "jid" : "spaced" } \n'),
+    Buffer.from('{"jid":"dup","class":"T"}'),
+    Buffer.from('{"jid":"dup","class":"T"}'),
+    Buffer.from('{}'),
+    Buffer.from(' { "jid" : "spaced" } \n'),
   ];
   const ordinary = Array.from({ length: 48 }, (_, i) => Buffer.from(job(i + 1)));
 
@@ -279,7 +288,10 @@ describe('reap: every payload shape, every payload kept', () => {
     await server.client.set(keys.nodeQueues('wt-bad'), 'x');
     // One node's broken key does not stop the pass over the others.
     const reports = await reaper.tick();
-    expect(reports.map((x) => [x.node, x.status]).sort()).toEqual([['wt', 'reaped'], ['wt-bad', 'wrongtype']]);
+    expect(reports.map((x) => [x.node, x.status]).sort()).toEqual([
+      ['wt', 'reaped'],
+      ['wt-bad', 'wrongtype'],
+    ]);
     expect(reports.find((x) => x.node === 'wt')).toMatchObject({ moved: 4 });
   });
 

@@ -168,8 +168,12 @@ describe('a key of the wrong type: nothing lost, a named error', () => {
     await server.client.zadd(keys.dead, 1, 'D');
     await expect(scripts.requeue('dead', 'D', 'D', 'q')).rejects.toMatchObject({ key: 'queue:q' });
     await server.client.zadd(keys.schedule, 1, 'S1', 2, 'S2');
-    await expect(scripts.promote('schedule', 5, [{ member: Buffer.from('S1'), payload: 'S1', queue: 'ok' }, { member: Buffer.from('S2'), payload: 'S2', queue: 'q' }]))
-      .rejects.toMatchObject({ key: 'queue:q' });
+    await expect(
+      scripts.promote('schedule', 5, [
+        { member: Buffer.from('S1'), payload: 'S1', queue: 'ok' },
+        { member: Buffer.from('S2'), payload: 'S2', queue: 'q' },
+      ]),
+    ).rejects.toMatchObject({ key: 'queue:q' });
     expect(await server.client.zrange(keys.schedule, 0, -1)).toEqual(['S1', 'S2']);
     expect(await server.client.exists(keys.queue('ok'))).toBe(0);
     expect(await server.client.zrange(keys.dead, 0, -1)).toEqual(['D']);

@@ -17,7 +17,9 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 /** A stand-in worker: guard installed, SIGTERM ignored like worker-entry, kept alive by a timer, logging. */
 function worker(shutdownTimeoutMs: number): ChildProcess {
   const file = path.join(dir, `w-${shutdownTimeoutMs}.mjs`);
-  fs.writeFileSync(file, `
+  fs.writeFileSync(
+    file,
+    `
 import { guardWorkerStdio } from ${JSON.stringify(GUARD)};
 import { createLogger } from ${JSON.stringify(LOGGER)};
 guardWorkerStdio(() => ${shutdownTimeoutMs});
@@ -26,7 +28,8 @@ process.on('uncaughtException', (e) => log.error('uncaught', { error: e.message 
 for (const s of ['SIGTERM', 'SIGINT']) process.on(s, () => undefined);
 setInterval(() => log.info('still here'), 5);
 process.send('ready');
-`);
+`,
+  );
   const child = fork(file, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   child.stderr!.once('data', () => child.stderr!.destroy()); // its log reader goes away
   return child;

@@ -33,7 +33,18 @@ beforeEach(async () => {
 
 function supervisor(over: Partial<Config> = {}): { sup: Supervisor; pool: FakePool } {
   const pool = new FakePool();
-  const config = testConfig({ redisUrl: server.url, processes: 2, heartbeatInterval: 100, nodeTtl: 900, reaperInterval: 200, shutdownTimeout: 300, killGrace: 100, hangTimeout: 400, degradedTimeout: 1000, ...over });
+  const config = testConfig({
+    redisUrl: server.url,
+    processes: 2,
+    heartbeatInterval: 100,
+    nodeTtl: 900,
+    reaperInterval: 200,
+    shutdownTimeout: 300,
+    killGrace: 100,
+    hangTimeout: 400,
+    degradedTimeout: 1000,
+    ...over,
+  });
   const sup = new Supervisor(config, silentLogger, { pool });
   running.push(sup);
   return { sup, pool };
@@ -106,10 +117,13 @@ describe('supervisor lifecycle (fake pool, real Redis)', () => {
     await server.client.config('SET', 'maxmemory', '1');
     await pool.exit(pool.forked[0], 1).catch(() => undefined);
     expect(pool.children.size).toBe(1);
-    const unhealthy = await waitFor(() => {
-      const l = liveness(sup);
-      return l.reasons.some((r) => r.includes('worker processes')) ? l : undefined;
-    }, { what: '/livez to fail on the shortfall', timeoutMs: 8000 });
+    const unhealthy = await waitFor(
+      () => {
+        const l = liveness(sup);
+        return l.reasons.some((r) => r.includes('worker processes')) ? l : undefined;
+      },
+      { what: '/livez to fail on the shortfall', timeoutMs: 8000 },
+    );
     expect(unhealthy.ok).toBe(false);
     expect(unhealthy.reasons.join(' ')).toMatch(/[01] of 2 worker processes/);
     await server.client.config('SET', 'maxmemory', '0');

@@ -7,8 +7,7 @@ import { createHash } from 'node:crypto';
 // Exact payloads from reference/sidekiq-6-format.md §2 and §3.
 const PUSHED =
   '{"retry":true,"queue":"default","class":"MyJob","args":[1,"two",{"x":3}],"jid":"c9f1d4517ea30655e74cf421","created_at":1795388709.9226692,"enqueued_at":1795388709.9229732}';
-const SCHEDULED =
-  '{"retry":true,"queue":"default","class":"MyJob","args":[2],"jid":"aa884a9a0605b120742b9412","created_at":1795388709.9237423}';
+const SCHEDULED = '{"retry":true,"queue":"default","class":"MyJob","args":[2],"jid":"aa884a9a0605b120742b9412","created_at":1795388709.9237423}';
 const RETRIED =
   '{"retry":5,"queue":"default","backtrace":3,"args":["a",1],"class":"FailingJob","jid":"2ca11a4fc87165632fa915a8","created_at":1795389061.3695548,"enqueued_at":1795389061.3695781,"error_message":"boom from FailingJob args=[\\"a\\", 1]","error_class":"ArgumentError","failed_at":1795389061.806667,"retry_count":0,"error_backtrace":"eJy1zVsOgjAQheGtNH1BE2GCwSayFWKU4oiV0sGZ4mX3AtEl+PrnnHyVhidx\\nBxIR2YUW...\\n"}';
 const DEAD_AFTER_ONE =
@@ -32,7 +31,15 @@ const fail = (errorMessage = 'boom', nowSeconds = 1795390000.5) => ({ errorClass
 describe('decodeJob: Sidekiq shape', () => {
   it('reads a job pushed by Sidekiq::Client', () => {
     const job = decoded(PUSHED);
-    expect(job).toMatchObject({ class: 'MyJob', args: [1, 'two', { x: 3 }], jid: 'c9f1d4517ea30655e74cf421', queue: 'default', retry: true, retryCount: undefined, enqueuedAt: 1795388709.9229732 });
+    expect(job).toMatchObject({
+      class: 'MyJob',
+      args: [1, 'two', { x: 3 }],
+      jid: 'c9f1d4517ea30655e74cf421',
+      queue: 'default',
+      retry: true,
+      retryCount: undefined,
+      enqueuedAt: 1795388709.9229732,
+    });
     expect(job.raw).toBe(PUSHED);
   });
 
@@ -183,7 +190,13 @@ describe('failedPayload', () => {
     const { payload, retryCount } = failedPayload(decoded(PUSHED), fail('boom', 1795390000.25));
     expect(retryCount).toBe(0);
     const d = JSON.parse(payload);
-    expect(d).toMatchObject({ retry_count: 0, failed_at: 1795390000.25, error_class: 'Error', error_message: 'boom', error_backtrace: ['at a (x.ts:1:1)', 'at b (y.ts:2:2)'] });
+    expect(d).toMatchObject({
+      retry_count: 0,
+      failed_at: 1795390000.25,
+      error_class: 'Error',
+      error_message: 'boom',
+      error_backtrace: ['at a (x.ts:1:1)', 'at b (y.ts:2:2)'],
+    });
     expect(d).not.toHaveProperty('retried_at');
     expect(payload.startsWith(PUSHED.slice(0, -1) + ',')).toBe(true);
   });

@@ -45,7 +45,13 @@ function sample(key: ConfigKey, cwd: string): { argv: string[]; expected: unknow
       return { argv: [flag, v], expected: v };
     }
     case 'queues':
-      return { argv: [flag, 'a:2,b:3'], expected: [{ name: 'a', concurrency: 2, timeout: 0 }, { name: 'b', concurrency: 3, timeout: 0 }] };
+      return {
+        argv: [flag, 'a:2,b:3'],
+        expected: [
+          { name: 'a', concurrency: 2, timeout: 0 },
+          { name: 'b', concurrency: 3, timeout: 0 },
+        ],
+      };
     case 'string':
       if (key === 'redisUrl') return { argv: [flag, 'rediss://example.test:6380/2'], expected: 'rediss://example.test:6380/2' };
       if (key === 'handlers') return { argv: [flag, 'my-jobs'], expected: path.join(cwd, 'my-jobs') };
@@ -54,7 +60,9 @@ function sample(key: ConfigKey, cwd: string): { argv: string[]; expected: unknow
 }
 
 function parseWork(argv: string[]): Record<string, unknown> {
-  const cmd = withWorkerOptions(withConnectionOptions(new Command('work'))).exitOverride().action(() => undefined);
+  const cmd = withWorkerOptions(withConnectionOptions(new Command('work')))
+    .exitOverride()
+    .action(() => undefined);
   cmd.parse(argv, { from: 'user' });
   return cmd.opts();
 }

@@ -29,7 +29,10 @@ function project(files: Record<string, string | object> = {}): string {
 const load = (cwd: string, opts: LoadOptions = {}) => loadConfig({ cwd, env: {}, ...opts });
 
 async function configError(p: Promise<unknown>): Promise<ConfigError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ConfigError);
   expect((err as ConfigError).exitCode).toBe(78);
   return err as ConfigError;
@@ -37,8 +40,17 @@ async function configError(p: Promise<unknown>): Promise<ConfigError> {
 
 describe('parseDuration / formatDuration', () => {
   it.each([
-    ['250ms', 250], ['5s', 5000], ['10m', 600_000], ['1h', 3_600_000], ['2d', 172_800_000],
-    ['1.5s', 1500], [' 5 s ', 5000], ['300', 300], [1500, 1500], [0, 0], [2.4, 2],
+    ['250ms', 250],
+    ['5s', 5000],
+    ['10m', 600_000],
+    ['1h', 3_600_000],
+    ['2d', 172_800_000],
+    ['1.5s', 1500],
+    [' 5 s ', 5000],
+    ['300', 300],
+    [1500, 1500],
+    [0, 0],
+    [2.4, 2],
   ])('%j → %d ms', (input, ms) => {
     expect(parseDuration(input)).toBe(ms);
   });
@@ -48,7 +60,13 @@ describe('parseDuration / formatDuration', () => {
   });
 
   it('formats durations for humans', () => {
-    expect([formatDuration(250), formatDuration(1500), formatDuration(90_000), formatDuration(5_400_000), formatDuration(7 * 86_400_000)]).toEqual(['250ms', '1.5s', '1.5m', '1.5h', '7d']);
+    expect([formatDuration(250), formatDuration(1500), formatDuration(90_000), formatDuration(5_400_000), formatDuration(7 * 86_400_000)]).toEqual([
+      '250ms',
+      '1.5s',
+      '1.5m',
+      '1.5h',
+      '7d',
+    ]);
   });
 
   it('parseTimerDuration accepts up to 2^31-1 ms and refuses more, saying the maximum', () => {
@@ -98,7 +116,10 @@ describe('loadConfig: file formats', () => {
   it('reads verk.config.yaml', async () => {
     const dir = project({ 'verk.config.yaml': 'queues:\n  default: 3\n  mail:\n    concurrency: 2\n    timeout: 30s\nheartbeatInterval: 250ms\nnodeTtl: 5s\n' });
     const { config } = await load(dir);
-    expect(config.queues).toEqual([{ name: 'default', concurrency: 3, timeout: 0 }, { name: 'mail', concurrency: 2, timeout: 30_000 }]);
+    expect(config.queues).toEqual([
+      { name: 'default', concurrency: 3, timeout: 0 },
+      { name: 'mail', concurrency: 2, timeout: 30_000 },
+    ]);
     expect(config).toMatchObject({ heartbeatInterval: 250, nodeTtl: 5000 });
   });
 
@@ -121,7 +142,10 @@ describe('loadConfig: file formats', () => {
     const { config, file } = await load(dir);
     expect(file).toBe(path.join(dir, 'verk.config.ts'));
     expect(config.maxRetries).toBe(7);
-    expect(config.queues.map((q) => [q.name, q.concurrency])).toEqual([['a', 2], ['b', 10]]);
+    expect(config.queues.map((q) => [q.name, q.concurrency])).toEqual([
+      ['a', 2],
+      ['b', 10],
+    ]);
   });
 
   it('loads verk.config.ts in a "type": "module" project', async () => {
@@ -148,10 +172,37 @@ describe('loadConfig: file formats', () => {
 
 describe('loadConfig: queues', () => {
   it.each([
-    ['default:10,mail:5', [['default', 10, 0], ['mail', 5, 0]]],
-    [' a:1 , b ', [['a', 1, 0], ['b', 10, 0]]],
-    [['a:1', 'b:2,c:3'], [['a', 1, 0], ['b', 2, 0], ['c', 3, 0]]],
-    [{ a: 3, b: '4', c: { concurrency: 2, timeout: '30s' }, d: { timeout: 500 } }, [['a', 3, 0], ['b', 4, 0], ['c', 2, 30_000], ['d', 10, 500]]],
+    [
+      'default:10,mail:5',
+      [
+        ['default', 10, 0],
+        ['mail', 5, 0],
+      ],
+    ],
+    [
+      ' a:1 , b ',
+      [
+        ['a', 1, 0],
+        ['b', 10, 0],
+      ],
+    ],
+    [
+      ['a:1', 'b:2,c:3'],
+      [
+        ['a', 1, 0],
+        ['b', 2, 0],
+        ['c', 3, 0],
+      ],
+    ],
+    [
+      { a: 3, b: '4', c: { concurrency: 2, timeout: '30s' }, d: { timeout: 500 } },
+      [
+        ['a', 3, 0],
+        ['b', 4, 0],
+        ['c', 2, 30_000],
+        ['d', 10, 500],
+      ],
+    ],
   ])('accepts %j', async (queues, expected) => {
     const { config } = await load(project({ 'verk.config.json': { queues } }));
     expect(config.queues.map((q) => [q.name, q.concurrency, q.timeout])).toEqual(expected);
@@ -284,7 +335,9 @@ describe('loadConfig: timers are at most 2^31-1 ms', () => {
 
   it('env and file values are bounded the same way', async () => {
     expect((await configError(load(project(), { env: { VERK_JOB_TIMEOUT: '25d' } }))).message).toMatch(/^VERK_JOB_TIMEOUT: `jobTimeout` must be at most 24\.8 days/);
-    expect((await configError(load(project({ 'verk.config.json': { jobTimeout: MAX_TIMER_MS + 1 } })))).message).toMatch(/^verk\.config\.json: `jobTimeout` must be at most/);
+    expect((await configError(load(project({ 'verk.config.json': { jobTimeout: MAX_TIMER_MS + 1 } })))).message).toMatch(
+      /^verk\.config\.json: `jobTimeout` must be at most/,
+    );
     expect((await load(project(), { flags: { jobTimeout: MAX_TIMER_MS } })).config.jobTimeout).toBe(MAX_TIMER_MS);
   });
 
@@ -298,8 +351,13 @@ describe('loadConfig: timers are at most 2^31-1 ms', () => {
 
 describe('loadConfig: redisUrl is read strictly', () => {
   it.each([
-    ['redis://127.0.0.1:6379/0', 0], ['redis://h', 0], ['redis://h/', 0], ['rediss://user:p%40ss@h:6380/15', 15],
-    ['redis://:secret@[::1]:6379/3', 3], ['REDIS://h:1/2', 2], ['redis://h/0?family=6', 0],
+    ['redis://127.0.0.1:6379/0', 0],
+    ['redis://h', 0],
+    ['redis://h/', 0],
+    ['rediss://user:p%40ss@h:6380/15', 15],
+    ['redis://:secret@[::1]:6379/3', 3],
+    ['REDIS://h:1/2', 2],
+    ['redis://h/0?family=6', 0],
   ])('accepts %s', async (url) => {
     expect((await load(project(), { flags: { redisUrl: url } })).config.redisUrl).toBe(url);
   });

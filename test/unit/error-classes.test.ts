@@ -11,7 +11,8 @@ import { TimeoutError, toError } from '../../src/util/errors.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function filesUnder(dir: string, ext: string): string[] {
-  return fs.readdirSync(path.join(ROOT, dir), { recursive: true, withFileTypes: true })
+  return fs
+    .readdirSync(path.join(ROOT, dir), { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && e.name.endsWith(ext))
     .map((e) => path.join(e.parentPath, e.name));
 }

@@ -49,9 +49,20 @@ describe('classNameFor / normalizeClass', () => {
 describe('findHandlerFiles', () => {
   it('finds .js/.mjs/.cjs/.ts under nested dirs and skips declarations, tests and others', () => {
     const dir = jobsDir({
-      'A.js': '', 'B.mjs': '', 'C.cjs': '', 'D.ts': '', 'Deep/Er/E.ts': '',
-      'types.d.ts': '', 'more.d.mts': '', 'cj.d.cts': '', 'D.test.ts': '', 'B.spec.mjs': '', 'README.md': '', 'data.json': '',
-      '.hidden/H.ts': '', 'node_modules/pkg/index.js': '',
+      'A.js': '',
+      'B.mjs': '',
+      'C.cjs': '',
+      'D.ts': '',
+      'Deep/Er/E.ts': '',
+      'types.d.ts': '',
+      'more.d.mts': '',
+      'cj.d.cts': '',
+      'D.test.ts': '',
+      'B.spec.mjs': '',
+      'README.md': '',
+      'data.json': '',
+      '.hidden/H.ts': '',
+      'node_modules/pkg/index.js': '',
     });
     const rel = findHandlerFiles(dir).map((f) => path.relative(dir, f));
     expect(rel).toEqual(['A.js', 'B.mjs', 'C.cjs', 'D.ts', path.join('Deep', 'Er', 'E.ts')]);
@@ -72,7 +83,12 @@ describe('loadHandlers', () => {
     const reg = await loadHandlers(dir, log);
     expect(reg.errors).toEqual([]);
     expect(log.errors).toEqual([]);
-    expect(reg.list().map((h) => h.className).sort()).toEqual(['Cjs', 'Esm', 'Mailers.Welcome', 'Named', 'Obj.Default', 'Plain']);
+    expect(
+      reg
+        .list()
+        .map((h) => h.className)
+        .sort(),
+    ).toEqual(['Cjs', 'Esm', 'Mailers.Welcome', 'Named', 'Obj.Default', 'Plain']);
     expect(await reg.get('Named')!.perform([1, 'x'], ctx)).toBe('named:[1,"x"]');
     expect(await reg.get('Mailers.Welcome')!.perform([1, 2], ctx)).toBe('welcome:2');
     expect(await reg.get('Obj.Default')!.perform(['o'], ctx)).toBe('obj:o');
@@ -179,7 +195,10 @@ describe('two handler files for one class', () => {
 
   it('loadHandlers refuses them with a ConfigError (exit 78) naming both files, loading nothing', async () => {
     const dir = jobsDir({ 'Foo.js': 'exports.perform = () => "js";\n', 'Foo.ts': NAMED_TS, 'Other.ts': NAMED_TS });
-    const err = await loadHandlers(dir, recordingLogger()).then(() => undefined, (e: unknown) => e);
+    const err = await loadHandlers(dir, recordingLogger()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).exitCode).toBe(EXIT.config);
     expect((err as Error).message).toContain(path.join(dir, 'Foo.js'));

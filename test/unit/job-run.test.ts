@@ -13,21 +13,51 @@ const opts = (timeoutMs = 0, onIgnoredAbort = () => {}, killGraceMs = 20) => ({ 
 describe('runJob', () => {
   it('passes args and ctx and reports success', async () => {
     let seen: unknown[] = [];
-    const run = runJob(job, handler((args, ctx) => { seen = [args, ctx.jid, ctx.queue, ctx.class, ctx.retryCount]; }), opts());
+    const run = runJob(
+      job,
+      handler((args, ctx) => {
+        seen = [args, ctx.jid, ctx.queue, ctx.class, ctx.retryCount];
+      }),
+      opts(),
+    );
     expect(await run.outcome).toEqual({ ok: true });
     expect(seen).toEqual([[1], 'j1', 'q', 'T', undefined]);
   });
 
   it('turns a thrown string or object into an Error that says what was thrown', async () => {
-    const a = await runJob(job, handler(() => { throw 'plain string'; }), opts()).outcome;
-    const b = await runJob(job, handler(async () => { throw { code: 42 }; }), opts()).outcome;
+    const a = await runJob(
+      job,
+      handler(() => {
+        throw 'plain string';
+      }),
+      opts(),
+    ).outcome;
+    const b = await runJob(
+      job,
+      handler(async () => {
+        throw { code: 42 };
+      }),
+      opts(),
+    ).outcome;
     expect(a).toMatchObject({ ok: false, error: { name: 'NonErrorThrown', message: 'non-Error thrown: plain string' } });
     expect(b).toMatchObject({ ok: false, error: { message: 'non-Error thrown: {"code":42}' } });
   });
 
   it('on timeout aborts ctx.signal and fails with TimeoutError; a handler honouring it ends cleanly', async () => {
     let aborted = false;
-    const run = runJob(job, handler((_a, ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => { aborted = true; resolve(); }))), opts(30));
+    const run = runJob(
+      job,
+      handler(
+        (_a, ctx) =>
+          new Promise<void>((resolve) =>
+            ctx.signal.addEventListener('abort', () => {
+              aborted = true;
+              resolve();
+            }),
+          ),
+      ),
+      opts(30),
+    );
     const outcome = await run.outcome;
     expect(outcome).toMatchObject({ ok: false, error: { name: 'TimeoutError' } });
     await run.finished;
@@ -36,7 +66,11 @@ describe('runJob', () => {
 
   it('calls onIgnoredAbort when the handler keeps running killGrace after its timeout', async () => {
     let ignored = 0;
-    const run = runJob(job, handler(() => new Promise((r) => setTimeout(r, 150))), opts(20, () => ignored++, 30));
+    const run = runJob(
+      job,
+      handler(() => new Promise((r) => setTimeout(r, 150))),
+      opts(20, () => ignored++, 30),
+    );
     expect((await run.outcome).ok).toBe(false);
     await run.finished;
     expect(ignored).toBe(1);
@@ -45,7 +79,13 @@ describe('runJob', () => {
   it('a rejection after the handler returned does not change the outcome', async () => {
     const late = new Promise((_r, reject) => setTimeout(() => reject(new Error('late')), 10));
     late.catch(() => {}); // the worker process logs such stray rejections instead of crashing
-    const run = runJob(job, handler(() => { void late; }), opts());
+    const run = runJob(
+      job,
+      handler(() => {
+        void late;
+      }),
+      opts(),
+    );
     expect(await run.outcome).toEqual({ ok: true });
   });
 

@@ -11,7 +11,10 @@ import { INCLUDE_LINE, LUA_DIR, SCRIPT_FILE, camel, scriptSources } from '../../
 import { WRAPPED_SCRIPTS } from '../../src/redis/scripts.js';
 import { FAIL_STATUS, FETCH_STATUS, REAP_STATUS, statusOf } from '../../src/redis/statuses.js';
 
-const files = fs.readdirSync(LUA_DIR).filter((f) => f.endsWith('.lua')).sort();
+const files = fs
+  .readdirSync(LUA_DIR)
+  .filter((f) => f.endsWith('.lua'))
+  .sort();
 const sources = new Map(scriptSources().map((s) => [s.file, s]));
 
 /** Lua text without comments (quotes respected), so only code is scanned. */
@@ -77,7 +80,10 @@ describe('lua/ contract', () => {
 
       it('names the keys it builds from the prefix in its header', () => {
         const builds = /(?:prefix|ARGV\[1\])\s*\.\./.test(code(text));
-        expect(head.some((l) => l.includes('Built from the prefix')), builds ? 'builds keys from the prefix: say which' : 'builds no key from the prefix').toBe(builds);
+        expect(
+          head.some((l) => l.includes('Built from the prefix')),
+          builds ? 'builds keys from the prefix: say which' : 'builds no key from the prefix',
+        ).toBe(builds);
       });
 
       it('names its return value, and every include it uses exists', () => {

@@ -67,8 +67,7 @@ describe('rawMember', () => {
 
 describe('patchJson', () => {
   it('keeps every untouched member byte for byte', () => {
-    const raw =
-      '{"args":[12345678901234567890123,"caf\\u00e9","😀",[],{}],"tags":{"a":[ ]},"odd":"}{,\\"\\\\","jid":"j1"}';
+    const raw = '{"args":[12345678901234567890123,"caf\\u00e9","😀",[],{}],"tags":{"a":[ ]},"odd":"}{,\\"\\\\","jid":"j1"}';
     const out = patchJson(raw, { jid: 'j2' });
     expect(out).toBe('{"args":[12345678901234567890123,"caf\\u00e9","😀",[],{}],"tags":{"a":[ ]},"odd":"}{,\\"\\\\","jid":"j2"}');
     expect(rawMember(out, 'args')).toBe(rawMember(raw, 'args'));

@@ -111,7 +111,12 @@ describe('decideFailure', () => {
 
   it("uses the handler's backoff, given the count and the error", () => {
     const seen: [number, Error][] = [];
-    const h = handler({ backoff: (count, e) => { seen.push([count, e]); return 7 * (count + 1); } });
+    const h = handler({
+      backoff: (count, e) => {
+        seen.push([count, e]);
+        return 7 * (count + 1);
+      },
+    });
     expect(decideFailure(job(), 2, err, h, 25)).toEqual({ mode: 'retry', delaySeconds: 21 });
     expect(seen).toEqual([[2, err]]);
     expect(decideFailure(job(), 0, err, handler({ backoff: () => 0 }), 25)).toEqual({ mode: 'retry', delaySeconds: 0 });
@@ -126,7 +131,11 @@ describe('decideFailure', () => {
   });
 
   it('falls back to the formula when the handler backoff throws', () => {
-    const h = handler({ backoff: () => { throw new Error('bad backoff'); } });
+    const h = handler({
+      backoff: () => {
+        throw new Error('bad backoff');
+      },
+    });
     const d = decideFailure(job(), 1, err, h, 25);
     expect(d.mode).toBe('retry');
     if (d.mode === 'retry') expect(d.delaySeconds).toBeGreaterThanOrEqual(16);
@@ -134,7 +143,13 @@ describe('decideFailure', () => {
 
   it('does not call the handler backoff for a job going to dead', () => {
     let called = false;
-    const h = handler({ retry: 0, backoff: () => { called = true; return 1; } });
+    const h = handler({
+      retry: 0,
+      backoff: () => {
+        called = true;
+        return 1;
+      },
+    });
     expect(decideFailure(job(), 0, err, h, 25)).toEqual({ mode: 'dead' });
     expect(called).toBe(false);
   });

@@ -10,11 +10,12 @@ import { withConnectionOptions } from '../options.js';
 import { printJson } from '../render.js';
 
 export function registerControl(program: Command): void {
-  for (const [verb, signal] of [['quiet', 'TSTP'], ['stop', 'TERM']] as [string, RemoteSignal][]) {
+  for (const [verb, signal] of [
+    ['quiet', 'TSTP'],
+    ['stop', 'TERM'],
+  ] as [string, RemoteSignal][]) {
     withConnectionOptions(program.command(verb))
-      .description(verb === 'quiet'
-        ? 'make a process stop fetching new jobs (running jobs finish), like SIGTSTP'
-        : 'make a process stop gracefully, like SIGTERM')
+      .description(verb === 'quiet' ? 'make a process stop fetching new jobs (running jobs finish), like SIGTSTP' : 'make a process stop gracefully, like SIGTERM')
       .argument('[node]', 'process identity (host:pid:nonce) or verk node id')
       .option('--all', 'every live process in the `processes` set (Sidekiq processes too)')
       .option('--json', 'print {"signal","targets":[{"identity","hostname","pid"}]}')
@@ -23,7 +24,11 @@ export function registerControl(program: Command): void {
         if (node !== undefined && opts.all) throw new UsageError('name a node or use --all, not both');
         const targets = await withAdmin(opts, async (ctx) => {
           const found = await resolveProcesses(ctx, node); // UnknownProcessError: exit 1
-          await signalProcesses(ctx, found.map((p) => p.identity), signal);
+          await signalProcesses(
+            ctx,
+            found.map((p) => p.identity),
+            signal,
+          );
           return found;
         });
         if (opts.json) return printJson({ signal, targets: targets.map((p) => ({ identity: p.identity, hostname: p.hostname, pid: p.pid })) });

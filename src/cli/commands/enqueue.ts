@@ -19,7 +19,7 @@ export function registerEnqueue(program: Command): void {
     .option('--queue <name>', 'queue name', 'default')
     .option('--in <duration>', 'run after this delay, e.g. 30s, 10m')
     .option('--at <time>', 'run at this ISO 8601 time, e.g. 2030-01-01T09:00:00Z')
-    .option('--retry <n|false>', 'retries for this job (default: the handler\'s or 25)')
+    .option('--retry <n|false>', "retries for this job (default: the handler's or 25)")
     .option('--raw', 'send every argument as a string, even one that looks like JSON')
     .option('--json', 'print the result as JSON')
     .action(async (className: string, args: string[], opts: Record<string, unknown>) => {
@@ -56,8 +56,10 @@ export const CLASS_NAME = /^(?:Elixir\.)?[A-Za-z0-9_][A-Za-z0-9_-]*(?:(?:\.|::)[
 
 function checkClassName(name: string): void {
   if (CLASS_NAME.test(name)) return;
-  throw new UsageError(`class ${JSON.stringify(name)} is not a job class name: use letters, digits, _ and -, `
-    + 'in segments joined by . or :: (e.g. Mailers.Welcome, Mailers::Welcome, Elixir.Mailers.Welcome)');
+  throw new UsageError(
+    `class ${JSON.stringify(name)} is not a job class name: use letters, digits, _ and -, ` +
+      'in segments joined by . or :: (e.g. Mailers.Welcome, Mailers::Welcome, Elixir.Mailers.Welcome)',
+  );
 }
 
 /** The args array as JSON text. Without `raw`, JSON arguments are kept byte for byte. */
@@ -72,8 +74,10 @@ function argJson(text: string, position: number): string {
     return trimmed;
   } catch (err) {
     if (!/^[{["]/.test(trimmed)) return JSON.stringify(text);
-    throw new UsageError(`argument ${position} looks like JSON but does not parse: ${(err as Error).message}\n`
-      + `  ${text}\n  (fix the JSON, or pass --raw to send every argument as a plain string)`);
+    throw new UsageError(
+      `argument ${position} looks like JSON but does not parse: ${(err as Error).message}\n` +
+        `  ${text}\n  (fix the JSON, or pass --raw to send every argument as a plain string)`,
+    );
   }
 }
 

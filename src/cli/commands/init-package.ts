@@ -29,7 +29,9 @@ export function vendorVerk(projectRoot: string): VerkDependency {
   try {
     fs.mkdirSync(vendor, { recursive: true });
     const out = execFileSync('npm', ['pack', INSTALL_ROOT, '--pack-destination', vendor, '--json', '--ignore-scripts'], {
-      encoding: 'utf8', timeout: PACK_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      timeout: PACK_TIMEOUT_MS,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     const [{ filename }] = JSON.parse(out) as { filename: string }[];
     const rel = `vendor/${path.basename(filename)}`;

@@ -33,7 +33,8 @@ export const INIT_FILES: readonly TemplateFile[] = [
 ];
 
 export function registerInit(program: Command): void {
-  program.command('init')
+  program
+    .command('init')
     .description('write a verk project: config, example job, Dockerfile, docker-compose.yml, Kubernetes Deployment')
     .argument('[dir]', 'project directory (created if missing)', '.')
     .option('--force', 'overwrite files that already exist')
@@ -41,7 +42,9 @@ export function registerInit(program: Command): void {
       const root = path.resolve(dir);
       const existing = INIT_FILES.filter((f) => !f.keepExisting && fs.existsSync(path.join(root, f.to)));
       if (existing.length > 0 && !opts.force) {
-        throw new Error(`refusing to overwrite existing files in ${root}: ${existing.map((f) => f.to).join(', ')} — run \`verk init${dir === '.' ? '' : ' ' + dir} --force\` to replace them`);
+        throw new Error(
+          `refusing to overwrite existing files in ${root}: ${existing.map((f) => f.to).join(', ')} — run \`verk init${dir === '.' ? '' : ' ' + dir} --force\` to replace them`,
+        );
       }
       fs.mkdirSync(root, { recursive: true });
       const dep = vendorVerk(root);
@@ -60,25 +63,32 @@ export function registerInit(program: Command): void {
         out.push(`${exists ? paint.yellow('replaced') : paint.green('created')}  ${' '.repeat(exists ? 0 : 1)}${f.to}`);
       }
       const cd = path.resolve(process.cwd()) === root ? '' : dir;
-      process.stdout.write([
-        `verk project in ${root}`,
-        ...out.map((l) => '  ' + l),
-        '',
-        'Next:',
-        ...(cd ? [`  cd ${cd}`] : []),
-        '  npm install                                   # also writes package-lock.json for the Dockerfile',
-        '  REDIS_URL=redis://127.0.0.1:6379/0 npx verk work',
-        `  npx verk enqueue Example '"world"'           # in another terminal`,
-        '  docker compose up --build                     # Redis + worker, health on port ' + vars.HEALTH_PORT,
-        `  docker build -t ${vars.NAME} . && kubectl apply -f k8s/deployment.yaml   # see the secret note at its top`,
-        '',
-        ...(dep.warning ? [paint.yellow(`note: ${dep.warning}; package.json depends on ${dep.spec}, which a Docker build cannot see.`), ''] : []),
-      ].join('\n'));
+      process.stdout.write(
+        [
+          `verk project in ${root}`,
+          ...out.map((l) => '  ' + l),
+          '',
+          'Next:',
+          ...(cd ? [`  cd ${cd}`] : []),
+          '  npm install                                   # also writes package-lock.json for the Dockerfile',
+          '  REDIS_URL=redis://127.0.0.1:6379/0 npx verk work',
+          `  npx verk enqueue Example '"world"'           # in another terminal`,
+          '  docker compose up --build                     # Redis + worker, health on port ' + vars.HEALTH_PORT,
+          `  docker build -t ${vars.NAME} . && kubectl apply -f k8s/deployment.yaml   # see the secret note at its top`,
+          '',
+          ...(dep.warning ? [paint.yellow(`note: ${dep.warning}; package.json depends on ${dep.spec}, which a Docker build cannot see.`), ''] : []),
+        ].join('\n'),
+      );
     });
 }
 
 function templateVars(root: string): Record<string, string> {
-  const name = path.basename(root).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  const name = path
+    .basename(root)
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
   return {
     NAME: /^[a-z]/.test(name) ? name : INIT_DEFAULTS.name,
     VERSION,

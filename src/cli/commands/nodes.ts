@@ -22,8 +22,18 @@ export function registerNodes(program: Command): void {
       printTable(
         ['NODE', 'STATUS', 'HOST', 'PID', 'LAST BEAT', 'TTL LEFT', 'QUEUES', 'IN PROGRESS', 'BUSY', 'STATE', 'STARTED', 'VERSION'],
         report.nodes.map((n) => [
-          n.id, status(n), n.host ?? BLANK, n.pid ?? BLANK, n.last_beat_s === null ? BLANK : `${seconds(n.last_beat_s)} ago`,
-          ms(n.ttl_ms), n.queues.join(',') || BLANK, n.in_progress, n.busy ?? BLANK, n.state ?? BLANK, time(n.started_at), n.version ?? BLANK,
+          n.id,
+          status(n),
+          n.host ?? BLANK,
+          n.pid ?? BLANK,
+          n.last_beat_s === null ? BLANK : `${seconds(n.last_beat_s)} ago`,
+          ms(n.ttl_ms),
+          n.queues.join(',') || BLANK,
+          n.in_progress,
+          n.busy ?? BLANK,
+          n.state ?? BLANK,
+          time(n.started_at),
+          n.version ?? BLANK,
         ]),
       );
       const dead = report.nodes.filter((n) => !n.alive).length;

@@ -16,9 +16,7 @@ import { printJson } from '../render.js';
 export function registerPause(program: Command): void {
   for (const verb of ['pause', 'resume'] as const) {
     withConnectionOptions(program.command(verb))
-      .description(verb === 'pause'
-        ? 'stop every node fetching from a queue (running jobs finish; jobs stay queued)'
-        : 'let every node fetch from a paused queue again')
+      .description(verb === 'pause' ? 'stop every node fetching from a queue (running jobs finish; jobs stay queued)' : 'let every node fetch from a paused queue again')
       .argument('<queue>', 'queue name')
       .option('--json', 'print {"queue","paused","changed"}')
       .action(async (queue: string, opts: Record<string, unknown>) => {

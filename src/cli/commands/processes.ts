@@ -19,7 +19,11 @@ export function registerProcesses(program: Command): void {
       printTable(
         ['IDENTITY', 'HOST', 'PID', 'STATE', 'BUSY', 'STARTED', 'LAST BEAT', 'QUEUES', 'NODES'],
         report.processes.map((p) => [
-          p.identity, p.hostname ?? BLANK, p.pid ?? BLANK, p.state, `${p.busy}/${p.concurrency ?? '?'}`,
+          p.identity,
+          p.hostname ?? BLANK,
+          p.pid ?? BLANK,
+          p.state,
+          `${p.busy}/${p.concurrency ?? '?'}`,
           p.started_at === null ? BLANK : time(new Date(p.started_at * 1000).toISOString()),
           p.last_beat_s === null ? BLANK : `${seconds(p.last_beat_s)} ago`,
           p.queues.join(',') || BLANK,

@@ -24,9 +24,10 @@ export function registerQueue(program: Command): void {
       const { size, entries, now } = await withAdmin(opts, async (ctx) => ({ ...(await listQueueEntries(ctx, queue, limit)), now: await redisNow(ctx.redis) }));
       if (opts.json) return printJson({ queue, size, count: entries.length, entries });
       if (entries.length === 0) return void process.stdout.write(`queue ${queue} is empty\n`);
-      printTable(['#', 'JID', 'CLASS', 'ARGS', 'ENQUEUED'], entries.map((e) => [
-        e.position, e.jid, e.class ?? paint.red('(malformed)'), truncate(e.args, 60), relative(e.enqueued_at, now),
-      ]));
+      printTable(
+        ['#', 'JID', 'CLASS', 'ARGS', 'ENQUEUED'],
+        entries.map((e) => [e.position, e.jid, e.class ?? paint.red('(malformed)'), truncate(e.args, 60), relative(e.enqueued_at, now)]),
+      );
       process.stdout.write(paint.dim(`${entries.length} of ${size} jobs in queue ${queue} (# 0 is fetched next)`) + '\n');
     });
   withConnectionOptions(parent.command('delete'))

@@ -14,7 +14,9 @@ export function registerQueues(program: Command): void {
       const queues = await withAdmin(opts, (ctx) => listQueues(ctx));
       if (opts.json) return printJson({ queues });
       if (queues.length === 0) return void process.stdout.write('no queues\n');
-      printTable(['QUEUE', 'SIZE', 'LATENCY', 'PAUSED'],
-        queues.map((q) => [q.name, q.size, q.size ? span(q.latency) : '-', q.paused ? paint.yellow('paused') : 'no']));
+      printTable(
+        ['QUEUE', 'SIZE', 'LATENCY', 'PAUSED'],
+        queues.map((q) => [q.name, q.size, q.size ? span(q.latency) : '-', q.paused ? paint.yellow('paused') : 'no']),
+      );
     });
 }

@@ -20,12 +20,21 @@ export function registerRecoveries(program: Command): void {
       const report = await withAdmin(opts, (admin) => listRecoveries(admin.redis, admin.keys, Number(limit)));
       if (opts.json) return printJson(report);
       if (report.total === 0) return void process.stdout.write('no recoveries recorded\n');
-      printTable(['AT', 'BY', 'NODE', 'REQUEUED', 'DEAD', 'QUEUES', 'JIDS', 'DEAD JIDS'],
+      printTable(
+        ['AT', 'BY', 'NODE', 'REQUEUED', 'DEAD', 'QUEUES', 'JIDS', 'DEAD JIDS'],
         report.events.map((e) => [
-          time(e.at_iso), e.by, e.node, e.moved, e.dead,
-          Object.entries(e.queues).map(([q, n]) => `${q}:${n}`).join(',') || BLANK,
-          short(e.jids), short(e.dead_jids),
-        ]));
+          time(e.at_iso),
+          e.by,
+          e.node,
+          e.moved,
+          e.dead,
+          Object.entries(e.queues)
+            .map(([q, n]) => `${q}:${n}`)
+            .join(',') || BLANK,
+          short(e.jids),
+          short(e.dead_jids),
+        ]),
+      );
       const shown = report.events.length;
       process.stdout.write(`\n${shown} of ${report.total} events${report.unreadable ? ` (${report.unreadable} unreadable skipped)` : ''}\n`);
     });

@@ -53,10 +53,16 @@ function printPlan(n: NodePlan, gap: boolean): void {
   const counts = [...new Set(n.dead_jobs.map((j) => `${j.recoveries}/${j.max_recoveries}`))].join(', ');
   const dead = n.dead ? `${n.dead === 1 ? '1 job' : `${n.dead} jobs`} would go to dead (recoveries ${counts})` : 'none would go to dead';
   process.stdout.write(`node ${n.node} ${silent}; TTL ${ms(n.node_ttl_ms)}; ${plural(n.requeue, 'job')} would be requeued; ${dead}\n`);
-  if (n.queues.length) printTable(['QUEUE', 'IN PROGRESS', 'REQUEUE', 'DEAD'], n.queues.map((q) => [q.queue, q.jobs, q.requeue, q.dead]));
+  if (n.queues.length)
+    printTable(
+      ['QUEUE', 'IN PROGRESS', 'REQUEUE', 'DEAD'],
+      n.queues.map((q) => [q.queue, q.jobs, q.requeue, q.dead]),
+    );
   if (n.dead_jobs.length) {
     process.stdout.write('\n');
-    printTable(['JID', 'CLASS', 'QUEUE', 'RECOVERIES', 'WHY'],
-      n.dead_jobs.map((j) => [j.jid, j.class ?? '-', j.queue, `${j.recoveries}/${j.max_recoveries}`, j.reason]));
+    printTable(
+      ['JID', 'CLASS', 'QUEUE', 'RECOVERIES', 'WHY'],
+      n.dead_jobs.map((j) => [j.jid, j.class ?? '-', j.queue, `${j.recoveries}/${j.max_recoveries}`, j.reason]),
+    );
   }
 }

@@ -11,7 +11,11 @@ import { paint, printJson } from '../render.js';
 import { relative } from '../time-format.js';
 
 const PLACE: Record<JobMatch['where'], string> = {
-  queue: 'waiting in queue', in_progress: 'running (in progress)', schedule: 'scheduled', retry: 'waiting to be retried', dead: 'dead',
+  queue: 'waiting in queue',
+  in_progress: 'running (in progress)',
+  schedule: 'scheduled',
+  retry: 'waiting to be retried',
+  dead: 'dead',
 };
 
 export function registerShow(program: Command): void {

@@ -34,9 +34,7 @@ export function registerSortedSet(program: Command, set: SetName, actions: Actio
   for (const action of ['requeue', 'delete'] as const) {
     if (!actions.includes(action)) continue;
     selectOptions(withConnectionOptions(parent.command(action)), true)
-      .description(action === 'requeue'
-        ? `move ${set} entries back to their queues now (fresh enqueued_at; idempotent)`
-        : `delete ${set} entries`)
+      .description(action === 'requeue' ? `move ${set} entries back to their queues now (fresh enqueued_at; idempotent)` : `delete ${set} entries`)
       .option('--dry-run', 'show what would change, change nothing')
       .option('--json', 'print {"set","action","dry_run","matched","done","jids","skipped","missing"}')
       .action(async (jids: string[], opts: Record<string, unknown>) => {
@@ -61,7 +59,8 @@ export function registerSortedSet(program: Command, set: SetName, actions: Actio
 }
 
 function selectOptions(cmd: Command, allowAll: boolean): Command {
-  cmd.argument('[jids...]', 'job ids to select')
+  cmd
+    .argument('[jids...]', 'job ids to select')
     .option('--queue <name>', 'only entries of this queue')
     .option('--class <name>', 'only entries of this job class')
     .option('--limit <n>', allowAll ? 'act on at most n entries' : 'show at most n entries (default 50, 0 = all)');
@@ -95,15 +94,21 @@ function printList(set: SetName, rows: EntryRow[], total: number, now: number): 
   const head = ['JID', 'CLASS', 'QUEUE', 'ARGS'];
   const base = (r: EntryRow) => [r.jid, r.class ?? paint.red('(malformed)'), r.queue ?? '-', truncate(r.args, 40)];
   if (set === 'schedule') {
-    printTable([...head, 'RUN AT', 'CREATED'], rows.map((r) => [...base(r), relative(r.at, now), relative(r.created_at, now)]));
+    printTable(
+      [...head, 'RUN AT', 'CREATED'],
+      rows.map((r) => [...base(r), relative(r.at, now), relative(r.created_at, now)]),
+    );
   } else {
-    printTable([...head, 'ERROR', 'RETRIES', 'FAILED', set === 'retry' ? 'NEXT RETRY' : 'DIED'], rows.map((r) => [
-      ...base(r),
-      paint.red(truncate([r.error_class, r.error_message].filter(Boolean).join(': '), 50)),
-      r.retry_count ?? '-',
-      relative(r.retried_at ?? r.failed_at, now),
-      relative(r.at, now),
-    ]));
+    printTable(
+      [...head, 'ERROR', 'RETRIES', 'FAILED', set === 'retry' ? 'NEXT RETRY' : 'DIED'],
+      rows.map((r) => [
+        ...base(r),
+        paint.red(truncate([r.error_class, r.error_message].filter(Boolean).join(': '), 50)),
+        r.retry_count ?? '-',
+        relative(r.retried_at ?? r.failed_at, now),
+        relative(r.at, now),
+      ]),
+    );
   }
   process.stdout.write(paint.dim(`${rows.length} of ${total} entries in ${set}`) + '\n');
 }

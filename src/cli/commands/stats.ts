@@ -15,9 +15,15 @@ export function registerStats(program: Command): void {
       if (opts.json) return printJson(s);
       const { queues, redis: _redis, warnings, ...totals } = s;
       for (const w of warnings) process.stderr.write(`${paint.yellow('verk: warning:')} ${w}\n`);
-      printTable(['TOTAL', 'VALUE'], Object.entries(totals).map(([k, v]) => [k, v]));
+      printTable(
+        ['TOTAL', 'VALUE'],
+        Object.entries(totals).map(([k, v]) => [k, v]),
+      );
       if (queues.length === 0) return;
       process.stdout.write('\n');
-      printTable(['QUEUE', 'PROCESSED', 'FAILED', 'SIZE'], queues.map((q) => [q.name, q.processed, q.failed ? paint.red(String(q.failed)) : 0, q.size]));
+      printTable(
+        ['QUEUE', 'PROCESSED', 'FAILED', 'SIZE'],
+        queues.map((q) => [q.name, q.processed, q.failed ? paint.red(String(q.failed)) : 0, q.size]),
+      );
     });
 }

@@ -39,7 +39,10 @@ export function registerStuck(program: Command): void {
     .description('jobs running too long on live nodes, and in-progress lists no registered node owns')
     .option('--older-than <duration>', 'running at least this long, e.g. 90s, 5m, 1h', '5m')
     .option('--queue <name>', 'only this queue')
-    .option('--requeue-orphans', 'hand the unowned in-progress lists back to the front of their queues (they may be live on a fixed-id Elixir verk node: see the warning)')
+    .option(
+      '--requeue-orphans',
+      'hand the unowned in-progress lists back to the front of their queues (they may be live on a fixed-id Elixir verk node: see the warning)',
+    )
     .addOption(new Option('--requeue').hideHelp())
     .option('--json', 'print the result as JSON')
     .action(async (opts: Record<string, unknown>) => {
@@ -75,8 +78,10 @@ function printHuman(r: StuckReport): void {
   if (r.jobs.length === 0) out(`no jobs running longer than ${seconds(r.older_than_ms / 1000)} on live nodes${q}\n`);
   else {
     out(`${plural(r.jobs.length, 'job')} running longer than ${seconds(r.older_than_ms / 1000)} on live nodes${q}:\n`);
-    printTable(['NODE', 'QUEUE', 'CLASS', 'JID', 'RUNNING', 'STARTED'],
-      r.jobs.map((j) => [j.node, j.queue, j.class ?? BLANK, j.jid ?? BLANK, j.running_s === null ? 'unknown' : seconds(j.running_s), time(j.started_at)]));
+    printTable(
+      ['NODE', 'QUEUE', 'CLASS', 'JID', 'RUNNING', 'STARTED'],
+      r.jobs.map((j) => [j.node, j.queue, j.class ?? BLANK, j.jid ?? BLANK, j.running_s === null ? 'unknown' : seconds(j.running_s), time(j.started_at)]),
+    );
     if (r.jobs.some((j) => j.running_s === null)) out('(running "unknown": the node records no start times, e.g. Elixir verk; its in-progress list is shown)\n');
   }
   out('\n');
@@ -84,12 +89,18 @@ function printHuman(r: StuckReport): void {
   else {
     out(`${plural(r.orphans.length, 'in-progress list')} no registered node owns:\n`);
     const requeue = r.requeued !== null;
-    printTable(['LIST', 'QUEUE', 'NODE', 'JOBS', ...(requeue ? ['RESULT'] : [])],
-      r.orphans.map((o) => [o.key, o.queue, o.node, o.jobs, ...(requeue ? [result(o)] : [])]));
+    printTable(
+      ['LIST', 'QUEUE', 'NODE', 'JOBS', ...(requeue ? ['RESULT'] : [])],
+      r.orphans.map((o) => [o.key, o.queue, o.node, o.jobs, ...(requeue ? [result(o)] : [])]),
+    );
     if (requeue) out(`${plural(r.requeued ?? 0, 'job')} handed back to the front of their queues\n`);
-    else out('run with --requeue-orphans to hand them back to the front of their queues, only if no fixed-id Elixir verk node uses these ids (it writes no registry entry, so its lists look unowned while it runs them)\n');
+    else
+      out(
+        'run with --requeue-orphans to hand them back to the front of their queues, only if no fixed-id Elixir verk node uses these ids (it writes no registry entry, so its lists look unowned while it runs them)\n',
+      );
   }
-  if (r.dead_nodes.length) out(`\n${plural(r.dead_nodes.length, 'registered node')} dead, waiting for a reaper (${r.dead_nodes.join(', ')}): \`verk requeue-dead\` reaps them now\n`);
+  if (r.dead_nodes.length)
+    out(`\n${plural(r.dead_nodes.length, 'registered node')} dead, waiting for a reaper (${r.dead_nodes.join(', ')}): \`verk requeue-dead\` reaps them now\n`);
 }
 
 function result(o: StuckOrphan): string {

@@ -92,33 +92,37 @@ export class Heartbeat implements Duty {
 
   async tick(): Promise<DutyReport> {
     const report: DutyReport = { renewed: 0, refused: 0, failed: 0 };
-    await Promise.all(this.nodes().map(async (n) => {
-      const sentAt = monotonicMs();
-      try {
-        const beat = this.scripts.heartbeat(n.id, this.config.nodeTtl, this.infoTtl, n.info());
-        // A slow reply still renews the lease from the time it was sent, so a beat may take as
-        // long as the lease has left; the lease timer fences independently of it.
-        const ok = await withTimeout(beat, this.fenceAfter);
-        if (ok) {
-          report.renewed++;
-          this.renewed(n.id, sentAt);
-        } else {
-          report.refused++;
-          if (!this.refused.has(n.id)) this.log.error('heartbeat refused: the node was reaped; fencing it', { node: n.id });
-          this.refused.add(n.id);
-          this.events.onRefused(n.id);
+    await Promise.all(
+      this.nodes().map(async (n) => {
+        const sentAt = monotonicMs();
+        try {
+          const beat = this.scripts.heartbeat(n.id, this.config.nodeTtl, this.infoTtl, n.info());
+          // A slow reply still renews the lease from the time it was sent, so a beat may take as
+          // long as the lease has left; the lease timer fences independently of it.
+          const ok = await withTimeout(beat, this.fenceAfter);
+          if (ok) {
+            report.renewed++;
+            this.renewed(n.id, sentAt);
+          } else {
+            report.refused++;
+            if (!this.refused.has(n.id)) this.log.error('heartbeat refused: the node was reaped; fencing it', { node: n.id });
+            this.refused.add(n.id);
+            this.events.onRefused(n.id);
+          }
+        } catch (err) {
+          report.failed++;
+          const msg = (err as Error).message;
+          if (this.failing !== msg) {
+            this.failing = msg;
+            this.log.warn('heartbeat failed; retrying every interval (the node is fenced only if no beat succeeds before its lease may expire)', {
+              node: n.id,
+              error: msg,
+              fence_after_ms: this.fenceAfter,
+            });
+          }
         }
-      } catch (err) {
-        report.failed++;
-        const msg = (err as Error).message;
-        if (this.failing !== msg) {
-          this.failing = msg;
-          this.log.warn('heartbeat failed; retrying every interval (the node is fenced only if no beat succeeds before its lease may expire)', {
-            node: n.id, error: msg, fence_after_ms: this.fenceAfter,
-          });
-        }
-      }
-    }));
+      }),
+    );
     if (report.renewed > 0 && report.failed === 0 && this.failing !== undefined) {
       this.log.info('heartbeat renewed again', { error_was: this.failing });
       this.failing = undefined;

@@ -7,7 +7,9 @@ import { reapOptions } from '../../redis/reap-options.js';
 import { nodeLiveness } from '../../redis/node-registry.js';
 import type { Logger } from '../../util/logger.js';
 
-export interface ReapReport extends ReapResult { node: string }
+export interface ReapReport extends ReapResult {
+  node: string;
+}
 
 export class Reaper {
   constructor(

@@ -24,7 +24,11 @@ export class Scheduler implements Duty {
   readonly name = 'scheduler';
   readonly jitter = 0.2;
 
-  constructor(private readonly scripts: Scripts, private readonly config: Config, private readonly log: Logger) {}
+  constructor(
+    private readonly scripts: Scripts,
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {}
 
   get intervalMs(): number {
     return this.config.schedulerInterval;
