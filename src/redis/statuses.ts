@@ -1,6 +1,7 @@
 // Every status a Lua script returns, mapped from its raw value (a number or a short string) to
 // the name the rest of the code uses. Raw values never leave src/redis/; an unknown value is a
 // contract break between a script and its wrapper and throws, never defaults.
+import { EXIT, VerkError } from '../util/errors.js';
 
 export const FETCH_STATUS = { 1: 'ok', 0: 'paused', [-1]: 'fenced' } as const;
 /** ack-6: what the refill did (2 = no refill asked). */
@@ -19,20 +20,18 @@ export const ORPHAN_STATUS = { moved: 'moved', owned: 'owned', alive: 'alive', w
  */
 export const WRONGTYPE = 'wrongtype';
 
-export class WrongTypeError extends Error {
+export class WrongTypeError extends VerkError {
   constructor(
     readonly script: string,
     readonly key: string,
   ) {
-    super(`${script}: key ${key} holds the wrong type of value; nothing was changed (repair or delete the key)`);
-    this.name = 'WrongTypeError';
+    super(`${script}: key ${key} holds the wrong type of value; nothing was changed (repair or delete the key)`, EXIT.runtime, 'WrongTypeError');
   }
 }
 
-export class ScriptStatusError extends Error {
+export class ScriptStatusError extends VerkError {
   constructor(script: string, raw: unknown) {
-    super(`${script}: unknown status ${JSON.stringify(String(raw))} from the script (wrapper and script disagree)`);
-    this.name = 'ScriptStatusError';
+    super(`${script}: unknown status ${JSON.stringify(String(raw))} from the script (wrapper and script disagree)`, EXIT.runtime, 'ScriptStatusError');
   }
 }
 
