@@ -1,5 +1,5 @@
--- ack: removes finished jobs from this node's in-progress list and counts them (DESIGN §4
--- step 5), then, in the same call, refills the freed slots from the queue (the fetch of
+-- ack: removes finished jobs from this node's in-progress list and counts them (docs/reliability.md,
+-- "Who owns a job"), then, in the same call, refills the freed slots from the queue (the fetch of
 -- fetch-5.lua, shared through lua/include/fetch-into.lua, with its fencing and pause checks),
 -- so a busy worker needs one round trip per batch. A job no longer in the list (the node was
 -- reaped and the job handed back) changes nothing: the caller counts it as a fencing rejection.

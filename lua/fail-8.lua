@@ -1,4 +1,4 @@
--- fail: settles one failed job, only if this node still holds it (DESIGN §4 step 5): schedules
+-- fail: settles one failed job, only if this node still holds it (docs/reliability.md, "Who owns a job"): schedules
 -- a retry, buries it in the dead set (trimmed by age and size) or drops it, counts the
 -- failure, and only then removes it from the in-progress list (write before remove: an error
 -- can never leave the job in neither place). Builds no key from a prefix.

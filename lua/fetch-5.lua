@@ -1,5 +1,5 @@
 -- fetch: moves up to N jobs from a queue into this node's in-progress list, oldest first
--- (DESIGN §4 step 2). Refuses when the node's heartbeat key is gone (it was reaped or expired:
+-- (docs/reliability.md, "Who owns a job"). Refuses when the node's heartbeat key is gone (it was reaped or expired:
 -- it must fence itself) and fetches nothing from a queue paused cluster-wide.
 -- Builds no key from a prefix.
 -- KEYS[1] queue:<q>

@@ -1,5 +1,5 @@
 -- heartbeat: renews a node's heartbeat key, only while the node is still registered, so a
--- node that was reaped can never bring itself back (DESIGN §4 step 3). Uses Redis's clock only.
+-- node that was reaped can never bring itself back (docs/reliability.md, "Who owns a job"). Uses Redis's clock only.
 -- KEYS[1] verk_nodes
 -- KEYS[2] verk:node:<id>        heartbeat key
 -- KEYS[3] verk:node:<id>:info   node metadata hash

@@ -1,5 +1,5 @@
 -- reap: hands a dead node's in-progress jobs back to the front of their queues and
--- deregisters it, atomically per batch (DESIGN §4 step 4). Only acts while the node's
+-- deregisters it, atomically per batch (docs/reliability.md, "Who owns a job"). Only acts while the node's
 -- heartbeat key is absent (unless forced by the node's own supervisor, which saw it die).
 -- The first batch moves the node from verk_nodes to verk:reaping, so neither its heartbeat nor
 -- its fetch can bring it back while later batches run. Any number of reapers may race: each

@@ -1,4 +1,4 @@
--- register: adds a node to the registry and starts its heartbeat key (DESIGN §4 step 1).
+-- register: adds a node to the registry and starts its heartbeat key (docs/reliability.md, "Who owns a job").
 -- KEYS[1] verk_nodes            set of registered node ids
 -- KEYS[2] verk:node:<id>        heartbeat key ("alive", PX TTL)
 -- KEYS[3] verk:node:<id>:info   node metadata hash

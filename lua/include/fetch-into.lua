@@ -1,5 +1,5 @@
 -- fetch_into(out, queue, inprogress, node_key, paused, qname, want, queues_key): the fetch of
--- fetch-5.lua and of ack-6.lua's refill (DESIGN §4 step 2). Appends to `out` a status (1 ok,
+-- fetch-5.lua and of ack-6.lua's refill (docs/reliability.md, "Who owns a job"). Appends to `out` a status (1 ok,
 -- 0 queue paused, -1 fenced: the node's heartbeat key is gone) and, when ok, up to `want`
 -- jobs moved from the queue's fetch end (RPOP, oldest first) into the in-progress list. With
 -- `queues_key`, records the queue there (a node's first fetch of it). Returns the status.

@@ -174,7 +174,7 @@ export interface FailureInfo {
   nowSeconds: number;
 }
 
-/** Sidekiq's failure fields (reference/sidekiq-6-format.md §3): retry_count 0 after the first failure. */
+/** Sidekiq's failure fields (Sidekiq 6 writes them so: docs/decisions.md): retry_count 0 after the first failure. */
 export function failedPayload(job: Job, f: FailureInfo): { payload: string; retryCount: number } {
   const first = job.retryCount === undefined;
   const retryCount = first ? 0 : job.retryCount! + 1;
