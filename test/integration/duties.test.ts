@@ -2,8 +2,9 @@
 // reports a reaped one as refused (logged once); a node's lease is fenced from the time its last
 // successful renewal was sent, not from a failed or slow beat; the duty runner logs a failing
 // duty once per distinct error and once when it works again; the factory builds every duty.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { usePrivateRedis } from '../helpers/e2e.js';
 import { testConfig } from '../helpers/config.js';
 import { waitFor } from '../helpers/wait.js';
 import { FakePool } from '../helpers/fake-pool.js';
@@ -21,13 +22,9 @@ let scripts: Scripts;
 const keys = makeKeys('');
 const config = testConfig({ heartbeatInterval: 100, nodeTtl: 900 });
 
-beforeAll(async () => {
-  server = await startRedis();
-  scripts = new Scripts(server.client, keys);
-});
-afterAll(async () => server.stop());
-beforeEach(async () => {
-  await server.client.flushdb();
+usePrivateRedis((s) => {
+  server = s;
+  scripts = new Scripts(s.client, keys);
 });
 
 function capture() {
