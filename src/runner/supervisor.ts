@@ -23,32 +23,10 @@ import { DutyRunner } from './duty-runner.js';
 import { takeOverFixedId } from './fixed-id.js';
 import type { ChildCounters } from './ipc.js';
 import { CrashLoopBackoff, JobTotals } from './job-totals.js';
+import type { SupervisorState, SupervisorView } from './supervisor-view.js';
 import { ForkedPool, type PoolChild, type ProcessPool } from './worker-pool.js';
 
-export type SupervisorState = 'starting' | 'running' | 'quiet' | 'stopping' | 'stopped';
-
-/** What the health server and metrics may read of a supervisor (nothing they could change). */
-export interface SupervisorView {
-  readonly state: SupervisorState;
-  readonly config: Readonly<Config>;
-  readonly redis: Redis;
-  readonly keys: Keys;
-  /** Live worker processes. */
-  workers(): readonly PoolChild[];
-  /** Age of the oldest successful heartbeat among live nodes, ms. */
-  heartbeatAge(): number;
-  /** Time since the pool watch last ran, ms (the supervisor's own loop). */
-  loopAge(): number;
-  /** How long the supervisor has had fewer live worker processes than `processes`, ms (0 = none). */
-  shortfallMs(): number;
-  /** Job counters to sum: exited processes' and each live one's. */
-  counters(): ChildCounters[];
-  /** Jobs this supervisor handed back from exited processes or reaped from dead nodes. */
-  readonly recovered: number;
-  /** Redis's maxmemory-policy (read at start) and the warning it deserves, if any. */
-  readonly evictionPolicy: string;
-  readonly evictionWarning: string | undefined;
-}
+export type { SupervisorState, SupervisorView } from './supervisor-view.js';
 
 export interface SupervisorDeps {
   /** The worker processes (default: forked worker-entry.js processes). */

@@ -1,0 +1,33 @@
+// What the health server and metrics may read of a supervisor: a narrow, read-only view of its
+// state, its worker processes, its leases and its counters (src/runner/supervisor.ts implements
+// it; tests can fake it).
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import type { Keys } from '../redis/keys.js';
+import type { ChildCounters } from './ipc.js';
+import type { PoolChild } from './worker-pool.js';
+
+export type SupervisorState = 'starting' | 'running' | 'quiet' | 'stopping' | 'stopped';
+
+/** What the health server and metrics may read of a supervisor (nothing they could change). */
+export interface SupervisorView {
+  readonly state: SupervisorState;
+  readonly config: Readonly<Config>;
+  readonly redis: Redis;
+  readonly keys: Keys;
+  /** Live worker processes. */
+  workers(): readonly PoolChild[];
+  /** Age of the oldest successful heartbeat among live nodes, ms. */
+  heartbeatAge(): number;
+  /** Time since the pool watch last ran, ms (the supervisor's own loop). */
+  loopAge(): number;
+  /** How long the supervisor has had fewer live worker processes than `processes`, ms (0 = none). */
+  shortfallMs(): number;
+  /** Job counters to sum: exited processes' and each live one's. */
+  counters(): ChildCounters[];
+  /** Jobs this supervisor handed back from exited processes or reaped from dead nodes. */
+  readonly recovered: number;
+  /** Redis's maxmemory-policy (read at start) and the warning it deserves, if any. */
+  readonly evictionPolicy: string;
+  readonly evictionWarning: string | undefined;
+}
