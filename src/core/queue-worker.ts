@@ -197,6 +197,7 @@ export class QueueWorker {
     const decoded = decodeJob(raw, this.name);
     const entry: RunningEntry = {
       raw,
+      text: decoded.ok ? decoded.job.raw : undefined,
       jid: decoded.ok ? decoded.job.jid : '',
       class: decoded.ok ? decoded.job.class : '',
       queue: this.name,

@@ -30,6 +30,11 @@ export interface RunningEntry {
   startedAt: number;
   /** The handler's perform was invoked (a job waiting to run alone or for its start record is not started). */
   started: boolean;
+  /**
+   * The payload decoded (only when it is valid UTF-8). Its UTF-8 encoding is exactly `raw`, so
+   * the ack may send it instead of the Buffer: the same bytes on the wire, a cheaper write.
+   */
+  text?: string;
   /** payloadIdentity(raw), computed on first use. */
   identity?: string;
   run?: JobRun;
@@ -87,7 +92,7 @@ export class Settler {
       this.scripts.ack(
         this.queue,
         this.node,
-        batch.map((b) => b.entry.raw),
+        batch.map((b) => b.entry.text ?? b.entry.raw),
         want,
       ),
     );

@@ -142,7 +142,8 @@ export class Scripts {
   }
 
   /** Acks finished jobs; with `refill` > 0 also fetches up to that many new ones in the same call. */
-  async ack(queue: string, node: string, raws: Buffer[], refill = 0): Promise<AckResult> {
+  /** `raws`: each job's exact bytes, as a Buffer or as the string whose UTF-8 encoding they are. */
+  async ack(queue: string, node: string, raws: (Buffer | string)[], refill = 0): Promise<AckResult> {
     const k = this.keys;
     const res = (await this.call(
       'ack',

@@ -20,6 +20,7 @@ import { sleep } from '../util/sleep.js';
 import { VERSION } from '../version.js';
 import { buildDuties, type Duties } from './duties.js';
 import { DutyRunner } from './duty-runner.js';
+import { handBackExited } from './hand-back.js';
 import { takeOverFixedId } from './fixed-id.js';
 import type { ChildCounters } from './ipc.js';
 import { CrashLoopBackoff, JobTotals } from './job-totals.js';
@@ -249,49 +250,21 @@ export class Supervisor implements SupervisorView {
     this.updateShortfall();
     const graceful = code === 0 && this.halted;
     const count = !graceful && !child.fenced;
-    await this.handBack(child, { code, signal }, graceful, count);
+    const r = await handBackExited(
+      child,
+      { code, signal },
+      { graceful, count },
+      {
+        reaper: this.duties.reaper,
+        log: this.log,
+        nodeTtl: this.config.nodeTtl,
+        stopping: () => this.halted,
+      },
+    );
+    this.recovered += r;
     if (this.halted) return;
     this.replaceDelay = Math.max(this.replaceDelay, this.backoff.died());
     this.replenish();
-  }
-
-  /**
-   * Reaps an exited child's node (forced: its process is gone), counting recoveries only for the
-   * jobs it last reported as started. Retried with backoff for up to nodeTtl (not while stopping);
-   * after that the node stays registered with no heartbeat, so the next reaper pass of any node
-   * recovers it (no reap script removes a job before it has written it back).
-   */
-  private async handBack(child: PoolChild, exit: { code: number | null; signal: NodeJS.Signals | null }, graceful: boolean, count: boolean): Promise<void> {
-    const started = count ? child.running.map((r) => r.jid) : [];
-    const deadline = monotonicMs() + this.config.nodeTtl;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const r = await this.duties.reaper.reapNode(child.id, true, count, started);
-        this.recovered += r.moved;
-        if (!graceful)
-          this.log.error('worker process exited; its jobs were handed back', {
-            node: child.id,
-            code: exit.code,
-            signal: exit.signal,
-            fenced: child.fenced || undefined,
-            requeued: r.moved,
-            dead: r.buried,
-          });
-        return;
-      } catch (err) {
-        const error = (err as Error).message;
-        // While stopping there is no time to wait for Redis: the watchdog ends the process soon.
-        if (this.halted || monotonicMs() > deadline) {
-          this.log.error(
-            'could not hand back the jobs of an exited worker process; its node stays registered without a heartbeat, so a reaper pass recovers them once the key expires',
-            { node: child.id, error },
-          );
-          return;
-        }
-        if (attempt === 0) this.log.warn('hand-back of an exited worker process failed; retrying', { node: child.id, error });
-        await sleep(Math.min(100 * 2 ** attempt, 2000));
-      }
-    }
   }
 
   private fence(id: string, reason: string): void {

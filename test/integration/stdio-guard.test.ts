@@ -20,12 +20,15 @@ function worker(shutdownTimeoutMs: number): ChildProcess {
   fs.writeFileSync(
     file,
     `
+import { writeFileSync } from 'node:fs';
 import { guardWorkerStdio } from ${JSON.stringify(GUARD)};
 import { createLogger } from ${JSON.stringify(LOGGER)};
 guardWorkerStdio(() => ${shutdownTimeoutMs});
 const log = createLogger({ format: 'json' });
 process.on('uncaughtException', (e) => log.error('uncaught', { error: e.message }));
 for (const s of ['SIGTERM', 'SIGINT']) process.on(s, () => undefined);
+// Tells the test that this process has seen its IPC channel close (the guard acts on the same event).
+process.once('disconnect', () => writeFileSync(${JSON.stringify(path.join(dir, `w-${shutdownTimeoutMs}.orphaned`))}, '1'));
 setInterval(() => log.info('still here'), 5);
 process.send('ready');
 `,
@@ -50,7 +53,7 @@ describe('stdio guard of a worker process', () => {
     await waitFor(() => child.connected && child.exitCode === null && child.signalCode === null, { what: 'child alive' });
     const gone = exited(child);
     child.disconnect();
-    await waitFor(() => !child.connected, { what: 'IPC closed' });
+    await waitFor(() => !child.connected && fs.existsSync(path.join(dir, 'w-60000.orphaned')), { what: 'the child to see its IPC channel close' });
     const sentAt = Date.now();
     child.kill('SIGTERM');
     const res = await Promise.race([gone, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
