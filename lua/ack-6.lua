@@ -20,8 +20,10 @@ for i = 3, #ARGV do
   removed = removed + redis.call('LREM', KEYS[1], -1, ARGV[i])
 end
 if removed > 0 then
-  redis.call('INCRBY', KEYS[2], removed)
-  redis.call('INCRBY', KEYS[3], removed)
+  -- The jobs are acked already: a corrupt counter (not an integer) must not turn the ack into an
+  -- error, so the counters are best effort, as in fail-8.
+  redis.pcall('INCRBY', KEYS[2], removed)
+  redis.pcall('INCRBY', KEYS[3], removed)
 end
 local want = tonumber(ARGV[1])
 if want == 0 then

@@ -51,6 +51,7 @@ export class QueueWorker {
   /** Ends the idle BLMOVE wait at once (it takes no job, so it can simply be abandoned). */
   private idleWaiter: (() => void) | undefined;
   private reconcileNeeded = false;
+  private reconcileErrors = 0;
   private fetchErrorLogged = false;
   /** The last fetch found the queue empty: the next one waits for a job first. */
   private idle = false;
@@ -88,7 +89,17 @@ export class QueueWorker {
     // During a Redis outage ioredis neither settles a pending BLMOVE on disconnect() nor stops
     // reconnecting, so the wait above is ended by idleWaiter rather than by this.
     this.d.blocking.disconnect();
-    await this.loopDone;
+    // A fetch may have been pipelined behind an abandoned wait: its jobs would be held unseen.
+    if (this.idle) this.reconcileNeeded = true;
+    await this.loopDone?.catch(() => undefined);
+  }
+
+  /** Runs a pending reconcile now (after quiet: the loop that would run it has stopped). */
+  async reconcileIfNeeded(): Promise<void> {
+    if (this.reconcileNeeded)
+      await this.reconcile().catch((err) =>
+        this.d.log.warn('reconcile failed; the jobs it would hand back stay held until this node stops', { queue: this.name, error: (err as Error).message }),
+      );
   }
 
   /** After a reconnect: hand back anything in our list that we are not running (a lost fetch reply). */
@@ -148,7 +159,18 @@ export class QueueWorker {
         await sleep(GATE_POLL_MS);
         continue;
       }
-      if (this.reconcileNeeded) await this.reconcile();
+      if (this.reconcileNeeded) {
+        try {
+          await this.reconcile();
+          this.reconcileErrors = 0;
+        } catch (err) {
+          // Still needed: retried before the next fetch, with backoff (a full or read-only Redis).
+          if (this.stopped) break;
+          if (this.reconcileErrors++ === 0) log.warn('reconcile after a reconnect failed; retrying', { queue: queue.name, error: (err as Error).message });
+          await sleep(Math.min(250 * 2 ** this.reconcileErrors, 5000));
+          continue;
+        }
+      }
       let res: FetchResult | undefined;
       try {
         // An empty queue (after the first fetch) is waited on, with the fetch pipelined behind the wait.
@@ -185,6 +207,9 @@ export class QueueWorker {
     try {
       return await Promise.race([this.wakeScripts.waitAndFetch(this.name, this.d.node, free, this.d.config.blockTimeout / 1000), woken]);
     } catch (err) {
+      // The fetch pipelined behind the wait may have run with its reply lost (a half-open
+      // blocking connection): compare what we hold with what we run before fetching again.
+      this.reconcileNeeded = true;
       if (!this.stopped) await sleep(100);
       if (!this.stopped) throw err;
       return undefined;
@@ -293,7 +318,6 @@ export class QueueWorker {
   }
 
   private async reconcile(): Promise<void> {
-    this.reconcileNeeded = false;
     const { scripts, node } = this.d;
     const held = await scripts.redis.lrangeBuffer(scripts.keys.inprogress(this.name, node), 0, -1);
     // Byte-exact keys (latin1 maps each byte to one char).
@@ -310,6 +334,7 @@ export class QueueWorker {
       else orphans.push(raw);
     }
     const moved = await scripts.handback(this.name, node, orphans);
+    this.reconcileNeeded = false;
     if (moved > 0) this.d.log.warn('handed back jobs whose fetch reply was lost in a reconnect', { queue: this.name, count: moved });
   }
 }

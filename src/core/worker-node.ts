@@ -109,6 +109,7 @@ export class WorkerNode {
     if (this.state !== 'running') return;
     this.state = 'quiet';
     await Promise.all(this.workers.map((w) => w.stopFetching()));
+    await Promise.all(this.workers.map((w) => w.reconcileIfNeeded()));
     this.log.info('node is quiet: no new jobs will be fetched', { node: this.id });
   }
 

@@ -264,7 +264,8 @@ export class Supervisor implements SupervisorView {
     this.recovered += r;
     if (this.halted) return;
     this.replaceDelay = Math.max(this.replaceDelay, this.backoff.died());
-    this.replenish();
+    // During start-up the start loop fills the pool (and replenishes at its end if it falls short).
+    if (this.state !== 'starting') this.replenish();
   }
 
   private fence(id: string, reason: string): void {
@@ -306,10 +307,12 @@ export class Supervisor implements SupervisorView {
   }
 
   private async doStop(): Promise<void> {
-    // A start in progress sees `stopping` and spawns nothing more (a registration made meanwhile is withdrawn).
+    // The children's deadlines start now, not after a registration in flight: a start or a
+    // replenish in progress sees `stopping`, forks nothing more and withdraws what it registered.
+    const deadlineMs = this.signalsSeen > 1 ? 0 : this.config.shutdownTimeout;
+    this.pool.sendAll({ type: 'shutdown', deadlineMs });
     await this.starting?.catch(() => undefined);
     await this.replenishing;
-    this.pool.sendAll({ type: 'shutdown', deadlineMs: this.signalsSeen > 1 ? 0 : this.config.shutdownTimeout });
     // A child that does not exit by the deadline (plus grace for hand-back) is killed; its jobs are handed back on exit.
     const hard = setTimeout(() => this.pool.killAll('SIGKILL'), this.config.shutdownTimeout + Math.max(this.config.killGrace, 2000));
     await Promise.all(this.workers().map((c) => c.exited));

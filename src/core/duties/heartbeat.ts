@@ -66,8 +66,10 @@ export class Heartbeat implements Duty {
   }
 
   /** A node's registration (sent at `sentAt`, monotonic) counts as its first renewal. */
-  renewed(id: string, sentAt = monotonicMs()): void {
+  renewed(id: string, sentAt = monotonicMs(), create = true): void {
     const old = this.leases.get(id);
+    // A beat that comes back after its node was forgotten (its process exited) renews nothing.
+    if (!old && !create) return;
     if (old && old.sentAt >= sentAt) return;
     if (old) clearTimeout(old.timer);
     const wait = Math.max(0, sentAt + this.fenceAfter - monotonicMs());
@@ -102,7 +104,7 @@ export class Heartbeat implements Duty {
           const ok = await withTimeout(beat, this.fenceAfter);
           if (ok) {
             report.renewed++;
-            this.renewed(n.id, sentAt);
+            this.renewed(n.id, sentAt, false);
           } else {
             report.refused++;
             if (!this.refused.has(n.id)) this.log.error('heartbeat refused: the node was reaped; fencing it', { node: n.id });
