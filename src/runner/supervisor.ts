@@ -109,7 +109,11 @@ export class Supervisor implements SupervisorView {
   }
 
   heartbeatAge(): number {
-    return this.duties.heartbeat.oldestAge();
+    const hb = this.duties.heartbeat;
+    // Short of worker processes (fenced ones exited, replacements not registered: Redis gone),
+    // the age of the last successful renewal of any node tells that leases cannot be renewed.
+    const short = this.pool.children.size < this.config.processes && !this.halted;
+    return short ? Math.max(hb.oldestAge(), monotonicMs() - hb.lastSuccessAt) : hb.oldestAge();
   }
 
   loopAge(): number {

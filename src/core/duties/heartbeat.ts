@@ -65,9 +65,13 @@ export class Heartbeat implements Duty {
     return this.config.nodeTtl - fenceMargin(this.config);
   }
 
+  /** Monotonic time the last successful renewal or registration of any node was sent. */
+  lastSuccessAt = monotonicMs();
+
   /** A node's registration (sent at `sentAt`, monotonic) counts as its first renewal. */
   renewed(id: string, sentAt = monotonicMs(), create = true): void {
     const old = this.leases.get(id);
+    this.lastSuccessAt = Math.max(this.lastSuccessAt, sentAt);
     // A beat that comes back after its node was forgotten (its process exited) renews nothing.
     if (!old && !create) return;
     if (old && old.sentAt >= sentAt) return;
