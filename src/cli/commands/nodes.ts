@@ -35,6 +35,7 @@ export function registerNodes(program: Command): void {
           time(n.started_at),
           n.version ?? BLANK,
         ]),
+        { drop: ['VERSION', 'STARTED', 'TTL LEFT', 'BUSY', 'HOST', 'STATE'] },
       );
       const dead = report.nodes.filter((n) => !n.alive).length;
       const summary = `${plural(report.nodes.length, 'node')}: ${report.nodes.length - dead} alive, ${dead} dead`;
