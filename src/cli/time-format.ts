@@ -1,4 +1,5 @@
 // Human forms of times and sizes for tables: "3m ago", "in 12s", "1.5s"; full values stay in --json.
+import { truncateToWidth } from './text-width.js';
 
 /** Epoch seconds relative to `nowS`: "in 5m", "2h ago", "-" when absent. */
 export function relative(epochS: number | null | undefined, nowS: number): string {
@@ -17,8 +18,7 @@ export function span(seconds: number): string {
   return `${Math.floor(seconds / 86400)}d`;
 }
 
-/** Cuts text to `max` characters with an ellipsis; newlines become spaces. */
+/** Cuts text to `max` terminal columns with an ellipsis; newlines become spaces. */
 export function truncate(text: string, max: number): string {
-  const flat = text.replace(/\s*\n\s*/g, ' ');
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+  return truncateToWidth(text.replace(/\s*\n\s*/g, ' '), max);
 }

@@ -9,6 +9,7 @@ import { envOf, flagOf } from './declare.js';
 import { crossCheck } from './cross-check.js';
 import { CONFIG_KEYS, isConfigKey, suggestKey, validateValue, type Config } from './schema.js';
 import { ConfigError } from '../util/errors.js';
+import { describeLoadError } from '../util/syntax-error.js';
 
 export interface LoadOptions {
   cwd?: string;
@@ -50,7 +51,7 @@ const SEARCH_PLACES = [
 /** Env names that are not config keys but are ours. */
 const OTHER_VERK_ENV = new Set(['VERK_CONFIG']);
 
-const loadTs: Loader = async (filepath) => {
+const loadModule: Loader = async (filepath) => {
   const mod = await importModule(filepath);
   return mod.default ?? mod;
 };
@@ -88,7 +89,9 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
 async function readConfigFile(cwd: string, explicit?: string): Promise<{ path: string; values: Record<string, unknown> } | undefined> {
   const explorer = cosmiconfig('verk', {
     searchPlaces: SEARCH_PLACES,
-    loaders: { '.ts': loadTs, '.mts': loadTs, '.cts': loadTs },
+    // JavaScript too goes through import() alone, so a syntax error surfaces as itself (cosmiconfig's
+    // own loader retries with require() and reports that failure instead).
+    loaders: { '.js': loadModule, '.mjs': loadModule, '.cjs': loadModule, '.ts': loadModule, '.mts': loadModule, '.cts': loadModule },
   });
   let result: Awaited<ReturnType<typeof explorer.search>>;
   try {
@@ -101,8 +104,8 @@ async function readConfigFile(cwd: string, explicit?: string): Promise<{ path: s
     }
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    const msg = (err as Error).message.split('\n')[0];
-    throw new ConfigError(`config file could not be read: ${msg}`);
+    const file = (err as { filepath?: string }).filepath ?? (explicit ? path.resolve(cwd, explicit) : cwd);
+    throw new ConfigError(`config file could not be read: ${await describeLoadError(err, file)}`);
   }
   if (!result || result.isEmpty) return result ? { path: result.filepath, values: {} } : undefined;
   const values = result.config;

@@ -12,6 +12,7 @@ import type { Logger } from '../util/logger.js';
 import { parseTimerDuration } from '../util/duration.js';
 import { ConfigError } from '../util/errors.js';
 import { ERROR_CLASS } from '../job/error-classes.js';
+import { describeLoadError } from '../util/syntax-error.js';
 
 export interface JobContext {
   jid: string;
@@ -126,7 +127,7 @@ export async function loadHandlers(dir: string, log: Logger): Promise<HandlerReg
       const mod = await importModule(file);
       handlers.set(className, toHandler(className, file, mod));
     } catch (err) {
-      const error = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      const error = await describeLoadError(err, file);
       errors.push({ file, className, error });
       log.error('handler module failed to load; its jobs will fail until it is fixed', { file, error });
     }

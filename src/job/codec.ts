@@ -126,7 +126,7 @@ export function toSeconds(v: unknown): number | undefined {
 }
 
 /** Keys encodeNewJob writes itself; `extra` cannot override them (the returned jid must match). */
-const RESERVED = new Set(['retry', 'queue', 'class', 'args', 'jid', 'created_at', 'enqueued_at']);
+const RESERVED = new Set(['retry', 'max_retry_count', 'queue', 'class', 'args', 'jid', 'created_at', 'enqueued_at']);
 
 export interface NewJob {
   class: string;
@@ -142,7 +142,9 @@ export interface NewJob {
 
 /**
  * Encodes a new job in Sidekiq's shape and key order. `enqueuedAt` is omitted for jobs that go
- * to `schedule` (Sidekiq sets it when the job is pushed to its queue).
+ * to `schedule` (Sidekiq sets it when the job is pushed to its queue). A number of retries is
+ * written twice, `retry` for Sidekiq and verk-ts and `max_retry_count` right after it for Elixir
+ * verk, which reads only that (both mean N retries, N + 1 runs at most).
  */
 export function encodeNewJob(job: NewJob, nowSeconds: number, enqueued: boolean): { jid: string; queue: string; payload: string } {
   const jid = job.jid ?? newJid();
@@ -155,7 +157,8 @@ export function encodeNewJob(job: NewJob, nowSeconds: number, enqueued: boolean)
     /* reported below */
   }
   if (!Array.isArray(parsedArgs)) throw new Error('args must be a JSON array');
-  const head = JSON.stringify({ retry: job.retry ?? true, queue, class: job.class }).slice(0, -1);
+  const retry = job.retry ?? true;
+  const head = JSON.stringify({ retry, ...(typeof retry === 'number' ? { max_retry_count: retry } : {}), queue, class: job.class }).slice(0, -1);
   const clash = Object.keys(job.extra ?? {}).filter((k) => RESERVED.has(k));
   if (clash.length) throw new Error(`extra must not set ${clash.join(', ')}: use the job's own fields`);
   const tail = JSON.stringify({ jid, created_at: nowSeconds, ...(enqueued ? { enqueued_at: nowSeconds } : {}), ...job.extra }).slice(1);

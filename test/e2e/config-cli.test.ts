@@ -1,5 +1,6 @@
 // The config through the built binary: `verk work --help` lists a flag for every key, every flag
-// is known to `verk work`, and values that cannot work exit 78 before anything connects.
+// is known to `verk work`, and values that cannot work exit 78 before anything connects; a config
+// file with a syntax error exits 78 naming file:line:column and the parser's message.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -75,5 +76,23 @@ describe('values that cannot work exit 78, naming the key', () => {
     const res = await verk(['work', '--redis-url', 'redis://127.0.0.1:1/0'], { cwd: dir });
     expect(res.exitCode).toBe(78);
     expect(res.stderr).toMatch(/verk\.config\.json: `queues` queue mail: timeout "25d" is too long: a timer must be at most 24\.8 days/);
+  });
+});
+
+describe('a config file with a syntax error exits 78 with file:line:column and the message', () => {
+  it.each([
+    ['verk.config.json', '{\n  "queues": "default:5",\n  "concurrency": 3,\n}\n', '4:1 Expected double-quoted property name'],
+    ['verk.config.yaml', 'queues: default:5\n  concurrency: [3\n', '2:14 bad indentation of a mapping entry'],
+    ['verk.config.ts', 'export default {\n  queues: "default:5",,\n};\n', '2:23 Expected identifier but found ","'],
+    ['verk.config.js', 'export default {\n  queues: "default:5" +,\n};\n', "2:24 Unexpected token ','"],
+  ])('%s', async (name, text, where) => {
+    const dir = fs.realpathSync(fs.mkdtempSync(path.join(cwd, 'syntax-')));
+    fs.mkdirSync(path.join(dir, 'jobs'));
+    fs.writeFileSync(path.join(dir, name), text);
+    for (const args of [['work'], ['stats']]) {
+      const res = await verk([...args, '--redis-url', 'redis://127.0.0.1:1/0'], { cwd: dir, timeout: 20_000 });
+      expect(res.stderr.trim()).toBe(`verk: config error: config file could not be read: ${path.join(dir, name)}:${where}`);
+      expect(res.exitCode).toBe(78);
+    }
   });
 });

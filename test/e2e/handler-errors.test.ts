@@ -1,7 +1,9 @@
 // Handler load errors with the built CLI: a job whose handler file failed to load fails with
 // error_class HandlerLoadError naming the file and the load error (not UnknownJobClass), while a
-// class no file provides still fails as UnknownJobClass; the other handlers keep working.
+// class no file provides still fails as UnknownJobClass; the other handlers keep working. A syntax
+// error is reported as file:line:column and the message, in the log and in the jobs' error.
 import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { signalGroup, startWorker } from '../helpers/cli.js';
@@ -46,5 +48,42 @@ describe('handler load errors', () => {
       await worker;
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  }, 40_000);
+
+  it("a .ts and a .js handler with syntax errors: the log line and the jobs' error name file:line:column and the message", async () => {
+    const dir = fs.realpathSync(projectWithHandlers({ TypoTs: 'export function perform(args: unknown[]): number {\n  return args.length +;\n}\n' }));
+    const jsFile = path.join(dir, 'jobs', 'TypoJs.js');
+    fs.writeFileSync(jsFile, 'export function perform(args) {\n  return args[0] +;\n}\n');
+    const detail = {
+      TypoTs: `${path.join(dir, 'jobs', 'TypoTs.ts')}:2:23 Unexpected ";"`,
+      TypoJs: `${jsFile}:2:19 Unexpected token ';'`,
+    };
+    const worker = startWorker(fastArgs(server.url, ['-p', '1', '-q', 'default:4']), { cwd: dir });
+    try {
+      const jobs = { TypoTs: rawJob('TypoTs', []), TypoJs: rawJob('TypoJs', []) };
+      await enqueueRaw(redis, Object.values(jobs));
+      const entries = await waitFor(
+        async () => {
+          const r = (await redis.zrange('retry', 0, -1)).map((x) => JSON.parse(x) as Record<string, unknown>);
+          return r.length === 2 ? r : undefined;
+        },
+        { timeoutMs: 20_000, what: 'both jobs in retry' },
+      );
+      for (const [cls, raw] of Object.entries(jobs) as [keyof typeof jobs, string][]) {
+        const entry = entries.find((e) => e.jid === JSON.parse(raw).jid);
+        const file = detail[cls].slice(0, detail[cls].indexOf(':'));
+        expect(entry).toMatchObject({ error_class: 'HandlerLoadError', error_message: `handler file ${file} failed to load: ${detail[cls]}` });
+      }
+    } finally {
+      signalGroup(worker.pid!, 'SIGTERM');
+    }
+    const logged = String((await worker).all ?? '')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.level === 'error' && String(l.msg).startsWith('handler module failed to load'))
+      .map((l) => l.error);
+    expect(logged.sort()).toEqual(Object.values(detail).sort());
+    fs.rmSync(dir, { recursive: true, force: true });
   }, 40_000);
 });

@@ -1,8 +1,12 @@
 // `verk nodes` on fabricated states: a live node of ours, a dead one, one being reaped and an
-// Elixir verk node (no info hash) — JSON checked field by field, plus the table form.
+// Elixir verk node (no info hash) — JSON checked field by field, plus the table form; and a real
+// `verk work` whose IDENTITY, read off the table, is what `verk quiet` takes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { verk } from '../helpers/cli.js';
+import { signalGroup, startWorker, verk } from '../helpers/cli.js';
+import { SLEEP_HANDLER, fastArgs, projectWithHandlers } from '../helpers/e2e-kit.js';
+import { waitFor } from '../helpers/wait.js';
+import fs from 'node:fs';
 import { fabricateNode, job, redisMs } from '../helpers/fabricate.js';
 import { makeKeys } from '../../src/redis/keys.js';
 
@@ -20,6 +24,7 @@ beforeAll(async () => {
     info: {
       host: 'web-1',
       supervisor_pid: 4200,
+      identity: 'web-1:4200:0123456789ab',
       started_at: (now - 600_000) / 1000,
       version: '0.1.0',
       queues: 'default:10,mail:5',
@@ -116,8 +121,11 @@ describe('verk nodes', () => {
     const res = await verk(['nodes', '--redis-url', server.url]);
     expect(res.exitCode, res.stderr).toBe(0);
     const lines = res.stdout.split('\n');
-    expect(lines[0]).toMatch(/^NODE\s+STATUS\s+HOST\s+PID\s+LAST BEAT\s+TTL LEFT\s+QUEUES\s+IN PROGRESS/);
+    expect(lines[0]).toMatch(/^NODE\s+IDENTITY\s+STATUS\s+HOST\s+PID\s+LAST BEAT\s+TTL LEFT\s+QUEUES\s+IN PROGRESS/);
     const statusCol = lines[0].indexOf('STATUS');
+    const identityCol = lines[0].indexOf('IDENTITY');
+    expect(lines.find((l) => l.startsWith('web-1-aaaa0001'))!.slice(identityCol)).toMatch(/^web-1:4200:0123456789ab\s+alive\s/);
+    expect(lines.find((l) => l.startsWith('1234567890123'))!.slice(identityCol)).toMatch(/^-\s+alive\s/);
     const dead = lines.find((l) => l.startsWith('web-2-bbbb0002'))!;
     expect(dead.slice(statusCol)).toMatch(/^dead\s+web-2\s+5252\s+[45]\ds ago\s+-\s+default\s+1\s/);
     const elixir = lines.find((l) => l.startsWith('1234567890123'))!;
@@ -130,4 +138,33 @@ describe('verk nodes', () => {
     expect(res.exitCode).toBe(0);
     expect(res.stdout).toBe('no registered nodes');
   });
+
+  it('a live `verk work`: the IDENTITY column is the identity `verk quiet` takes', async () => {
+    const dir = projectWithHandlers({ Sleep: SLEEP_HANDLER });
+    const prefix = ['--prefix', 'live:'];
+    const worker = startWorker(fastArgs(server.url, ['-p', '1', '-q', 'default:1', ...prefix]), { cwd: dir });
+    try {
+      const identity = await waitFor(
+        async () => {
+          const res = await verk(['nodes', '--redis-url', server.url, ...prefix]);
+          const [head, row] = res.stdout.split('\n');
+          if (!row?.includes('alive')) return undefined;
+          const cell = row.slice(head.indexOf('IDENTITY')).split(/\s+/)[0];
+          return cell === '-' ? undefined : cell;
+        },
+        { timeoutMs: 20_000, what: 'a live node with its identity in `verk nodes`' },
+      );
+      expect(identity).toMatch(/^[^:\s]+:\d+:[0-9a-f]{12}$/);
+      const json = JSON.parse((await verk(['nodes', '--json', '--redis-url', server.url, ...prefix])).stdout);
+      expect(json.nodes.map((n: { identity: string }) => n.identity)).toEqual([identity]);
+      const quiet = await verk(['quiet', identity, '--redis-url', server.url, ...prefix]);
+      expect(quiet.exitCode, quiet.stderr).toBe(0);
+      expect(quiet.stdout.trim()).toBe(`sent TSTP to ${identity} (quiet at its next beat)`);
+      await waitFor(async () => (await server.client.hget(`live:${identity}`, 'quiet')) === 'true', { timeoutMs: 20_000, what: 'the process to report quiet' });
+    } finally {
+      signalGroup(worker.pid!, 'SIGTERM');
+      await worker;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 40_000);
 });

@@ -1,6 +1,7 @@
 // `verk work` end to end with the built CLI in real processes: 1 000 jobs over 2 worker
 // processes run exactly once; a failing job goes to retry then dead with Sidekiq's fields; a
-// scheduled job runs after its time; a malformed payload ends in dead while the rest complete.
+// scheduled job runs after its time; a malformed payload ends in dead while the rest complete;
+// `verk enqueue --retry N` writes N as retry and as Elixir verk's max_retry_count, and N holds.
 import { describe, expect, it } from 'vitest';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { startWorker, signalGroup, verk } from '../helpers/cli.js';
@@ -71,6 +72,20 @@ describe('verk work', () => {
       expect(await server.client.zcard('retry')).toBe(0);
       expect((await executions(server.client)).get(jid)).toBe(2);
       expect(await server.client.get('stat:failed')).toBe('2');
+    });
+  });
+
+  it('verk enqueue --retry 0 writes retry and max_retry_count 0 (Elixir verk reads the latter); the job goes to dead at its first failure', async () => {
+    const res = await verk(['enqueue', 'Fail', '"once"', '--retry', '0', '--json', '--redis-url', server.url]);
+    expect(res.exitCode).toBe(0);
+    const { jid } = JSON.parse(res.stdout);
+    const [stored] = await server.client.lrange('queue:default', 0, -1);
+    expect(stored).toMatch(new RegExp(`^\\{"retry":0,"max_retry_count":0,"queue":"default","class":"Fail","args":\\["once"\\],"jid":"${jid}",`));
+    await withWorker(['--queues', 'default:2', '--processes', '1'], async () => {
+      const [dead] = await waitFor(async () => server.client.zrange('dead', 0, -1).then((d) => (d.length ? d : null)), { what: 'dead entry' });
+      expect(JSON.parse(dead)).toMatchObject({ jid, retry: 0, max_retry_count: 0, retry_count: 0, error_class: 'TypeError' });
+      expect(await server.client.zcard('retry')).toBe(0);
+      expect((await executions(server.client)).get(jid)).toBe(1);
     });
   });
 

@@ -172,8 +172,18 @@ describe('encodeNewJob', () => {
 
   it('writes queue, retry, jid and extra keys as given', () => {
     const { payload } = encodeNewJob({ class: 'A', args: [], queue: 'mail', retry: 3, jid: 'abc', extra: { tags: ['x'] } }, 2, true);
-    expect(JSON.parse(payload)).toEqual({ retry: 3, queue: 'mail', class: 'A', args: [], jid: 'abc', created_at: 2, enqueued_at: 2, tags: ['x'] });
+    expect(JSON.parse(payload)).toEqual({ retry: 3, max_retry_count: 3, queue: 'mail', class: 'A', args: [], jid: 'abc', created_at: 2, enqueued_at: 2, tags: ['x'] });
     expect(decoded(encodeNewJob({ class: 'A', retry: false }, 2, true).payload)).toMatchObject({ retry: false, args: [] });
+  });
+
+  it('a number of retries is also max_retry_count (what Elixir verk reads), right after retry; true/false add nothing', () => {
+    const { payload } = encodeNewJob({ class: 'A', args: [1], retry: 3, jid: 'j1' }, 2, true);
+    expect(payload).toBe('{"retry":3,"max_retry_count":3,"queue":"default","class":"A","args":[1],"jid":"j1","created_at":2,"enqueued_at":2}');
+    expect(encodeNewJob({ class: 'A', retry: 0, jid: 'j0' }, 2, false).payload).toBe(
+      '{"retry":0,"max_retry_count":0,"queue":"default","class":"A","args":[],"jid":"j0","created_at":2}',
+    );
+    expect(decoded(payload)).toMatchObject({ retry: 3 });
+    for (const retry of [true, false, undefined]) expect(JSON.parse(encodeNewJob({ class: 'A', retry }, 2, true).payload)).not.toHaveProperty('max_retry_count');
   });
 
   it('gives every job its own jid', () => {
@@ -261,6 +271,7 @@ describe('markEnqueued', () => {
 describe('encodeNewJob extra keys', () => {
   it('refuses extra keys that would override the fields it writes (the returned jid must be the stored one)', () => {
     expect(() => encodeNewJob({ class: 'A', extra: { jid: 'other' } }, 1, true)).toThrow(/extra must not set jid/);
+    expect(() => encodeNewJob({ class: 'A', retry: 2, extra: { max_retry_count: 9 } }, 1, true)).toThrow(/extra must not set max_retry_count/);
     const { payload } = encodeNewJob({ class: 'A', extra: { tags: ['x'] } }, 1, true);
     expect(JSON.parse(payload).tags).toEqual(['x']);
   });

@@ -181,6 +181,15 @@ describe('loadHandlers', () => {
     expect(unknown.name).toBe('UnknownJobClass');
     expect(unknown.message).toBe(`no handler for class Nobody.Home in ${dir}`);
   });
+  it("a handler with a syntax error: the log line and its jobs' HandlerLoadError carry file:line:column and the message", async () => {
+    const dir = jobsDir({ 'Good.ts': NAMED_TS, 'Typo.ts': 'export function perform(args: unknown[]): number {\n  return args.length +;\n}\n' });
+    const log = recordingLogger();
+    const reg = await loadHandlers(dir, log);
+    const detail = `${path.join(dir, 'Typo.ts')}:2:23 Unexpected ";"`;
+    expect(log.errors).toEqual([expect.objectContaining({ file: path.join(dir, 'Typo.ts'), error: detail })]);
+    expect(reg.failureFor('Typo').message).toBe(`handler file ${path.join(dir, 'Typo.ts')} failed to load: ${detail}`);
+    expect(reg.get('Good')).toBeDefined();
+  });
 });
 
 describe('two handler files for one class', () => {

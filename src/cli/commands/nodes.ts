@@ -1,5 +1,6 @@
-// `verk nodes [--json]`: every registered node with host, pid, alive/dead, seconds since its
-// last beat, TTL left, queues, jobs in progress, started at, version (src/api/nodes.ts).
+// `verk nodes [--json]`: every registered node with the identity of its `verk work` (what
+// `verk quiet`/`stop` take), host, pid, alive/dead, seconds since its last beat, TTL left,
+// queues, jobs in progress, started at, version (src/api/nodes.ts).
 // JSON shape: docs/cli-nodes.md.
 import type { Command } from 'commander';
 import { listNodes, type NodeRow } from '../../api/nodes.js';
@@ -20,9 +21,10 @@ export function registerNodes(program: Command): void {
         return;
       }
       printTable(
-        ['NODE', 'STATUS', 'HOST', 'PID', 'LAST BEAT', 'TTL LEFT', 'QUEUES', 'IN PROGRESS', 'BUSY', 'STATE', 'STARTED', 'VERSION'],
+        ['NODE', 'IDENTITY', 'STATUS', 'HOST', 'PID', 'LAST BEAT', 'TTL LEFT', 'QUEUES', 'IN PROGRESS', 'BUSY', 'STATE', 'STARTED', 'VERSION'],
         report.nodes.map((n) => [
           n.id,
+          n.identity ?? BLANK,
           status(n),
           n.host ?? BLANK,
           n.pid ?? BLANK,
@@ -35,6 +37,7 @@ export function registerNodes(program: Command): void {
           time(n.started_at),
           n.version ?? BLANK,
         ]),
+        { drop: ['VERSION', 'STARTED', 'TTL LEFT', 'BUSY', 'HOST', 'STATE', 'PID'] },
       );
       const dead = report.nodes.filter((n) => !n.alive).length;
       const summary = `${plural(report.nodes.length, 'node')}: ${report.nodes.length - dead} alive, ${dead} dead`;

@@ -97,6 +97,7 @@ function printList(set: SetName, rows: EntryRow[], total: number, now: number): 
     printTable(
       [...head, 'RUN AT', 'CREATED'],
       rows.map((r) => [...base(r), relative(r.at, now), relative(r.created_at, now)]),
+      { drop: ['QUEUE', 'CREATED'] },
     );
   } else {
     printTable(
@@ -108,6 +109,7 @@ function printList(set: SetName, rows: EntryRow[], total: number, now: number): 
         relative(r.retried_at ?? r.failed_at, now),
         relative(r.at, now),
       ]),
+      { drop: ['QUEUE', 'RETRIES', 'FAILED'] },
     );
   }
   process.stdout.write(paint.dim(`${rows.length} of ${total} entries in ${set}`) + '\n');
