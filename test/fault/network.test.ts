@@ -1,7 +1,7 @@
 // Faults on the network between verk and Redis, through the test's TCP proxy: a stall shorter
 // than nodeTtl/2 (must not fence anything), every connection reset mid-run (must lose and
 // duplicate nothing), and 200 ms of latency each way for a while (must lose nothing).
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, it } from 'vitest';
 import {
   useFaultRig,
   startFaultWorker,
