@@ -41,7 +41,9 @@ export async function requeueEntries(ctx: AdminContext, set: SetName, entries: E
         const rc = e.job.data.retry_count;
         const payload = patchJson(e.job.raw, {
           enqueued_at: now,
-          ...(typeof rc === 'number' && Number.isInteger(rc) ? { retry_count: rc - 1 } : {}),
+          // A manual retry of a failed job does not spend one (Sidekiq's SortedEntry#retry); a
+          // scheduled job is run as it is (Sidekiq's add_to_queue).
+          ...(set !== 'schedule' && typeof rc === 'number' && Number.isInteger(rc) ? { retry_count: rc - 1 } : {}),
         });
         if ((await ctx.scripts.requeue(set, e.member, payload, e.job.queue)) === 'moved') res.done++;
         else res.skipped.push({ jid: entryJid(e), reason: 'no longer in the set' });

@@ -113,6 +113,12 @@ describe('verk schedule requeue', () => {
     const all = parseJson(await verk(['schedule', 'requeue', '--all', '--json', ...url()]));
     expect(all).toMatchObject({ matched: 1, done: 1, jids: [j2] });
     expect(await server.client.llen('queue:default')).toBe(1);
+    // A scheduled entry that carries a retry_count keeps it (Sidekiq's add_to_queue).
+    const j3 = newJid();
+    await server.client.zadd('schedule', Date.now() / 1000 + 3600, scheduledEntry({ jid: j3 }).replace(/}$/, ',"retry_count":2}'));
+    expect((await verk(['schedule', 'requeue', j3, ...url()])).exitCode).toBe(0);
+    const [rerun] = await server.client.lrange('queue:default', 0, 0);
+    expect(JSON.parse(rerun)).toMatchObject({ jid: j3, retry_count: 2 });
     const again = await verk(['schedule', 'requeue', j1, ...url()]);
     expect(again.exitCode).toBe(1);
     expect(again.stderr).toMatch(/not found in schedule: /);
