@@ -125,7 +125,7 @@ function nodeCheck(file: string, source: string, kind: string): Promise<SourceLo
     const child = execFile(
       process.execPath,
       [`--input-type=${kind}`, '--check'],
-      { timeout: CHECK_TIMEOUT_MS, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
+      { timeout: CHECK_TIMEOUT_MS, encoding: 'utf8', env: {} },
       (error, _out, stderr) => {
         if (!error) return resolve(undefined);
         const lines = stderr.split('\n');
