@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis';
 import { ConfigError } from '../util/errors.js';
 import { parseRedisUrl } from '../util/redis-url.js';
+import { withTimeout } from '../util/timeout.js';
 
 /** Replies by which a server refuses SELECT n (out of range; Redis Cluster allows only db 0). */
 const SELECT_REFUSED = /DB index is out of range|invalid DB index|SELECT is not allowed in cluster mode|value is not an integer or out of range/i;
@@ -51,9 +52,5 @@ async function describeRefusal(redis: Redis, db: number, reply: string): Promise
 }
 
 function bounded<T>(p: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_r, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no reply within ${CHECK_TIMEOUT_MS}ms`)), CHECK_TIMEOUT_MS);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  return withTimeout(p, CHECK_TIMEOUT_MS, `${what}: no reply within ${CHECK_TIMEOUT_MS}ms`);
 }

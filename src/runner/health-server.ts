@@ -7,6 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../util/logger.js';
+import { withTimeout } from '../util/timeout.js';
 import { fenceMargin } from '../core/duties/heartbeat.js';
 import { createMetrics } from './metrics.js';
 import type { SupervisorView } from './supervisor.js';
@@ -82,13 +83,10 @@ export async function readiness(sup: SupervisorView): Promise<ProbeResult> {
 
 async function pingRedis(sup: SupervisorView): Promise<boolean> {
   if (sup.redis.status !== 'ready') return false;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), READY_PING_TIMEOUT_MS)));
-  const ping = sup.redis.ping().then(
+  return withTimeout(sup.redis.ping(), READY_PING_TIMEOUT_MS).then(
     () => true,
     () => false,
   );
-  return Promise.race([ping, timeout]).finally(() => clearTimeout(timer));
 }
 
 export async function startHealthServer(sup: SupervisorView, port: number, log: Logger): Promise<HealthServer> {

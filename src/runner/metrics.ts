@@ -5,6 +5,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ChildCounters, QueueCounts } from './ipc.js';
 import type { SupervisorView } from './supervisor.js';
+import { withTimeout } from '../util/timeout.js';
 
 /** How long a scrape waits for Redis before leaving the queue gauges out. */
 const REDIS_READ_TIMEOUT_MS = 500;
@@ -141,9 +142,7 @@ async function readRedis(sup: SupervisorView): Promise<RedisReading> {
   const pipe = sup.redis.pipeline();
   for (const q of names) pipe.llen(keys.queue(q)).lindex(keys.queue(q), -1);
   pipe.zcard(keys.retry).zcard(keys.schedule).zcard(keys.dead);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_r, reject) => (timer = setTimeout(() => reject(new Error('Redis read timed out')), REDIS_READ_TIMEOUT_MS)));
-  const res = await Promise.race([pipe.exec(), timeout]).finally(() => clearTimeout(timer));
+  const res = await withTimeout(pipe.exec(), REDIS_READ_TIMEOUT_MS, 'Redis read timed out');
   if (!res) throw new Error('no reply');
   const value = (i: number) => {
     const [err, v] = res[i];

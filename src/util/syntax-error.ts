@@ -122,20 +122,15 @@ async function checkJs(file: string, original: string): Promise<SourceLocation |
 
 function nodeCheck(file: string, source: string, kind: string): Promise<SourceLocation | undefined> {
   return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [`--input-type=${kind}`, '--check'],
-      { timeout: CHECK_TIMEOUT_MS, encoding: 'utf8', env: {} },
-      (error, _out, stderr) => {
-        if (!error) return resolve(undefined);
-        const lines = stderr.split('\n');
-        const head = lines.findIndex((l) => /^\[stdin\]:\d+$/.test(l));
-        const message = lines.find((l) => l.startsWith('SyntaxError: '))?.slice('SyntaxError: '.length);
-        if (head < 0 || message === undefined) return resolve(undefined);
-        const caret = lines[head + 2]?.indexOf('^') ?? -1;
-        resolve({ file, line: Number(lines[head].slice('[stdin]:'.length)), column: caret >= 0 ? caret + 1 : 1, message });
-      },
-    );
+    const child = execFile(process.execPath, [`--input-type=${kind}`, '--check'], { timeout: CHECK_TIMEOUT_MS, encoding: 'utf8', env: {} }, (error, _out, stderr) => {
+      if (!error) return resolve(undefined);
+      const lines = stderr.split('\n');
+      const head = lines.findIndex((l) => /^\[stdin\]:\d+$/.test(l));
+      const message = lines.find((l) => l.startsWith('SyntaxError: '))?.slice('SyntaxError: '.length);
+      if (head < 0 || message === undefined) return resolve(undefined);
+      const caret = lines[head + 2]?.indexOf('^') ?? -1;
+      resolve({ file, line: Number(lines[head].slice('[stdin]:'.length)), column: caret >= 0 ? caret + 1 : 1, message });
+    });
     child.stdin?.on('error', () => {});
     child.stdin?.end(source);
   });

@@ -7,6 +7,7 @@ import type { Config } from '../../config/schema.js';
 import type { Scripts } from '../../redis/scripts.js';
 import { monotonicMs } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
+import { withTimeout } from '../../util/timeout.js';
 import type { Duty, DutyReport } from './duty.js';
 
 export interface BeatingNode {
@@ -141,10 +142,4 @@ export class Heartbeat implements Duty {
     if (!lease) return;
     this.events.onStale([id]);
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const t = new Promise<never>((_r, reject) => (timer = setTimeout(() => reject(new Error(`no reply within ${ms}ms`)), ms)));
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
