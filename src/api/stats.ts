@@ -4,6 +4,7 @@
 // and Redis's eviction policy with a warning when it can delete jobs (src/redis/eviction.ts).
 import type { AdminContext } from './admin-context.js';
 import { evictionWarning, readEvictionPolicy } from '../redis/eviction.js';
+import { heartbeatsAlive } from '../redis/node-registry.js';
 import { listProcesses } from './processes.js';
 import { listQueues } from './queues.js';
 
@@ -73,13 +74,10 @@ export async function readStats(ctx: AdminContext): Promise<Stats> {
 /** Registered verk nodes whose heartbeat key exists, with their busy count. */
 export async function liveNodes(ctx: AdminContext): Promise<{ id: string; busy: number }[]> {
   const ids = await ctx.redis.smembers(ctx.keys.nodes);
-  const rows = await Promise.all(
-    ids.map(async (id) => {
-      const [alive, busy] = await Promise.all([ctx.redis.exists(ctx.keys.node(id)), ctx.redis.hget(ctx.keys.nodeInfo(id), 'busy')]);
-      return { id, alive: alive === 1, busy: int(busy) };
-    }),
-  );
-  return rows.filter((r) => r.alive).map(({ id, busy }) => ({ id, busy }));
+  const alive = await heartbeatsAlive(ctx.redis, ctx.keys, ids);
+  const live = ids.filter((id) => alive.get(id));
+  const busy = await Promise.all(live.map((id) => ctx.redis.hget(ctx.keys.nodeInfo(id), 'busy')));
+  return live.map((id, i) => ({ id, busy: int(busy[i]) }));
 }
 
 function int(v: string | null): number {

@@ -11,7 +11,7 @@ import { payloadIdentity } from '../job/identity.js';
 import { isolateFrom } from '../redis/reap-options.js';
 import { Scripts, type FetchResult } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
-import { sleep } from '../util/sleep.js';
+import { backoffMs, sleep } from '../util/sleep.js';
 import type { Handler, HandlerRegistry } from './handlers.js';
 import type { IsolationGate } from './isolation.js';
 import { runJob } from './job-run.js';
@@ -167,7 +167,7 @@ export class QueueWorker {
           // Still needed: retried before the next fetch, with backoff (a full or read-only Redis).
           if (this.stopped) break;
           if (this.reconcileErrors++ === 0) log.warn('reconcile after a reconnect failed; retrying', { queue: queue.name, error: (err as Error).message });
-          await sleep(Math.min(250 * 2 ** this.reconcileErrors, 5000));
+          await sleep(backoffMs(this.reconcileErrors, 250, 5000));
           continue;
         }
       }

@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.js';
 import { failedPayload, INVALID_ARGS_ERROR, type Job } from '../job/codec.js';
 import type { Scripts } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
-import { sleep } from '../util/sleep.js';
+import { backoffMs, sleep } from '../util/sleep.js';
 import type { Handler } from './handlers.js';
 import { backtraceOf, type JobRun } from './job-run.js';
 import { decideFailure } from './retry-policy.js';
@@ -200,7 +200,7 @@ export class Settler {
         return await write();
       } catch (err) {
         if (attempt === 0) this.log.warn(`${what} write failed; retrying until Redis answers`, { queue: this.queue, error: (err as Error).message });
-        await sleep(Math.min(100 * 2 ** attempt, 2000));
+        await sleep(backoffMs(attempt, 100, 2000));
       }
     }
   }

@@ -7,6 +7,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { DEFAULTS, REDIS_SOCKET_DEFAULTS } from '../config/defaults.js';
 import type { Logger } from '../util/logger.js';
 import { redactUrl } from '../util/redact.js';
+import { backoffMs } from '../util/sleep.js';
 
 export interface ConnectOptions {
   /** Shown in logs and CLIENT LIST. */
@@ -37,7 +38,7 @@ export function connectRedis(url: string, opts: ConnectOptions): Redis {
     enableAutoPipelining: opts.autoPipeline ?? false,
     maxRetriesPerRequest: opts.maxRetriesPerRequest === undefined ? null : opts.maxRetriesPerRequest,
     enableOfflineQueue: opts.offlineQueue ?? true,
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    retryStrategy: (times) => backoffMs(times, 50, 2000),
     // Every command, queued offline or sent, is rejected after this (a BLMOVE's bound includes its block time).
     commandTimeout: commandBoundMs(opts),
     // The connect handshake is bounded too (a SYN that is never answered).

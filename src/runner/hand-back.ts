@@ -6,7 +6,7 @@
 import type { Reaper } from '../core/duties/reaper.js';
 import { monotonicMs } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { sleep } from '../util/sleep.js';
+import { backoffMs, sleep } from '../util/sleep.js';
 import type { PoolChild } from './worker-pool.js';
 
 export interface HandBackDeps {
@@ -50,7 +50,7 @@ export async function handBackExited(
         return 0;
       }
       if (attempt === 0) d.log.warn('hand-back of an exited worker process failed; retrying', { node: child.id, error });
-      await sleep(Math.min(100 * 2 ** attempt, 2000));
+      await sleep(backoffMs(attempt, 100, 2000));
     }
   }
 }

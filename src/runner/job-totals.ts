@@ -1,5 +1,6 @@
 // Job counters of one `verk work`: the totals of worker processes that have exited plus what
 // the live ones report in their pongs (each live process reports its own running totals).
+import { backoffMs } from '../util/sleep.js';
 import type { ChildCounters } from './ipc.js';
 
 export function emptyCounters(): ChildCounters {
@@ -46,6 +47,6 @@ export class CrashLoopBackoff {
     this.deaths = this.deaths.filter((d) => t - d < 30_000);
     this.deaths.push(t);
     const n = this.deaths.length;
-    return n <= 3 ? 0 : Math.min(250 * 2 ** (n - 3), 10_000);
+    return n <= 3 ? 0 : backoffMs(n - 3, 250, 10_000);
   }
 }

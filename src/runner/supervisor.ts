@@ -16,7 +16,7 @@ import { makeKeys, type Keys } from '../redis/keys.js';
 import { Scripts } from '../redis/scripts.js';
 import { monotonicMs } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { sleep } from '../util/sleep.js';
+import { backoffMs, sleep } from '../util/sleep.js';
 import { VERSION } from '../version.js';
 import { buildDuties, type Duties } from './duties.js';
 import { DutyRunner } from './duty-runner.js';
@@ -170,7 +170,7 @@ export class Supervisor implements SupervisorView {
         await this.redis.ping();
         return;
       } catch {
-        await sleep(Math.min(100 * 2 ** attempt, 5000), this.halt.signal);
+        await sleep(backoffMs(attempt, 100, 5000), this.halt.signal);
       }
     }
   }
@@ -235,7 +235,7 @@ export class Supervisor implements SupervisorView {
   private replenish(): void {
     this.replenishing ??= (async () => {
       for (let failures = 0; !this.halted && this.pool.children.size < this.config.processes; ) {
-        const delay = Math.max(this.replaceDelay, failures === 0 ? 0 : Math.min(250 * 2 ** (failures - 1), 10_000));
+        const delay = Math.max(this.replaceDelay, failures === 0 ? 0 : backoffMs(failures - 1, 250, 10_000));
         this.replaceDelay = 0;
         if (delay) await sleep(delay, this.halt.signal);
         if (this.halted) break;

@@ -11,3 +11,6 @@ export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
   });
+
+/** Exponential backoff: `baseMs` doubled `attempt` times, never above `capMs`. */
+export const backoffMs = (attempt: number, baseMs: number, capMs: number): number => Math.min(baseMs * 2 ** attempt, capMs);
