@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { VERK_BIN } from '../helpers/cli.js';
-import { usePrivateRedis, TEST_INTERVALS } from '../helpers/e2e.js';
+import { intervalArgs, usePrivateRedis } from '../helpers/e2e.js';
 import { enqueueRaw, pidAlive, projectWithHandlers, rawJob, registeredNodes } from '../helpers/e2e-kit.js';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -87,7 +87,6 @@ describe('verk work with its log in a closed pipe', () => {
   while (!ctx.signal.aborted) { ctx.log.info('chatty job still running ' + 'x'.repeat(200)); await new Promise((r) => setTimeout(r, 20)); }
 }\n`,
     });
-    const t = TEST_INTERVALS;
     const { proc } = runClosingPipe(
       [
         'work',
@@ -101,12 +100,7 @@ describe('verk work with its log in a closed pipe', () => {
         '2',
         '--queues',
         'default:1',
-        '--heartbeat-interval',
-        `${t.heartbeatMs}ms`,
-        '--node-ttl',
-        `${t.nodeTtlMs}ms`,
-        '--reaper-interval',
-        `${t.reaperMs}ms`,
+        ...intervalArgs(),
         '--shutdown-timeout',
         '2s',
       ],

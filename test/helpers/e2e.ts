@@ -15,9 +15,14 @@ export const FIXTURE_JOBS = fileURLToPath(new URL('../fixtures/jobs/', import.me
  */
 export const TEST_INTERVALS = { heartbeatMs: 250, nodeTtlMs: 1500, reaperMs: 300 };
 
+/** The heartbeat, TTL and reaper flags of TEST_INTERVALS. */
+export function intervalArgs(): string[] {
+  const t = TEST_INTERVALS;
+  return ['--heartbeat-interval', `${t.heartbeatMs}ms`, '--node-ttl', `${t.nodeTtlMs}ms`, '--reaper-interval', `${t.reaperMs}ms`];
+}
+
 /** `verk work` flags for tests: the private Redis, fixture handlers and short intervals. */
 export function workArgs(server: RedisServer, extra: string[] = []): string[] {
-  const t = TEST_INTERVALS;
   return [
     '--redis-url',
     server.url,
@@ -25,12 +30,7 @@ export function workArgs(server: RedisServer, extra: string[] = []): string[] {
     FIXTURE_JOBS,
     '--log-format',
     'json',
-    '--heartbeat-interval',
-    `${t.heartbeatMs}ms`,
-    '--node-ttl',
-    `${t.nodeTtlMs}ms`,
-    '--reaper-interval',
-    `${t.reaperMs}ms`,
+    ...intervalArgs(),
     '--scheduler-interval',
     '100ms',
     '--shutdown-timeout',
