@@ -16,8 +16,10 @@
 -- KEYS[2] verk:reaping     nodes whose reaping has started
 -- KEYS[3] dead
 -- Built from the prefix ARGV[1]: <prefix>verk:node:<id> and its :queues, :info, :running and
--- :started keys, <prefix>inprogress:<q>:<id>, <prefix>queue:<q>, <prefix>verk:recovered:<jid>,
--- <prefix>verk:recoveries.
+-- :started keys, <prefix>inprogress:<q>:<id>, <prefix>verk:node:<id>:claim:<q> (a job the
+-- node's idle wait took and had not yet confirmed), <prefix>queue:<q>,
+-- <prefix>verk:recovered:<jid>, <prefix>verk:recoveries, <prefix>verk:heartbeats (the
+-- reaper's schedule: the node leaves it when fully reaped).
 -- ARGV[1] key prefix
 -- ARGV[2] node id to reap
 -- ARGV[3] batch size (jobs moved by this call at most)
@@ -56,14 +58,16 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 
 -- Plan: reads only ---------------------------------------------------------------------
 local lists = {}
-local checks = { { KEYS[1], 'set' }, { KEYS[2], 'set' }, { KEYS[3], 'zset' }, { history, 'list' } }
+local checks = { { KEYS[1], 'set' }, { KEYS[2], 'set' }, { KEYS[3], 'zset' }, { history, 'list' }, { prefix .. 'verk:heartbeats', 'zset' } }
 local wrong_queues = first_wrong_type({ { queues_key, 'set' } })
 if wrong_queues then return { 'wrongtype', 0, 0, 0, 0, wrong_queues } end
 for _, q in ipairs(redis.call('SMEMBERS', queues_key)) do
-  local l = { q = q, list = prefix .. 'inprogress:' .. q .. ':' .. node, queue = prefix .. 'queue:' .. q }
-  table.insert(lists, l)
-  table.insert(checks, { l.list, 'list' })
-  table.insert(checks, { l.queue, 'list' })
+  local queue = prefix .. 'queue:' .. q
+  for _, list in ipairs({ prefix .. 'inprogress:' .. q .. ':' .. node, node_key .. ':claim:' .. q }) do
+    table.insert(lists, { q = q, list = list, queue = queue })
+    table.insert(checks, { list, 'list' })
+  end
+  table.insert(checks, { queue, 'list' })
 end
 local wrong = first_wrong_type(checks)
 if wrong then
@@ -147,7 +151,7 @@ for _, l in ipairs(lists) do
       end
     end
     moved = moved + #l.back
-    event_queues[l.q] = #items
+    event_queues[l.q] = (event_queues[l.q] or 0) + #items
   end
   remaining = remaining + len - l.take
 end
@@ -190,6 +194,7 @@ if remaining == 0 then
   redis.call('DEL', node_key, queues_key, info_key, node_key .. ':running', started_key)
   redis.call('SREM', KEYS[1], node)
   redis.call('SREM', KEYS[2], node)
+  redis.call('ZREM', prefix .. 'verk:heartbeats', node)
   return { 'reaped', moved, buried, 0, unstarted }
 end
 return { registered and 'reaped' or 'gone', moved, buried, remaining, unstarted }

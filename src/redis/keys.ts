@@ -12,11 +12,17 @@ export interface Keys {
   dead: string;
   nodes: string;
   reaping: string;
+  /** The reaper's schedule: node id -> earliest instant its heartbeat key may expire (Redis ms). */
+  heartbeats: string;
+  /** Held (SET NX PX) by the one supervisor that scans for dead nodes this interval. */
+  reaperLock: string;
   node(id: string): string;
   nodeQueues(id: string): string;
   nodeInfo(id: string): string;
   /** Identities of jobs a node reported starting after an earlier recovery (poison-pill evidence). */
   nodeStarted(id: string): string;
+  /** The job a node's idle wait took (BLMOVE target), before the claim script confirms it. */
+  nodeClaim(id: string, q: string): string;
   recovered(jid: string): string;
   recoveries: string;
   malformed: string;
@@ -44,10 +50,13 @@ export function makeKeys(prefix = ''): Keys {
     dead: `${p}dead`,
     nodes: `${p}verk_nodes`,
     reaping: `${p}verk:reaping`,
+    heartbeats: `${p}verk:heartbeats`,
+    reaperLock: `${p}verk:reaper:lock`,
     node: (id) => `${p}verk:node:${id}`,
     nodeQueues: (id) => `${p}verk:node:${id}:queues`,
     nodeInfo: (id) => `${p}verk:node:${id}:info`,
     nodeStarted: (id) => `${p}verk:node:${id}:started`,
+    nodeClaim: (id, q) => `${p}verk:node:${id}:claim:${q}`,
     recovered: (jid) => `${p}verk:recovered:${jid}`,
     recoveries: `${p}verk:recoveries`,
     malformed: `${p}verk:malformed`,
