@@ -8,7 +8,8 @@
 -- another reaper) is tried again next interval and never blocks the nodes behind it; the
 -- reap script removes it from the set once it is fully reaped.
 -- KEYS[1] verk:heartbeats
--- ARGV[1] key prefix (heartbeat keys are <prefix>verk:node:<id>)
+-- Built from the prefix ARGV[1]: <prefix>verk:node:<id> (each due node's heartbeat key).
+-- ARGV[1] key prefix
 -- ARGV[2] max nodes checked by this call
 -- ARGV[3] retry delay in ms for dead nodes
 -- Returns { more (1 = the call was full: call again), checked, dead id... }.

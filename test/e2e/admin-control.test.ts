@@ -41,7 +41,7 @@ describe('verk pause / resume', () => {
     const q = parseJson(await verk(['queues', '--json', ...url()]));
     expect(q.queues).toEqual([{ name: 'mail', size: 0, latency: 0, paused: true }]);
     const res = await verk(['resume', 'mail', ...url()]);
-    expect(res.stdout).toBe('resumed queue mail: nodes fetch from it again within a second');
+    expect(res.stdout).toBe('resumed queue mail: nodes fetch from it again within blockTimeout (5 s by default)');
     expect(await r.exists('verk:paused')).toBe(0);
     expect(parseJson(await verk(['resume', 'mail', '--json', ...url()]))).toEqual({ queue: 'mail', paused: false, changed: false });
   });

@@ -9,6 +9,7 @@ import { scalar, type Reply } from './lua-runner.js';
 import { withEnqueuedAt, withFailure } from './payloads.js';
 import { payloadIdentity } from '../../src/job/identity.js';
 import { K, NODES, QUEUES, SETS, items, pick, type World } from './world.js';
+import { FLEET_ARGV_LAYOUT, FLEET_CMDS } from './fleet-commands.js';
 
 const queue = fc.constantFrom(...QUEUES);
 const node = fc.constantFrom(...NODES);
@@ -167,13 +168,13 @@ export const requeueOrphanCmd = fc.record({ q: queue, n: node, batch: count(1, 4
     })),
 );
 
-/** register and heartbeat take the same keys and ARGV and must not touch any payload. */
+/** register and heartbeat take the same ARGV (register one key more) and must not touch any payload. */
 const nodeCmd = (script: 'register' | 'heartbeat') =>
   node.map(
     (n) =>
       new ScriptCmd(`${script}(${n})`, async () => ({
         script,
-        keys: [K.nodes, K.node(n), K.nodeInfo(n)],
+        keys: script === 'register' ? [K.nodes, K.node(n), K.nodeInfo(n), K.heartbeats] : [K.nodes, K.node(n), K.nodeInfo(n)],
         argv: [n, 600_000, 600_000, 'host', 'h', 'busy', 0],
         allow: () => ({ places: [] }),
       })),
@@ -233,7 +234,7 @@ export const reapCmd = fc
               JSON.stringify(o.evidence === 'argv' ? ids : []),
             ],
             allow: (reply) => ({
-              places: [...QUEUES.flatMap((q) => [K.queue(q), K.inprogress(q, o.n)]), K.dead],
+              places: [...QUEUES.flatMap((q) => [K.queue(q), K.inprogress(q, o.n), K.nodeClaim(o.n, q)]), K.dead],
               rules: [rewritesOnly(REAP_REQUEUE_FIELDS), rewritesOnly(REAP_BURY_FIELDS)],
               mergeInto: [K.dead],
               deadTrim: { key: K.dead, minScore: -Infinity, maxJobs: o.deadMax, written: Array.isArray(reply) ? Number(scalar(reply[2])) : 0 },
@@ -243,12 +244,11 @@ export const reapCmd = fc
               reaped.moved += moved;
               reaped.buried += buried;
               const queued = QUEUES.reduce((t, q) => t + size(a, K.queue(q)) - size(b, K.queue(q)), 0);
-              const taken = QUEUES.reduce((t, q) => t + size(b, K.inprogress(q, o.n)) - size(a, K.inprogress(q, o.n)), 0);
-              // A job goes back to the queue of the list it came from, never another one.
+              const held = (x: typeof b, q: string) => size(x, K.inprogress(q, o.n)) + size(x, K.nodeClaim(o.n, q));
+              const taken = QUEUES.reduce((t, q) => t + held(b, q) - held(a, q), 0);
+              // A job goes back to the queue of the lists it came from, never another one.
               const misrouted = QUEUES.map((q) =>
-                size(a, K.queue(q)) - size(b, K.queue(q)) > size(b, K.inprogress(q, o.n)) - size(a, K.inprogress(q, o.n))
-                  ? `queue ${q} grew by more than its list shrank`
-                  : undefined,
+                size(a, K.queue(q)) - size(b, K.queue(q)) > held(b, q) - held(a, q) ? `queue ${q} grew by more than its list shrank` : undefined,
               ).find(Boolean);
               return misrouted ?? agree('moved', moved, 'pushed to queues', queued) ?? agree('moved + buried', moved + buried, 'taken from in-progress lists', taken);
             },
@@ -259,6 +259,7 @@ export const reapCmd = fc
 
 /** Every script command, by script name. */
 export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
+  ...FLEET_CMDS,
   fetch: fetchCmd,
   ack: ackCmd,
   fail: failCmd,
@@ -283,4 +284,5 @@ export const ARGV_LAYOUT: Record<string, string> = {
   register: '4..',
   heartbeat: '4..',
   reap: '13',
+  ...FLEET_ARGV_LAYOUT,
 };
