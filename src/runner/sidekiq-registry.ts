@@ -1,5 +1,5 @@
-// Sidekiq's process registry, written by the supervisor of `verk work` on every beat
-// (docs/cli.md, "What `verk work` writes for Sidekiq"), so Sidekiq's API and Web UI list our processes and their
+// Sidekiq's process registry, written by the supervisor of `verk work` every 10 s like Sidekiq's
+// own beat (docs/cli.md, "What `verk work` writes for Sidekiq"), so Sidekiq's API and Web UI list our processes and their
 // busy jobs: SADD `processes` <identity>; the identity hash (info JSON, busy, beat, quiet, rss
 // in KB, rtt_us) with a 60 s TTL; `<identity>:workers` with one Sidekiq-shaped entry per running
 // job. Each beat also RPOPs one signal from `<identity>-signals` and acts on it: TSTP = quiet,
@@ -9,11 +9,10 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
+import { FLEET } from '../config/defaults.js';
 import type { Keys } from '../redis/keys.js';
 import type { Duty, DutyReport } from '../core/duties/duty.js';
 import type { RunningJobInfo } from './ipc.js';
-
-const TTL_S = 60;
 
 /** What the registry reads from the supervisor (read lazily: it is built before the connection). */
 export interface RegistryHost {
@@ -34,6 +33,11 @@ export class SidekiqRegistry implements Duty {
   readonly startedAt = Date.now() / 1000;
   /** Last signal taken from the signal list (for tests and logs). */
   lastSignal: string | undefined;
+  /** Successful beats since the TTLs were last renewed (-1: never). */
+  private beatsSinceRenew = -1;
+  /** The workers hash as last written (JSON of its fields). */
+  private workersWritten = '[]';
+  private rttUs = 0;
 
   constructor(
     private readonly host: RegistryHost,
@@ -42,8 +46,9 @@ export class SidekiqRegistry implements Duty {
     this.identity = opts.identity ?? `${this.hostname}:${process.pid}:${randomBytes(6).toString('hex')}`;
   }
 
+  /** Sidekiq's own beat (10 s), or twice the heartbeat interval when that is shorter (tests). */
   get intervalMs(): number {
-    return this.host.config.heartbeatInterval;
+    return Math.min(FLEET.sidekiqBeatMs, 2 * this.host.config.heartbeatInterval);
   }
 
   private get keys(): Keys {
@@ -70,47 +75,66 @@ export class SidekiqRegistry implements Duty {
     return {};
   }
 
-  /** Workers hash, PING for rtt, process hash, then one pending signal. */
+  /**
+   * The process hash and one pending signal, in one pipeline (no MULTI: Sidekiq's readers need
+   * no atomicity here). An idle beat is two commands (HSET, RPOP): the identity is re-added to
+   * `processes` and the TTLs renewed every FLEET.sidekiqRenewEvery beats (a 60 s TTL, a 10 s
+   * beat), and the workers hash is rewritten only when the running jobs changed.
+   */
   private async beat(): Promise<void> {
     const { redis } = this.host;
     const k = this.keys;
     const children = [...this.host.children.values()];
     const running = children.flatMap((c) => c.running);
     const workersKey = k.processWorkers(this.identity);
-    const w = redis.multi().unlink(workersKey);
-    if (running.length) {
-      const fields: string[] = [];
-      for (const job of running) fields.push(job.jid, workerEntry(job));
-      w.hset(workersKey, ...fields).expire(workersKey, TTL_S);
-    }
-    await w.exec();
-    const t0 = process.hrtime.bigint();
-    await redis.ping();
-    const rttUs = Number((process.hrtime.bigint() - t0) / 1000n);
-    const rssKb = Math.round((process.memoryUsage.rss() + children.reduce((n, c) => n + c.rss, 0)) / 1024);
     const key = k.process(this.identity);
-    const res = await redis
-      .multi()
-      .sadd(k.processes, this.identity)
-      .hset(
-        key,
-        'info',
-        this.info(),
-        'busy',
-        children.reduce((n, c) => n + c.busy, 0),
-        'beat',
-        Date.now() / 1000,
-        'rtt_us',
-        rttUs,
-        'quiet',
-        String(this.host.state !== 'running'),
-        'rss',
-        rssKb,
-      )
-      .expire(key, TTL_S)
-      .rpop(k.processSignals(this.identity))
-      .exec();
-    const signal = res?.[3]?.[1] as string | null | undefined;
+    const renew = this.beatsSinceRenew + 1 >= FLEET.sidekiqRenewEvery || this.beatsSinceRenew < 0;
+    const workers = running.map((job) => [job.jid, workerEntry(job)] as const);
+    const workersNow = JSON.stringify(workers);
+    const pipe = redis.pipeline();
+    if (workersNow !== this.workersWritten) {
+      pipe.unlink(workersKey);
+      if (workers.length) pipe.hset(workersKey, ...workers.flat()).expire(workersKey, FLEET.sidekiqTtlS);
+    } else if (renew && workers.length) pipe.expire(workersKey, FLEET.sidekiqTtlS);
+    const rssKb = Math.round((process.memoryUsage.rss() + children.reduce((n, c) => n + c.rss, 0)) / 1024);
+    if (renew) pipe.sadd(k.processes, this.identity);
+    pipe.hset(
+      key,
+      'info',
+      this.info(),
+      'busy',
+      children.reduce((n, c) => n + c.busy, 0),
+      'beat',
+      Date.now() / 1000,
+      'rtt_us',
+      this.rttUs,
+      'quiet',
+      String(this.host.state !== 'running'),
+      'rss',
+      rssKb,
+    );
+    if (renew) pipe.expire(key, FLEET.sidekiqTtlS);
+    pipe.rpop(k.processSignals(this.identity));
+    const t0 = process.hrtime.bigint();
+    const res = await pipe.exec().catch((err: Error) => [[err, null]] as [Error | null, unknown][]);
+    // Sidekiq's rtt_us is a PING's round trip; this pipeline's is as good and costs no command.
+    this.rttUs = Number((process.hrtime.bigint() - t0) / 1000n);
+    const failed = (res ?? []).find(([err]) => err);
+    if (!res || failed) {
+      // Unknown what was written (or whether the keys outlived the outage): write all next time.
+      this.workersWritten = '';
+      this.beatsSinceRenew = -1;
+      throw failed?.[0] ?? new Error('pipeline aborted');
+    }
+    this.workersWritten = workersNow;
+    this.beatsSinceRenew = renew ? 0 : this.beatsSinceRenew + 1;
+    // HSET added fields: the hash had expired (or was deleted) and now has no TTL: renew at once.
+    const added = Number(res[res.length - (renew ? 3 : 2)]?.[1] ?? 0);
+    if (!renew && added > 0) {
+      await redis.multi().sadd(k.processes, this.identity).expire(key, FLEET.sidekiqTtlS).exec();
+      this.beatsSinceRenew = 0;
+    }
+    const signal = res[res.length - 1]?.[1] as string | null | undefined;
     if (signal) this.act(signal);
   }
 

@@ -132,7 +132,7 @@ describe('duty runner', () => {
       ['heartbeat', config.heartbeatInterval],
       ['pool-watch', Math.min(config.heartbeatInterval, 1000)],
       ['reaper', config.reaperInterval],
-      ['sidekiq-registry', config.heartbeatInterval],
+      ['sidekiq-registry', Math.min(10_000, 2 * config.heartbeatInterval)],
     ]);
     // Alone in its fleet, the scheduler polls every schedulerInterval ±50% (Sidekiq's rule).
     const waits = Array.from({ length: 50 }, () => d.scheduler.intervalMs);
