@@ -34,6 +34,7 @@
 -- ARGV[12] isolateFrom (workers run a job alone from this many recoveries on; not used here,
 --          kept so the positions stay stable)
 -- ARGV[13] JSON array of identities the caller knows had started on the node ("[]" = none)
+-- ARGV[14] max payload bytes moved by this call (the first job always moves; default 4 MiB)
 -- Returns { status, moved, buried, remaining, unstarted } with status "alive", "gone" or
 -- "reaped", or { 'wrongtype', 0, 0, remaining, 0, key }.
 -- @include identity
@@ -104,6 +105,27 @@ if count_recoveries then
   end
 end
 
+-- The head of a list, at most `n` items and (but for the first item of the call) at most
+-- bytes_left bytes, read in chunks of 64 so a list of big payloads is never read whole.
+local bytes_left = tonumber(ARGV[14]) or 4194304
+local first_item = true
+local function take_head(list, n)
+  local out, pos = {}, 0
+  while #out < n do
+    local want = math.min(64, n - #out)
+    local chunk = redis.call('LRANGE', list, pos, pos + want - 1)
+    for _, raw in ipairs(chunk) do
+      if not first_item and #raw > bytes_left then return out end
+      first_item = false
+      bytes_left = bytes_left - #raw
+      table.insert(out, raw)
+    end
+    if #chunk < want then break end
+    pos = pos + #chunk
+  end
+  return out
+end
+
 local counts, counted = {}, {}
 local function recoveries(id)
   if counts[id] == nil then
@@ -119,8 +141,8 @@ local pills, event_jobs, event_dead, event_queues = {}, {}, {}, {}
 for _, l in ipairs(lists) do
   local len = redis.call('LLEN', l.list)
   l.take, l.back = 0, {}
-  if budget > 0 and len > 0 then
-    local items = redis.call('LRANGE', l.list, 0, budget - 1)
+  if budget > 0 and bytes_left > 0 and len > 0 then
+    local items = take_head(l.list, budget)
     l.take = #items
     budget = budget - #items
     for _, raw in ipairs(items) do

@@ -91,6 +91,14 @@ export const REAPER = {
   sweepPage: 500,
   /** Sweep pages per pass at most (100 000 registered nodes at the default page). */
   maxSweepPages: 200,
+  /** Payload bytes one reap call moves at most (the first job always moves): bounds the script's time. */
+  maxBytesPerCall: 4 * 1024 * 1024,
+} as const;
+
+/** Hand-back calls (shutdown, fencing, reconcile) are cut to these sizes (src/redis/scripts.ts). */
+export const HANDBACK = {
+  maxJobs: 50,
+  maxBytes: 4 * 1024 * 1024,
 } as const;
 
 /** How the Sidekiq process registry and the scheduler share a fleet (src/runner/sidekiq-registry.ts, scheduler). */

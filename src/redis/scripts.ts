@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Redis, ChainableCommander } from 'ioredis';
 import type { Keys } from './keys.js';
 import { scriptSources } from './script-source.js';
+import { HANDBACK, REAPER } from '../config/defaults.js';
 import {
   ALIVE_STATUS,
   FAIL_STATUS,
@@ -233,11 +234,16 @@ export class Scripts {
 
   /** `from: 'claim'` hands back jobs left in the node's claim list (lua/claim-5.lua) instead. */
   async handback(queue: string, node: string, raws: Buffer[], from: 'inprogress' | 'claim' = 'inprogress'): Promise<number> {
-    if (raws.length === 0) return 0;
     const list = from === 'claim' ? this.keys.nodeClaim(node, queue) : this.keys.inprogress(queue, node);
-    const reply = await this.call('handback', false, list, this.keys.queue(queue), ...raws);
-    throwIfWrongType('handback', reply);
-    return Number(reply);
+    let moved = 0;
+    // In calls of at most HANDBACK.maxJobs jobs and maxBytes bytes: each job is two scans of the
+    // list, so one call for 5 000 jobs would block Redis for seconds.
+    for (const chunk of chunksOf(raws, HANDBACK.maxJobs, HANDBACK.maxBytes)) {
+      const reply = await this.call('handback', false, list, this.keys.queue(queue), ...chunk);
+      throwIfWrongType('handback', reply);
+      moved += Number(reply);
+    }
+    return moved;
   }
 
   async reap(o: ReapOptions): Promise<ReapResult> {
@@ -261,6 +267,7 @@ export class Scripts {
       o.countRecoveries ? '1' : '0',
       o.isolateFrom,
       JSON.stringify(o.startedIds ?? []),
+      REAPER.maxBytesPerCall,
     )) as unknown[];
     const status = statusOf('reap', REAP_STATUS, reply[0]);
     const [moved, buried, remaining, unstarted] = reply.slice(1, 5).map(Number);
@@ -335,6 +342,24 @@ function fetchResult(reply: unknown): FetchResult {
   const status = statusOf('fetch', FETCH_STATUS, res[0]);
   if (status === 'ok') return { status, jobs: res.slice(1) as Buffer[] };
   return { status, jobs: [] };
+}
+
+/** `items` cut into runs of at most `maxItems` items and (but for a run's first) `maxBytes` bytes. */
+export function chunksOf(items: Buffer[], maxItems: number, maxBytes: number): Buffer[][] {
+  const out: Buffer[][] = [];
+  let run: Buffer[] = [];
+  let bytes = 0;
+  for (const it of items) {
+    if (run.length > 0 && (run.length >= maxItems || bytes + it.length > maxBytes)) {
+      out.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(it);
+    bytes += it.length;
+  }
+  if (run.length) out.push(run);
+  return out;
 }
 
 const sha1 = (s: Buffer | string) => createHash('sha1').update(s).digest('hex');

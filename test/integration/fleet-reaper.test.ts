@@ -142,6 +142,38 @@ describe('reap schedule', () => {
   });
 });
 
+describe('bounded calls', () => {
+  it('a reap call moves at most 4 MiB of payloads (the first job always), the pass moves them all', async () => {
+    const big = (i: number) => JSON.stringify({ class: 'T', args: ['x'.repeat(200_000)], jid: `big${i}`, queue: 'q' });
+    await fabricateNode(server.client, keys, { id: 'heavy', inprogress: { q: Array.from({ length: 30 }, (_, i) => big(i)) } });
+    await fabricateNode(server.client, keys, { id: 'huge', inprogress: { q: [JSON.stringify({ class: 'T', args: ['y'.repeat(5_000_000)], jid: 'h', queue: 'q' })] } });
+    const reaper = new Reaper(scripts, config, silentLogger, 'me');
+    const one = await scripts.reap(reaper.options('heavy', false));
+    expect(one.moved).toBe(Math.floor((4 * 1024 * 1024) / big(0).length));
+    expect(one.remaining).toBe(30 - one.moved);
+    expect((await scripts.reapAll(reaper.options('heavy', false))).remaining).toBe(0);
+    expect((await scripts.reap(reaper.options('huge', false))).moved).toBe(1); // bigger than the budget: moves alone
+    expect(await server.client.llen(keys.queue('q'))).toBe(31);
+  });
+
+  it('a hand-back of 120 jobs goes in calls of 50, in order', async () => {
+    await scripts.register('hb', 60_000, 60_000, {});
+    const jobs = Array.from({ length: 120 }, (_, i) => Buffer.from(job(`h${i}`, { queue: 'q' })));
+    await server.client.lpush(keys.inprogress('q', 'hb'), ...jobs);
+    await server.client.config('RESETSTAT');
+    expect(await scripts.handback('q', 'hb', jobs)).toBe(120);
+    // Script calls that ran: EVALSHA (less those refused with NOSCRIPT) plus ioredis's EVAL fallback.
+    const stats = await server.client.info('commandstats');
+    const ran = (name: string) => {
+      const m = new RegExp(`cmdstat_${name}:calls=(\\d+),.*failed_calls=(\\d+)`).exec(stats);
+      return m ? Number(m[1]) - Number(m[2]) : 0;
+    };
+    expect(ran('evalsha') + ran('eval')).toBe(3);
+    // RPUSH in the order given: the first job handed back is the next one fetched (the right end).
+    expect((await server.client.lrange(keys.queue('q'), 0, -1)).map((x) => JSON.parse(x).jid)).toEqual(jobs.map((b) => JSON.parse(b.toString()).jid));
+  });
+});
+
 describe('idle wait', () => {
   let kits: WorkerKit[] = [];
   afterAll(async () => {

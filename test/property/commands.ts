@@ -205,11 +205,12 @@ export const reapCmd = fc
     history: fc.constantFrom(0, 5),
     started: picks,
     evidence: fc.constantFrom('argv', 'set'),
+    maxBytes: fc.constantFrom(1, 200, 4194304),
   })
   .map(
     (o) =>
       new ScriptCmd(
-        `reap(${o.n}, batch=${o.batch}, maxRec=${o.maxRec}, force=${o.force}, count=${o.count}, isolateFrom=${o.isolateFrom}, deadMax=${o.deadMax}, history=${o.history}, started=[${o.started}] in ${o.evidence})`,
+        `reap(${o.n}, batch=${o.batch}, maxRec=${o.maxRec}, force=${o.force}, count=${o.count}, isolateFrom=${o.isolateFrom}, deadMax=${o.deadMax}, history=${o.history}, started=[${o.started}] in ${o.evidence}, maxBytes=${o.maxBytes})`,
         async (w) => {
           // Evidence that picked jobs started: their identities in ARGV[13] or in verk:node:<id>:started.
           const held = (await Promise.all(QUEUES.map((q) => items(w.redis, K.inprogress(q, o.n))))).flat();
@@ -232,6 +233,7 @@ export const reapCmd = fc
               o.count ? '1' : '0',
               o.isolateFrom,
               JSON.stringify(o.evidence === 'argv' ? ids : []),
+              o.maxBytes,
             ],
             allow: (reply) => ({
               places: [...QUEUES.flatMap((q) => [K.queue(q), K.inprogress(q, o.n), K.nodeClaim(o.n, q)]), K.dead],
@@ -283,6 +285,6 @@ export const ARGV_LAYOUT: Record<string, string> = {
   requeueOrphan: '3',
   register: '4..',
   heartbeat: '4..',
-  reap: '13',
+  reap: '14',
   ...FLEET_ARGV_LAYOUT,
 };
