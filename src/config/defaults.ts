@@ -117,6 +117,8 @@ export const FLEET = {
    * fleet then polls ~170 times a minute instead of 60: 3 commands each).
    */
   schedulerMaxIntervalMs: 60_000,
+  /** About how many payload bytes one scheduler batch reads and promotes (fewer entries when they are big). */
+  promoteMaxBytes: 4 * 1024 * 1024,
 } as const;
 
 /** What `verk init` writes into the generated Dockerfile and manifests. */

@@ -12,6 +12,7 @@ import { waitFor } from '../helpers/wait.js';
 import { Scripts } from '../../src/redis/scripts.js';
 import { makeKeys } from '../../src/redis/keys.js';
 import { Reaper } from '../../src/core/duties/reaper.js';
+import { Scheduler } from '../../src/core/duties/scheduler.js';
 import { silentLogger } from '../../src/util/logger.js';
 
 let server: RedisServer;
@@ -154,6 +155,20 @@ describe('bounded calls', () => {
     expect((await scripts.reapAll(reaper.options('heavy', false))).remaining).toBe(0);
     expect((await scripts.reap(reaper.options('huge', false))).moved).toBe(1); // bigger than the budget: moves alone
     expect(await server.client.llen(keys.queue('q'))).toBe(31);
+  });
+
+  it('the scheduler reads fewer entries per batch when they are big, and still promotes them all', async () => {
+    const big = (i: number) => JSON.stringify({ class: 'T', args: ['z'.repeat(300_000)], jid: `s${i}`, queue: 'q' });
+    for (let i = 0; i < 40; i++) await server.client.zadd(keys.schedule, 1, big(i));
+    const s = new Scheduler(scripts, testConfig({ schedulerBatch: 100 }), silentLogger);
+    // The first read takes up to 100 (all 40 here); later reads are sized to ~4 MiB / 300 KB = 13.
+    expect((await s.tick()).queued).toBe(40);
+    expect(await server.client.llen(keys.queue('q'))).toBe(40);
+    for (let i = 0; i < 40; i++) await server.client.zadd(keys.schedule, 1, big(100 + i));
+    await server.client.config('RESETSTAT');
+    expect((await s.tick()).queued).toBe(40);
+    const later = Number(/cmdstat_zrangebyscore:calls=(\d+)/.exec(await server.client.info('commandstats'))?.[1]);
+    expect(later).toBeGreaterThanOrEqual(Math.ceil(40 / 13) + 1); // schedule in batches of 13 (at 100 a batch: 2 reads in all)
   });
 
   it('a hand-back of 120 jobs goes in calls of 50, in order', async () => {

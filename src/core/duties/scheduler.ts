@@ -77,20 +77,34 @@ export class Scheduler implements Duty {
         totals.dead += r.dead;
         // A short batch was the last; one that moved nothing (another node took the entries,
         // or they cannot be moved) must not be read again at once.
-        if (r.seen < this.config.schedulerBatch || r.queued + r.dead === 0) break;
+        if (r.seen < r.limit || r.queued + r.dead === 0) break;
       }
     }
     return totals;
   }
 
-  private async promoteBatch(set: 'schedule' | 'retry', nowS: number): Promise<PromoteTotals & { seen: number }> {
-    const { scripts, config } = this;
-    const members = await scripts.redis.zrangebyscoreBuffer(scripts.keys[set], '-inf', nowS, 'LIMIT', 0, config.schedulerBatch);
-    if (members.length === 0) return { queued: 0, dead: 0, seen: 0 };
+  /**
+   * Entries read per batch: schedulerBatch, fewer when the last batch's entries were big, so
+   * one read and one promote call stay near FLEET.promoteMaxBytes (a batch of 100 × 200 KB jobs
+   * would be one 20 MB command).
+   */
+  private limitFor(set: 'schedule' | 'retry'): number {
+    const avg = this.avgBytes[set];
+    return Math.max(1, Math.min(this.config.schedulerBatch, avg > 0 ? Math.floor(FLEET.promoteMaxBytes / avg) : this.config.schedulerBatch));
+  }
+
+  private readonly avgBytes = { schedule: 0, retry: 0 };
+
+  private async promoteBatch(set: 'schedule' | 'retry', nowS: number): Promise<PromoteTotals & { seen: number; limit: number }> {
+    const { scripts } = this;
+    const limit = this.limitFor(set);
+    const members = await scripts.redis.zrangebyscoreBuffer(scripts.keys[set], '-inf', nowS, 'LIMIT', 0, limit);
+    if (members.length === 0) return { queued: 0, dead: 0, seen: 0, limit };
+    this.avgBytes[set] = members.reduce((n, m) => n + m.length, 0) / members.length;
     const entries = members.map((member) => this.route(set, member, nowS));
     const r = await scripts.promote(set, nowS, entries);
     if (r.dead > 0) this.log.warn(`moved ${r.dead} unroutable ${set} entries to dead`, { set });
-    return { ...r, seen: members.length };
+    return { ...r, seen: members.length, limit };
   }
 
   /** Where one due entry goes: its queue with a fresh enqueued_at, or dead with the reason. */
