@@ -323,7 +323,7 @@ export class Supervisor implements SupervisorView {
     clearTimeout(hard);
     await this.runner.stop();
     // Bounded: with Redis down a write would wait for it forever and the pod would hang in Terminating.
-    const left = this.duties.sidekiq.stop().catch((err) => this.log.warn('could not leave the Sidekiq process registry', { error: (err as Error).message }));
+    const left = this.duties.sidekiq.stop().catch((err) => this.log.warn('could not leave the Sidekiq process registry cleanly', { error: (err as Error).message }));
     await Promise.race([left, sleep(1000)]);
     this.state = 'stopped';
     await Promise.race([this.redis.quit().catch(() => undefined), sleep(1000)]);
@@ -332,6 +332,8 @@ export class Supervisor implements SupervisorView {
   }
 }
 
+/** The node's metadata for its heartbeat; running jobs without their args (those go to Sidekiq's workers hash only). */
 function infoOf(c: PoolChild): Record<string, string | number> {
-  return { pid: c.pid, busy: c.busy, rss: c.rss, state: c.state, running: JSON.stringify(c.running.slice(0, 1000)) };
+  const running = c.running.slice(0, 1000).map(({ args: _args, ...job }) => job);
+  return { pid: c.pid, busy: c.busy, rss: c.rss, state: c.state, running: JSON.stringify(running) };
 }

@@ -10,7 +10,9 @@ import { testConfig } from '../helpers/config.js';
 import { parseJson } from '../helpers/admin-kit.js';
 import { SidekiqRegistry, type RegistryHost } from '../../src/runner/sidekiq-registry.js';
 import { makeKeys } from '../../src/redis/keys.js';
-import type { RunningJobInfo } from '../../src/runner/ipc.js';
+import { Scripts } from '../../src/redis/scripts.js';
+import { emptyCounters } from '../../src/runner/job-totals.js';
+import type { ChildCounters, RunningJobInfo } from '../../src/runner/ipc.js';
 
 let server: RedisServer;
 let r: RedisServer['client'];
@@ -55,6 +57,7 @@ describe('verk pause / resume', () => {
 interface StubHost extends RegistryHost {
   calls: string[];
   state: string;
+  totals: ChildCounters[];
 }
 
 function stubHost(running: RunningJobInfo[] = []): StubHost {
@@ -68,8 +71,12 @@ function stubHost(running: RunningJobInfo[] = []): StubHost {
       processes: 2,
     }),
     redis: conn,
-    scripts: { keys: makeKeys('') },
+    scripts: new Scripts(conn, makeKeys('')),
     state: 'running',
+    totals: [emptyCounters()],
+    counters() {
+      return this.totals;
+    },
     children: new Map([
       ['n-1', { busy: running.length, rss: 50 * 1024 * 1024, running }],
       ['n-2', { busy: 0, rss: 40 * 1024 * 1024, running: [] }],
@@ -88,7 +95,7 @@ function stubHost(running: RunningJobInfo[] = []): StubHost {
 describe('Sidekiq process registry', () => {
   it('writes processes, the identity hash (Sidekiq fields, 60 s TTL) and the workers hash', async () => {
     const started = Date.now() - 3000;
-    const host = stubHost([{ jid: 'j1', class: 'Mailers.Welcome', queue: 'mail', started_at: started }]);
+    const host = stubHost([{ jid: 'j1', class: 'Mailers.Welcome', queue: 'mail', started_at: started, args: '[1,"two",{"big":12345678901234567890}]' }]);
     const reg = new SidekiqRegistry(host);
     expect(reg.identity).toMatch(/^[^:]+:\d+:[0-9a-f]{12}$/);
     await reg.tick();
@@ -100,10 +107,10 @@ describe('Sidekiq process registry', () => {
       hostname: reg.hostname,
       started_at: reg.startedAt,
       pid: process.pid,
-      tag: '',
+      tag: reg.identity,
       concurrency: 14,
       queues: ['default', 'mail'],
-      labels: ['verk'],
+      labels: ['verk', 'n-1', 'n-2'],
       identity: reg.identity,
     });
     expect(typeof info.started_at).toBe('number');
@@ -121,7 +128,8 @@ describe('Sidekiq process registry', () => {
     expect(Object.keys(workers)).toEqual(['j1']);
     const w = JSON.parse(workers.j1);
     expect(w).toEqual({ queue: 'mail', payload: expect.any(String), run_at: Math.floor(started / 1000) });
-    expect(JSON.parse(w.payload)).toEqual({ queue: 'mail', class: 'Mailers.Welcome', args: [], jid: 'j1' });
+    // The args' text is spliced in as the child sent it: big integers keep their digits.
+    expect(w.payload).toBe('{"queue":"mail","class":"Mailers.Welcome","args":[1,"two",{"big":12345678901234567890}],"jid":"j1"}');
     expect(await r.ttl(`${reg.identity}:workers`)).toBeGreaterThan(55);
 
     // Next beat with no running job: the workers hash is gone (UNLINK, nothing written).
