@@ -146,6 +146,32 @@ describe('Sidekiq process registry', () => {
     expect(await r.exists(reg.identity)).toBe(1);
   });
 
+  it("flushes the daily counters on its beat: a failed flush is kept and added by the next, none counts twice, stop flushes the rest", async () => {
+    const host = stubHost();
+    const reg = new SidekiqRegistry(host);
+    const day = () => new Date().toISOString().slice(0, 10);
+    const read = async () => (await r.mget(`stat:processed:${day()}`, `stat:failed:${day()}`)).map(Number);
+    host.totals = [{ ...emptyCounters(), processed: 4, failed: 1 }, { ...emptyCounters(), processed: 2, failed: 0 }];
+    await reg.tick();
+    expect(await read()).toEqual([7, 1]); // executions = acked + failed
+    await reg.tick(); // nothing new: nothing added
+    expect(await read()).toEqual([7, 1]);
+    // Redis refuses the next flush (a counter that is not an integer): the beat fails, the counts wait.
+    host.totals[1] = { ...emptyCounters(), processed: 5, failed: 2 };
+    await r.set(`stat:failed:${day()}`, 'not a number');
+    await expect(reg.tick()).rejects.toThrow('holds the wrong type');
+    expect(await r.hget(reg.identity, 'busy')).toBe('0'); // the process hash was still written first
+    await r.set(`stat:failed:${day()}`, '1');
+    await reg.tick();
+    expect(await read()).toEqual([12, 3]);
+    expect(reg.dailyStats.confirmed).toEqual({ processed: 12, failed: 3 });
+    // Jobs settled after the last beat are added by the final flush at stop.
+    host.totals.push({ ...emptyCounters(), processed: 1, failed: 0 });
+    await reg.stop();
+    expect(await read()).toEqual([13, 3]);
+    expect(await r.ttl(`verk:stat:flushed:${reg.identity}`)).toBeLessThanOrEqual(300);
+  });
+
   it('verk quiet <identity> pushes TSTP; the next beat quiets the supervisor and reports quiet', async () => {
     const host = stubHost();
     const reg = new SidekiqRegistry(host);
