@@ -29,6 +29,9 @@ import { ForkedPool, type PoolChild, type ProcessPool } from './worker-pool.js';
 
 export type { SupervisorState, SupervisorView } from './supervisor-view.js';
 
+/** Sidekiq's daily counter keys end in a UTC date (stat:processed:<YYYY-MM-DD>). */
+const DATE_NAME = /^\d{4}-\d{2}-\d{2}$/;
+
 export interface SupervisorDeps {
   /** The worker processes (default: forked worker-entry.js processes). */
   pool?: ProcessPool;
@@ -155,6 +158,8 @@ export class Supervisor implements SupervisorView {
     this.updateShortfall();
     if (this.pool.children.size < c.processes) void this.replenish();
     this.log.info('verk work started', { processes: c.processes, queues: c.queues.map((q) => `${q.name}:${q.concurrency}`).join(','), version: VERSION });
+    const dated = c.queues.filter((q) => DATE_NAME.test(q.name)).map((q) => q.name);
+    if (dated.length) this.log.warn("a queue named like a date shares its stat:processed:<q> counter with Sidekiq's daily counter of that day (docs/redis.md)", { queues: dated.join(',') });
   }
 
   /** Warns once at start when Redis may evict keys (queued jobs would vanish without a word). */
