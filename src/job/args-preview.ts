@@ -1,7 +1,8 @@
 // A running job's args as shown on Sidekiq Web's Busy page (the `<identity>:workers` hash): the
 // args' exact text from the payload (big integers keep their digits), bounded so a huge payload
-// never travels over IPC on every ping. Larger args become a two-string array: the start of
-// their text and a marker saying how long it was (Sidekiq Web truncates each arg to 2000 chars).
+// never travels over IPC on every ping. Larger args become a two-string array: a marker saying
+// how long they were (first, so Sidekiq Web's narrow Arguments cell shows it), then the start of
+// their text (Sidekiq Web itself truncates each arg it displays to 2000 characters).
 import { rawMember } from './raw-json.js';
 
 /** Longest args text passed on as is (characters). */
@@ -16,7 +17,7 @@ export function argsPreview(raw: string, max = ARGS_PREVIEW_MAX): string {
     return '[]';
   }
   if (text.length <= max) return text;
-  return JSON.stringify([`${text.slice(0, max)}…`, `(args truncated by verk: ${text.length} characters)`]);
+  return JSON.stringify([`(args truncated by verk: ${text.length} characters; the first ${max} follow)`, `${text.slice(0, max)}…`]);
 }
 
 /** The args' text under the codec's args rule: an array as is, verk's string-encoded array unwrapped, anything else []. */

@@ -159,7 +159,10 @@ export class Supervisor implements SupervisorView {
     if (this.pool.children.size < c.processes) void this.replenish();
     this.log.info('verk work started', { processes: c.processes, queues: c.queues.map((q) => `${q.name}:${q.concurrency}`).join(','), version: VERSION });
     const dated = c.queues.filter((q) => DATE_NAME.test(q.name)).map((q) => q.name);
-    if (dated.length) this.log.warn("a queue named like a date shares its stat:processed:<q> counter with Sidekiq's daily counter of that day (docs/redis.md)", { queues: dated.join(',') });
+    if (dated.length)
+      this.log.warn("a queue named like a date shares its stat:processed:<q> counter with Sidekiq's daily counter of that day (docs/redis.md)", {
+        queues: dated.join(','),
+      });
   }
 
   /** Warns once at start when Redis may evict keys (queued jobs would vanish without a word). */

@@ -146,12 +146,15 @@ describe('Sidekiq process registry', () => {
     expect(await r.exists(reg.identity)).toBe(1);
   });
 
-  it("flushes the daily counters on its beat: a failed flush is kept and added by the next, none counts twice, stop flushes the rest", async () => {
+  it('flushes the daily counters on its beat: a failed flush is kept and added by the next, none counts twice, stop flushes the rest', async () => {
     const host = stubHost();
     const reg = new SidekiqRegistry(host);
     const day = () => new Date().toISOString().slice(0, 10);
     const read = async () => (await r.mget(`stat:processed:${day()}`, `stat:failed:${day()}`)).map(Number);
-    host.totals = [{ ...emptyCounters(), processed: 4, failed: 1 }, { ...emptyCounters(), processed: 2, failed: 0 }];
+    host.totals = [
+      { ...emptyCounters(), processed: 4, failed: 1 },
+      { ...emptyCounters(), processed: 2, failed: 0 },
+    ];
     await reg.tick();
     expect(await read()).toEqual([7, 1]); // executions = acked + failed
     await reg.tick(); // nothing new: nothing added

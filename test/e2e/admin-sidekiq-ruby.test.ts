@@ -80,7 +80,10 @@ describe.skipIf(!available)('Sidekiq 6 API reads what verk work writes', () => {
     try {
       await waitFor(async () => (await r.zcard('retry')) === 1, { timeoutMs: 20_000, what: 'the fixture in retry' });
       const now = Date.now() / 1000;
-      await r.lpush('queue:default', '{"retry":true,"queue":"default","class":"Slow","args":[42,"x",{"big":12345678901234567890}],"jid":"5105105105105105105105aa","created_at":1,"enqueued_at":1}');
+      await r.lpush(
+        'queue:default',
+        '{"retry":true,"queue":"default","class":"Slow","args":[42,"x",{"big":12345678901234567890}],"jid":"5105105105105105105105aa","created_at":1,"enqueued_at":1}',
+      );
       await waitFor(async () => (await r.get('test:slow')) !== null, { timeoutMs: 10_000, what: 'slow job running' });
       await new Promise((res) => setTimeout(res, 1500)); // a few beats with the job running
 

@@ -60,7 +60,14 @@ describe('flush-daily-stats', () => {
     expect(await flush([6, 2])).toEqual({ processed: 9, failed: 3 }); // an older call, late
     expect(await day()).toEqual([9, 3]);
     // Other supervisors add to the same day independently.
-    await scripts.flushDailyStats({ identity: 'other:2:000000000000', date: DAY, totals: { processed: 4, failed: 0 }, added: { processed: 0, failed: 0 }, statsTtlS: 60, recordTtlS: 60 });
+    await scripts.flushDailyStats({
+      identity: 'other:2:000000000000',
+      date: DAY,
+      totals: { processed: 4, failed: 0 },
+      added: { processed: 0, failed: 0 },
+      statsTtlS: 60,
+      recordTtlS: 60,
+    });
     expect(await day()).toEqual([13, 3]);
   });
 
@@ -72,7 +79,7 @@ describe('flush-daily-stats', () => {
     expect(await server.client.exists('stat:failed:2026-03-02')).toBe(0); // nothing to add: not written
   });
 
-  it("an expired record falls back on what the caller knows was added", async () => {
+  it('an expired record falls back on what the caller knows was added', async () => {
     await flush([5, 1]);
     await server.client.del(`verk:stat:flushed:${ID}`);
     expect(await flush([8, 2], [5, 1])).toEqual({ processed: 8, failed: 2 });

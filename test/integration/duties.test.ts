@@ -124,7 +124,16 @@ describe('duty runner', () => {
       reaperId: 'me',
       beating: () => [],
       heartbeatEvents: { onRefused: () => undefined, onStale: () => undefined },
-      sidekiqHost: { config, redis: server.client, scripts, state: 'running', children: new Map(), quiet: () => undefined, stop: async () => undefined },
+      sidekiqHost: {
+        config,
+        redis: server.client,
+        scripts,
+        state: 'running',
+        children: new Map(),
+        counters: () => [],
+        quiet: () => undefined,
+        stop: async () => undefined,
+      },
     });
     expect(d.list.map((x) => [x.name, x.intervalMs])).toEqual([
       ['heartbeat', config.heartbeatInterval],

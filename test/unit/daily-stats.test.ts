@@ -71,8 +71,8 @@ describe('args preview for the Busy page', () => {
     expect(out.length).toBeLessThan(ARGS_PREVIEW_MAX + 200);
     const parsed = JSON.parse(out);
     expect(parsed).toHaveLength(2);
-    expect(parsed[0]).toBe(`["${'x'.repeat(ARGS_PREVIEW_MAX - 2)}…`);
-    expect(parsed[1]).toBe(`(args truncated by verk: ${big.length + 4} characters)`);
+    expect(parsed[0]).toBe(`(args truncated by verk: ${big.length + 4} characters; the first ${ARGS_PREVIEW_MAX} follow)`);
+    expect(parsed[1]).toBe(`["${'x'.repeat(ARGS_PREVIEW_MAX - 2)}…`);
     // At the bound exactly: passed on as is.
     const exact = `["${'y'.repeat(ARGS_PREVIEW_MAX - 4)}"]`;
     expect(argsPreview(`{"args":${exact}}`)).toBe(exact);
@@ -82,6 +82,6 @@ describe('args preview for the Busy page', () => {
     const text = `["${'😀'.repeat(ARGS_PREVIEW_MAX)}"]`;
     const out = argsPreview(`{"args":${text}}`);
     expect(() => JSON.parse(out)).not.toThrow();
-    expect(JSON.parse(out)[0].length).toBe(ARGS_PREVIEW_MAX + 1);
+    expect(JSON.parse(out)[1].length).toBe(ARGS_PREVIEW_MAX + 1);
   });
 });
