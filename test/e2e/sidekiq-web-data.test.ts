@@ -4,7 +4,8 @@
 // ack and fail scripts keep and unchanged by the final flush at stop (no double count); and the
 // Busy page's `<identity>:workers` entries carrying each running job's args, exact (big
 // integers keep their digits) or truncated when huge; the process info's tag and labels naming
-// the identity and the node ids that `verk processes` and `verk nodes` show.
+// the identity and the node ids that `verk processes` and `verk nodes` show; the warning for a
+// queue named like a date.
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisServer } from '../helpers/redis-server.js';
@@ -134,4 +135,19 @@ describe("Sidekiq Web's data from verk work", () => {
       await worker;
     }
   }, 60_000);
+
+  it('warns at start about a queue named like a date (its counter is that day’s Sidekiq counter)', async () => {
+    const worker = startWorker(fastArgs(server.url, ['--handlers', dir, '--queues', '2026-03-01:1,default:1', '-p', '1', '--shutdown-timeout', '1s']), {
+      env: { TEST_REDIS_URL: server.url },
+    });
+    let out = '';
+    worker.all?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    try {
+      await waitFor(() => out.includes('a queue named like a date'), { timeoutMs: 20_000, what: 'the warning' });
+      expect(out).toContain('"queues":"2026-03-01"');
+    } finally {
+      signalGroup(worker.pid!, 'SIGTERM');
+      await worker;
+    }
+  }, 30_000);
 });
