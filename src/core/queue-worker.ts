@@ -6,6 +6,7 @@
 // after a reconnect it hands back jobs it holds but is not running.
 import type { Redis } from 'ioredis';
 import type { Config, QueueConfig } from '../config/schema.js';
+import { argsPreview } from '../job/args-preview.js';
 import { decodeJob, type Job } from '../job/codec.js';
 import { payloadIdentity } from '../job/identity.js';
 import { isolateFrom } from '../redis/reap-options.js';
@@ -19,6 +20,15 @@ import { Settler, type RunningEntry, type SettleEvents } from './settler.js';
 import { StartRecords } from './start-records.js';
 
 export type { RunningEntry } from './settler.js';
+
+/** One started job as a worker process reports it (IPC `pong`): args is JSON text, bounded. */
+export interface RunningSnapshot {
+  jid: string;
+  class: string;
+  queue: string;
+  started_at: number;
+  args: string;
+}
 
 export interface QueueWorkerEvents extends SettleEvents {
   /** A handler ignored its aborted signal for killGrace: the process must be recycled. */
@@ -136,11 +146,17 @@ export class QueueWorker {
     return moved;
   }
 
-  /** The jobs whose handler has started (the node's `running` info): jid is the payload's identity. */
-  snapshot(): { jid: string; class: string; queue: string; started_at: number }[] {
-    const out: { jid: string; class: string; queue: string; started_at: number }[] = [];
+  /**
+   * The jobs whose handler has started (the node's `running` info): jid is the payload's
+   * identity; args is the bounded preview for Sidekiq's Busy page, read once per job.
+   */
+  snapshot(): RunningSnapshot[] {
+    const out: RunningSnapshot[] = [];
     for (const e of this.running) {
-      if (e.started) out.push({ jid: (e.identity ??= payloadIdentity(e.raw)), class: e.class, queue: e.queue, started_at: e.startedAt });
+      if (!e.started) continue;
+      e.identity ??= payloadIdentity(e.raw);
+      e.argsPreview ??= e.text === undefined ? '[]' : argsPreview(e.text);
+      out.push({ jid: e.identity, class: e.class, queue: e.queue, started_at: e.startedAt, args: e.argsPreview });
     }
     return out;
   }

@@ -28,8 +28,17 @@ export interface Keys {
   malformed: string;
   paused: string;
   fenced: string;
+  /** `stat:processed` (all queues) or `stat:processed:<q>` (verk's per-queue counter). */
   processed(q?: string): string;
   failed(q?: string): string;
+  /**
+   * Sidekiq's daily counters `stat:processed:<YYYY-MM-DD>` / `stat:failed:<YYYY-MM-DD>` (UTC).
+   * Same namespace as the per-queue counters: a queue named like a date shares its key.
+   */
+  processedOn(date: string): string;
+  failedOn(date: string): string;
+  /** What one `verk work` supervisor has added to the daily counters so far (flush-daily-stats-3.lua). */
+  statsFlushed(identity: string): string;
   /** Sidekiq's process registry (set of identities), one hash per identity, its workers and signal list. */
   processes: string;
   process(identity: string): string;
@@ -64,6 +73,9 @@ export function makeKeys(prefix = ''): Keys {
     fenced: `${p}verk:stat:fenced`,
     processed: (q) => (q ? `${p}stat:processed:${q}` : `${p}stat:processed`),
     failed: (q) => (q ? `${p}stat:failed:${q}` : `${p}stat:failed`),
+    processedOn: (date) => `${p}stat:processed:${date}`,
+    failedOn: (date) => `${p}stat:failed:${date}`,
+    statsFlushed: (identity) => `${p}verk:stat:flushed:${identity}`,
     processes: `${p}processes`,
     process: (identity) => `${p}${identity}`,
     processWorkers: (identity) => `${p}${identity}:workers`,

@@ -38,6 +38,7 @@ export const WRAPPED_SCRIPTS = [
   'requeueOrphan',
   'requeue',
   'promote',
+  'flushDailyStats',
 ] as const;
 export type ScriptName = (typeof WRAPPED_SCRIPTS)[number];
 
@@ -110,6 +111,24 @@ export interface FailArgs {
   score: number;
   deadMinScore: number;
   deadMaxJobs: number;
+}
+
+/** Job counts for Sidekiq's daily counters: executions (successes + failures) and failures. */
+export interface DailyTotals {
+  processed: number;
+  failed: number;
+}
+
+export interface DailyStatsFlush {
+  identity: string;
+  /** UTC date, YYYY-MM-DD: the day the counts are added to (as Sidekiq does, the day of the flush). */
+  date: string;
+  /** Cumulative totals of the supervisor since it started. */
+  totals: DailyTotals;
+  /** What the caller knows was added already (used only if the record in Redis has expired). */
+  added: DailyTotals;
+  statsTtlS: number;
+  recordTtlS: number;
 }
 
 export interface PromoteEntry {
@@ -334,6 +353,31 @@ export class Scripts {
     throwIfWrongType('promote', reply);
     const [queued, dead] = (reply as unknown[]).map(Number);
     return { queued, dead };
+  }
+
+  /**
+   * Adds a supervisor's totals to `stat:processed:<date>`/`stat:failed:<date>` exactly once
+   * (lua/flush-daily-stats-3.lua: only the part not added before). Returns what has been added
+   * in all; throws WrongTypeError (nothing written) when a counter holds a non-integer.
+   */
+  async flushDailyStats(f: DailyStatsFlush): Promise<DailyTotals> {
+    const k = this.keys;
+    const reply = await this.call(
+      'flushDailyStats',
+      false,
+      k.statsFlushed(f.identity),
+      k.processedOn(f.date),
+      k.failedOn(f.date),
+      f.totals.processed,
+      f.totals.failed,
+      f.added.processed,
+      f.added.failed,
+      f.statsTtlS,
+      f.recordTtlS,
+    );
+    throwIfWrongType('flushDailyStats', reply);
+    const [processed, failed] = (reply as unknown[]).map(Number);
+    return { processed, failed };
   }
 }
 

@@ -2,25 +2,38 @@
 // own beat (docs/cli.md, "What `verk work` writes for Sidekiq"), so Sidekiq's API and Web UI list our processes and their
 // busy jobs: SADD `processes` <identity>; the identity hash (info JSON, busy, beat, quiet, rss
 // in KB, rtt_us) with a 60 s TTL; `<identity>:workers` with one Sidekiq-shaped entry per running
-// job. Each beat also RPOPs one signal from `<identity>-signals` and acts on it: TSTP = quiet,
-// TERM = graceful stop — how `verk quiet` / `verk stop` (and Sidekiq's Web UI) reach us.
-// On stop: SREM from `processes` and UNLINK the workers hash; the identity hash expires.
+// job (its args bounded, src/job/args-preview.ts). The info's tag is the identity and its labels
+// are `verk` and the node ids of the worker processes, so Sidekiq Web's Busy page names the same
+// things as `verk processes`, `verk nodes` and `verk quiet`. Each beat also RPOPs one signal from
+// `<identity>-signals` and acts on it: TSTP = quiet, TERM = graceful stop — how `verk quiet` /
+// `verk stop` (and Sidekiq's Web UI) reach us — and, last, adds the jobs settled since the
+// previous beat to Sidekiq's daily counters, as Sidekiq's Launcher does in its heartbeat
+// (daily-stats.ts). On stop: a final flush, SREM from `processes` and UNLINK the workers hash;
+// the identity hash expires.
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { FLEET } from '../config/defaults.js';
 import type { Keys } from '../redis/keys.js';
+import type { Scripts } from '../redis/scripts.js';
 import type { Duty, DutyReport } from '../core/duties/duty.js';
-import type { RunningJobInfo } from './ipc.js';
+import { DailyStatsBook, dailyTotals, FLUSH_RECORD_TTL_S, STATS_TTL_S, utcDate } from './daily-stats.js';
+import type { ChildCounters, RunningJobInfo } from './ipc.js';
+
+/** After the final flush at stop, what the supervisor added is kept this long (against a late resend). */
+const FINAL_RECORD_TTL_S = 300;
 
 /** What the registry reads from the supervisor (read lazily: it is built before the connection). */
 export interface RegistryHost {
   readonly config: Config;
   readonly redis: Redis;
-  readonly scripts: { readonly keys: Keys };
+  readonly scripts: Pick<Scripts, 'keys' | 'flushDailyStats'>;
   readonly state: string;
+  /** Live worker processes by node id. */
   readonly children: ReadonlyMap<string, { busy: number; rss: number; running: RunningJobInfo[] }>;
+  /** Job totals of exited and live worker processes (summed for the daily counters). */
+  counters(): ChildCounters[];
   quiet(): void;
   stop(): Promise<void>;
 }
@@ -38,6 +51,8 @@ export class SidekiqRegistry implements Duty {
   /** The workers hash as last written (JSON of its fields). */
   private workersWritten = '[]';
   private rttUs = 0;
+  /** What Redis has confirmed of the daily counters. */
+  readonly dailyStats = new DailyStatsBook();
 
   constructor(
     private readonly host: RegistryHost,
@@ -61,10 +76,10 @@ export class SidekiqRegistry implements Duty {
       hostname: this.hostname,
       started_at: this.startedAt,
       pid: process.pid,
-      tag: '',
+      tag: this.identity,
       concurrency: c.queues.reduce((n, q) => n + q.concurrency, 0) * c.processes,
       queues: c.queues.map((q) => q.name),
-      labels: ['verk'],
+      labels: ['verk', ...[...this.host.children.keys()].sort()],
       identity: this.identity,
     });
   }
@@ -136,6 +151,26 @@ export class SidekiqRegistry implements Duty {
     }
     const signal = res[res.length - 1]?.[1] as string | null | undefined;
     if (signal) this.act(signal);
+    await this.flushDailyStats(FLUSH_RECORD_TTL_S);
+  }
+
+  /**
+   * Adds what was settled since the last confirmed flush to `stat:processed:<today>` and
+   * `stat:failed:<today>` (UTC). Sends cumulative totals: a failed flush is covered by the next,
+   * a repeated one adds nothing (lua/flush-daily-stats-3.lua).
+   */
+  private async flushDailyStats(recordTtlS: number): Promise<void> {
+    const totals = this.dailyStats.due(dailyTotals(this.host.counters()));
+    if (!totals) return;
+    const reply = await this.host.scripts.flushDailyStats({
+      identity: this.identity,
+      date: utcDate(Date.now()),
+      totals,
+      added: this.dailyStats.confirmed,
+      statsTtlS: STATS_TTL_S,
+      recordTtlS,
+    });
+    this.dailyStats.confirm(reply);
   }
 
   private act(signal: string): void {
@@ -145,15 +180,23 @@ export class SidekiqRegistry implements Duty {
     else if (signal === 'TERM') void this.host.stop();
   }
 
-  /** Clean stop: leave the `processes` set and drop the workers hash (the identity hash expires). */
+  /** Clean stop: last daily counts, leave the `processes` set and drop the workers hash (the identity hash expires). */
   async stop(): Promise<void> {
     const k = this.keys;
-    await this.host.redis.multi().srem(k.processes, this.identity).unlink(k.processWorkers(this.identity)).exec();
+    const [flushed, left] = await Promise.allSettled([
+      this.flushDailyStats(FINAL_RECORD_TTL_S),
+      this.host.redis.multi().srem(k.processes, this.identity).unlink(k.processWorkers(this.identity)).exec(),
+    ]);
+    if (left.status === 'rejected') throw left.reason;
+    if (flushed.status === 'rejected') throw new Error(`the last job counts were not added to Sidekiq's daily counters: ${(flushed.reason as Error).message}`);
   }
 }
 
-/** Sidekiq's workers-hash value; the payload is rebuilt from what the child reports (no args). */
-function workerEntry(job: RunningJobInfo): string {
-  const payload = JSON.stringify({ queue: job.queue, class: job.class, args: [], jid: job.jid });
+/**
+ * Sidekiq's workers-hash value; the payload is rebuilt from what the child reports. `args` is
+ * spliced in as the JSON text the child sent (the payload's own bytes, or a bounded stand-in).
+ */
+export function workerEntry(job: RunningJobInfo): string {
+  const payload = `{"queue":${JSON.stringify(job.queue)},"class":${JSON.stringify(job.class)},"args":${job.args ?? '[]'},"jid":${JSON.stringify(job.jid)}}`;
   return JSON.stringify({ queue: job.queue, payload, run_at: Math.floor(job.started_at / 1000) });
 }

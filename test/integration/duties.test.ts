@@ -125,7 +125,16 @@ describe('duty runner', () => {
       reaperId: 'me',
       beating: () => [],
       heartbeatEvents: { onRefused: () => undefined, onStale: () => undefined },
-      sidekiqHost: { config, redis: server.client, scripts, state: 'running', children: new Map(), quiet: () => undefined, stop: async () => undefined },
+      sidekiqHost: {
+        config,
+        redis: server.client,
+        scripts,
+        state: 'running',
+        children: new Map(),
+        counters: () => [],
+        quiet: () => undefined,
+        stop: async () => undefined,
+      },
     });
     const fixed = d.list.filter((x) => x.name !== 'scheduler');
     expect(fixed.map((x) => [x.name, x.intervalMs])).toEqual([

@@ -33,6 +33,7 @@ function host(running: RunningJobInfo[] = []): RegistryHost & { quiets: number }
       h.quiets++;
     },
     stop: async () => undefined,
+    counters: () => [],
   };
   return h;
 }

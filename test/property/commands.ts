@@ -8,7 +8,7 @@ import { bkey, rewritesOnly, size } from './conservation.js';
 import { scalar, type Reply } from './lua-runner.js';
 import { withEnqueuedAt, withFailure } from './payloads.js';
 import { payloadIdentity } from '../../src/job/identity.js';
-import { K, NODES, QUEUES, SETS, items, pick, type World } from './world.js';
+import { FLUSH_DAY, FLUSH_ID, K, NODES, QUEUES, SETS, items, pick, type World } from './world.js';
 import { FLEET_ARGV_LAYOUT, FLEET_CMDS } from './fleet-commands.js';
 
 const queue = fc.constantFrom(...QUEUES);
@@ -259,6 +259,21 @@ export const reapCmd = fc
       ),
   );
 
+/** Sidekiq's daily counters: no payload may move; what the reply says was added covers the totals sent. */
+export const flushDailyStatsCmd = fc.record({ p: fc.nat(50), f: fc.nat(50), base: fc.nat(20) }).map(
+  ({ p, f, base }) =>
+    new ScriptCmd(`flushDailyStats(${p}, ${f}, base=${base})`, async () => ({
+      script: 'flushDailyStats',
+      keys: [K.statsFlushed(FLUSH_ID), K.processedOn(FLUSH_DAY), K.failedOn(FLUSH_DAY)],
+      argv: [p, f, base, base, 600, 600],
+      allow: () => ({ places: [] }),
+      verify: (reply) => {
+        const [added, failed] = (reply as Reply[]).map((x) => Number(scalar(x)));
+        return agree('added executions ≥ sent', added >= p ? 1 : 0, 'expected', 1) ?? agree('added failures ≥ sent', failed >= f ? 1 : 0, 'expected', 1);
+      },
+    })),
+);
+
 /** Every script command, by script name. */
 export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
   ...FLEET_CMDS,
@@ -272,6 +287,7 @@ export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
   register: registerCmd,
   heartbeat: heartbeatCmd,
   reap: reapCmd,
+  flushDailyStats: flushDailyStatsCmd,
 };
 
 /** ARGV slots each command fills, as the script headers name them ("n.." = n and more). */
@@ -286,5 +302,6 @@ export const ARGV_LAYOUT: Record<string, string> = {
   register: '4..',
   heartbeat: '4..',
   reap: '14',
+  flushDailyStats: '6',
   ...FLEET_ARGV_LAYOUT,
 };

@@ -95,6 +95,10 @@ export async function pick(w: World, key: string, i: number): Promise<Buffer> {
 }
 
 const STATS = [K.processed(), K.processed('q'), K.failed(), K.failed('q')];
+/** The supervisor identity and day the daily-counter flushes use. */
+export const FLUSH_ID = 'h:1:abcdefabcdef';
+export const FLUSH_DAY = '2026-03-01';
+const DAILY = [K.statsFlushed(FLUSH_ID), K.processedOn(FLUSH_DAY), K.failedOn(FLUSH_DAY)];
 const QUEUE_KEYS = QUEUES.map((q) => K.queue(q));
 const INPROGRESS_KEYS = QUEUES.flatMap((q) => NODES.map((n) => K.inprogress(q, n)));
 /** The recovery counter of a job node n2 holds (resolved at run time). */
@@ -110,6 +114,7 @@ export const CORRUPTIBLE: string[] = [
   K.heartbeats,
   ...NODES.map((n) => K.nodeQueues(n)),
   ...NODES.map((n) => K.nodeInfo(n)),
+  ...DAILY,
   RECOVERED,
 ];
 
@@ -128,6 +133,7 @@ export const TARGETS: Record<string, string[]> = {
   claim: [...INPROGRESS_KEYS, ...INPROGRESS_KEYS, ...QUEUE_KEYS, K.paused],
   reapScan: [K.heartbeats, K.heartbeats],
   nodeSweep: [K.nodes, K.reaping, K.heartbeats],
+  flushDailyStats: DAILY,
 };
 
 /** Where a wrong-typed key's payloads wait meanwhile (a list or sorted set: still counted as a place). */
