@@ -5,7 +5,8 @@
 -- registered (verk_nodes or verk:reaping: the reaper's business) or its heartbeat key exists.
 -- Recoveries are not counted and payloads are moved byte for byte, written to the queue
 -- before they are trimmed off the list.
--- KEYS[1] inprogress:<q>:<node>
+-- KEYS[1] inprogress:<q>:<node>, or verk:node:<node>:claim:<q> (a claim left by an idle wait
+--         whose confirmation never ran)
 -- KEYS[2] queue:<q>
 -- Built from the prefix ARGV[1]: <prefix>verk_nodes, <prefix>verk:reaping, <prefix>verk:node:<id>
 -- (read only).

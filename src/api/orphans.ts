@@ -1,15 +1,18 @@
 // `verk stuck`, part 2: in-progress lists that no registered node owns (SCAN inprogress:*),
 // e.g. left by a fixed-id node that never came back or by a queue missing from a reaped node's
-// queue set; and handing them back to the front of their queues (lua/requeue-orphan-2.lua,
+// queue set, and claim lists of nodes that no longer exist (SCAN verk:node:*:claim:*: an idle
+// wait whose connection died between its BLMOVE and its claim script, docs/decisions.md); and handing them back to the front of their queues (lua/requeue-orphan-2.lua,
 // atomic per batch, re-checking ownership in the script; recoveries are not counted).
 // An unowned list may still be live: see ORPHAN_REQUEUE_WARNING.
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
 import type { Scripts } from '../redis/scripts.js';
-import { parseInprogressKey, registeredNodes } from './node-registry.js';
+import { parseClaimKey, parseInprogressKey, registeredNodes } from './node-registry.js';
 
 export interface OrphanList {
   key: string;
+  /** An in-progress list, or a claim list left by an idle wait. */
+  kind: 'inprogress' | 'claim';
   queue: string;
   node: string;
   jobs: number;
@@ -34,19 +37,21 @@ export const ORPHAN_REQUEUE_WARNING =
 export async function orphanLists(redis: Redis, keys: Keys, queue?: string): Promise<OrphanList[]> {
   const { ids } = await registeredNodes(redis, keys);
   const owned = new Set(ids);
-  const found: { key: string; queue: string; node: string }[] = [];
+  const found: { key: string; kind: OrphanList['kind']; queue: string; node: string }[] = [];
   const seen = new Set<string>();
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', keys.inprogressPattern, 'COUNT', 1000);
-    cursor = next;
-    for (const key of batch) {
-      const p = parseInprogressKey(keys, key);
-      if (!p || owned.has(p.node) || (queue && p.queue !== queue)) continue;
-      if (!seen.has(key)) found.push({ key, ...p });
-      seen.add(key);
-    }
-  } while (cursor !== '0');
+  for (const kind of ['inprogress', 'claim'] as const) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', kind === 'claim' ? keys.claimPattern : keys.inprogressPattern, 'COUNT', 1000);
+      cursor = next;
+      for (const key of batch) {
+        const p = kind === 'claim' ? parseClaimKey(keys, key) : parseInprogressKey(keys, key);
+        if (!p || owned.has(p.node) || (queue && p.queue !== queue)) continue;
+        if (!seen.has(key)) found.push({ key, kind, ...p });
+        seen.add(key);
+      }
+    } while (cursor !== '0');
+  }
   if (found.length === 0) return [];
   const pipe = redis.pipeline();
   for (const f of found) pipe.llen(f.key).exists(keys.node(f.node));
@@ -65,7 +70,7 @@ export async function requeueOrphans(scripts: Scripts, lists: OrphanList[], batc
     let requeued = 0;
     let status: OrphanRequeue['status'] = 'moved';
     for (;;) {
-      const r = await scripts.requeueOrphan(l.queue, l.node, batch);
+      const r = await scripts.requeueOrphan(l.queue, l.node, batch, l.kind);
       requeued += r.moved;
       if (r.status !== 'moved') {
         status = r.status;

@@ -23,6 +23,8 @@ export interface Keys {
   nodeStarted(id: string): string;
   /** The job a node's idle wait took (BLMOVE target), before the claim script confirms it. */
   nodeClaim(id: string, q: string): string;
+  /** Pattern matching every claim list (for SCAN). */
+  claimPattern: string;
   recovered(jid: string): string;
   recoveries: string;
   malformed: string;
@@ -66,6 +68,7 @@ export function makeKeys(prefix = ''): Keys {
     nodeInfo: (id) => `${p}verk:node:${id}:info`,
     nodeStarted: (id) => `${p}verk:node:${id}:started`,
     nodeClaim: (id, q) => `${p}verk:node:${id}:claim:${q}`,
+    claimPattern: `${p}verk:node:*:claim:*`,
     recovered: (jid) => `${p}verk:recovered:${jid}`,
     recoveries: `${p}verk:recoveries`,
     malformed: `${p}verk:malformed`,

@@ -48,6 +48,16 @@ export async function nodeLiveness(redis: Redis, keys: Keys): Promise<Registry &
   return { ...reg, live: reg.ids.filter((id) => alive.get(id)), dead: reg.ids.filter((id) => !alive.get(id)) };
 }
 
+/** Splits `verk:node:<node>:claim:<queue>` (after the prefix); node ids may hold ':', queue names not. */
+export function parseClaimKey(keys: Keys, key: string): { queue: string; node: string } | undefined {
+  const head = `${keys.prefix}verk:node:`;
+  const i = key.lastIndexOf(':claim:');
+  if (!key.startsWith(head) || i <= head.length) return undefined;
+  const queue = key.slice(i + ':claim:'.length);
+  if (!queue || queue.includes(':')) return undefined;
+  return { queue, node: key.slice(head.length, i) };
+}
+
 /** Splits `inprogress:<queue>:<node>` (after the prefix): the queue is the first segment, the node the rest. */
 export function parseInprogressKey(keys: Keys, key: string): { queue: string; node: string } | undefined {
   const head = `${keys.prefix}inprogress:`;

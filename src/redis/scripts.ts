@@ -322,9 +322,15 @@ export class Scripts {
   }
 
   /** One batch of handing an unowned in-progress list back to the front of its queue (lua/requeue-orphan-2.lua). */
-  async requeueOrphan(queue: string, node: string, batch: number): Promise<{ status: 'moved' | 'owned' | 'alive'; moved: number; remaining: number }> {
+  async requeueOrphan(
+    queue: string,
+    node: string,
+    batch: number,
+    kind: 'inprogress' | 'claim' = 'inprogress',
+  ): Promise<{ status: 'moved' | 'owned' | 'alive'; moved: number; remaining: number }> {
     const k = this.keys;
-    const reply = (await this.call('requeueOrphan', false, k.inprogress(queue, node), k.queue(queue), k.prefix, node, batch)) as unknown[];
+    const list = kind === 'claim' ? k.nodeClaim(node, queue) : k.inprogress(queue, node);
+    const reply = (await this.call('requeueOrphan', false, list, k.queue(queue), k.prefix, node, batch)) as unknown[];
     const status = statusOf('requeueOrphan', ORPHAN_STATUS, reply[0]);
     if (status === 'wrongtype') throw new WrongTypeError('requeueOrphan', String(reply[3]));
     return { status, moved: Number(reply[1]), remaining: Number(reply[2]) };

@@ -47,6 +47,8 @@ beforeEach(async () => {
   // Left by a fixed-id node that never came back: no registration, no heartbeat, no queue set.
   await r.rpush(keys.inprogress('default', 'fixed-host-0'), ...ORPHAN);
   await r.rpush(keys.inprogress('mail', 'fixed-host-0'), job('o4', { queue: 'mail' }));
+  // Left by an idle wait whose connection died between its BLMOVE and its claim script, on a node since reaped.
+  await r.rpush(keys.nodeClaim('vm-gone9', 'default'), job('c1'));
   await r.lpush(keys.queue('default'), job('q-old'));
 });
 
@@ -71,8 +73,9 @@ describe('verk stuck', () => {
     expect(ex1).toEqual({ node: 'elixir-7', queue: 'default', jid: 'ex1', class: 'Elixir.Old.Worker', started_at: null, running_s: null, source: 'inprogress' });
     expect(out.dead_nodes).toEqual(['gone-1']);
     expect(out.orphans).toEqual([
-      { key: 'inprogress:default:fixed-host-0', queue: 'default', node: 'fixed-host-0', jobs: 3, status: 'orphan', requeued: 0 },
-      { key: 'inprogress:mail:fixed-host-0', queue: 'mail', node: 'fixed-host-0', jobs: 1, status: 'orphan', requeued: 0 },
+      { key: 'inprogress:default:fixed-host-0', kind: 'inprogress', queue: 'default', node: 'fixed-host-0', jobs: 3, status: 'orphan', requeued: 0 },
+      { key: 'inprogress:mail:fixed-host-0', kind: 'inprogress', queue: 'mail', node: 'fixed-host-0', jobs: 1, status: 'orphan', requeued: 0 },
+      { key: 'verk:node:vm-gone9:claim:default', kind: 'claim', queue: 'default', node: 'vm-gone9', jobs: 1, status: 'orphan', requeued: 0 },
     ]);
   });
 
@@ -131,14 +134,16 @@ describe('verk stuck', () => {
     expect(res.exitCode, res.stderr).toBe(0);
     expect(res.stderr).toBe('');
     const out = JSON.parse(res.stdout);
-    expect(out.requeued).toBe(4);
+    expect(out.requeued).toBe(5);
     expect(out.warnings).toHaveLength(1);
     expect(out.warnings[0]).toMatch(/fixed-id Elixir verk node writes no heartbeat or registry entry.*runs those jobs twice/);
     expect(out.orphans.map((o: { status: string; requeued: number }) => [o.status, o.requeued])).toEqual([
       ['moved', 3],
       ['moved', 1],
+      ['moved', 1],
     ]);
-    expect(await r.lrange(keys.queue('default'), 0, -1)).toEqual([job('q-old'), ...ORPHAN]);
+    expect(await r.lrange(keys.queue('default'), 0, -1)).toEqual([job('q-old'), ...ORPHAN, job('c1')]);
+    expect(await r.exists(keys.nodeClaim('vm-gone9', 'default'))).toBe(0);
     expect(await r.lrange(keys.queue('mail'), 0, -1)).toEqual([job('o4', { queue: 'mail' })]);
     expect(await r.exists(keys.inprogress('default', 'fixed-host-0'), keys.inprogress('mail', 'fixed-host-0'))).toBe(0);
     expect(await r.llen(keys.inprogress('default', 'gone-1'))).toBe(1);
