@@ -26,7 +26,6 @@ const JOBS = opt('jobs', 40_000);
 const PAYLOAD = opt('payload', 2000);
 const JITTER = opt('jitter-ms', 200);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const log = (m) => process.stderr.write(`[ack-micro] ${m}\n`);
 
 const names = new Map(scriptSources().map((s) => [createHash('sha1').update(s.lua).digest('hex'), s.name]));
 
@@ -42,7 +41,8 @@ async function main() {
   try {
     const client = new Client({ redisUrl: redis.url });
     const blob = 'x'.repeat(Math.max(0, PAYLOAD - 100));
-    for (let i = 0; i < JOBS; i += 1000) await client.enqueueBulk(Array.from({ length: Math.min(1000, JOBS - i) }, () => ({ class: 'Jitter', queue: 'q', args: [blob] })));
+    for (let i = 0; i < JOBS; i += 1000)
+      await client.enqueueBulk(Array.from({ length: Math.min(1000, JOBS - i) }, () => ({ class: 'Jitter', queue: 'q', args: [blob] })));
     await client.close();
     const a = redis.admin;
     await a.config('SET', 'slowlog-log-slower-than', '1000');
@@ -50,10 +50,27 @@ async function main() {
     await a.slowlog('RESET');
     await a.config('RESETSTAT');
     const t0 = Date.now();
-    proc = spawn(process.execPath, [path.join(ROOT, 'bin/verk.js'), 'work', '--queues', `q:${C}`, '--processes', '1', '--handlers', path.join(dir, 'jobs'), '--redis-url', redis.url, '--log-level', 'warn'], {
-      cwd: dir,
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    proc = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, 'bin/verk.js'),
+        'work',
+        '--queues',
+        `q:${C}`,
+        '--processes',
+        '1',
+        '--handlers',
+        path.join(dir, 'jobs'),
+        '--redis-url',
+        redis.url,
+        '--log-level',
+        'warn',
+      ],
+      {
+        cwd: dir,
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
     track(proc);
     const poll = new Redis({ port: redis.port });
     let n = 0;
@@ -85,7 +102,9 @@ async function main() {
       per.set(name, s);
     }
     console.log(`\nconcurrency ${C}, ${JOBS} jobs of ${PAYLOAD} B, handler waits 0..${JITTER} ms: ${round(JOBS / secs)} jobs/s (incl. start-up)`);
-    console.log(`Redis net in ${round(num('total_net_input_bytes') / JOBS)} B/job, out ${round(num('total_net_output_bytes') / JOBS)} B/job; longest command ${longest.us} µs (${longest.cmd})`);
+    console.log(
+      `Redis net in ${round(num('total_net_input_bytes') / JOBS)} B/job, out ${round(num('total_net_output_bytes') / JOBS)} B/job; longest command ${longest.us} µs (${longest.cmd})`,
+    );
     console.log(`EVALSHA (all scripts): ${evalsha?.[1]} calls, mean ${round(Number(evalsha?.[2]) / Number(evalsha?.[1]))} µs`);
     const inner = ['lrem', 'lset', 'lindex', 'lpos', 'rpop', 'lpush'].map((c) => {
       const m = new RegExp(`cmdstat_${c}:calls=(\\d+),usec=(\\d+)`).exec(cmdstats);

@@ -122,7 +122,9 @@ async function main() {
     cleanupVerk();
   }
   console.log(`\npayload throughput, concurrency ${concurrency}, ${reps} rep(s), median; bytes = Redis net in/out per job (all clients)\n`);
-  console.log('| payload | system | jobs/s | ratio to bee | in B/job | in ÷ payload | out B/job | Redis CPU µs/job | scripts µs/job | worker CPU µs/job | longest command |');
+  console.log(
+    '| payload | system | jobs/s | ratio to bee | in B/job | in ÷ payload | out B/job | Redis CPU µs/job | scripts µs/job | worker CPU µs/job | longest command |',
+  );
   console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const r of rows) {
     const beeRate = rows.find((x) => x.system === 'bee' && x.size === r.size)?.jobsPerSec;

@@ -21,7 +21,13 @@ export interface AckCall<T> {
   refs: AckRef[];
 }
 
-type Bounds = Pick<typeof SCRIPT_BOUNDS, 'ackMaxJobs' | 'ackMaxBytes' | 'ackByHashFromBytes' | 'markerBytes'>;
+/** The caps planAcks and ackRef use (SCRIPT_BOUNDS; tests pass smaller ones). */
+export interface Bounds {
+  ackMaxJobs: number;
+  ackMaxBytes: number;
+  ackByHashFromBytes: number;
+  markerBytes: number;
+}
 
 const JID = Buffer.from('"jid":"');
 

@@ -98,7 +98,12 @@ describe('Settler acks within SCRIPT_BOUNDS', () => {
     s.hold(stranger);
     await Promise.all([...entries.slice(0, 20), stranger].map((e) => s.ack(e)));
     const left = await server.client.lrangeBuffer(keys.inprogress('q', NODE), 0, -1);
-    expect(left.map((b) => b.toString()).sort()).toEqual(entries.slice(20).map((e) => e.raw.toString()).sort());
+    expect(left.map((b) => b.toString()).sort()).toEqual(
+      entries
+        .slice(20)
+        .map((e) => e.raw.toString())
+        .sort(),
+    );
     expect(await server.client.get('stat:processed')).toBe('20');
     expect(seen.rejected).toBe(1);
     expect(seen.fenced).toEqual([]);

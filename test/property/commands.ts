@@ -97,56 +97,54 @@ const tombChoice = fc.constantFrom('default', 'default', 'pool', 'acked');
 /** What the ack calls did in all, so the suite can show every way of naming a job was exercised. */
 export const acked = { byHash: 0, missing: 0, forgedRefused: 0, tombstoneHeld: 0, refused: 0 };
 
-export const ackCmd = fc
-  .record({ q: queue, n: node, picks: fc.array(ackPick, { maxLength: 4 }), refill: count(0, 3), bytes: budget, tomb: tombChoice, t: fc.nat() })
-  .map(
-    ({ q, n, picks, refill, bytes, tomb, t }) =>
-      new ScriptCmd(
-        `ack(${q}, ${n}, [${picks.map((p) => `${p.i}:${p.by}${p.by === 'forged' ? `/${p.forge}` : ''}@${p.at}`)}], refill=${refill}, budget=${bytes}, tomb=${tomb}#${t})`,
-        async (w) => {
-          const items = await items_(w, K.inprogress(q, n));
-          const pairs = picks.map((p) => ackPair(p, items, w.pool));
-          const tombstone =
-            tomb === 'pool' ? w.pool[t % w.pool.length] : tomb === 'acked' && pairs.length ? pairs[t % pairs.length].raw : Buffer.from(SCRIPT_BOUNDS.tombstone);
-          return {
-            script: 'ack',
-            keys: [K.inprogress(q, n), K.processed(), K.processed(q), K.node(n), K.queue(q), K.paused],
-            argv: [refill, q, bytes, tombstone, ...pairs.flatMap((x) => [x.spec, x.value])],
-            allow: (reply) => ({
-              places: [K.inprogress(q, n), K.queue(q)],
-              drops: pairs.filter((x) => !x.forged).map((x) => x.raw),
-              exactDrops: Array.isArray(reply) ? Number(scalar(reply[0])) : undefined,
-            }),
-            verify: (reply, b, a) => {
-              const r = reply as Reply[];
-              const removed = Number(scalar(r[0]));
-              const m = Number(scalar(r[3]));
-              const missing = new Set(r.slice(4, 4 + m).map((x) => Number(scalar(x))));
-              const jobs = r.slice(4 + m);
-              const taken = size(b, K.queue(q)) - size(a, K.queue(q));
-              acked.missing += missing.size;
-              acked.forgedRefused += pairs.filter((x, j) => x.forged && missing.has(j + 1)).length;
-              acked.byHash += pairs.filter((x, j) => x.byHash && !x.forged && !missing.has(j + 1)).length;
-              if (b.places.get(K.inprogress(q, n))?.has(bkey(tombstone))) acked.tombstoneHeld++;
-              const wrong = pairs
-                .map((x, j) => {
-                  if (x.forged && !missing.has(j + 1)) return `job ${j + 1} named by a forged hash was not reported missing`;
-                  if (!x.byHash && missing.has(j + 1)) return `job ${j + 1} named by its bytes was reported missing`;
-                  return undefined;
-                })
-                .find(Boolean);
-              return (
-                wrong ??
-                agree('removed + missing', removed + missing.size, 'at most the jobs named', Math.min(removed + missing.size, pairs.length)) ??
-                agree('jobs returned', jobs.length, 'taken from the queue', taken) ??
-                agree('in progress changed by', size(a, K.inprogress(q, n)) - size(b, K.inprogress(q, n)), 'refilled − removed', jobs.length - removed) ??
-                withinBudget(jobs, bytes)
-              );
-            },
-          };
-        },
-      ),
-  );
+export const ackCmd = fc.record({ q: queue, n: node, picks: fc.array(ackPick, { maxLength: 4 }), refill: count(0, 3), bytes: budget, tomb: tombChoice, t: fc.nat() }).map(
+  ({ q, n, picks, refill, bytes, tomb, t }) =>
+    new ScriptCmd(
+      `ack(${q}, ${n}, [${picks.map((p) => `${p.i}:${p.by}${p.by === 'forged' ? `/${p.forge}` : ''}@${p.at}`)}], refill=${refill}, budget=${bytes}, tomb=${tomb}#${t})`,
+      async (w) => {
+        const items = await items_(w, K.inprogress(q, n));
+        const pairs = picks.map((p) => ackPair(p, items, w.pool));
+        const tombstone =
+          tomb === 'pool' ? w.pool[t % w.pool.length] : tomb === 'acked' && pairs.length ? pairs[t % pairs.length].raw : Buffer.from(SCRIPT_BOUNDS.tombstone);
+        return {
+          script: 'ack',
+          keys: [K.inprogress(q, n), K.processed(), K.processed(q), K.node(n), K.queue(q), K.paused],
+          argv: [refill, q, bytes, tombstone, ...pairs.flatMap((x) => [x.spec, x.value])],
+          allow: (reply) => ({
+            places: [K.inprogress(q, n), K.queue(q)],
+            drops: pairs.filter((x) => !x.forged).map((x) => x.raw),
+            exactDrops: Array.isArray(reply) ? Number(scalar(reply[0])) : undefined,
+          }),
+          verify: (reply, b, a) => {
+            const r = reply as Reply[];
+            const removed = Number(scalar(r[0]));
+            const m = Number(scalar(r[3]));
+            const missing = new Set(r.slice(4, 4 + m).map((x) => Number(scalar(x))));
+            const jobs = r.slice(4 + m);
+            const taken = size(b, K.queue(q)) - size(a, K.queue(q));
+            acked.missing += missing.size;
+            acked.forgedRefused += pairs.filter((x, j) => x.forged && missing.has(j + 1)).length;
+            acked.byHash += pairs.filter((x, j) => x.byHash && !x.forged && !missing.has(j + 1)).length;
+            if (b.places.get(K.inprogress(q, n))?.has(bkey(tombstone))) acked.tombstoneHeld++;
+            const wrong = pairs
+              .map((x, j) => {
+                if (x.forged && !missing.has(j + 1)) return `job ${j + 1} named by a forged hash was not reported missing`;
+                if (!x.byHash && missing.has(j + 1)) return `job ${j + 1} named by its bytes was reported missing`;
+                return undefined;
+              })
+              .find(Boolean);
+            return (
+              wrong ??
+              agree('removed + missing', removed + missing.size, 'at most the jobs named', Math.min(removed + missing.size, pairs.length)) ??
+              agree('jobs returned', jobs.length, 'taken from the queue', taken) ??
+              agree('in progress changed by', size(a, K.inprogress(q, n)) - size(b, K.inprogress(q, n)), 'refilled − removed', jobs.length - removed) ??
+              withinBudget(jobs, bytes)
+            );
+          },
+        };
+      },
+    ),
+);
 
 const items_ = (w: World, key: string) => items(w.redis, key);
 

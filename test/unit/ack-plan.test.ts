@@ -44,9 +44,18 @@ describe('planAcks', () => {
   it('splits by count and bytes, tail first, each call with the positions left by the calls before it', () => {
     const items = [5, 1, 9, 2, 7].map((pos, i) => ({ entry: `e${i}`, raw: raw(50), pos }));
     const calls = planAcks(items, bounds);
-    expect(calls.map((c) => c.entries)).toEqual([['e1', 'e3', 'e0'], ['e4', 'e2']]);
-    expect(calls.map((c) => c.refs.map((r) => (r as { hint: number }).hint))).toEqual([[1, 2, 5], [4, 6]]);
-    const heavy = planAcks([1, 2, 3].map((pos) => ({ entry: pos, raw: raw(600), pos })), bounds);
+    expect(calls.map((c) => c.entries)).toEqual([
+      ['e1', 'e3', 'e0'],
+      ['e4', 'e2'],
+    ]);
+    expect(calls.map((c) => c.refs.map((r) => (r as { hint: number }).hint))).toEqual([
+      [1, 2, 5],
+      [4, 6],
+    ]);
+    const heavy = planAcks(
+      [1, 2, 3].map((pos) => ({ entry: pos, raw: raw(600), pos })),
+      bounds,
+    );
     expect(heavy.map((c) => c.entries)).toEqual([[1], [2], [3]]);
     expect(heavy.map((c) => (c.refs[0] as { hint: number }).hint)).toEqual([1, 1, 1]);
   });
