@@ -16,8 +16,10 @@
 -- KEYS[2] verk:reaping     nodes whose reaping has started
 -- KEYS[3] dead
 -- Built from the prefix ARGV[1]: <prefix>verk:node:<id> and its :queues, :info, :running and
--- :started keys, <prefix>inprogress:<q>:<id>, <prefix>queue:<q>, <prefix>verk:recovered:<jid>,
--- <prefix>verk:recoveries.
+-- :started keys, <prefix>inprogress:<q>:<id>, <prefix>verk:node:<id>:claim:<q> (a job the
+-- node's idle wait took and had not yet confirmed), <prefix>queue:<q>,
+-- <prefix>verk:recovered:<jid>, <prefix>verk:recoveries, <prefix>verk:heartbeats (the
+-- reaper's schedule: the node leaves it when fully reaped).
 -- ARGV[1] key prefix
 -- ARGV[2] node id to reap
 -- ARGV[3] batch size (jobs moved by this call at most)
@@ -32,6 +34,7 @@
 -- ARGV[12] isolateFrom (workers run a job alone from this many recoveries on; not used here,
 --          kept so the positions stay stable)
 -- ARGV[13] JSON array of identities the caller knows had started on the node ("[]" = none)
+-- ARGV[14] max payload bytes moved by this call (the first job always moves; default 4 MiB)
 -- Returns { status, moved, buried, remaining, unstarted } with status "alive", "gone" or
 -- "reaped", or { 'wrongtype', 0, 0, remaining, 0, key }.
 -- @include identity
@@ -56,14 +59,16 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 
 -- Plan: reads only ---------------------------------------------------------------------
 local lists = {}
-local checks = { { KEYS[1], 'set' }, { KEYS[2], 'set' }, { KEYS[3], 'zset' }, { history, 'list' } }
+local checks = { { KEYS[1], 'set' }, { KEYS[2], 'set' }, { KEYS[3], 'zset' }, { history, 'list' }, { prefix .. 'verk:heartbeats', 'zset' } }
 local wrong_queues = first_wrong_type({ { queues_key, 'set' } })
 if wrong_queues then return { 'wrongtype', 0, 0, 0, 0, wrong_queues } end
 for _, q in ipairs(redis.call('SMEMBERS', queues_key)) do
-  local l = { q = q, list = prefix .. 'inprogress:' .. q .. ':' .. node, queue = prefix .. 'queue:' .. q }
-  table.insert(lists, l)
-  table.insert(checks, { l.list, 'list' })
-  table.insert(checks, { l.queue, 'list' })
+  local queue = prefix .. 'queue:' .. q
+  for _, list in ipairs({ prefix .. 'inprogress:' .. q .. ':' .. node, node_key .. ':claim:' .. q }) do
+    table.insert(lists, { q = q, list = list, queue = queue })
+    table.insert(checks, { list, 'list' })
+  end
+  table.insert(checks, { queue, 'list' })
 end
 local wrong = first_wrong_type(checks)
 if wrong then
@@ -100,6 +105,27 @@ if count_recoveries then
   end
 end
 
+-- The head of a list, at most `n` items and (but for the first item of the call) at most
+-- bytes_left bytes, read in chunks of 64 so a list of big payloads is never read whole.
+local bytes_left = tonumber(ARGV[14]) or 4194304
+local first_item = true
+local function take_head(list, n)
+  local out, pos = {}, 0
+  while #out < n do
+    local want = math.min(64, n - #out)
+    local chunk = redis.call('LRANGE', list, pos, pos + want - 1)
+    for _, raw in ipairs(chunk) do
+      if not first_item and #raw > bytes_left then return out end
+      first_item = false
+      bytes_left = bytes_left - #raw
+      table.insert(out, raw)
+    end
+    if #chunk < want then break end
+    pos = pos + #chunk
+  end
+  return out
+end
+
 local counts, counted = {}, {}
 local function recoveries(id)
   if counts[id] == nil then
@@ -115,8 +141,8 @@ local pills, event_jobs, event_dead, event_queues = {}, {}, {}, {}
 for _, l in ipairs(lists) do
   local len = redis.call('LLEN', l.list)
   l.take, l.back = 0, {}
-  if budget > 0 and len > 0 then
-    local items = redis.call('LRANGE', l.list, 0, budget - 1)
+  if budget > 0 and bytes_left > 0 and len > 0 then
+    local items = take_head(l.list, budget)
     l.take = #items
     budget = budget - #items
     for _, raw in ipairs(items) do
@@ -147,7 +173,7 @@ for _, l in ipairs(lists) do
       end
     end
     moved = moved + #l.back
-    event_queues[l.q] = #items
+    event_queues[l.q] = (event_queues[l.q] or 0) + #items
   end
   remaining = remaining + len - l.take
 end
@@ -190,6 +216,7 @@ if remaining == 0 then
   redis.call('DEL', node_key, queues_key, info_key, node_key .. ':running', started_key)
   redis.call('SREM', KEYS[1], node)
   redis.call('SREM', KEYS[2], node)
+  redis.call('ZREM', prefix .. 'verk:heartbeats', node)
   return { 'reaped', moved, buried, 0, unstarted }
 end
 return { registered and 'reaped' or 'gone', moved, buried, remaining, unstarted }

@@ -59,7 +59,10 @@ export async function listNodes(redis: Redis, keys: Keys): Promise<NodesReport> 
   const nodes = rows.map(({ id, pttl, info, queues }): NodeRow => {
     const byQueue: Record<string, number> = {};
     for (const q of queues) byQueue[q] = Number(lens[li++]?.[1] ?? 0);
-    const beat = num(info.beat);
+    // A live verk node's last renewal is read off its key (its TTL minus what is left): its
+    // metadata, and the `beat` in it, is written only when it changes or every few beats.
+    const ttl = num(info.ttl_ms);
+    const beat = pttl >= 0 && ttl !== null ? now - Math.max(0, ttl - pttl) : num(info.beat);
     return {
       id,
       alive: pttl !== -2,

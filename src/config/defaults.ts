@@ -30,16 +30,18 @@ export const CONFIG_DECLARATION = {
 
   heartbeatInterval: duration(5_000, "how often the supervisor renews each node's heartbeat (at most nodeTtl/3)", { min: 10 }),
   nodeTtl: duration(20_000, 'a node whose heartbeat is this old is dead and reaped', { min: 50 }),
-  reaperInterval: duration(5_000, 'how often every node looks for dead nodes (±20% jitter)', { min: 10 }),
+  reaperInterval: duration(5_000, 'how often the fleet looks for dead nodes: each supervisor tries (±20% jitter), one per interval does it', { min: 10 }),
   maxRecoveries: int(3, 'recoveries of one job from dead nodes on which it had started, before it goes to dead (poison pill)', { min: 0, max: 1_000_000 }),
   hangTimeout: duration(120_000, 'a worker process whose event loop does not answer pings this long is killed', { min: 100 }),
   recoveryWindow: duration(7 * 86_400_000, "how long a job's recovery count is remembered", { min: 1000, max: 100 * 365 * 86_400_000, age: true }),
   reapBatch: int(1_000, 'jobs moved per script call when reaping a large in-progress list', { min: 1, max: 100_000 }),
   recoveryHistory: int(1_000, 'recovery events kept in verk:recoveries', { min: 0, max: 1_000_000 }),
 
-  schedulerInterval: duration(1_000, 'how often due schedule/retry entries are moved (±20% jitter)', { min: 10 }),
+  schedulerInterval: duration(1_000, 'how often the fleet moves due schedule/retry entries: each supervisor polls at random around this × the supervisors in the fleet', {
+    min: 10,
+  }),
   schedulerBatch: int(100, 'schedule/retry entries moved per script call', { min: 1, max: 10_000 }),
-  blockTimeout: duration(2_000, 'how long an idle fetcher blocks on an empty queue before re-checking', { min: 10 }),
+  blockTimeout: duration(5_000, 'how long an idle fetcher blocks on an empty queue before re-checking (also how soon a resumed queue is served)', { min: 10 }),
   redisCommandTimeout: duration(5_000, 'a Redis command without a reply this long fails and its connection is re-made (blocking waits get blockTimeout on top)', {
     min: 50,
     max: 600_000,
@@ -99,6 +101,48 @@ export const REDIS_SOCKET_DEFAULTS = {
   keepAliveMs: 10_000,
   /** A closing socket that does not finish its close handshake in this time is destroyed. */
   disconnectTimeoutMs: 500,
+} as const;
+
+/** How the reaper shares its work across a fleet (src/core/duties/reaper.ts, docs/reliability.md). */
+export const REAPER = {
+  /** The reaper lock lasts this share of reaperInterval: under the shortest gap between two ticks (-20% jitter). */
+  lockShare: 0.75,
+  /** Nodes one reap-scan call checks at most (each: PTTL + ZADD). */
+  scanBatch: 500,
+  /** reap-scan calls per pass at most (the rest of the due nodes wait for the next pass). */
+  maxScanCalls: 40,
+  /** SSCAN COUNT of one node-sweep page. */
+  sweepPage: 500,
+  /** Sweep pages per pass at most (100 000 registered nodes at the default page). */
+  maxSweepPages: 200,
+  /** Payload bytes one reap call moves at most (the first job always moves): bounds the script's time. */
+  maxBytesPerCall: 4 * 1024 * 1024,
+} as const;
+
+/** Hand-back calls (shutdown, fencing, reconcile) are cut to these sizes (src/redis/scripts.ts). */
+export const HANDBACK = {
+  maxJobs: 50,
+  maxBytes: 4 * 1024 * 1024,
+} as const;
+
+/** How the Sidekiq process registry and the scheduler share a fleet (src/runner/sidekiq-registry.ts, scheduler). */
+export const FLEET = {
+  /** Sidekiq's own beat: its Web UI counts a process dead after 60 s without one. */
+  sidekiqBeatMs: 10_000,
+  /** The process hash's TTL (Sidekiq's). */
+  sidekiqTtlS: 60,
+  /** Every how many registry beats the TTL is renewed and the identity re-added to `processes`. */
+  sidekiqRenewEvery: 3,
+  /** A node's metadata (busy, rss, ...) is written at least every this many beats when unchanged. */
+  infoEvery: 6,
+  /**
+   * A supervisor's wait between two scheduler polls never grows past this, whatever the fleet:
+   * the last survivor of a shrinking fleet polls again within it (at 5 000 supervisors the
+   * fleet then polls ~170 times a minute instead of 60: 3 commands each).
+   */
+  schedulerMaxIntervalMs: 60_000,
+  /** About how many payload bytes one scheduler batch reads and promotes (fewer entries when they are big). */
+  promoteMaxBytes: 4 * 1024 * 1024,
 } as const;
 
 /** What `verk init` writes into the generated Dockerfile and manifests. */

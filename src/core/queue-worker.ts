@@ -6,6 +6,7 @@
 // after a reconnect it hands back jobs it holds but is not running.
 import type { Redis } from 'ioredis';
 import type { Config, QueueConfig } from '../config/schema.js';
+import { argsPreview } from '../job/args-preview.js';
 import { decodeJob, type Job } from '../job/codec.js';
 import { payloadIdentity } from '../job/identity.js';
 import { isolateFrom } from '../redis/reap-options.js';
@@ -19,6 +20,15 @@ import { Settler, type RunningEntry, type SettleEvents } from './settler.js';
 import { StartRecords } from './start-records.js';
 
 export type { RunningEntry } from './settler.js';
+
+/** One started job as a worker process reports it (IPC `pong`): args is JSON text, bounded. */
+export interface RunningSnapshot {
+  jid: string;
+  class: string;
+  queue: string;
+  started_at: number;
+  args: string;
+}
 
 export interface QueueWorkerEvents extends SettleEvents {
   /** A handler ignored its aborted signal for killGrace: the process must be recycled. */
@@ -38,7 +48,6 @@ export interface QueueWorkerDeps {
   gate: IsolationGate;
 }
 
-const PAUSE_POLL_MS = 500;
 const GATE_POLL_MS = 20;
 
 export class QueueWorker {
@@ -138,11 +147,17 @@ export class QueueWorker {
     return moved;
   }
 
-  /** The jobs whose handler has started (the node's `running` info): jid is the payload's identity. */
-  snapshot(): { jid: string; class: string; queue: string; started_at: number }[] {
-    const out: { jid: string; class: string; queue: string; started_at: number }[] = [];
+  /**
+   * The jobs whose handler has started (the node's `running` info): jid is the payload's
+   * identity; args is the bounded preview for Sidekiq's Busy page, read once per job.
+   */
+  snapshot(): RunningSnapshot[] {
+    const out: RunningSnapshot[] = [];
     for (const e of this.running) {
-      if (e.started) out.push({ jid: (e.identity ??= payloadIdentity(e.raw)), class: e.class, queue: e.queue, started_at: e.startedAt });
+      if (!e.started) continue;
+      e.identity ??= payloadIdentity(e.raw);
+      e.argsPreview ??= e.text === undefined ? '[]' : argsPreview(e.text);
+      out.push({ jid: e.identity, class: e.class, queue: e.queue, started_at: e.startedAt, args: e.argsPreview });
     }
     return out;
   }
@@ -190,7 +205,9 @@ export class QueueWorker {
         return;
       }
       if (res.status === 'paused') {
-        await sleep(PAUSE_POLL_MS);
+        // Looked at again after blockTimeout: a resumed queue is served within it, and a paused
+        // queue with a backlog costs the fleet one wait per node per blockTimeout, not a spin.
+        await sleep(this.d.config.blockTimeout);
         continue;
       }
       this.firstFetch = false;
@@ -200,13 +217,18 @@ export class QueueWorker {
   }
 
   /**
-   * Blocks until the queue has a job (or blockTimeout passes) and fetches in the same pipeline.
-   * Returns undefined when the wait was abandoned because fetching stops.
+   * Blocks until the queue has a job (or blockTimeout passes) and claims it in the same
+   * pipeline, with up to free - 1 more. Returns undefined when the wait was abandoned because
+   * fetching stops.
    */
   private async waitForJobs(free: number): Promise<FetchResult | undefined> {
     const woken = new Promise<undefined>((r) => (this.idleWaiter = () => r(undefined)));
     try {
-      return await Promise.race([this.wakeScripts.waitAndFetch(this.name, this.d.node, free, this.d.config.blockTimeout / 1000), woken]);
+      const res = await Promise.race([this.wakeScripts.waitAndClaim(this.name, this.d.node, free - 1, this.d.config.blockTimeout / 1000), woken]);
+      if (res === undefined) return undefined;
+      // A claim left by an earlier wait whose reply was lost is in the in-progress list now: reconcile.
+      if (!res.consistent) this.reconcileNeeded = true;
+      return res.status === 'ok' ? { status: 'ok', jobs: res.jobs } : { status: res.status, jobs: [] };
     } catch (err) {
       // The fetch pipelined behind the wait may have run with its reply lost (a half-open
       // blocking connection): compare what we hold with what we run before fetching again.
@@ -322,6 +344,10 @@ export class QueueWorker {
 
   private async reconcile(): Promise<void> {
     const { scripts, node } = this.d;
+    // A claim whose confirmation never ran (the wait's connection died right after the BLMOVE).
+    const claimed = await scripts.redis.lrangeBuffer(scripts.keys.nodeClaim(node, this.name), 0, -1);
+    const unclaimed = await scripts.handback(this.name, node, claimed, 'claim');
+    if (unclaimed > 0) this.d.log.warn('handed back a job whose claim was not confirmed (a lost wait reply)', { queue: this.name, count: unclaimed });
     const held = await scripts.redis.lrangeBuffer(scripts.keys.inprogress(this.name, node), 0, -1);
     // Byte-exact keys (latin1 maps each byte to one char).
     const mine = new Map<string, number>();

@@ -41,6 +41,8 @@ export interface RunningEntry {
   text?: string;
   /** payloadIdentity(raw), computed on first use. */
   identity?: string;
+  /** argsPreview(text): the args for Sidekiq's Busy page, computed on the first snapshot. */
+  argsPreview?: string;
   run?: JobRun;
   /** Settled (acked/failed) or handed back: nothing more may be written for it. */
   closed: boolean;

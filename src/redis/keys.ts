@@ -12,18 +12,33 @@ export interface Keys {
   dead: string;
   nodes: string;
   reaping: string;
+  /** The reaper's schedule: node id -> earliest instant its heartbeat key may expire (Redis ms). */
+  heartbeats: string;
+  /** Held (SET NX PX) by the one supervisor that scans for dead nodes this interval. */
+  reaperLock: string;
   node(id: string): string;
   nodeQueues(id: string): string;
   nodeInfo(id: string): string;
   /** Identities of jobs a node reported starting after an earlier recovery (poison-pill evidence). */
   nodeStarted(id: string): string;
+  /** The job a node's idle wait took (BLMOVE target), before the claim script confirms it. */
+  nodeClaim(id: string, q: string): string;
   recovered(jid: string): string;
   recoveries: string;
   malformed: string;
   paused: string;
   fenced: string;
+  /** `stat:processed` (all queues) or `stat:processed:<q>` (verk's per-queue counter). */
   processed(q?: string): string;
   failed(q?: string): string;
+  /**
+   * Sidekiq's daily counters `stat:processed:<YYYY-MM-DD>` / `stat:failed:<YYYY-MM-DD>` (UTC).
+   * Same namespace as the per-queue counters: a queue named like a date shares its key.
+   */
+  processedOn(date: string): string;
+  failedOn(date: string): string;
+  /** What one `verk work` supervisor has added to the daily counters so far (flush-daily-stats-3.lua). */
+  statsFlushed(identity: string): string;
   /** Sidekiq's process registry (set of identities), one hash per identity, its workers and signal list. */
   processes: string;
   process(identity: string): string;
@@ -44,10 +59,13 @@ export function makeKeys(prefix = ''): Keys {
     dead: `${p}dead`,
     nodes: `${p}verk_nodes`,
     reaping: `${p}verk:reaping`,
+    heartbeats: `${p}verk:heartbeats`,
+    reaperLock: `${p}verk:reaper:lock`,
     node: (id) => `${p}verk:node:${id}`,
     nodeQueues: (id) => `${p}verk:node:${id}:queues`,
     nodeInfo: (id) => `${p}verk:node:${id}:info`,
     nodeStarted: (id) => `${p}verk:node:${id}:started`,
+    nodeClaim: (id, q) => `${p}verk:node:${id}:claim:${q}`,
     recovered: (jid) => `${p}verk:recovered:${jid}`,
     recoveries: `${p}verk:recoveries`,
     malformed: `${p}verk:malformed`,
@@ -55,6 +73,9 @@ export function makeKeys(prefix = ''): Keys {
     fenced: `${p}verk:stat:fenced`,
     processed: (q) => (q ? `${p}stat:processed:${q}` : `${p}stat:processed`),
     failed: (q) => (q ? `${p}stat:failed:${q}` : `${p}stat:failed`),
+    processedOn: (date) => `${p}stat:processed:${date}`,
+    failedOn: (date) => `${p}stat:failed:${date}`,
+    statsFlushed: (identity) => `${p}verk:stat:flushed:${identity}`,
     processes: `${p}processes`,
     process: (identity) => `${p}${identity}`,
     processWorkers: (identity) => `${p}${identity}:workers`,

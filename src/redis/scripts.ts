@@ -4,7 +4,7 @@
 // matched and moved byte for byte. Raw statuses are named through statuses.ts.
 import { createHash } from 'node:crypto';
 import type { Redis, ChainableCommander } from 'ioredis';
-import { SCRIPT_BOUNDS } from '../config/defaults.js';
+import { HANDBACK, REAPER, SCRIPT_BOUNDS } from '../config/defaults.js';
 import type { Keys } from './keys.js';
 import { scriptSources } from './script-source.js';
 import {
@@ -24,7 +24,22 @@ import {
 export { scriptSources } from './script-source.js';
 
 /** The scripts the wrappers below call (the contract test checks it against lua/). */
-export const WRAPPED_SCRIPTS = ['register', 'heartbeat', 'fetch', 'ack', 'fail', 'handback', 'reap', 'requeueOrphan', 'requeue', 'promote'] as const;
+export const WRAPPED_SCRIPTS = [
+  'register',
+  'heartbeat',
+  'fetch',
+  'claim',
+  'ack',
+  'fail',
+  'handback',
+  'reap',
+  'reapScan',
+  'nodeSweep',
+  'requeueOrphan',
+  'requeue',
+  'promote',
+  'flushDailyStats',
+] as const;
 export type ScriptName = (typeof WRAPPED_SCRIPTS)[number];
 
 type Arg = string | number | Buffer;
@@ -49,6 +64,18 @@ export type FetchResult = { status: 'ok'; jobs: Buffer[] } | { status: 'paused' 
  */
 export type AckRef = Buffer | string | { bytes: Buffer | string; hint: number } | { hint: number; length: number; offset: number; marker: Buffer; sha1: string };
 
+/**
+ * An idle wait's outcome. `consistent` false: the claim list held another count of jobs than
+ * the wait took (a claim left over from a wait whose reply was lost); the left-over jobs are
+ * in the in-progress list (or back in the queue) and the caller must reconcile.
+ */
+export type ClaimResult = { status: 'ok' | 'paused' | 'fenced'; jobs: Buffer[]; consistent: boolean };
+export interface ReapScanResult {
+  /** The call was full: due nodes may remain (call again). */
+  more: boolean;
+  checked: number;
+  dead: string[];
+}
 export interface AckResult {
   removed: number;
   alive: boolean;
@@ -98,6 +125,24 @@ export interface FailArgs {
   deadMaxJobs: number;
 }
 
+/** Job counts for Sidekiq's daily counters: executions (successes + failures) and failures. */
+export interface DailyTotals {
+  processed: number;
+  failed: number;
+}
+
+export interface DailyStatsFlush {
+  identity: string;
+  /** UTC date, YYYY-MM-DD: the day the counts are added to (as Sidekiq does, the day of the flush). */
+  date: string;
+  /** Cumulative totals of the supervisor since it started. */
+  totals: DailyTotals;
+  /** What the caller knows was added already (used only if the record in Redis has expired). */
+  added: DailyTotals;
+  statsTtlS: number;
+  recordTtlS: number;
+}
+
 export interface PromoteEntry {
   member: Buffer;
   payload: Buffer | string;
@@ -116,13 +161,13 @@ export class Scripts {
   }
 
   /** A script call; `buffers` uses the command's Buffer variant (payloads in the reply as Buffers). */
-  private call(name: ScriptName, buffers: boolean, ...args: Arg[]): Promise<unknown> {
+  call(name: ScriptName, buffers: boolean, ...args: Arg[]): Promise<unknown> {
     return this.r[buffers ? `${name}Buffer` : name](...args);
   }
 
   async register(node: string, ttlMs: number, infoTtlMs: number, info: Record<string, string | number>): Promise<number> {
     const k = this.keys;
-    return Number(await this.call('register', false, k.nodes, k.node(node), k.nodeInfo(node), node, ttlMs, infoTtlMs, ...flat(info)));
+    return Number(await this.call('register', false, k.nodes, k.node(node), k.nodeInfo(node), k.heartbeats, node, ttlMs, infoTtlMs, ...flat(info)));
   }
 
   async heartbeat(node: string, ttlMs: number, infoTtlMs: number, info: Record<string, string | number>): Promise<boolean> {
@@ -135,18 +180,43 @@ export class Scripts {
   }
 
   /**
-   * Blocks until the queue has a job (BLMOVE q q: a rotation that takes nothing) and runs the
-   * fetch script right behind it in one pipeline: Redis runs the fetch as soon as the wait ends,
-   * so an idle pickup costs no extra round trip and still goes through the fenced fetch.
-   * Only for a connection of its own (it blocks).
+   * Blocks until the queue has a job and claims it: `BLMOVE queue → this node's claim list`,
+   * with the claim script (lua/claim-5.lua) right behind it in one pipeline, so Redis confirms
+   * the claim (or puts the job back when the node is fenced or the queue paused) as soon as the
+   * wait ends: no extra round trip, one woken node per job, the payload sent once. `more`: jobs
+   * to fetch besides the claimed one. Only for a connection of its own (it blocks).
    */
-  async waitAndFetch(queue: string, node: string, max: number, timeoutS: number): Promise<FetchResult> {
-    const key = this.keys.queue(queue);
-    const pipe = this.redis.pipeline().blmove(key, key, 'RIGHT', 'RIGHT', timeoutS) as unknown as Record<string, (...a: unknown[]) => ChainableCommander>;
-    const res = await pipe.fetchBuffer(...this.fetchArgs(queue, node, max, false)).exec();
+  async waitAndClaim(queue: string, node: string, more: number, timeoutS: number): Promise<ClaimResult> {
+    const k = this.keys;
+    const claim = k.nodeClaim(node, queue);
+    const pipe = this.redis.pipeline().blmoveBuffer(k.queue(queue), claim, 'RIGHT', 'LEFT', timeoutS) as unknown as Record<
+      string,
+      (...a: unknown[]) => ChainableCommander
+    >;
+    const res = await pipe
+      .claimBuffer(
+        claim,
+        k.inprogress(queue, node),
+        k.node(node),
+        k.queue(queue),
+        k.paused,
+        Math.min(more, SCRIPT_BOUNDS.fetchMaxJobs),
+        queue,
+        SCRIPT_BOUNDS.fetchMaxBytes,
+      )
+      .exec();
+    const [waitErr, taken] = res?.[0] ?? [new Error('pipeline aborted'), null];
     const [err, reply] = res?.[1] ?? [new Error('pipeline aborted'), null];
     if (err) throw err;
-    return fetchResult(reply);
+    if (waitErr) throw waitErr;
+    const r = reply as [number, number, ...Buffer[]];
+    const status = statusOf('claim', FETCH_STATUS, r[0]);
+    const claimed = Number(r[1]);
+    const waited = taken === null ? 0 : 1;
+    // Another count than the wait's own job: a claim left by an earlier wait whose reply was lost.
+    const consistent = claimed === waited;
+    const jobs = status === 'ok' ? [...(consistent && taken ? [taken as Buffer] : []), ...(r.slice(2) as Buffer[])] : [];
+    return { status, jobs, consistent };
   }
 
   /** A fetch takes at most SCRIPT_BOUNDS.fetchMaxJobs jobs and about fetchMaxBytes of payloads per call. */
@@ -225,11 +295,18 @@ export class Scripts {
     return statusOf('fail', FAIL_STATUS, reply);
   }
 
-  async handback(queue: string, node: string, raws: Buffer[]): Promise<number> {
-    if (raws.length === 0) return 0;
-    const reply = await this.call('handback', false, this.keys.inprogress(queue, node), this.keys.queue(queue), ...raws);
-    throwIfWrongType('handback', reply);
-    return Number(reply);
+  /** `from: 'claim'` hands back jobs left in the node's claim list (lua/claim-5.lua) instead. */
+  async handback(queue: string, node: string, raws: Buffer[], from: 'inprogress' | 'claim' = 'inprogress'): Promise<number> {
+    const list = from === 'claim' ? this.keys.nodeClaim(node, queue) : this.keys.inprogress(queue, node);
+    let moved = 0;
+    // In calls of at most HANDBACK.maxJobs jobs and maxBytes bytes: each job is two scans of the
+    // list, so one call for 5 000 jobs would block Redis for seconds.
+    for (const chunk of chunksOf(raws, HANDBACK.maxJobs, HANDBACK.maxBytes)) {
+      const reply = await this.call('handback', false, list, this.keys.queue(queue), ...chunk);
+      throwIfWrongType('handback', reply);
+      moved += Number(reply);
+    }
+    return moved;
   }
 
   async reap(o: ReapOptions): Promise<ReapResult> {
@@ -253,6 +330,7 @@ export class Scripts {
       o.countRecoveries ? '1' : '0',
       o.isolateFrom,
       JSON.stringify(o.startedIds ?? []),
+      REAPER.maxBytesPerCall,
     )) as unknown[];
     const status = statusOf('reap', REAP_STATUS, reply[0]);
     const [moved, buried, remaining, unstarted] = reply.slice(1, 5).map(Number);
@@ -272,6 +350,19 @@ export class Scripts {
       if (r.wrongKey !== undefined) total.wrongKey = r.wrongKey;
       if (r.status === 'alive' || r.status === 'wrongtype' || r.remaining === 0) return total;
     }
+  }
+
+  /** Checks up to `max` nodes due on the reaper's schedule (lua/reap-scan-1.lua). */
+  async reapScan(max: number, retryMs: number): Promise<ReapScanResult> {
+    const reply = (await this.call('reapScan', false, this.keys.heartbeats, this.keys.prefix, max, retryMs)) as unknown[];
+    return { more: Number(reply[0]) === 1, checked: Number(reply[1]), dead: reply.slice(2).map(String) };
+  }
+
+  /** One page of putting every registered node on the reaper's schedule (lua/node-sweep-3.lua). */
+  async nodeSweep(cursor: string, count: number): Promise<{ cursor: string; seen: number; added: number }> {
+    const k = this.keys;
+    const reply = (await this.call('nodeSweep', false, k.nodes, k.reaping, k.heartbeats, cursor, count)) as unknown[];
+    return { cursor: String(reply[0]), seen: Number(reply[1]), added: Number(reply[2]) };
   }
 
   /** One batch of handing an unowned in-progress list back to the front of its queue (lua/requeue-orphan-2.lua). */
@@ -307,6 +398,31 @@ export class Scripts {
     const [queued, dead] = (reply as unknown[]).map(Number);
     return { queued, dead };
   }
+
+  /**
+   * Adds a supervisor's totals to `stat:processed:<date>`/`stat:failed:<date>` exactly once
+   * (lua/flush-daily-stats-3.lua: only the part not added before). Returns what has been added
+   * in all; throws WrongTypeError (nothing written) when a counter holds a non-integer.
+   */
+  async flushDailyStats(f: DailyStatsFlush): Promise<DailyTotals> {
+    const k = this.keys;
+    const reply = await this.call(
+      'flushDailyStats',
+      false,
+      k.statsFlushed(f.identity),
+      k.processedOn(f.date),
+      k.failedOn(f.date),
+      f.totals.processed,
+      f.totals.failed,
+      f.added.processed,
+      f.added.failed,
+      f.statsTtlS,
+      f.recordTtlS,
+    );
+    throwIfWrongType('flushDailyStats', reply);
+    const [processed, failed] = (reply as unknown[]).map(Number);
+    return { processed, failed };
+  }
 }
 
 function fetchResult(reply: unknown): FetchResult {
@@ -325,6 +441,24 @@ export function tombstoneFor(named: (Buffer | string)[]): string {
   const same = (x: Buffer | string) => (typeof x === 'string' ? x === t : x.length === Buffer.byteLength(t) && x.equals(Buffer.from(t)));
   while (named.some(same)) t += '\u0000';
   return t;
+}
+
+/** `items` cut into runs of at most `maxItems` items and (but for a run's first) `maxBytes` bytes. */
+export function chunksOf(items: Buffer[], maxItems: number, maxBytes: number): Buffer[][] {
+  const out: Buffer[][] = [];
+  let run: Buffer[] = [];
+  let bytes = 0;
+  for (const it of items) {
+    if (run.length > 0 && (run.length >= maxItems || bytes + it.length > maxBytes)) {
+      out.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(it);
+    bytes += it.length;
+  }
+  if (run.length) out.push(run);
+  return out;
 }
 
 const sha1 = (s: Buffer | string) => createHash('sha1').update(s).digest('hex');

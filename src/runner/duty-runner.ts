@@ -19,7 +19,7 @@ export class DutyRunner {
 
   start(duties: Duty[]): void {
     for (const d of duties) {
-      const t = new Ticker(() => this.run(d), { intervalMs: d.intervalMs, jitter: d.jitter, delayFirst: d.delayFirst });
+      const t = new Ticker(() => this.run(d), { intervalMs: () => d.intervalMs, jitter: d.jitter, delayFirst: d.delayFirst });
       this.tickers.push(t);
       t.start();
     }

@@ -6,6 +6,8 @@ export interface RunningJobInfo {
   class: string;
   queue: string;
   started_at: number;
+  /** The args as JSON text of an array, at most ~4 KB (src/job/args-preview.ts); absent: not reported. */
+  args?: string;
 }
 
 /** Per-queue counts; retried/dead/dropped are absent until they first happen. */
@@ -37,4 +39,4 @@ export type ToChild =
 export type FromChild =
   | { type: 'ready'; handlers: number; handlerErrors: number }
   | { type: 'pong'; busy: number; running: RunningJobInfo[]; counters: ChildCounters; rss: number; state: string; lagMs?: number }
-  | { type: 'exiting'; reason: string; code: number };
+  | { type: 'exiting'; reason: string; code: number; counters?: ChildCounters };

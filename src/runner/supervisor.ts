@@ -29,6 +29,9 @@ import { ForkedPool, type PoolChild, type ProcessPool } from './worker-pool.js';
 
 export type { SupervisorState, SupervisorView } from './supervisor-view.js';
 
+/** Sidekiq's daily counter keys end in a UTC date (stat:processed:<YYYY-MM-DD>). */
+const DATE_NAME = /^\d{4}-\d{2}-\d{2}$/;
+
 export interface SupervisorDeps {
   /** The worker processes (default: forked worker-entry.js processes). */
   pool?: ProcessPool;
@@ -155,6 +158,11 @@ export class Supervisor implements SupervisorView {
     this.updateShortfall();
     if (this.pool.children.size < c.processes) void this.replenish();
     this.log.info('verk work started', { processes: c.processes, queues: c.queues.map((q) => `${q.name}:${q.concurrency}`).join(','), version: VERSION });
+    const dated = c.queues.filter((q) => DATE_NAME.test(q.name)).map((q) => q.name);
+    if (dated.length)
+      this.log.warn("a queue named like a date shares its stat:processed:<q> counter with Sidekiq's daily counter of that day (docs/redis.md)", {
+        queues: dated.join(','),
+      });
   }
 
   /** Warns once at start when Redis may evict keys (queued jobs would vanish without a word). */
@@ -323,7 +331,7 @@ export class Supervisor implements SupervisorView {
     clearTimeout(hard);
     await this.runner.stop();
     // Bounded: with Redis down a write would wait for it forever and the pod would hang in Terminating.
-    const left = this.duties.sidekiq.stop().catch((err) => this.log.warn('could not leave the Sidekiq process registry', { error: (err as Error).message }));
+    const left = this.duties.sidekiq.stop().catch((err) => this.log.warn('could not leave the Sidekiq process registry cleanly', { error: (err as Error).message }));
     await Promise.race([left, sleep(1000)]);
     this.state = 'stopped';
     await Promise.race([this.redis.quit().catch(() => undefined), sleep(1000)]);
@@ -332,6 +340,8 @@ export class Supervisor implements SupervisorView {
   }
 }
 
+/** The node's metadata for its heartbeat; running jobs without their args (those go to Sidekiq's workers hash only). */
 function infoOf(c: PoolChild): Record<string, string | number> {
-  return { pid: c.pid, busy: c.busy, rss: c.rss, state: c.state, running: JSON.stringify(c.running.slice(0, 1000)) };
+  const running = c.running.slice(0, 1000).map(({ args: _args, ...job }) => job);
+  return { pid: c.pid, busy: c.busy, rss: c.rss, state: c.state, running: JSON.stringify(running) };
 }

@@ -77,7 +77,8 @@ async function start(nodeId: string, config: import('../config/schema.js').Confi
   const registry = await loadHandlers(config.handlers, log);
   node = new WorkerNode(nodeId, config, registry, log, {
     onExit: (reason, code) => {
-      send({ type: 'exiting', reason, code });
+      // The final totals: jobs settled since the last pong still count (daily counters, /metrics).
+      send({ type: 'exiting', reason, code, counters: node?.counters });
       setImmediate(() => process.exit(code));
     },
   });

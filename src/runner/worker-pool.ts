@@ -118,8 +118,9 @@ export function applyMessage(child: PoolChild, msg: FromChild): void {
   } else if (msg.type === 'ready') {
     child.lastPong = monotonicMs();
     child.state = 'running';
-  } else if (msg.type === 'exiting' && msg.reason.startsWith('fenced')) {
-    child.fenced = true;
+  } else if (msg.type === 'exiting') {
+    if (msg.counters) child.counters = msg.counters;
+    if (msg.reason.startsWith('fenced')) child.fenced = true;
   }
 }
 

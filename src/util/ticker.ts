@@ -2,7 +2,8 @@
 // never overlapping itself. Tests call tick() directly instead of waiting for the timer.
 
 export interface TickerOptions {
-  intervalMs: number;
+  /** Fixed, or read again before each round (an interval that adapts, e.g. to the fleet's size). */
+  intervalMs: number | (() => number);
   /** Fraction of the interval added or removed at random each round (0.2 = ±20%). */
   jitter?: number;
   /** Called when a tick throws; the loop keeps going. */
@@ -38,7 +39,8 @@ export class Ticker {
   private nextDelay(): number {
     const j = this.opts.jitter ?? 0;
     const factor = 1 + (Math.random() * 2 - 1) * j;
-    return Math.max(1, Math.round(this.opts.intervalMs * factor));
+    const base = typeof this.opts.intervalMs === 'function' ? this.opts.intervalMs() : this.opts.intervalMs;
+    return Math.max(1, Math.round(base * factor));
   }
 
   private schedule(delay: number): void {

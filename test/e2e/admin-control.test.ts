@@ -10,7 +10,9 @@ import { testConfig } from '../helpers/config.js';
 import { parseJson } from '../helpers/admin-kit.js';
 import { SidekiqRegistry, type RegistryHost } from '../../src/runner/sidekiq-registry.js';
 import { makeKeys } from '../../src/redis/keys.js';
-import type { RunningJobInfo } from '../../src/runner/ipc.js';
+import { Scripts } from '../../src/redis/scripts.js';
+import { emptyCounters } from '../../src/runner/job-totals.js';
+import type { ChildCounters, RunningJobInfo } from '../../src/runner/ipc.js';
 
 let server: RedisServer;
 let r: RedisServer['client'];
@@ -41,7 +43,7 @@ describe('verk pause / resume', () => {
     const q = parseJson(await verk(['queues', '--json', ...url()]));
     expect(q.queues).toEqual([{ name: 'mail', size: 0, latency: 0, paused: true }]);
     const res = await verk(['resume', 'mail', ...url()]);
-    expect(res.stdout).toBe('resumed queue mail: nodes fetch from it again within a second');
+    expect(res.stdout).toBe('resumed queue mail: nodes fetch from it again within blockTimeout (5 s by default)');
     expect(await r.exists('verk:paused')).toBe(0);
     expect(parseJson(await verk(['resume', 'mail', '--json', ...url()]))).toEqual({ queue: 'mail', paused: false, changed: false });
   });
@@ -55,6 +57,7 @@ describe('verk pause / resume', () => {
 interface StubHost extends RegistryHost {
   calls: string[];
   state: string;
+  totals: ChildCounters[];
 }
 
 function stubHost(running: RunningJobInfo[] = []): StubHost {
@@ -68,8 +71,12 @@ function stubHost(running: RunningJobInfo[] = []): StubHost {
       processes: 2,
     }),
     redis: conn,
-    scripts: { keys: makeKeys('') },
+    scripts: new Scripts(conn, makeKeys('')),
     state: 'running',
+    totals: [emptyCounters()],
+    counters() {
+      return this.totals;
+    },
     children: new Map([
       ['n-1', { busy: running.length, rss: 50 * 1024 * 1024, running }],
       ['n-2', { busy: 0, rss: 40 * 1024 * 1024, running: [] }],
@@ -88,7 +95,7 @@ function stubHost(running: RunningJobInfo[] = []): StubHost {
 describe('Sidekiq process registry', () => {
   it('writes processes, the identity hash (Sidekiq fields, 60 s TTL) and the workers hash', async () => {
     const started = Date.now() - 3000;
-    const host = stubHost([{ jid: 'j1', class: 'Mailers.Welcome', queue: 'mail', started_at: started }]);
+    const host = stubHost([{ jid: 'j1', class: 'Mailers.Welcome', queue: 'mail', started_at: started, args: '[1,"two",{"big":12345678901234567890}]' }]);
     const reg = new SidekiqRegistry(host);
     expect(reg.identity).toMatch(/^[^:]+:\d+:[0-9a-f]{12}$/);
     await reg.tick();
@@ -100,10 +107,10 @@ describe('Sidekiq process registry', () => {
       hostname: reg.hostname,
       started_at: reg.startedAt,
       pid: process.pid,
-      tag: '',
+      tag: reg.identity,
       concurrency: 14,
       queues: ['default', 'mail'],
-      labels: ['verk'],
+      labels: ['verk', 'n-1', 'n-2'],
       identity: reg.identity,
     });
     expect(typeof info.started_at).toBe('number');
@@ -121,7 +128,8 @@ describe('Sidekiq process registry', () => {
     expect(Object.keys(workers)).toEqual(['j1']);
     const w = JSON.parse(workers.j1);
     expect(w).toEqual({ queue: 'mail', payload: expect.any(String), run_at: Math.floor(started / 1000) });
-    expect(JSON.parse(w.payload)).toEqual({ queue: 'mail', class: 'Mailers.Welcome', args: [], jid: 'j1' });
+    // The args' text is spliced in as the child sent it: big integers keep their digits.
+    expect(w.payload).toBe('{"queue":"mail","class":"Mailers.Welcome","args":[1,"two",{"big":12345678901234567890}],"jid":"j1"}');
     expect(await r.ttl(`${reg.identity}:workers`)).toBeGreaterThan(55);
 
     // Next beat with no running job: the workers hash is gone (UNLINK, nothing written).
@@ -136,6 +144,35 @@ describe('Sidekiq process registry', () => {
     expect(await r.smembers('processes')).toEqual([]);
     expect(await r.exists(`${reg.identity}:workers`)).toBe(0);
     expect(await r.exists(reg.identity)).toBe(1);
+  });
+
+  it('flushes the daily counters on its beat: a failed flush is kept and added by the next, none counts twice, stop flushes the rest', async () => {
+    const host = stubHost();
+    const reg = new SidekiqRegistry(host);
+    const day = () => new Date().toISOString().slice(0, 10);
+    const read = async () => (await r.mget(`stat:processed:${day()}`, `stat:failed:${day()}`)).map(Number);
+    host.totals = [
+      { ...emptyCounters(), processed: 4, failed: 1 },
+      { ...emptyCounters(), processed: 2, failed: 0 },
+    ];
+    await reg.tick();
+    expect(await read()).toEqual([7, 1]); // executions = acked + failed
+    await reg.tick(); // nothing new: nothing added
+    expect(await read()).toEqual([7, 1]);
+    // Redis refuses the next flush (a counter that is not an integer): the beat fails, the counts wait.
+    host.totals[1] = { ...emptyCounters(), processed: 5, failed: 2 };
+    await r.set(`stat:failed:${day()}`, 'not a number');
+    await expect(reg.tick()).rejects.toThrow('holds the wrong type');
+    expect(await r.hget(reg.identity, 'busy')).toBe('0'); // the process hash was still written first
+    await r.set(`stat:failed:${day()}`, '1');
+    await reg.tick();
+    expect(await read()).toEqual([12, 3]);
+    expect(reg.dailyStats.confirmed).toEqual({ processed: 12, failed: 3 });
+    // Jobs settled after the last beat are added by the final flush at stop.
+    host.totals.push({ ...emptyCounters(), processed: 1, failed: 0 });
+    await reg.stop();
+    expect(await read()).toEqual([13, 3]);
+    expect(await r.ttl(`verk:stat:flushed:${reg.identity}`)).toBeLessThanOrEqual(300);
   });
 
   it('verk quiet <identity> pushes TSTP; the next beat quiets the supervisor and reports quiet', async () => {

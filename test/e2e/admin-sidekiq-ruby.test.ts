@@ -1,6 +1,8 @@
 // Optional cross-check with a real Sidekiq 6 (Debian's `ruby ruby-sidekiq`): Sidekiq::API reads
 // the retry entries `verk work` writes (error?, numeric failed_at, backtrace array, args), lists
-// our supervisor in ProcessSet/Workers/Stats while a job runs, and Process#quiet! quiets it;
+// our supervisor in ProcessSet/Workers/Stats while a job runs (the running job's args, the tag
+// and labels naming its identity and nodes), reads the daily counters through
+// Sidekiq::Stats::History (the History graph), and Process#quiet! quiets it;
 // a real `sidekiq` server runs a job that `verk enqueue` wrote, with the same arguments.
 // Skips cleanly when Ruby or the gem is absent; the same shapes are also checked without Ruby in
 // admin-fixtures.test.ts and admin-control.test.ts.
@@ -12,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { startWorker, signalGroup, verk } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
-import { handlerDir, REDIS_PRELUDE } from '../helpers/admin-kit.js';
+import { handlerDir, parseJson, REDIS_PRELUDE } from '../helpers/admin-kit.js';
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/sidekiq-api-read.rb', import.meta.url));
 const RUBY_WORKER = fileURLToPath(new URL('../fixtures/sidekiq-worker.rb', import.meta.url));
@@ -78,7 +80,10 @@ describe.skipIf(!available)('Sidekiq 6 API reads what verk work writes', () => {
     try {
       await waitFor(async () => (await r.zcard('retry')) === 1, { timeoutMs: 20_000, what: 'the fixture in retry' });
       const now = Date.now() / 1000;
-      await r.lpush('queue:default', '{"retry":true,"queue":"default","class":"Slow","args":[],"jid":"5105105105105105105105aa","created_at":1,"enqueued_at":1}');
+      await r.lpush(
+        'queue:default',
+        '{"retry":true,"queue":"default","class":"Slow","args":[42,"x",{"big":12345678901234567890}],"jid":"5105105105105105105105aa","created_at":1,"enqueued_at":1}',
+      );
       await waitFor(async () => (await r.get('test:slow')) !== null, { timeoutMs: 10_000, what: 'slow job running' });
       await new Promise((res) => setTimeout(res, 1500)); // a few beats with the job running
 
@@ -101,10 +106,27 @@ describe.skipIf(!available)('Sidekiq 6 API reads what verk work writes', () => {
 
       expect(out.processes).toHaveLength(1);
       const p = out.processes[0];
-      expect(p).toMatchObject({ busy: 1, quiet: 'false', queues: ['default'], concurrency: 5, pid: worker.pid, stopping: false });
+      expect(p).toMatchObject({ busy: 1, quiet: 'false', queues: ['default'], concurrency: 5, pid: worker.pid, stopping: false, tag: p.identity });
+      const nodeIds = parseJson<{ nodes: { id: string }[] }>(await verk(['nodes', '--json', '--redis-url', server.url])).nodes.map((n) => n.id);
+      expect(p.labels).toEqual(['verk', ...nodeIds]);
       expect(out.workers).toEqual([
-        { process: p.identity, thread: '5105105105105105105105aa', queue: 'default', class: 'Slow', jid: '5105105105105105105105aa', run_at: expect.any(Number) },
+        {
+          process: p.identity,
+          thread: '5105105105105105105105aa',
+          queue: 'default',
+          class: 'Slow',
+          jid: '5105105105105105105105aa',
+          args_json: '[42,"x",{"big":12345678901234567890}]', // as Ruby read it: the big integer exact
+          run_at: expect.any(Number),
+        },
       ]);
+      // The History graph: one execution (the fixture's failure) today, through Sidekiq::Stats::History.
+      // (Summed over today and yesterday, UTC: the run may cross midnight.)
+      const days = [Date.now(), Date.now() - 86_400_000].map((ms) => new Date(ms).toISOString().slice(0, 10));
+      const sum = (h: Record<string, number>) => Object.values(h).reduce((t, v) => t + v, 0);
+      expect(Object.keys(out.history.processed)).toEqual(days);
+      expect(sum(out.history.processed)).toBe(1);
+      expect(sum(out.history.failed)).toBe(1);
       expect(out.stats).toMatchObject({ processes_size: 1, workers_size: 1, retry_size: 1, failed: 1 });
       expect(out.queues).toEqual([{ name: 'default', size: 0 }]);
 

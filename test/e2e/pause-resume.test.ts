@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { startWorker, signalGroup, verk } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
+import { TEST_INTERVALS } from '../helpers/e2e.js';
 import { handlerDir, REDIS_PRELUDE, rawJobs } from '../helpers/admin-kit.js';
 
 let server: RedisServer;
@@ -46,7 +47,7 @@ const enqueue = (queue: string, n: number, args = '[]') =>
     .exec();
 
 describe('pause / resume across two nodes', () => {
-  it('no fetch from a paused queue; resume picks up within a second; quiet and stop by remote signal', async () => {
+  it('no fetch from a paused queue; resume picks up within blockTimeout; quiet and stop by remote signal', async () => {
     const r = server.client;
     const args = [
       '--redis-url',
@@ -65,6 +66,8 @@ describe('pause / resume across two nodes', () => {
       '200ms',
       '--scheduler-interval',
       '100ms',
+      '--block-timeout',
+      `${TEST_INTERVALS.blockMs}ms`,
       '--shutdown-timeout',
       '3s',
       '--log-level',
@@ -127,7 +130,8 @@ describe('pause / resume across two nodes', () => {
       await watcher;
       await waitFor(async () => (await runs('default')).length === 15, { timeoutMs: 5000, what: 'all paused jobs run after resume' });
       const firstStart = Math.min(...(await runs('default')).slice(5).map((x) => x.start));
-      expect(firstStart - resumedAt).toBeLessThan(1000);
+      // A paused queue is looked at again every blockTimeout (docs/cli.md, "verk pause").
+      expect(firstStart - resumedAt).toBeLessThan(TEST_INTERVALS.blockMs + 1000);
       expect(await r.llen('queue:default')).toBe(0);
 
       // Remote quiet of every process: both report quiet and fetch nothing more.

@@ -23,7 +23,6 @@ import {
   TEST_INTERVALS,
   expectConserved,
 } from '../helpers/fault-kit.js';
-import { DEFAULTS } from '../../src/config/defaults.js';
 import { waitFor } from '../helpers/wait.js';
 import { liveNodes } from '../helpers/e2e.js';
 
@@ -34,7 +33,7 @@ const JOBS = Number(process.env.FAULT_JOBS ?? 300);
 const OUTAGE_MS = Number(process.env.FAULT_OUTAGE_MS ?? TEST_INTERVALS.nodeTtlMs + 1000);
 const SHUTDOWN_MS = 2000; // workArgs' --shutdown-timeout
 /** docs/reliability.md: back to full service within nodeTtl + redisCommandTimeout + blockTimeout + 2 s of Redis being reachable. */
-const RECOVERY_BOUND_MS = TEST_INTERVALS.nodeTtlMs + FAULT_COMMAND_TIMEOUT_MS + DEFAULTS.blockTimeout + 2000;
+const RECOVERY_BOUND_MS = TEST_INTERVALS.nodeTtlMs + FAULT_COMMAND_TIMEOUT_MS + TEST_INTERVALS.blockMs + 2000;
 
 describe('half-open connections', () => {
   it('stale + refused for longer than nodeTtl, then reachable: back to full service within the bound, 0 lost, 0 stuck', async () => {

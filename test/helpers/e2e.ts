@@ -13,12 +13,12 @@ export const FIXTURE_JOBS = fileURLToPath(new URL('../fixtures/jobs/', import.me
  * test files at once: a shorter one makes live-but-slow nodes get reaped (correctly fenced,
  * but then their interrupted jobs run twice and the figures measure the machine, not verk).
  */
-export const TEST_INTERVALS = { heartbeatMs: 250, nodeTtlMs: 1500, reaperMs: 300 };
+export const TEST_INTERVALS = { heartbeatMs: 250, nodeTtlMs: 1500, reaperMs: 300, blockMs: 1000 };
 
-/** The heartbeat, TTL and reaper flags of TEST_INTERVALS. */
+/** The heartbeat, TTL, reaper and block-timeout flags of TEST_INTERVALS. */
 export function intervalArgs(): string[] {
   const t = TEST_INTERVALS;
-  return ['--heartbeat-interval', `${t.heartbeatMs}ms`, '--node-ttl', `${t.nodeTtlMs}ms`, '--reaper-interval', `${t.reaperMs}ms`];
+  return ['--heartbeat-interval', `${t.heartbeatMs}ms`, '--node-ttl', `${t.nodeTtlMs}ms`, '--reaper-interval', `${t.reaperMs}ms`, '--block-timeout', `${t.blockMs}ms`];
 }
 
 /** `verk work` flags for tests: the private Redis, fixture handlers and short intervals. */

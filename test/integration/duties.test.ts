@@ -12,6 +12,7 @@ import { Heartbeat, fenceMargin } from '../../src/core/duties/heartbeat.js';
 import type { Duty } from '../../src/core/duties/duty.js';
 import { DutyRunner } from '../../src/runner/duty-runner.js';
 import { buildDuties } from '../../src/runner/duties.js';
+import { Scheduler, pollIntervalMs } from '../../src/core/duties/scheduler.js';
 import { Scripts } from '../../src/redis/scripts.js';
 import { makeKeys } from '../../src/redis/keys.js';
 import { createLogger, silentLogger } from '../../src/util/logger.js';
@@ -124,14 +125,42 @@ describe('duty runner', () => {
       reaperId: 'me',
       beating: () => [],
       heartbeatEvents: { onRefused: () => undefined, onStale: () => undefined },
-      sidekiqHost: { config, redis: server.client, scripts, state: 'running', children: new Map(), quiet: () => undefined, stop: async () => undefined },
+      sidekiqHost: {
+        config,
+        redis: server.client,
+        scripts,
+        state: 'running',
+        children: new Map(),
+        counters: () => [],
+        quiet: () => undefined,
+        stop: async () => undefined,
+      },
     });
-    expect(d.list.map((x) => [x.name, x.intervalMs])).toEqual([
+    const fixed = d.list.filter((x) => x.name !== 'scheduler');
+    expect(fixed.map((x) => [x.name, x.intervalMs])).toEqual([
       ['heartbeat', config.heartbeatInterval],
       ['pool-watch', Math.min(config.heartbeatInterval, 1000)],
       ['reaper', config.reaperInterval],
-      ['scheduler', config.schedulerInterval],
-      ['sidekiq-registry', config.heartbeatInterval],
+      ['sidekiq-registry', Math.min(10_000, 2 * config.heartbeatInterval)],
     ]);
+    // Alone in its fleet, the scheduler polls every schedulerInterval ±50% (Sidekiq's rule).
+    const waits = Array.from({ length: 50 }, () => d.scheduler.intervalMs);
+    expect(Math.min(...waits)).toBeGreaterThanOrEqual(config.schedulerInterval * 0.5);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(config.schedulerInterval * 1.5);
+  });
+
+  it('the scheduler polls less often the more supervisors share the fleet, once per interval in all', async () => {
+    const interval = 1000;
+    for (const fleet of [1, 5, 10, 20]) {
+      const mean = Array.from({ length: 2000 }, (_, i) => pollIntervalMs(interval, fleet, (i + 0.5) / 2000)).reduce((a, b) => a + b, 0) / 2000;
+      // fleet supervisors each waiting `mean` on average: fleet / mean polls per ms in all.
+      expect((fleet / mean) * interval).toBeCloseTo(1, 1);
+    }
+    // Capped: a lone survivor of a fleet that shrank polls again within a minute.
+    expect(pollIntervalMs(1000, 5000, 0.99)).toBe(60_000);
+    await server.client.sadd(keys.processes, 'a', 'b', 'c');
+    const s = new Scheduler(scripts, config, silentLogger);
+    await s.tick();
+    expect(s.fleet).toBe(3);
   });
 });

@@ -97,11 +97,13 @@ describe('start records of marked jobs', () => {
       'dead',
       'queues',
       'verk_nodes',
+      'verk:heartbeats',
       'verk:paused',
       'verk:stat:*',
       `verk:node:${node}`,
       `verk:node:${node}:queues`,
       `verk:node:${node}:info`,
+      `verk:node:${node}:claim:*`,
     ];
     await r.call('ACL', 'SETUSER', 'nosadd', 'on', '>pw', 'resetkeys', ...allowed.map((k) => `~${k}`), '&*', '+@all');
     const url = server.url.replace('redis://', 'redis://nosadd:pw@');

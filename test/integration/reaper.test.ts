@@ -32,6 +32,11 @@ const job = (n: number, extra = '') => `{"class":"T","args":[${n}${extra}],"jid"
 /** A requeued object as the reap writes it: "verk_recovered": n appended (or rewritten in place). */
 const marked = (raw: string, n: number) => `${raw.replace(/,"verk_recovered":\d+\}$/, '}').slice(0, -1)},"verk_recovered":${n}}`;
 
+/** The node's heartbeat key expires now: gone, and due on the reaper's schedule. */
+async function expireNow(node: string): Promise<void> {
+  await server.client.multi().del(keys.node(node)).zadd(keys.heartbeats, 0, node).exec();
+}
+
 /** A node that fetched `count` jobs of queue q and then died (its heartbeat key removed). */
 async function deadNodeWith(node: string, count: number, queue = 'q'): Promise<void> {
   await scripts.register(node, 10_000, 60_000, {});
@@ -39,7 +44,7 @@ async function deadNodeWith(node: string, count: number, queue = 'q'): Promise<v
   for (let i = 0; i < payloads.length; i += 5000) await server.client.lpush(keys.queue(queue), ...payloads.slice(i, i + 5000));
   let fetched = 0;
   while (fetched < count) fetched += (await scripts.fetch(queue, node, 1000, fetched === 0)).jobs.length;
-  await server.client.del(keys.node(node));
+  await expireNow(node);
 }
 
 describe('reap', () => {
@@ -48,7 +53,7 @@ describe('reap', () => {
     await server.client.lpush(keys.queue('q'), job(1));
     await scripts.fetch('q', 'live', 1, true);
     const reaper = new Reaper(scripts, config, silentLogger, 'me');
-    expect(await reaper.tick()).toEqual([]);
+    expect(await reaper.pass()).toEqual([]);
     expect((await reaper.reapNode('live', false)).status).toBe('alive');
     expect(await server.client.llen(keys.inprogress('q', 'live'))).toBe(1);
   });
@@ -56,7 +61,7 @@ describe('reap', () => {
   it('hands every job of a dead node back to the front in fetch order, deregisters it and records the event', async () => {
     await deadNodeWith('dead', 3);
     await server.client.lpush(keys.queue('q'), job(100)); // waiting behind the recovered ones
-    const reports = await new Reaper(scripts, config, silentLogger, 'me').tick();
+    const reports = await new Reaper(scripts, config, silentLogger, 'me').pass();
     expect(reports).toEqual([{ node: 'dead', status: 'reaped', moved: 3, buried: 0, remaining: 0, unstarted: 3 }]);
     // No evidence that they started: no recovery counted, each marked "verk_recovered":0.
     expect(await server.client.lrange(keys.queue('q'), 0, -1)).toEqual([job(100), marked(job(3), 0), marked(job(2), 0), marked(job(1), 0)]);
@@ -70,7 +75,7 @@ describe('reap', () => {
 
   it('a reaped node cannot heartbeat itself back, and cannot fetch', async () => {
     await deadNodeWith('zombie', 1);
-    await new Reaper(scripts, config, silentLogger, 'me').tick();
+    await new Reaper(scripts, config, silentLogger, 'me').pass();
     expect(await scripts.heartbeat('zombie', 10_000, 60_000, {})).toBe(false);
     expect(await server.client.exists(keys.node('zombie'))).toBe(0);
     await server.client.lpush(keys.queue('q'), job(7));
@@ -119,7 +124,7 @@ describe('reap', () => {
       await server.client.lpush(keys.queue('q'), payload);
       expect((await scripts.fetch('q', node, 1, true)).jobs).toEqual([Buffer.from(payload)]);
       await evidence[round - 1](node);
-      await server.client.del(keys.node(node));
+      await expireNow(node);
       const r = await reaper.reapNode(node, false, true, round === 3 ? ['pp'] : []);
       expect(await server.client.exists(keys.nodeStarted(node))).toBe(0);
       if (round <= 2) {
@@ -149,7 +154,7 @@ describe('reap', () => {
         (await scripts.fetch('q', node, 10, false)).jobs.forEach((j) => jobs.push(j));
       }
       expect(jobs).toHaveLength(10);
-      await server.client.del(keys.node(node));
+      await expireNow(node);
       const r = await reaper.reapNode(node, false, true, ['j0']); // the crashed child reported only the pill running
       expect(r).toMatchObject(round < 3 ? { moved: 10, buried: 0, unstarted: 9 } : { moved: 9, buried: 1, unstarted: 9 });
     }
@@ -173,7 +178,7 @@ describe('reap', () => {
       await scripts.fetch('q', node, 10, true);
       // Identities of the bytes as fetched (with the earlier "verk_recovered") stay those of the originals.
       expect(current.map((p) => payloadIdentity(p))).toEqual(ids);
-      await server.client.del(keys.node(node));
+      await expireNow(node);
       const r = await reaper.reapNode(node, false, true, ids);
       if (round < 3) {
         expect(r).toMatchObject({ moved: 3, buried: 0, unstarted: 0 });
@@ -240,7 +245,7 @@ describe('reap: every payload shape, every payload kept', () => {
       await server.client.lpush(keys.queue('q'), ...[...fromQueue].reverse());
       let fetched = 0;
       while (fetched < all.length) fetched += (await scripts.fetch('q', node, 7, fetched === 0)).jobs.length;
-      await server.client.del(keys.node(node));
+      await expireNow(node);
       await server.client.hset(keys.nodeInfo(node), 'running', JSON.stringify([{ jid: 'j7' }]));
       // The dry run predicts exactly what the reap then does.
       const plan = await planReap(openAdmin({ redisUrl: server.url, redis: server.client }), { ...config, reapBatch: 5 }, { node });
@@ -287,7 +292,7 @@ describe('reap: every payload shape, every payload kept', () => {
     await server.client.sadd(keys.nodes, 'wt-bad');
     await server.client.set(keys.nodeQueues('wt-bad'), 'x');
     // One node's broken key does not stop the pass over the others.
-    const reports = await reaper.tick();
+    const reports = await reaper.pass();
     expect(reports.map((x) => [x.node, x.status]).sort()).toEqual([
       ['wt', 'reaped'],
       ['wt-bad', 'wrongtype'],

@@ -11,7 +11,8 @@ import { bkey, rewritesOnly, size } from './conservation.js';
 import { scalar, type Reply } from './lua-runner.js';
 import { withEnqueuedAt, withFailure } from './payloads.js';
 import { payloadIdentity } from '../../src/job/identity.js';
-import { K, NODES, QUEUES, SETS, items, pick, type World } from './world.js';
+import { FLUSH_DAY, FLUSH_ID, K, NODES, QUEUES, SETS, items, pick, type World } from './world.js';
+import { FLEET_ARGV_LAYOUT, FLEET_CMDS } from './fleet-commands.js';
 
 const queue = fc.constantFrom(...QUEUES);
 const node = fc.constantFrom(...NODES);
@@ -264,13 +265,13 @@ export const requeueOrphanCmd = fc.record({ q: queue, n: node, batch: count(1, 4
     })),
 );
 
-/** register and heartbeat take the same keys and ARGV and must not touch any payload. */
+/** register and heartbeat take the same ARGV (register one key more) and must not touch any payload. */
 const nodeCmd = (script: 'register' | 'heartbeat') =>
   node.map(
     (n) =>
       new ScriptCmd(`${script}(${n})`, async () => ({
         script,
-        keys: [K.nodes, K.node(n), K.nodeInfo(n)],
+        keys: script === 'register' ? [K.nodes, K.node(n), K.nodeInfo(n), K.heartbeats] : [K.nodes, K.node(n), K.nodeInfo(n)],
         argv: [n, 600_000, 600_000, 'host', 'h', 'busy', 0],
         allow: () => ({ places: [] }),
       })),
@@ -301,11 +302,12 @@ export const reapCmd = fc
     history: fc.constantFrom(0, 5),
     started: picks,
     evidence: fc.constantFrom('argv', 'set'),
+    maxBytes: fc.constantFrom(1, 200, 4194304),
   })
   .map(
     (o) =>
       new ScriptCmd(
-        `reap(${o.n}, batch=${o.batch}, maxRec=${o.maxRec}, force=${o.force}, count=${o.count}, isolateFrom=${o.isolateFrom}, deadMax=${o.deadMax}, history=${o.history}, started=[${o.started}] in ${o.evidence})`,
+        `reap(${o.n}, batch=${o.batch}, maxRec=${o.maxRec}, force=${o.force}, count=${o.count}, isolateFrom=${o.isolateFrom}, deadMax=${o.deadMax}, history=${o.history}, started=[${o.started}] in ${o.evidence}, maxBytes=${o.maxBytes})`,
         async (w) => {
           // Evidence that picked jobs started: their identities in ARGV[13] or in verk:node:<id>:started.
           const held = (await Promise.all(QUEUES.map((q) => items(w.redis, K.inprogress(q, o.n))))).flat();
@@ -328,9 +330,10 @@ export const reapCmd = fc
               o.count ? '1' : '0',
               o.isolateFrom,
               JSON.stringify(o.evidence === 'argv' ? ids : []),
+              o.maxBytes,
             ],
             allow: (reply) => ({
-              places: [...QUEUES.flatMap((q) => [K.queue(q), K.inprogress(q, o.n)]), K.dead],
+              places: [...QUEUES.flatMap((q) => [K.queue(q), K.inprogress(q, o.n), K.nodeClaim(o.n, q)]), K.dead],
               rules: [rewritesOnly(REAP_REQUEUE_FIELDS), rewritesOnly(REAP_BURY_FIELDS)],
               mergeInto: [K.dead],
               deadTrim: { key: K.dead, minScore: -Infinity, maxJobs: o.deadMax, written: Array.isArray(reply) ? Number(scalar(reply[2])) : 0 },
@@ -340,12 +343,11 @@ export const reapCmd = fc
               reaped.moved += moved;
               reaped.buried += buried;
               const queued = QUEUES.reduce((t, q) => t + size(a, K.queue(q)) - size(b, K.queue(q)), 0);
-              const taken = QUEUES.reduce((t, q) => t + size(b, K.inprogress(q, o.n)) - size(a, K.inprogress(q, o.n)), 0);
-              // A job goes back to the queue of the list it came from, never another one.
+              const held = (x: typeof b, q: string) => size(x, K.inprogress(q, o.n)) + size(x, K.nodeClaim(o.n, q));
+              const taken = QUEUES.reduce((t, q) => t + held(b, q) - held(a, q), 0);
+              // A job goes back to the queue of the lists it came from, never another one.
               const misrouted = QUEUES.map((q) =>
-                size(a, K.queue(q)) - size(b, K.queue(q)) > size(b, K.inprogress(q, o.n)) - size(a, K.inprogress(q, o.n))
-                  ? `queue ${q} grew by more than its list shrank`
-                  : undefined,
+                size(a, K.queue(q)) - size(b, K.queue(q)) > held(b, q) - held(a, q) ? `queue ${q} grew by more than its list shrank` : undefined,
               ).find(Boolean);
               return misrouted ?? agree('moved', moved, 'pushed to queues', queued) ?? agree('moved + buried', moved + buried, 'taken from in-progress lists', taken);
             },
@@ -354,8 +356,24 @@ export const reapCmd = fc
       ),
   );
 
+/** Sidekiq's daily counters: no payload may move; what the reply says was added covers the totals sent. */
+export const flushDailyStatsCmd = fc.record({ p: fc.nat(50), f: fc.nat(50), base: fc.nat(20) }).map(
+  ({ p, f, base }) =>
+    new ScriptCmd(`flushDailyStats(${p}, ${f}, base=${base})`, async () => ({
+      script: 'flushDailyStats',
+      keys: [K.statsFlushed(FLUSH_ID), K.processedOn(FLUSH_DAY), K.failedOn(FLUSH_DAY)],
+      argv: [p, f, base, base, 600, 600],
+      allow: () => ({ places: [] }),
+      verify: (reply) => {
+        const [added, failed] = (reply as Reply[]).map((x) => Number(scalar(x)));
+        return agree('added executions ≥ sent', added >= p ? 1 : 0, 'expected', 1) ?? agree('added failures ≥ sent', failed >= f ? 1 : 0, 'expected', 1);
+      },
+    })),
+);
+
 /** Every script command, by script name. */
 export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
+  ...FLEET_CMDS,
   fetch: fetchCmd,
   ack: ackCmd,
   fail: failCmd,
@@ -366,6 +384,7 @@ export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
   register: registerCmd,
   heartbeat: heartbeatCmd,
   reap: reapCmd,
+  flushDailyStats: flushDailyStatsCmd,
 };
 
 /** ARGV slots each command fills, as the script headers name them ("n.." = n and more). */
@@ -379,5 +398,7 @@ export const ARGV_LAYOUT: Record<string, string> = {
   requeueOrphan: '3',
   register: '4..',
   heartbeat: '4..',
-  reap: '13',
+  reap: '14',
+  flushDailyStats: '6',
+  ...FLEET_ARGV_LAYOUT,
 };

@@ -10,8 +10,8 @@ import type { Redis } from 'ioredis';
 export const bkey = (b: Buffer): string => b.toString('latin1');
 const unkey = (k: string): Buffer => Buffer.from(k, 'latin1');
 
-/** Lists that hold records, not payloads. */
-const NOT_PLACES = new Set(['verk:recoveries', 'verk:malformed']);
+/** Lists and sorted sets that hold records (the reaper's schedule holds node ids), not payloads. */
+const NOT_PLACES = new Set(['verk:recoveries', 'verk:malformed', 'verk:heartbeats']);
 
 export interface Census {
   /** place (key name) → payload → count */

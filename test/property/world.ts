@@ -15,8 +15,13 @@ export type NodeId = (typeof NODES)[number];
 export const SETS = ['schedule', 'retry', 'dead'] as const;
 export type SetName = (typeof SETS)[number];
 
-/** Every place a payload can sit in: the 8 lists first, the 3 sorted sets last. */
-export const PLACES = [...QUEUES.map((q) => K.queue(q)), ...QUEUES.flatMap((q) => NODES.map((n) => K.inprogress(q, n))), ...SETS.map((s) => K[s])];
+/** Every place a payload can sit in: the 14 lists first (queues, in-progress, claim lists), the 3 sorted sets last. */
+export const PLACES = [
+  ...QUEUES.map((q) => K.queue(q)),
+  ...QUEUES.flatMap((q) => NODES.map((n) => K.inprogress(q, n))),
+  ...QUEUES.flatMap((q) => NODES.map((n) => K.nodeClaim(n, q))),
+  ...SETS.map((s) => K[s]),
+];
 
 export interface World {
   redis: Redis;
@@ -90,6 +95,10 @@ export async function pick(w: World, key: string, i: number): Promise<Buffer> {
 }
 
 const STATS = [K.processed(), K.processed('q'), K.failed(), K.failed('q')];
+/** The supervisor identity and day the daily-counter flushes use. */
+export const FLUSH_ID = 'h:1:abcdefabcdef';
+export const FLUSH_DAY = '2026-03-01';
+const DAILY = [K.statsFlushed(FLUSH_ID), K.processedOn(FLUSH_DAY), K.failedOn(FLUSH_DAY)];
 const QUEUE_KEYS = QUEUES.map((q) => K.queue(q));
 const INPROGRESS_KEYS = QUEUES.flatMap((q) => NODES.map((n) => K.inprogress(q, n)));
 /** The recovery counter of a job node n2 holds (resolved at run time). */
@@ -102,8 +111,10 @@ export const CORRUPTIBLE: string[] = [
   K.recoveries,
   K.queues,
   K.paused,
+  K.heartbeats,
   ...NODES.map((n) => K.nodeQueues(n)),
   ...NODES.map((n) => K.nodeInfo(n)),
+  ...DAILY,
   RECOVERED,
 ];
 
@@ -118,7 +129,11 @@ export const TARGETS: Record<string, string[]> = {
   requeueOrphan: QUEUE_KEYS,
   register: [K.nodes, ...NODES.map((n) => K.nodeInfo(n))],
   heartbeat: [K.nodes, ...NODES.map((n) => K.nodeInfo(n))],
-  reap: [...QUEUE_KEYS, ...QUEUE_KEYS, K.dead, K.dead, K.recoveries, RECOVERED, RECOVERED, K.reaping, K.nodeQueues('n2')],
+  reap: [...QUEUE_KEYS, ...QUEUE_KEYS, K.dead, K.dead, K.recoveries, RECOVERED, RECOVERED, K.reaping, K.nodeQueues('n2'), K.heartbeats],
+  claim: [...INPROGRESS_KEYS, ...INPROGRESS_KEYS, ...QUEUE_KEYS, K.paused],
+  reapScan: [K.heartbeats, K.heartbeats],
+  nodeSweep: [K.nodes, K.reaping, K.heartbeats],
+  flushDailyStats: DAILY,
 };
 
 /** Where a wrong-typed key's payloads wait meanwhile (a list or sorted set: still counted as a place). */

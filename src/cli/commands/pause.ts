@@ -1,5 +1,6 @@
 // `verk pause <queue>` / `verk resume <queue>`: cluster-wide, state in Redis (`verk:paused`).
-// Every node stops fetching from a paused queue within a second; running jobs finish.
+// Every node's fetch refuses a paused queue at once; running jobs finish. A resumed queue is
+// served again within blockTimeout (idle fetchers look at a paused queue once per blockTimeout).
 // Pausing a queue nobody ever used still pauses it (as Sidekiq Enterprise's Queue#pause! does)
 // but warns on stderr with the closest known name: it is most likely a typo.
 import type { Command } from 'commander';
@@ -40,6 +41,6 @@ async function warnIfUnused(ctx: AdminContext, queue: string): Promise<void> {
 }
 
 function describe(r: PauseResult): string {
-  if (r.paused) return r.changed ? `paused queue ${r.queue}: nodes stop fetching from it within a second` : `queue ${r.queue} was already paused`;
-  return r.changed ? `resumed queue ${r.queue}: nodes fetch from it again within a second` : `queue ${r.queue} was not paused`;
+  if (r.paused) return r.changed ? `paused queue ${r.queue}: no node fetches from it any more` : `queue ${r.queue} was already paused`;
+  return r.changed ? `resumed queue ${r.queue}: nodes fetch from it again within blockTimeout (5 s by default)` : `queue ${r.queue} was not paused`;
 }

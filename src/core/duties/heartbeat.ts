@@ -3,7 +3,10 @@
 // Each node's lease is watched on the monotonic clock from the moment its last *successful*
 // renewal was sent: the key cannot expire before sentAt + nodeTtl, so the node is told to stop
 // (fenced) only when that point is within `fenceMargin` — one slow or failed beat is not a fence.
+// A node's metadata travels with a beat only when it changed (rss aside) or every
+// FLEET.infoEvery beats: an idle node's beat is one renewal (docs/reliability.md, "Finding dead nodes").
 import type { Config } from '../../config/schema.js';
+import { FLEET } from '../../config/defaults.js';
 import type { Scripts } from '../../redis/scripts.js';
 import { monotonicMs } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
@@ -43,6 +46,8 @@ export class Heartbeat implements Duty {
   private readonly refused = new Set<string>();
   /** The error of the current failure episode, logged once (at warn) until a beat succeeds. */
   private failing: string | undefined;
+  /** Per node: the metadata last written (rss aside) and the beats since. */
+  private readonly written = new Map<string, { key: string; beats: number }>();
 
   constructor(
     private readonly scripts: Scripts,
@@ -88,6 +93,22 @@ export class Heartbeat implements Duty {
     if (lease) clearTimeout(lease.timer);
     this.leases.delete(id);
     this.refused.delete(id);
+    this.written.delete(id);
+  }
+
+  /** The metadata to send with this beat: all of it when it changed or is due, else none. */
+  private infoToSend(id: string, info: Record<string, string | number>): { fields: Record<string, string | number>; key: string } {
+    const { rss: _rss, ...rest } = info;
+    const key = JSON.stringify(rest);
+    const last = this.written.get(id);
+    if (last && last.key === key && last.beats + 1 < FLEET.infoEvery) return { fields: {}, key };
+    return { fields: info, key };
+  }
+
+  private wroteInfo(id: string, key: string, sent: boolean): void {
+    const last = this.written.get(id);
+    if (sent || !last) this.written.set(id, { key, beats: 0 });
+    else last.beats++;
   }
 
   /** Age in ms of the oldest successful renewal among live nodes (for health checks). */
@@ -102,14 +123,16 @@ export class Heartbeat implements Duty {
     await Promise.all(
       this.nodes().map(async (n) => {
         const sentAt = monotonicMs();
+        const info = this.infoToSend(n.id, n.info());
         try {
-          const beat = this.scripts.heartbeat(n.id, this.config.nodeTtl, this.infoTtl, n.info());
+          const beat = this.scripts.heartbeat(n.id, this.config.nodeTtl, this.infoTtl, info.fields);
           // A slow reply still renews the lease from the time it was sent, so a beat may take as
           // long as the lease has left; the lease timer fences independently of it.
           const ok = await withTimeout(beat, this.fenceAfter);
           if (ok) {
             report.renewed++;
             this.renewed(n.id, sentAt, false);
+            if (this.leases.has(n.id)) this.wroteInfo(n.id, info.key, Object.keys(info.fields).length > 0);
           } else {
             report.refused++;
             if (!this.refused.has(n.id)) this.log.error('heartbeat refused: the node was reaped; fencing it', { node: n.id });

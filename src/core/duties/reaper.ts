@@ -1,10 +1,14 @@
-// Reaper duty: on every node, finds registered nodes whose heartbeat key is gone and hands
-// their in-progress jobs back through the atomic reap script (docs/reliability.md, "Detection and recovery"). Racing
-// reapers are safe: each batch is one script, so every job moves exactly once.
+// Reaper duty: finds dead nodes and hands their in-progress jobs back through the atomic reap
+// script (docs/reliability.md, "Finding dead nodes" and "Detection and recovery"). Work is
+// proportional to the fleet's size once per interval, cluster-wide, not once per node: the
+// supervisor that takes the short reaper lock (SET NX PX) this interval sweeps the registry
+// onto the schedule (node-sweep) and checks only the nodes due (reap-scan), a live node about
+// once per nodeTtl. Racing reapers (a lock that expired mid-pass, `verk reap`) are safe: each
+// batch is one script, so every job moves exactly once.
 import type { Config } from '../../config/schema.js';
+import { REAPER } from '../../config/defaults.js';
 import type { Scripts, ReapOptions, ReapResult } from '../../redis/scripts.js';
 import { reapOptions } from '../../redis/reap-options.js';
-import { nodeLiveness } from '../../redis/node-registry.js';
 import type { Logger } from '../../util/logger.js';
 
 export interface ReapReport extends ReapResult {
@@ -12,11 +16,14 @@ export interface ReapReport extends ReapResult {
 }
 
 export class Reaper {
+  /** The last pass: whether this supervisor held the lock, nodes checked, registered nodes swept. */
+  last = { locked: false, checked: 0, swept: 0, added: 0 };
+
   constructor(
     private readonly scripts: Scripts,
     private readonly config: Config,
     private readonly log: Logger,
-    /** Id written into the recovery history as the reaper. */
+    /** Id written into the recovery history as the reaper (and into the reaper lock). */
     private readonly by: string,
   ) {}
 
@@ -24,13 +31,22 @@ export class Reaper {
     return { ...reapOptions(this.config, node, this.by, force, countRecoveries), startedIds };
   }
 
-  /** Node ids that are registered (or half-reaped) and whose heartbeat key is gone. */
-  async deadNodes(): Promise<string[]> {
-    return (await nodeLiveness(this.scripts.redis, this.scripts.keys)).dead;
+  /** How long the lock is held: less than the shortest gap between two ticks (interval - 20% jitter). */
+  get lockMs(): number {
+    return Math.max(1, Math.floor(this.config.reaperInterval * REAPER.lockShare));
   }
 
-  /** One reaper pass over every dead node. */
+  /** One reaper round: a pass if this supervisor takes the lock for this interval, else nothing. */
   async tick(): Promise<ReapReport[]> {
+    const got = await this.scripts.redis.set(this.scripts.keys.reaperLock, this.by, 'PX', this.lockMs, 'NX');
+    this.last = { locked: got === 'OK', checked: 0, swept: 0, added: 0 };
+    if (got !== 'OK') return [];
+    return this.pass();
+  }
+
+  /** Sweeps the registry onto the schedule, then reaps every node found dead (no lock). */
+  async pass(): Promise<ReapReport[]> {
+    await this.sweep();
     const reports: ReapReport[] = [];
     let failed: unknown;
     for (const node of await this.deadNodes()) {
@@ -45,6 +61,30 @@ export class Reaper {
     }
     if (failed !== undefined && reports.length === 0) throw failed;
     return reports;
+  }
+
+  /** Puts registered nodes missing from the schedule on it (Elixir verk nodes, lost entries). */
+  async sweep(): Promise<void> {
+    let cursor = '0';
+    for (let page = 0; page < REAPER.maxSweepPages; page++) {
+      const r = await this.scripts.nodeSweep(cursor, REAPER.sweepPage);
+      this.last.swept += r.seen;
+      this.last.added += r.added;
+      cursor = r.cursor;
+      if (cursor === '0') return;
+    }
+  }
+
+  /** Nodes due on the schedule whose heartbeat key is gone (bounded per pass; the rest wait). */
+  async deadNodes(): Promise<string[]> {
+    const dead: string[] = [];
+    for (let call = 0; call < REAPER.maxScanCalls; call++) {
+      const r = await this.scripts.reapScan(REAPER.scanBatch, this.config.reaperInterval);
+      this.last.checked += r.checked;
+      dead.push(...r.dead);
+      if (!r.more) break;
+    }
+    return [...new Set(dead)];
   }
 
   /**
