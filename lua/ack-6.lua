@@ -1,9 +1,14 @@
 -- ack: removes finished jobs from this node's in-progress list and counts them (docs/reliability.md,
 -- "Who owns a job"), then, in the same call, refills the freed slots from the queue (the fetch of
 -- fetch-5.lua, shared through lua/include/fetch-into.lua, with its fencing and pause checks),
--- so a busy worker needs one round trip per batch. A job no longer in the list (the node was
--- reaped and the job handed back) changes nothing: the caller counts it as a fencing rejection.
--- Builds no key from a prefix.
+-- so a busy worker needs one round trip per batch. Each job is named by its bytes or, for big
+-- payloads, by its length, a marker and its SHA-1 at the list position the worker expects it
+-- (lua/include/held-job.lua); a job no longer in the list (the node was reaped and the job
+-- handed back) changes nothing: the caller counts it as a fencing rejection, and retries a job
+-- named by hash and not found by its bytes. Found jobs are replaced by the tombstone (LSET) and
+-- all tombstones removed by one LREM, so a batch scans the list once, not once per job. The
+-- caller bounds a call by jobs and bytes (src/config/defaults.ts, SCRIPT_BOUNDS), the refill by
+-- jobs and bytes too. Builds no key from a prefix.
 -- KEYS[1] inprogress:<q>:<node>
 -- KEYS[2] stat:processed
 -- KEYS[3] stat:processed:<q>
@@ -12,24 +17,44 @@
 -- KEYS[6] verk:paused
 -- ARGV[1] refill: max jobs to fetch after the ack (0 = ack only)
 -- ARGV[2] queue name
--- ARGV[3..] the exact payloads that were fetched
--- Returns { removed, node_alive (1/0), refill status (1 ok, 0 paused, -1 fenced, 2 not asked), job... }.
+-- ARGV[3] refill byte budget: stop taking jobs once their payloads add up to this
+-- ARGV[4] tombstone: any bytes different from every job named by its bytes below
+-- ARGV[5..] the jobs, two arguments each: a spec ("B<hint>" or "H<hint>:<len>:<off>:<sha1>") and
+--           the exact payload (B) or its marker (H), as lua/include/held-job.lua describes
+-- Returns { removed, node_alive (1/0), refill status (1 ok, 0 paused, -1 fenced, 2 not asked),
+-- m, the numbers (1-based, in ARGV order) of the m jobs named by hash and not found, job... }.
+-- @include held-job
 -- @include fetch-into
-local removed = 0
-for i = 3, #ARGV do
-  removed = removed + redis.call('LREM', KEYS[1], -1, ARGV[i])
+local tomb = ARGV[4]
+for i = 5, #ARGV, 2 do
+  if string.byte(ARGV[i]) == 66 and ARGV[i + 1] == tomb then return redis.error_reply('ack: the tombstone equals a payload named by its bytes') end
+end
+local removed, jobs, missing = 0, 0, {}
+for i = 5, #ARGV, 2 do
+  jobs = jobs + 1
+  local at = held_index(KEYS[1], ARGV[i], ARGV[i + 1], tomb)
+  if at then
+    redis.call('LSET', KEYS[1], at, tomb)
+    removed = removed + 1
+  elseif string.byte(ARGV[i]) == 72 then
+    table.insert(missing, jobs)
+  end
 end
 if removed > 0 then
+  -- Exactly as many as were set: an element that already equalled the tombstone is a job with
+  -- those very bytes, so whichever equal elements go, the same bytes stay.
+  redis.call('LREM', KEYS[1], -removed, tomb)
   -- The jobs are acked already: a corrupt counter (not an integer) must not turn the ack into an
   -- error, so the counters are best effort, as in fail-8.
   redis.pcall('INCRBY', KEYS[2], removed)
   redis.pcall('INCRBY', KEYS[3], removed)
 end
+local alive = 1
+if removed < jobs then alive = redis.call('EXISTS', KEYS[4]) end
+local out = { removed, alive, 2, #missing }
+for j = 1, #missing do table.insert(out, missing[j]) end
 local want = tonumber(ARGV[1])
-if want == 0 then
-  if removed == #ARGV - 2 then return { removed, 1, 2 } end
-  return { removed, redis.call('EXISTS', KEYS[4]), 2 }
-end
-local out = { removed, 1 }
-if fetch_into(out, KEYS[5], KEYS[1], KEYS[4], KEYS[6], ARGV[2], want, nil) == -1 then out[2] = 0 end
+if want == 0 then return out end
+out[3] = fetch_into(out, KEYS[5], KEYS[1], KEYS[4], KEYS[6], ARGV[2], want, nil, tonumber(ARGV[3]))
+if out[3] == -1 then out[2] = 0 end
 return out

@@ -15,6 +15,7 @@
 -- KEYS[5] verk:paused
 -- ARGV[1] more: max jobs to fetch from the queue besides the claimed ones (0 = none)
 -- ARGV[2] queue name
+-- ARGV[3] byte budget of the extra jobs (fetch-into: stop once their payloads add up to this)
 -- Returns { status, claimed, job... }: status 1 = ok, 0 = queue paused, -1 = fenced (both
 -- with the claimed jobs put back); claimed = how many jobs the claim list held; the jobs are
 -- the extra ones fetched (the claimed payloads are not sent again: the BLMOVE reply has them).
@@ -40,8 +41,6 @@ redis.call('DEL', KEYS[1])
 local out = { 1, #claimed }
 local more = tonumber(ARGV[1]) or 0
 if more > 0 then
-  local extra = {}
-  fetch_into(extra, KEYS[4], KEYS[2], KEYS[3], KEYS[5], ARGV[2], more, nil)
-  for i = 2, #extra do table.insert(out, extra[i]) end
+  fetch_into(out, KEYS[4], KEYS[2], KEYS[3], KEYS[5], ARGV[2], more, nil, tonumber(ARGV[3]))
 end
 return out

@@ -71,6 +71,30 @@ export const DEFAULTS = Object.freeze(Object.fromEntries(Object.entries(CONFIG_D
 
 export type DefaultKey = ConfigKey;
 
+/**
+ * Bounds of the scripts a busy worker sends (fetch, ack and its refill), so that no call holds
+ * Redis for more than a few ms whatever the concurrency or payload size (issue 12). Not config
+ * keys: they follow from Redis's own costs (a payload that enters a Lua script is hashed byte by
+ * byte, ~2.3 ns/B on the test machine; SHA-1 about as much), not from anything a user tunes, and
+ * a larger value only makes other clients wait longer. Measured figures: docs/performance.md.
+ */
+export const SCRIPT_BOUNDS = {
+  /** Jobs one ack call names; a bigger batch is split into several calls sent together. */
+  ackMaxJobs: 50,
+  /** Payload bytes one ack call reads (each job's element once, its SHA-1 or its bytes once). */
+  ackMaxBytes: 128 * 1024,
+  /** Jobs one fetch (or an ack's refill) takes. */
+  fetchMaxJobs: 500,
+  /** Payload bytes one fetch (or refill) takes; at least one job whatever its size. */
+  fetchMaxBytes: 256 * 1024,
+  /** From this payload size on, an ack names a job by length, marker and SHA-1 instead of its bytes. */
+  ackByHashFromBytes: 1024,
+  /** Bytes of the marker an ack by hash checks before the SHA-1 (the jid's text, else the payload's end). */
+  markerBytes: 24,
+  /** What an ack writes over a found job before removing all of them with one LREM (not valid JSON). */
+  tombstone: '\u0000verk:acked\u0000',
+} as const;
+
 /** Socket settings of every Redis connection (src/redis/connection.ts). */
 export const REDIS_SOCKET_DEFAULTS = {
   /** TCP keep-alive: first probe after this much idle time. */

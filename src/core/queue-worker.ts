@@ -135,6 +135,7 @@ export class QueueWorker {
       e.closed = true;
       e.run?.abort(new Error(reason));
     }
+    this.settler.forget(open);
     // Newest first, so the job that started first ends up next in line.
     const moved = await this.d.scripts.handback(
       this.name,
@@ -253,6 +254,7 @@ export class QueueWorker {
       closed: false,
     };
     this.running.add(entry);
+    this.settler.hold(entry);
     const release = () => {
       this.running.delete(entry);
       this.slotWaiter?.();
@@ -309,6 +311,7 @@ export class QueueWorker {
   /** A marked job whose start record could not be written goes back to its queue, unstarted. */
   private async handBackUnstarted(entry: RunningEntry, job: Job): Promise<void> {
     entry.closed = true;
+    this.settler.forget([entry]);
     const moved = await this.d.scripts.handback(this.name, this.d.node, [entry.raw]).catch(() => -1);
     const fields = { queue: this.name, jid: job.jid, class: job.class };
     if (moved === 1) this.d.log.warn('could not write the start record of a recovered job; handed it back unstarted', fields);

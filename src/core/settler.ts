@@ -1,13 +1,17 @@
 // Settles finished jobs for one queue of one node: acks (batched: jobs finishing in the same
-// tick go out as one script call), retries, dead and dropped jobs, malformed payloads. Every
-// write succeeds only while the node still holds the job; a refused write is counted and, if
-// the node is no longer registered, fences it. Writes are retried until Redis answers.
+// tick go out together, split into bounded script calls sent at once: ack-plan.ts), retries,
+// dead and dropped jobs, malformed payloads. Every write succeeds only while the node still holds
+// the job; a refused write is counted and, if the node is no longer registered, fences it. Writes
+// are retried until Redis answers. Keeps the order of the node's in-progress list (HeldOrder) so
+// an ack names each job at the position where it expects it.
 import type { Config } from '../config/schema.js';
 import { failedPayload, INVALID_ARGS_ERROR, type Job } from '../job/codec.js';
-import type { Scripts } from '../redis/scripts.js';
+import type { AckResult, Scripts } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
 import { backoffMs, sleep } from '../util/sleep.js';
 import type { Handler } from './handlers.js';
+import { planAcks, type AckCall } from './ack-plan.js';
+import { HeldOrder } from './held-order.js';
 import { backtraceOf, type JobRun } from './job-run.js';
 import { decideFailure } from './retry-policy.js';
 
@@ -54,6 +58,8 @@ export interface Refill {
 export class Settler {
   private ackBuffer: { entry: RunningEntry; resolve: () => void }[] = [];
   private ackScheduled = false;
+  /** The node's in-progress list of this queue as this worker filled it (positions for the acks). */
+  private readonly held = new HeldOrder<RunningEntry>();
   /** Settle writes in flight (shutdown waits for them). */
   readonly inFlight = new Set<Promise<unknown>>();
 
@@ -73,6 +79,16 @@ export class Settler {
     return p.finally(() => this.inFlight.delete(p));
   }
 
+  /** A job just fetched (call in the order the fetch returned them). */
+  hold(entry: RunningEntry): void {
+    this.held.add(entry);
+  }
+
+  /** Jobs that left the in-progress list without a settle write (handed back). */
+  forget(entries: Iterable<RunningEntry>): void {
+    this.held.drop(entries);
+  }
+
   ack(entry: RunningEntry): Promise<void> {
     if (entry.closed) return Promise.resolve();
     entry.closed = true;
@@ -90,24 +106,42 @@ export class Settler {
     const batch = this.ackBuffer;
     this.ackBuffer = [];
     const want = this.refill.want(batch.length);
-    const res = await this.retrying('ack', () =>
-      this.scripts.ack(
-        this.queue,
-        this.node,
-        batch.map((b) => b.entry.text ?? b.entry.raw),
-        want,
-      ),
+    const at = this.held.take(batch.map((b) => b.entry));
+    const calls = planAcks(batch.map((b) => ({ entry: b.entry, raw: b.entry.raw, text: b.entry.text, pos: at.get(b.entry) ?? 0 })));
+    if (calls.length === 0) calls.push({ entries: [], refs: [] });
+    // Sent together (one pipeline on the connection): Redis runs them one after another, other
+    // clients in between; the refill rides on the first, so its jobs start as soon as it answers.
+    let removed = 0;
+    let alive = true;
+    let fenced = false;
+    const retry: RunningEntry[] = [];
+    const note = (call: AckCall<RunningEntry>, res: AckResult) => {
+      removed += res.removed;
+      if (res.removed + res.missing.length < call.entries.length) alive &&= res.alive;
+      for (const i of res.missing) retry.push(call.entries[i]);
+    };
+    await Promise.all(
+      calls.map(async (call, i) => {
+        const res = await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, i === 0 ? want : 0));
+        note(call, res);
+        if (res.refill === 'fenced') fenced = true;
+        if (res.jobs.length) this.refill.take(res.jobs);
+      }),
     );
+    // Jobs named by hash and not found where expected: by their bytes (searched), so none is left unacked.
+    if (retry.length) {
+      const fallback = planAcks(retry.map((entry) => ({ entry, raw: entry.raw, text: entry.text, pos: 0 })));
+      await Promise.all(fallback.map(async (call) => note(call, await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, 0)))));
+    }
     const now = Date.now();
     const debug = this.config.logLevel === 'debug';
     for (const b of batch) {
       this.events.onSettled(this.queue, 'processed', now - b.entry.startedAt);
       if (debug) this.log.debug('job done', { queue: this.queue, jid: b.entry.jid, class: b.entry.class, duration_ms: now - b.entry.startedAt });
     }
-    if (res.removed < batch.length) this.rejected(batch.length - res.removed, res.alive, 'ack');
-    else if (res.refill === 'fenced') this.events.onFenced('refill refused: the node is no longer registered');
+    if (removed < batch.length) this.rejected(batch.length - removed, alive, 'ack');
+    else if (fenced) this.events.onFenced('refill refused: the node is no longer registered');
     for (const b of batch) b.resolve();
-    if (res.jobs.length) this.refill.take(res.jobs);
   }
 
   async fail(entry: RunningEntry, job: Job, error: Error, handler: Handler | undefined): Promise<void> {
@@ -122,6 +156,7 @@ export class Settler {
       nowSeconds: nowS,
     });
     const decision = decideFailure(job, retryCount, error, handler, cfg.maxRetries);
+    this.held.drop([entry]);
     const res = await this.retrying('failure', () =>
       this.scripts.fail({
         queue: this.queue,
@@ -178,6 +213,7 @@ export class Settler {
 
   private bury(entry: RunningEntry, payload: Buffer | string, nowS: number) {
     const cfg = this.config;
+    this.held.drop([entry]);
     return this.retrying('failure', () =>
       this.scripts.fail({
         queue: this.queue,

@@ -4,9 +4,9 @@
 // matched and moved byte for byte. Raw statuses are named through statuses.ts.
 import { createHash } from 'node:crypto';
 import type { Redis, ChainableCommander } from 'ioredis';
+import { HANDBACK, REAPER, SCRIPT_BOUNDS } from '../config/defaults.js';
 import type { Keys } from './keys.js';
 import { scriptSources } from './script-source.js';
-import { HANDBACK, REAPER } from '../config/defaults.js';
 import {
   ALIVE_STATUS,
   FAIL_STATUS,
@@ -54,6 +54,16 @@ function define(redis: Redis): Record<string, Raw> {
 }
 
 export type FetchResult = { status: 'ok'; jobs: Buffer[] } | { status: 'paused' | 'fenced'; jobs: [] };
+
+/**
+ * How an ack names one job (lua/include/held-job.lua). `hint` is the position from the tail of the
+ * in-progress list where the worker expects it (1 = the tail, 0 = unknown): the script reads that
+ * element only. By bytes: the element must equal them (else the tail-most equal one is found in C).
+ * By hash: it must have `length` bytes, `marker` at `offset` and this SHA-1; nothing is searched.
+ * A plain Buffer or string is a job by bytes without a hint.
+ */
+export type AckRef = Buffer | string | { bytes: Buffer | string; hint: number } | { hint: number; length: number; offset: number; marker: Buffer; sha1: string };
+
 /**
  * An idle wait's outcome. `consistent` false: the claim list held another count of jobs than
  * the wait took (a claim left over from a wait whose reply was lost); the left-over jobs are
@@ -71,6 +81,8 @@ export interface AckResult {
   alive: boolean;
   /** What the refill did: fetched (possibly nothing), queue paused, node fenced, or not asked. */
   refill: 'ok' | 'paused' | 'fenced' | 'none';
+  /** Indexes (into the refs passed) of the jobs named by hash that were not found: ack them by bytes. */
+  missing: number[];
   jobs: Buffer[];
 }
 export interface ReapResult {
@@ -181,7 +193,18 @@ export class Scripts {
       string,
       (...a: unknown[]) => ChainableCommander
     >;
-    const res = await pipe.claimBuffer(claim, k.inprogress(queue, node), k.node(node), k.queue(queue), k.paused, more, queue).exec();
+    const res = await pipe
+      .claimBuffer(
+        claim,
+        k.inprogress(queue, node),
+        k.node(node),
+        k.queue(queue),
+        k.paused,
+        Math.min(more, SCRIPT_BOUNDS.fetchMaxJobs),
+        queue,
+        SCRIPT_BOUNDS.fetchMaxBytes,
+      )
+      .exec();
     const [waitErr, taken] = res?.[0] ?? [new Error('pipeline aborted'), null];
     const [err, reply] = res?.[1] ?? [new Error('pipeline aborted'), null];
     if (err) throw err;
@@ -196,15 +219,32 @@ export class Scripts {
     return { status, jobs, consistent };
   }
 
+  /** A fetch takes at most SCRIPT_BOUNDS.fetchMaxJobs jobs and about fetchMaxBytes of payloads per call. */
   private fetchArgs(queue: string, node: string, max: number, firstFetch: boolean): (string | number)[] {
     const k = this.keys;
-    return [k.queue(queue), k.inprogress(queue, node), k.node(node), k.nodeQueues(node), k.paused, max, queue, firstFetch ? '1' : '0'];
+    const n = Math.min(max, SCRIPT_BOUNDS.fetchMaxJobs);
+    return [k.queue(queue), k.inprogress(queue, node), k.node(node), k.nodeQueues(node), k.paused, n, queue, firstFetch ? '1' : '0', SCRIPT_BOUNDS.fetchMaxBytes];
   }
 
-  /** Acks finished jobs; with `refill` > 0 also fetches up to that many new ones in the same call. */
-  /** `raws`: each job's exact bytes, as a Buffer or as the string whose UTF-8 encoding they are. */
-  async ack(queue: string, node: string, raws: (Buffer | string)[], refill = 0): Promise<AckResult> {
+  /**
+   * Acks finished jobs in one call; with `refill` > 0 also fetches up to that many new ones
+   * (bounded like a fetch). The caller bounds the call's size (SCRIPT_BOUNDS.ackMaxJobs/Bytes;
+   * the Settler splits bigger batches). A byte-named job is its exact bytes, as a Buffer or as
+   * the string whose UTF-8 encoding they are.
+   */
+  async ack(queue: string, node: string, refs: AckRef[], refill = 0): Promise<AckResult> {
     const k = this.keys;
+    const jobArgs: Arg[] = [];
+    const named: (Buffer | string)[] = [];
+    for (const r of refs) {
+      if (typeof r === 'string' || Buffer.isBuffer(r)) {
+        jobArgs.push('B0', r);
+        named.push(r);
+      } else if ('bytes' in r) {
+        jobArgs.push(`B${r.hint}`, r.bytes);
+        named.push(r.bytes);
+      } else jobArgs.push(`H${r.hint}:${r.length}:${r.offset}:${r.sha1}`, r.marker);
+    }
     const res = (await this.call(
       'ack',
       true,
@@ -214,15 +254,19 @@ export class Scripts {
       k.node(node),
       k.queue(queue),
       k.paused,
-      refill,
+      Math.min(refill, SCRIPT_BOUNDS.fetchMaxJobs),
       queue,
-      ...raws,
-    )) as [number, number, number, ...Buffer[]];
+      SCRIPT_BOUNDS.fetchMaxBytes,
+      tombstoneFor(named),
+      ...jobArgs,
+    )) as unknown[];
+    const m = Number(res[3]);
     return {
       removed: Number(res[0]),
       alive: statusOf('ack', ALIVE_STATUS, res[1]),
       refill: statusOf('ack', REFILL_STATUS, res[2]),
-      jobs: res.slice(3) as Buffer[],
+      missing: res.slice(4, 4 + m).map((x) => Number(x) - 1),
+      jobs: res.slice(4 + m) as Buffer[],
     };
   }
 
@@ -392,6 +436,17 @@ function fetchResult(reply: unknown): FetchResult {
   const status = statusOf('fetch', FETCH_STATUS, res[0]);
   if (status === 'ok') return { status, jobs: res.slice(1) as Buffer[] };
   return { status, jobs: [] };
+}
+
+/**
+ * The ack's tombstone: SCRIPT_BOUNDS.tombstone, lengthened until it differs from every job named
+ * by its bytes (ack-6 refuses a call where one equals it; any other collision is harmless there).
+ */
+export function tombstoneFor(named: (Buffer | string)[]): string {
+  let t: string = SCRIPT_BOUNDS.tombstone;
+  const same = (x: Buffer | string) => (typeof x === 'string' ? x === t : x.length === Buffer.byteLength(t) && x.equals(Buffer.from(t)));
+  while (named.some(same)) t += '\u0000';
+  return t;
 }
 
 /** `items` cut into runs of at most `maxItems` items and (but for a run's first) `maxBytes` bytes. */

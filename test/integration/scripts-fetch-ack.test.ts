@@ -1,9 +1,12 @@
 // Fetch, ack, fail and hand-back scripts against a real redis-server: FIFO order, fencing
-// (a node without its heartbeat key fetches and settles nothing), pause, stats, dead trimming.
+// (a node without its heartbeat key fetches and settles nothing), pause, stats, dead trimming;
+// the ack by position and hash (a zombie's ack changes nothing), and the fetch's byte budget.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { Scripts } from '../../src/redis/scripts.js';
 import { makeKeys } from '../../src/redis/keys.js';
+import { ackRef } from '../../src/core/ack-plan.js';
+import { SCRIPT_BOUNDS } from '../../src/config/defaults.js';
 
 let server: RedisServer;
 let scripts: Scripts;
@@ -59,7 +62,7 @@ describe('ack', () => {
   it('removes exactly the fetched strings and counts them in total and per queue', async () => {
     for (let i = 1; i <= 3; i++) await server.client.lpush(keys.queue('q'), job(i));
     const { jobs } = await scripts.fetch('q', NODE, 3, true);
-    expect(await scripts.ack('q', NODE, jobs.slice(0, 2))).toEqual({ removed: 2, alive: true, refill: 'none', jobs: [] });
+    expect(await scripts.ack('q', NODE, jobs.slice(0, 2))).toEqual({ removed: 2, alive: true, refill: 'none', missing: [], jobs: [] });
     expect(await server.client.lrange(keys.inprogress('q', NODE), 0, -1)).toEqual([job(3)]);
     expect(await server.client.get('stat:processed')).toBe('2');
     expect(await server.client.get('stat:processed:q')).toBe('2');
@@ -80,7 +83,7 @@ describe('ack with refill', () => {
   it('acks and fetches the next jobs in one call, oldest first', async () => {
     for (let i = 1; i <= 4; i++) await server.client.lpush(keys.queue('q'), job(i));
     const { jobs } = await scripts.fetch('q', NODE, 1, true);
-    expect(await scripts.ack('q', NODE, jobs, 2)).toEqual({ removed: 1, alive: true, refill: 'ok', jobs: [jobB(2), jobB(3)] });
+    expect(await scripts.ack('q', NODE, jobs, 2)).toEqual({ removed: 1, alive: true, refill: 'ok', missing: [], jobs: [jobB(2), jobB(3)] });
     expect(await server.client.lrange(keys.inprogress('q', NODE), 0, -1)).toEqual([job(3), job(2)]);
     expect(await server.client.get('stat:processed')).toBe('1');
   });
@@ -89,11 +92,91 @@ describe('ack with refill', () => {
     for (let i = 1; i <= 3; i++) await server.client.lpush(keys.queue('q'), job(i));
     const { jobs } = await scripts.fetch('q', NODE, 1, true);
     await server.client.sadd(keys.paused, 'q');
-    expect(await scripts.ack('q', NODE, jobs, 5)).toEqual({ removed: 1, alive: true, refill: 'paused', jobs: [] });
+    expect(await scripts.ack('q', NODE, jobs, 5)).toEqual({ removed: 1, alive: true, refill: 'paused', missing: [], jobs: [] });
     await server.client.srem(keys.paused, 'q');
     await server.client.del(keys.node(NODE));
-    expect(await scripts.ack('q', NODE, [], 5)).toEqual({ removed: 0, alive: false, refill: 'fenced', jobs: [] });
+    expect(await scripts.ack('q', NODE, [], 5)).toEqual({ removed: 0, alive: false, refill: 'fenced', missing: [], jobs: [] });
     expect(await server.client.llen(keys.queue('q'))).toBe(2);
+  });
+});
+
+describe('ack by position and hash', () => {
+  /** A job of about `n` bytes (past the hash threshold when n ≥ 1 KB). */
+  const big = (i: number, n = 3000) => Buffer.from(JSON.stringify({ class: 'T', args: ['x'.repeat(n)], jid: `big${i}`, queue: 'q' }));
+  const held = () => server.client.lrangeBuffer(keys.inprogress('q', NODE), 0, -1);
+
+  it('removes jobs named by length, marker and SHA-1 at their position, with one scan for the batch', async () => {
+    for (let i = 1; i <= 5; i++) await server.client.lpush(keys.queue('q'), big(i));
+    await scripts.fetch('q', NODE, 5, true);
+    // Positions from the tail: big1 is at 1 (fetched first), big3 at 3, big5 at 5.
+    const refs = [ackRef(big(1), undefined, 1), ackRef(big(3), undefined, 3), ackRef(big(5), undefined, 5)];
+    expect(refs.every((r) => typeof r === 'object' && 'sha1' in r)).toBe(true);
+    await server.client.config('RESETSTAT');
+    expect(await scripts.ack('q', NODE, refs)).toEqual({ removed: 3, alive: true, refill: 'none', missing: [], jobs: [] });
+    expect(await held()).toEqual([big(4), big(2)]);
+    expect(await server.client.get('stat:processed')).toBe('3');
+    const stats = await server.client.info('commandstats');
+    expect(/cmdstat_lrem:calls=(\d+)/.exec(stats)?.[1]).toBe('1');
+  });
+
+  it('reports a job not at its position, or of other bytes with the same length and jid, as missing and removes nothing', async () => {
+    await server.client.lpush(keys.queue('q'), big(1), big(2));
+    await scripts.fetch('q', NODE, 2, true);
+    const twin = Buffer.from(big(1).toString().replace('xxx', 'xxy')); // same length, same marker
+    const res = await scripts.ack('q', NODE, [ackRef(big(1), undefined, 2), ackRef(twin, undefined, 1)]);
+    expect(res).toMatchObject({ removed: 0, missing: [0, 1] });
+    expect(await held()).toEqual([big(2), big(1)]);
+    // The worker's fallback: by bytes, searched.
+    expect(await scripts.ack('q', NODE, [big(1)])).toMatchObject({ removed: 1, missing: [] });
+    expect(await held()).toEqual([big(2)]);
+  });
+
+  it("a zombie's ack changes nothing: the reaped node's list is gone, by hash and by bytes", async () => {
+    await server.client.lpush(keys.queue('q'), big(1));
+    await scripts.fetch('q', NODE, 1, true);
+    // Reaped: the job is back in its queue and the node's heartbeat is gone.
+    await server.client.rpush(keys.queue('q'), ...(await held()));
+    await server.client.del(keys.inprogress('q', NODE), keys.node(NODE));
+    expect(await scripts.ack('q', NODE, [ackRef(big(1), undefined, 1)])).toMatchObject({ removed: 0, missing: [0] });
+    expect(await scripts.ack('q', NODE, [big(1)], 3)).toMatchObject({ removed: 0, alive: false, refill: 'fenced', jobs: [] });
+    expect(await server.client.lrangeBuffer(keys.queue('q'), 0, -1)).toEqual([big(1)]);
+    expect(await server.client.get('stat:processed')).toBeNull();
+  });
+
+  it('acks a payload equal to the tombstone and non-UTF-8 bytes, keeping a held copy of the tombstone', async () => {
+    const tomb = Buffer.from(SCRIPT_BOUNDS.tombstone);
+    const bin = Buffer.concat([Buffer.from('{"jid":"bin","b":"'), Buffer.alloc(2000, 0xff), Buffer.from('"}')]);
+    await server.client.lpush(keys.queue('q'), tomb, bin, tomb);
+    await scripts.fetch('q', NODE, 3, true);
+    // tail: tomb (1), bin (2), tomb (3). Ack bin by hash and one tomb by bytes: one tomb stays.
+    expect(await scripts.ack('q', NODE, [ackRef(bin, undefined, 2), { bytes: tomb, hint: 3 }])).toMatchObject({ removed: 2, missing: [] });
+    expect(await held()).toEqual([tomb]);
+  });
+});
+
+describe('bounds', () => {
+  const blob = (i: number, n: number) => JSON.stringify({ class: 'T', args: ['x'.repeat(n)], jid: `b${i}` });
+
+  it('a fetch stops at its byte budget: past it by at most the last job when sizes are even', async () => {
+    const n = Math.ceil(SCRIPT_BOUNDS.fetchMaxBytes / 100_000) + 3;
+    for (let i = 0; i < n; i++) await server.client.lpush(keys.queue('q'), blob(i, 100_000));
+    const r = await scripts.fetch('q', NODE, 100, true);
+    const bytes = r.jobs.reduce((t, j) => t + j.length, 0);
+    expect(bytes).toBeGreaterThanOrEqual(SCRIPT_BOUNDS.fetchMaxBytes);
+    expect(bytes - r.jobs[r.jobs.length - 1].length).toBeLessThan(SCRIPT_BOUNDS.fetchMaxBytes);
+    expect(await server.client.llen(keys.queue('q'))).toBe(n - r.jobs.length);
+  });
+
+  it("an ack's refill stops at the same budget, and a fetch takes at most fetchMaxJobs jobs", async () => {
+    for (let i = 0; i < 10; i++) await server.client.lpush(keys.queue('q'), blob(i, 100_000));
+    const first = await scripts.fetch('q', NODE, 1, true);
+    const res = await scripts.ack('q', NODE, first.jobs, 9);
+    const bytes = res.jobs.reduce((t, j) => t + j.length, 0);
+    expect(res.jobs.length).toBeLessThan(9);
+    expect(bytes - res.jobs[res.jobs.length - 1].length).toBeLessThan(SCRIPT_BOUNDS.fetchMaxBytes);
+    await server.client.del(keys.queue('q'));
+    for (let i = 0; i < SCRIPT_BOUNDS.fetchMaxJobs + 10; i += 100) await server.client.lpush(keys.queue('q'), ...Array.from({ length: 100 }, (_, j) => job(i + j)));
+    expect((await scripts.fetch('q', NODE, 100_000, false)).jobs.length).toBe(SCRIPT_BOUNDS.fetchMaxJobs);
   });
 });
 

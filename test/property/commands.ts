@@ -2,7 +2,10 @@
 // arguments laid out as the script's header names them, payloads picked at run time from what
 // Redis holds, and what each call may change or rewrite. Every call is checked (checked-call.ts);
 // the steps around the calls are in faults.ts.
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
+import { SCRIPT_BOUNDS } from '../../src/config/defaults.js';
+import { markerOffset } from '../../src/core/ack-plan.js';
 import { agree, ScriptCmd, type Cmd } from './checked-call.js';
 import { bkey, rewritesOnly, size } from './conservation.js';
 import { scalar, type Reply } from './lua-runner.js';
@@ -21,36 +24,130 @@ async function pickAll(w: World, key: string, is: number[]): Promise<Buffer[]> {
   return Promise.all(is.map((i) => pick(w, key, i)));
 }
 
-export const fetchCmd = fc.record({ q: queue, n: node, max: count(1, 4), first: fc.boolean() }).map(
-  ({ q, n, max, first }) =>
-    new ScriptCmd(`fetch(${q}, ${n}, ${max}, first=${first})`, async () => ({
+/** A byte budget for fetch and refill: one byte (one job per call), a few payloads, or none at all. */
+const budget = fc.constantFrom(1, 60, 1e9);
+
+/** The most jobs lua/include/fetch-into.lua pops at once: the budget is overshot by less than that. */
+const FETCH_CHUNK = 16;
+
+/** A reply that returned jobs must have stopped at the byte budget: all but its last chunk fit under it. */
+function withinBudget(jobs: Reply[], max: number): string | undefined {
+  const sizes = jobs.map((j) => (Buffer.isBuffer(j) ? j.length : 0));
+  const before = sizes.slice(0, Math.max(1, sizes.length - (FETCH_CHUNK - 1)) - 1).reduce((t, v) => t + v, 0);
+  return before >= max ? `took ${sizes.length} jobs (${before} B before its last chunk) past a budget of ${max} B` : undefined;
+}
+
+export const fetchCmd = fc.record({ q: queue, n: node, max: count(1, 4), first: fc.boolean(), bytes: budget }).map(
+  ({ q, n, max, first, bytes }) =>
+    new ScriptCmd(`fetch(${q}, ${n}, ${max}, first=${first}, budget=${bytes})`, async () => ({
       script: 'fetch',
       keys: [K.queue(q), K.inprogress(q, n), K.node(n), K.nodeQueues(n), K.paused],
-      argv: [max, q, first ? '1' : '0'],
+      argv: [max, q, first ? '1' : '0', bytes],
       allow: () => ({ places: [K.queue(q), K.inprogress(q, n)] }),
       verify: (reply, b, a) => {
         const moved = size(b, K.queue(q)) - size(a, K.queue(q));
-        const jobs = Array.isArray(reply) && scalar(reply[0]) === 1 ? reply.length - 1 : 0;
+        const jobs = Array.isArray(reply) && scalar(reply[0]) === 1 ? reply.slice(1) : [];
         return (
-          agree('jobs returned', jobs, 'taken from the queue', moved) ??
-          agree('taken', moved, 'added in progress', size(a, K.inprogress(q, n)) - size(b, K.inprogress(q, n)))
+          agree('jobs returned', jobs.length, 'taken from the queue', moved) ??
+          agree('taken', moved, 'added in progress', size(a, K.inprogress(q, n)) - size(b, K.inprogress(q, n))) ??
+          withinBudget(jobs, bytes)
         );
       },
     })),
 );
 
-export const ackCmd = fc.record({ q: queue, n: node, is: picks, refill: count(0, 3) }).map(
-  ({ q, n, is, refill }) =>
-    new ScriptCmd(`ack(${q}, ${n}, picks=[${is}], refill=${refill})`, async (w) => {
-      const raws = await pickAll(w, K.inprogress(q, n), is);
-      return {
-        script: 'ack',
-        keys: [K.inprogress(q, n), K.processed(), K.processed(q), K.node(n), K.queue(q), K.paused],
-        argv: [refill, q, ...raws],
-        allow: (reply) => ({ places: [K.inprogress(q, n), K.queue(q)], drops: raws, exactDrops: Array.isArray(reply) ? Number(scalar(reply[0])) : undefined }),
-      };
-    }),
+const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
+
+/**
+ * How one job is named in an ack: by its bytes or by hash (lua/include/held-job.lua), at its
+ * right position from the tail, at another one, or at none; `forged` names it by a hash that is
+ * not its own (wrong SHA-1, length or marker): such a job must never be removed.
+ */
+const ackPick = fc.record({
+  i: fc.nat(),
+  by: fc.constantFrom('bytes', 'bytes', 'hash', 'hash', 'forged'),
+  at: fc.constantFrom('right', 'right', 'wrong', 'none'),
+  forge: fc.constantFrom('sha1', 'length', 'marker'),
+});
+type AckPick = { i: number; by: string; at: string; forge: string };
+
+/** The ack's ARGV pair for one pick of `items` (the list, head first), or of the pool when it is empty. */
+function ackPair(p: AckPick, items: Buffer[], pool: Buffer[]): { spec: string; value: Buffer; raw: Buffer; forged: boolean; byHash: boolean } {
+  const raw = items.length ? items[p.i % items.length] : pool[p.i % pool.length];
+  const right = items.length ? items.length - (p.i % items.length) : 0;
+  const hint = p.at === 'right' ? right : p.at === 'wrong' ? (right % Math.max(1, items.length)) + 1 + (items.length < 2 ? 1 : 0) : 0;
+  if (p.by === 'bytes') return { spec: `B${hint}`, value: raw, raw, forged: false, byHash: false };
+  const off = markerOffset(raw, SCRIPT_BOUNDS.markerBytes);
+  let marker = raw.subarray(off, off + SCRIPT_BOUNDS.markerBytes);
+  let length = raw.length;
+  let digest = sha1(raw);
+  const forged = p.by === 'forged';
+  if (forged && p.forge === 'sha1') digest = sha1(Buffer.concat([raw, Buffer.from('x')]));
+  if (forged && p.forge === 'length') length += 1;
+  if (forged && p.forge === 'marker') marker = Buffer.concat([marker, Buffer.from('~')]);
+  return { spec: `H${hint}:${length}:${off}:${digest}`, value: marker, raw, forged, byHash: true };
+}
+
+/**
+ * The ack's tombstone: the one the worker uses, a payload of the pool (so it may equal jobs held
+ * in the list, acked by hash or not acked at all) or one of the acked payloads (the script must
+ * refuse, changing nothing, when a job named by its bytes equals it).
+ */
+const tombChoice = fc.constantFrom('default', 'default', 'pool', 'acked');
+
+/** What the ack calls did in all, so the suite can show every way of naming a job was exercised. */
+export const acked = { byHash: 0, missing: 0, forgedRefused: 0, tombstoneHeld: 0, refused: 0 };
+
+export const ackCmd = fc.record({ q: queue, n: node, picks: fc.array(ackPick, { maxLength: 4 }), refill: count(0, 3), bytes: budget, tomb: tombChoice, t: fc.nat() }).map(
+  ({ q, n, picks, refill, bytes, tomb, t }) =>
+    new ScriptCmd(
+      `ack(${q}, ${n}, [${picks.map((p) => `${p.i}:${p.by}${p.by === 'forged' ? `/${p.forge}` : ''}@${p.at}`)}], refill=${refill}, budget=${bytes}, tomb=${tomb}#${t})`,
+      async (w) => {
+        const items = await items_(w, K.inprogress(q, n));
+        const pairs = picks.map((p) => ackPair(p, items, w.pool));
+        const tombstone =
+          tomb === 'pool' ? w.pool[t % w.pool.length] : tomb === 'acked' && pairs.length ? pairs[t % pairs.length].raw : Buffer.from(SCRIPT_BOUNDS.tombstone);
+        return {
+          script: 'ack',
+          keys: [K.inprogress(q, n), K.processed(), K.processed(q), K.node(n), K.queue(q), K.paused],
+          argv: [refill, q, bytes, tombstone, ...pairs.flatMap((x) => [x.spec, x.value])],
+          allow: (reply) => ({
+            places: [K.inprogress(q, n), K.queue(q)],
+            drops: pairs.filter((x) => !x.forged).map((x) => x.raw),
+            exactDrops: Array.isArray(reply) ? Number(scalar(reply[0])) : undefined,
+          }),
+          verify: (reply, b, a) => {
+            const r = reply as Reply[];
+            const removed = Number(scalar(r[0]));
+            const m = Number(scalar(r[3]));
+            const missing = new Set(r.slice(4, 4 + m).map((x) => Number(scalar(x))));
+            const jobs = r.slice(4 + m);
+            const taken = size(b, K.queue(q)) - size(a, K.queue(q));
+            acked.missing += missing.size;
+            acked.forgedRefused += pairs.filter((x, j) => x.forged && missing.has(j + 1)).length;
+            acked.byHash += pairs.filter((x, j) => x.byHash && !x.forged && !missing.has(j + 1)).length;
+            if (b.places.get(K.inprogress(q, n))?.has(bkey(tombstone))) acked.tombstoneHeld++;
+            const wrong = pairs
+              .map((x, j) => {
+                if (x.forged && !missing.has(j + 1)) return `job ${j + 1} named by a forged hash was not reported missing`;
+                if (!x.byHash && missing.has(j + 1)) return `job ${j + 1} named by its bytes was reported missing`;
+                return undefined;
+              })
+              .find(Boolean);
+            return (
+              wrong ??
+              agree('removed + missing', removed + missing.size, 'at most the jobs named', Math.min(removed + missing.size, pairs.length)) ??
+              agree('jobs returned', jobs.length, 'taken from the queue', taken) ??
+              agree('in progress changed by', size(a, K.inprogress(q, n)) - size(b, K.inprogress(q, n)), 'refilled − removed', jobs.length - removed) ??
+              withinBudget(jobs, bytes)
+            );
+          },
+        };
+      },
+    ),
 );
+
+const items_ = (w: World, key: string) => items(w.redis, key);
 
 export const failCmd = fc
   .record({
@@ -292,8 +389,8 @@ export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
 
 /** ARGV slots each command fills, as the script headers name them ("n.." = n and more). */
 export const ARGV_LAYOUT: Record<string, string> = {
-  fetch: '3',
-  ack: '3..',
+  fetch: '4',
+  ack: '5..',
   fail: '6',
   handback: '1..',
   promote: '3..',

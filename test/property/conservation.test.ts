@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { stats, type Cmd } from './checked-call.js';
-import { ARGV_LAYOUT, SCRIPT_CMDS, reaped } from './commands.js';
+import { ARGV_LAYOUT, SCRIPT_CMDS, acked, reaped } from './commands.js';
 import { faultCmds } from './faults.js';
 import { rewritesSeen } from './conservation.js';
 import { header, scripts } from './lua-runner.js';
@@ -20,6 +20,9 @@ beforeAll(async () => {
 afterAll(async () => {
   const all = [...stats.values()].reduce((t, v) => t + v.calls, 0);
   console.log(`[measured] reap moved ${reaped.moved}, buried ${reaped.buried}; ${rewritesSeen.count} payloads rewritten by a header rule`);
+  console.log(
+    `[measured] ack: ${acked.byHash} jobs acked by hash, ${acked.missing} reported missing (${acked.forgedRefused} forged hashes refused), ${acked.tombstoneHeld} calls whose tombstone equalled a held job`,
+  );
   console.log(
     `[measured] ${all} script calls checked; per script calls/errors/wrongtype refusals: ${[...stats].map(([s, v]) => `${s} ${v.calls}/${v.errors}/${v.refusals}`).join(', ')}`,
   );
@@ -81,5 +84,8 @@ describe('the properties above reached the interesting paths', () => {
     expect(reaped.moved).toBeGreaterThan(0);
     expect(reaped.buried).toBeGreaterThan(0);
     expect(rewritesSeen.count).toBeGreaterThan(0);
+    expect(acked.byHash).toBeGreaterThan(0);
+    expect(acked.forgedRefused).toBeGreaterThan(0);
+    expect(acked.tombstoneHeld).toBeGreaterThan(0);
   });
 });

@@ -20,7 +20,7 @@ export const claimCmd = fc.record({ q: queue, n: node, more: fc.integer({ min: 0
     new ScriptCmd(`claim(${q}, ${n}, more=${more})`, async () => ({
       script: 'claim',
       keys: [K.nodeClaim(n, q), K.inprogress(q, n), K.node(n), K.queue(q), K.paused],
-      argv: [more, q],
+      argv: [more, q, 60],
       allow: () => ({ places: [K.nodeClaim(n, q), K.inprogress(q, n), K.queue(q)] }),
       verify: (reply, b, a) => {
         const r = reply as Reply[];
@@ -66,4 +66,4 @@ export const FLEET_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
   nodeSweep: nodeSweepCmd,
 };
 
-export const FLEET_ARGV_LAYOUT: Record<string, string> = { claim: '2', reapScan: '3', nodeSweep: '2' };
+export const FLEET_ARGV_LAYOUT: Record<string, string> = { claim: '3', reapScan: '3', nodeSweep: '2' };

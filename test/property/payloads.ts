@@ -1,6 +1,7 @@
 // Generated job payloads as raw bytes: Sidekiq-shaped objects with odd jids, arrays, scalars,
 // null, invalid JSON, invalid UTF-8, NUL bytes, big integers, deep nesting and escapes.
 import fc from 'fast-check';
+import { SCRIPT_BOUNDS } from '../../src/config/defaults.js';
 
 const b = (s: string | Buffer): Buffer => (Buffer.isBuffer(s) ? s : Buffer.from(s, 'utf8'));
 
@@ -78,6 +79,11 @@ const odd: fc.Arbitrary<Buffer> = fc.oneof(
       '{"k\\"ey":"v"}',
       '{ "jid" : "sp" , "args" : [ ] }',
       '{"jid":"\\ud800"}',
+      // Same length and same jid marker, different bytes: an ack by hash must tell them apart.
+      '{"jid":"twin","args":[1]}',
+      '{"jid":"twin","args":[2]}',
+      // The ack's own tombstone as a job.
+      SCRIPT_BOUNDS.tombstone,
     )
     .map(b),
   fc.integer({ min: 1, max: 1200 }).map((d) => nest(d, '[', ']', '1')),
@@ -85,6 +91,8 @@ const odd: fc.Arbitrary<Buffer> = fc.oneof(
   fc.uint8Array({ maxLength: 24 }).map((u) => Buffer.from(u)),
   fc.constant(Buffer.from([0x7b, 0x22, 0x6a, 0x69, 0x64, 0x22, 0x3a, 0x22, 0xff, 0x00, 0x22, 0x7d])), // {"jid":"<FF><NUL>"}
   fc.constant(Buffer.concat([b('{"jid":"big","blob":"'), Buffer.alloc(20_000, 0x61), b('"}')])),
+  // Big twins (past SCRIPT_BOUNDS.ackByHashFromBytes): same length and jid, one byte apart, and not UTF-8.
+  fc.constantFrom(0x61, 0x62).map((x) => Buffer.concat([b('{"jid":"bigtwin","blob":"'), Buffer.alloc(3000, 0x61), Buffer.from([x, 0xff]), b('"}')])),
 );
 
 /** Prints payload bytes in counterexamples as a short escaped string instead of a byte array. */
