@@ -2,26 +2,31 @@
 // defineCommand). Payloads are bytes: every payload in a reply is a Buffer (the commands'
 // Buffer variants) and payload arguments may be Buffers, so a payload that is not UTF-8 is
 // matched and moved byte for byte. Raw statuses are named through statuses.ts.
-import { createHash } from 'node:crypto';
 import type { Redis, ChainableCommander } from 'ioredis';
-import { HANDBACK, REAPER, SCRIPT_BOUNDS } from '../config/defaults.js';
+import { HANDBACK, SCRIPT_BOUNDS } from '../config/defaults.js';
 import type { Keys } from './keys.js';
 import { scriptSources } from './script-source.js';
-import {
-  ALIVE_STATUS,
-  FAIL_STATUS,
-  FETCH_STATUS,
-  HEARTBEAT_STATUS,
-  ORPHAN_STATUS,
-  REAP_STATUS,
-  REFILL_STATUS,
-  REQUEUE_STATUS,
-  WrongTypeError,
-  statusOf,
-  throwIfWrongType,
-} from './statuses.js';
+import { ALIVE_STATUS, FAIL_STATUS, FETCH_STATUS, HEARTBEAT_STATUS, REFILL_STATUS, REQUEUE_STATUS, statusOf, throwIfWrongType } from './statuses.js';
 
 export { scriptSources } from './script-source.js';
+export type * from './script-types.js';
+export { chunksOf, tombstoneFor } from './script-helpers.js';
+import type {
+  AckRef,
+  AckResult,
+  ClaimResult,
+  DailyStatsFlush,
+  DailyTotals,
+  FailArgs,
+  FailStatus,
+  FetchResult,
+  PromoteEntry,
+  ReapOptions,
+  ReapResult,
+  ReapScanResult,
+} from './script-types.js';
+import { chunksOf, fetchResult, flat, sha1, tombstoneFor } from './script-helpers.js';
+import * as reapCalls from './reap-calls.js';
 
 /** The scripts the wrappers below call (the contract test checks it against lua/). */
 export const WRAPPED_SCRIPTS = [
@@ -51,102 +56,6 @@ function define(redis: Redis): Record<string, Raw> {
     if (typeof r[s.name] !== 'function') redis.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
   }
   return r;
-}
-
-export type FetchResult = { status: 'ok'; jobs: Buffer[] } | { status: 'paused' | 'fenced'; jobs: [] };
-
-/**
- * How an ack names one job (lua/include/held-job.lua). `hint` is the position from the tail of the
- * in-progress list where the worker expects it (1 = the tail, 0 = unknown): the script reads that
- * element only. By bytes: the element must equal them (else the tail-most equal one is found in C).
- * By hash: it must have `length` bytes, `marker` at `offset` and this SHA-1; nothing is searched.
- * A plain Buffer or string is a job by bytes without a hint.
- */
-export type AckRef = Buffer | string | { bytes: Buffer | string; hint: number } | { hint: number; length: number; offset: number; marker: Buffer; sha1: string };
-
-/**
- * An idle wait's outcome. `consistent` false: the claim list held another count of jobs than
- * the wait took (a claim left over from a wait whose reply was lost); the left-over jobs are
- * in the in-progress list (or back in the queue) and the caller must reconcile.
- */
-export type ClaimResult = { status: 'ok' | 'paused' | 'fenced'; jobs: Buffer[]; consistent: boolean };
-export interface ReapScanResult {
-  /** The call was full: due nodes may remain (call again). */
-  more: boolean;
-  checked: number;
-  dead: string[];
-}
-export interface AckResult {
-  removed: number;
-  alive: boolean;
-  /** What the refill did: fetched (possibly nothing), queue paused, node fenced, or not asked. */
-  refill: 'ok' | 'paused' | 'fenced' | 'none';
-  /** Indexes (into the refs passed) of the jobs named by hash that were not found: ack them by bytes. */
-  missing: number[];
-  jobs: Buffer[];
-}
-export interface ReapResult {
-  /** `wrongtype`: a key the batch would write holds the wrong type; nothing was changed (see `wrongKey`). */
-  status: 'alive' | 'gone' | 'reaped' | 'wrongtype';
-  moved: number;
-  buried: number;
-  remaining: number;
-  /** Requeued jobs without evidence that they started: no recovery counted for them. */
-  unstarted: number;
-  wrongKey?: string;
-}
-export type FailStatus = 'settled' | 'not_held' | 'fenced';
-
-export interface ReapOptions {
-  node: string;
-  by: string;
-  batch: number;
-  maxRecoveries: number;
-  recoveryWindowMs: number;
-  /** Workers run a recovered job alone from this many counted recoveries on (passed on for the record). */
-  isolateFrom: number;
-  force: boolean;
-  countRecoveries: boolean;
-  historyLength: number;
-  deadTimeoutS: number;
-  deadMaxJobs: number;
-  /** Identities of jobs the caller knows had started on the node (its crashed child's last report). */
-  startedIds?: string[];
-}
-
-export interface FailArgs {
-  queue: string;
-  node: string;
-  raw: Buffer;
-  mode: 'retry' | 'dead' | 'drop';
-  payload: Buffer | string;
-  score: number;
-  deadMinScore: number;
-  deadMaxJobs: number;
-}
-
-/** Job counts for Sidekiq's daily counters: executions (successes + failures) and failures. */
-export interface DailyTotals {
-  processed: number;
-  failed: number;
-}
-
-export interface DailyStatsFlush {
-  identity: string;
-  /** UTC date, YYYY-MM-DD: the day the counts are added to (as Sidekiq does, the day of the flush). */
-  date: string;
-  /** Cumulative totals of the supervisor since it started. */
-  totals: DailyTotals;
-  /** What the caller knows was added already (used only if the record in Redis has expired). */
-  added: DailyTotals;
-  statsTtlS: number;
-  recordTtlS: number;
-}
-
-export interface PromoteEntry {
-  member: Buffer;
-  payload: Buffer | string;
-  queue: string;
 }
 
 /** Typed calls of the Lua scripts on one connection. */
@@ -309,75 +218,25 @@ export class Scripts {
     return moved;
   }
 
-  async reap(o: ReapOptions): Promise<ReapResult> {
-    const k = this.keys;
-    const reply = (await this.call(
-      'reap',
-      false,
-      k.nodes,
-      k.reaping,
-      k.dead,
-      k.prefix,
-      o.node,
-      o.batch,
-      o.maxRecoveries,
-      o.recoveryWindowMs,
-      o.force ? '1' : '0',
-      o.by,
-      o.historyLength,
-      Math.round(o.deadTimeoutS),
-      o.deadMaxJobs,
-      o.countRecoveries ? '1' : '0',
-      o.isolateFrom,
-      JSON.stringify(o.startedIds ?? []),
-      REAPER.maxBytesPerCall,
-    )) as unknown[];
-    const status = statusOf('reap', REAP_STATUS, reply[0]);
-    const [moved, buried, remaining, unstarted] = reply.slice(1, 5).map(Number);
-    return { status, moved, buried, remaining, unstarted, ...(status === 'wrongtype' ? { wrongKey: String(reply[5]) } : {}) };
+  reap(o: ReapOptions): Promise<ReapResult> {
+    return reapCalls.reap(this, o);
   }
 
   /** Reaps a node to the end, batch by batch. Stops early if the node turns out to be alive or a key has the wrong type. */
-  async reapAll(o: ReapOptions): Promise<ReapResult> {
-    const total: ReapResult = { status: 'reaped', moved: 0, buried: 0, remaining: 0, unstarted: 0 };
-    for (;;) {
-      const r = await this.reap(o);
-      total.moved += r.moved;
-      total.buried += r.buried;
-      total.unstarted += r.unstarted;
-      total.status = r.status;
-      total.remaining = r.remaining;
-      if (r.wrongKey !== undefined) total.wrongKey = r.wrongKey;
-      if (r.status === 'alive' || r.status === 'wrongtype' || r.remaining === 0) return total;
-    }
+  reapAll(o: ReapOptions): Promise<ReapResult> {
+    return reapCalls.reapAll(this, o);
   }
 
-  /** Checks up to `max` nodes due on the reaper's schedule (lua/reap-scan-1.lua). */
-  async reapScan(max: number, retryMs: number): Promise<ReapScanResult> {
-    const reply = (await this.call('reapScan', false, this.keys.heartbeats, this.keys.prefix, max, retryMs)) as unknown[];
-    return { more: Number(reply[0]) === 1, checked: Number(reply[1]), dead: reply.slice(2).map(String) };
+  reapScan(max: number, retryMs: number): Promise<ReapScanResult> {
+    return reapCalls.reapScan(this, max, retryMs);
   }
 
-  /** One page of putting every registered node on the reaper's schedule (lua/node-sweep-3.lua). */
-  async nodeSweep(cursor: string, count: number): Promise<{ cursor: string; seen: number; added: number }> {
-    const k = this.keys;
-    const reply = (await this.call('nodeSweep', false, k.nodes, k.reaping, k.heartbeats, cursor, count)) as unknown[];
-    return { cursor: String(reply[0]), seen: Number(reply[1]), added: Number(reply[2]) };
+  nodeSweep(cursor: string, count: number): Promise<{ cursor: string; seen: number; added: number }> {
+    return reapCalls.nodeSweep(this, cursor, count);
   }
 
-  /** One batch of handing an unowned in-progress list back to the front of its queue (lua/requeue-orphan-2.lua). */
-  async requeueOrphan(
-    queue: string,
-    node: string,
-    batch: number,
-    kind: 'inprogress' | 'claim' = 'inprogress',
-  ): Promise<{ status: 'moved' | 'owned' | 'alive'; moved: number; remaining: number }> {
-    const k = this.keys;
-    const list = kind === 'claim' ? k.nodeClaim(node, queue) : k.inprogress(queue, node);
-    const reply = (await this.call('requeueOrphan', false, list, k.queue(queue), k.prefix, node, batch)) as unknown[];
-    const status = statusOf('requeueOrphan', ORPHAN_STATUS, reply[0]);
-    if (status === 'wrongtype') throw new WrongTypeError('requeueOrphan', String(reply[3]));
-    return { status, moved: Number(reply[1]), remaining: Number(reply[2]) };
+  requeueOrphan(queue: string, node: string, batch: number, kind: 'inprogress' | 'claim' = 'inprogress') {
+    return reapCalls.requeueOrphan(this, queue, node, batch, kind);
   }
 
   /** Keeps an explanation for a malformed payload buried in `dead` (bounded list, newest first). */
@@ -429,48 +288,6 @@ export class Scripts {
     const [processed, failed] = (reply as unknown[]).map(Number);
     return { processed, failed };
   }
-}
-
-function fetchResult(reply: unknown): FetchResult {
-  const res = reply as [number, ...Buffer[]];
-  const status = statusOf('fetch', FETCH_STATUS, res[0]);
-  if (status === 'ok') return { status, jobs: res.slice(1) as Buffer[] };
-  return { status, jobs: [] };
-}
-
-/**
- * The ack's tombstone: SCRIPT_BOUNDS.tombstone, lengthened until it differs from every job named
- * by its bytes (ack-6 refuses a call where one equals it; any other collision is harmless there).
- */
-export function tombstoneFor(named: (Buffer | string)[]): string {
-  let t: string = SCRIPT_BOUNDS.tombstone;
-  const same = (x: Buffer | string) => (typeof x === 'string' ? x === t : x.length === Buffer.byteLength(t) && x.equals(Buffer.from(t)));
-  while (named.some(same)) t += '\u0000';
-  return t;
-}
-
-/** `items` cut into runs of at most `maxItems` items and (but for a run's first) `maxBytes` bytes. */
-export function chunksOf(items: Buffer[], maxItems: number, maxBytes: number): Buffer[][] {
-  const out: Buffer[][] = [];
-  let run: Buffer[] = [];
-  let bytes = 0;
-  for (const it of items) {
-    if (run.length > 0 && (run.length >= maxItems || bytes + it.length > maxBytes)) {
-      out.push(run);
-      run = [];
-      bytes = 0;
-    }
-    run.push(it);
-    bytes += it.length;
-  }
-  if (run.length) out.push(run);
-  return out;
-}
-
-const sha1 = (s: Buffer | string) => createHash('sha1').update(s).digest('hex');
-
-function flat(obj: Record<string, string | number>): (string | number)[] {
-  return Object.entries(obj).flat();
 }
 
 export type { ChainableCommander };

@@ -1,0 +1,48 @@
+// Small pure helpers of the script wrappers (src/redis/scripts.ts): reply decoding, the ack's
+// tombstone, cutting a batch into bounded calls, argument flattening.
+import { createHash } from 'node:crypto';
+import { SCRIPT_BOUNDS } from '../config/defaults.js';
+import type { FetchResult } from './script-types.js';
+import { FETCH_STATUS, statusOf } from './statuses.js';
+
+export function fetchResult(reply: unknown): FetchResult {
+  const res = reply as [number, ...Buffer[]];
+  const status = statusOf('fetch', FETCH_STATUS, res[0]);
+  if (status === 'ok') return { status, jobs: res.slice(1) as Buffer[] };
+  return { status, jobs: [] };
+}
+
+/**
+ * The ack's tombstone: SCRIPT_BOUNDS.tombstone, lengthened until it differs from every job named
+ * by its bytes (ack-6 refuses a call where one equals it; any other collision is harmless there).
+ */
+export function tombstoneFor(named: (Buffer | string)[]): string {
+  let t: string = SCRIPT_BOUNDS.tombstone;
+  const same = (x: Buffer | string) => (typeof x === 'string' ? x === t : x.length === Buffer.byteLength(t) && x.equals(Buffer.from(t)));
+  while (named.some(same)) t += '\u0000';
+  return t;
+}
+
+/** `items` cut into runs of at most `maxItems` items and (but for a run's first) `maxBytes` bytes. */
+export function chunksOf(items: Buffer[], maxItems: number, maxBytes: number): Buffer[][] {
+  const out: Buffer[][] = [];
+  let run: Buffer[] = [];
+  let bytes = 0;
+  for (const it of items) {
+    if (run.length > 0 && (run.length >= maxItems || bytes + it.length > maxBytes)) {
+      out.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(it);
+    bytes += it.length;
+  }
+  if (run.length) out.push(run);
+  return out;
+}
+
+export const sha1 = (s: Buffer | string) => createHash('sha1').update(s).digest('hex');
+
+export function flat(obj: Record<string, string | number>): (string | number)[] {
+  return Object.entries(obj).flat();
+}
