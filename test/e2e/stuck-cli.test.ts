@@ -124,7 +124,8 @@ describe('verk stuck', () => {
     );
     expect(res.stderr).toContain('Only requeue them when you know no such node uses these node ids');
     expect(res.stdout).toMatch(/^inprogress:default:fixed-host-0\s+default\s+fixed-host-0\s+3\s+requeued 3$/m);
-    expect(res.stdout).toContain('4 jobs handed back to the front of their queues');
+    expect(res.stdout).toMatch(/^verk:node:vm-gone9:claim:default\s+default\s+vm-gone9\s+1\s+requeued 1$/m);
+    expect(res.stdout).toContain('5 jobs handed back to the front of their queues');
     expect(res.stdout).not.toContain('warning');
   });
 
