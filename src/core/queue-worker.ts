@@ -18,6 +18,7 @@ import type { IsolationGate } from './isolation.js';
 import { runJob } from './job-run.js';
 import { Settler, type RunningEntry, type SettleEvents } from './settler.js';
 import { StartRecords } from './start-records.js';
+import { reconcileHeld } from './reconcile.js';
 
 export type { RunningEntry } from './settler.js';
 
@@ -343,27 +344,7 @@ export class QueueWorker {
   }
 
   private async reconcile(): Promise<void> {
-    const { scripts, node } = this.d;
-    // A claim whose confirmation never ran (the wait's connection died right after the BLMOVE).
-    const claimed = await scripts.redis.lrangeBuffer(scripts.keys.nodeClaim(node, this.name), 0, -1);
-    const unclaimed = await scripts.handback(this.name, node, claimed, 'claim');
-    if (unclaimed > 0) this.d.log.warn('handed back a job whose claim was not confirmed (a lost wait reply)', { queue: this.name, count: unclaimed });
-    const held = await scripts.redis.lrangeBuffer(scripts.keys.inprogress(this.name, node), 0, -1);
-    // Byte-exact keys (latin1 maps each byte to one char).
-    const mine = new Map<string, number>();
-    for (const e of this.running) {
-      const k = e.raw.toString('latin1');
-      mine.set(k, (mine.get(k) ?? 0) + 1);
-    }
-    const orphans: Buffer[] = [];
-    for (const raw of held) {
-      const k = raw.toString('latin1');
-      const n = mine.get(k) ?? 0;
-      if (n > 0) mine.set(k, n - 1);
-      else orphans.push(raw);
-    }
-    const moved = await scripts.handback(this.name, node, orphans);
+    await reconcileHeld(this.d.scripts, this.name, this.d.node, this.running, this.d.log);
     this.reconcileNeeded = false;
-    if (moved > 0) this.d.log.warn('handed back jobs whose fetch reply was lost in a reconnect', { queue: this.name, count: moved });
   }
 }

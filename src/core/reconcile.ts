@@ -1,0 +1,30 @@
+// After a lost reply (a reconnect, a wait abandoned at shutdown): hands back to the queue every
+// job this node holds for a queue but is not running — a claim whose confirmation never ran,
+// and in-progress entries whose fetch reply never arrived. Entries are matched by exact bytes,
+// one for one, so a running duplicate keeps its own copy (docs/reliability.md, "Who owns a job").
+import type { Scripts } from '../redis/scripts.js';
+import type { Logger } from '../util/logger.js';
+import type { RunningEntry } from './settler.js';
+
+export async function reconcileHeld(scripts: Scripts, queue: string, node: string, running: Iterable<RunningEntry>, log: Logger): Promise<void> {
+  // A claim whose confirmation never ran (the wait's connection died right after the BLMOVE).
+  const claimed = await scripts.redis.lrangeBuffer(scripts.keys.nodeClaim(node, queue), 0, -1);
+  const unclaimed = await scripts.handback(queue, node, claimed, 'claim');
+  if (unclaimed > 0) log.warn('handed back a job whose claim was not confirmed (a lost wait reply)', { queue, count: unclaimed });
+  const held = await scripts.redis.lrangeBuffer(scripts.keys.inprogress(queue, node), 0, -1);
+  // Byte-exact keys (latin1 maps each byte to one char).
+  const mine = new Map<string, number>();
+  for (const e of running) {
+    const k = e.raw.toString('latin1');
+    mine.set(k, (mine.get(k) ?? 0) + 1);
+  }
+  const orphans: Buffer[] = [];
+  for (const raw of held) {
+    const k = raw.toString('latin1');
+    const n = mine.get(k) ?? 0;
+    if (n > 0) mine.set(k, n - 1);
+    else orphans.push(raw);
+  }
+  const moved = await scripts.handback(queue, node, orphans);
+  if (moved > 0) log.warn('handed back jobs whose fetch reply was lost in a reconnect', { queue, count: moved });
+}
