@@ -2,28 +2,25 @@
 // goes out as several script calls (counted in INFO commandstats), every job is acked exactly
 // once, a job whose expected position is wrong is found by its bytes (never acked wrongly), and a
 // job the node no longer holds is counted as refused.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SCRIPT_BOUNDS } from '../../src/config/defaults.js';
 import { Settler, type RunningEntry } from '../../src/core/settler.js';
-import { makeKeys } from '../../src/redis/keys.js';
-import { Scripts } from '../../src/redis/scripts.js';
+import type { Scripts } from '../../src/redis/scripts.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { testConfig } from '../helpers/config.js';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { useScriptsServer } from '../helpers/scripts-server.js';
 
-let server: RedisServer;
-let scripts: Scripts;
-const keys = makeKeys('');
 const NODE = 'n1';
 
-beforeAll(async () => {
-  server = await startRedis();
-  scripts = new Scripts(server.client, keys);
-});
-afterAll(async () => server.stop());
-beforeEach(async () => {
-  await server.client.flushdb();
+const ctx = useScriptsServer(async ({ scripts }) => {
   await scripts.register(NODE, 60_000, 60_000, { host: 'test' });
+});
+const keys = ctx.keys;
+let server: RedisServer;
+let scripts: Scripts;
+beforeAll(() => {
+  ({ server, scripts } = ctx);
 });
 
 const payload = (i: number, size: number) => JSON.stringify({ class: 'T', args: ['x'.repeat(size)], jid: `j${i}`, queue: 'q' });

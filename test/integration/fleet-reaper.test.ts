@@ -3,30 +3,26 @@
 // the fleet, live nodes are re-scheduled at their key's expiry, Elixir-style nodes (verk_nodes +
 // TTL key only) are swept onto the schedule and reaped, a node that cannot be reaped does not
 // block the ones behind it, and an idle queue wakes one node per pushed job (no herd).
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { useScriptsServer } from '../helpers/scripts-server.js';
 import { testConfig } from '../helpers/config.js';
 import { fabricateNode, job, redisMs } from '../helpers/fabricate.js';
 import { fakeRegistry, workerKit, type WorkerKit } from '../helpers/engine-kit.js';
 import { waitFor } from '../helpers/wait.js';
-import { Scripts } from '../../src/redis/scripts.js';
-import { makeKeys } from '../../src/redis/keys.js';
+import type { Scripts } from '../../src/redis/scripts.js';
 import { Reaper } from '../../src/core/duties/reaper.js';
 import { Scheduler } from '../../src/core/duties/scheduler.js';
 import { silentLogger } from '../../src/util/logger.js';
 
-let server: RedisServer;
-let scripts: Scripts;
-const keys = makeKeys('');
 const config = testConfig({ reaperInterval: 5_000 });
 
-beforeAll(async () => {
-  server = await startRedis();
-  scripts = new Scripts(server.client, keys);
-});
-afterAll(async () => server.stop());
-beforeEach(async () => {
-  await server.client.flushdb();
+const ctx = useScriptsServer();
+const keys = ctx.keys;
+let server: RedisServer;
+let scripts: Scripts;
+beforeAll(() => {
+  ({ server, scripts } = ctx);
 });
 
 /** Commands Redis ran (INFO commandstats, Lua's inner calls included) while `fn` ran. */

@@ -2,30 +2,26 @@
 // the front of their queues exactly once (even with 5 reapers racing on 10 000 jobs), live
 // nodes are left alone, a reaped node is fenced, only jobs with evidence that they started
 // count toward a poison pill, and pills go to dead with bytes intact.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { useScriptsServer } from '../helpers/scripts-server.js';
 import { testConfig } from '../helpers/config.js';
 import { Scripts } from '../../src/redis/scripts.js';
-import { makeKeys } from '../../src/redis/keys.js';
 import { Reaper } from '../../src/core/duties/reaper.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { decodePayload, identityBytes, payloadIdentity } from '../../src/job/identity.js';
 import { planReap } from '../../src/api/reap-plan.js';
 import { openAdmin } from '../../src/api/admin-context.js';
 
-let server: RedisServer;
-let scripts: Scripts;
-const keys = makeKeys('');
 const config = testConfig({ maxRecoveries: 2, reapBatch: 1000 });
 
-beforeAll(async () => {
-  server = await startRedis();
-  scripts = new Scripts(server.client, keys);
-});
-afterAll(async () => server.stop());
-beforeEach(async () => {
-  await server.client.flushdb();
+const ctx = useScriptsServer();
+const keys = ctx.keys;
+let server: RedisServer;
+let scripts: Scripts;
+beforeAll(() => {
+  ({ server, scripts } = ctx);
 });
 
 const job = (n: number, extra = '') => `{"class":"T","args":[${n}${extra}],"jid":"j${n}","queue":"q"}`;

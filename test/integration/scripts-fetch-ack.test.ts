@@ -1,26 +1,23 @@
 // Fetch, ack, fail and hand-back scripts against a real redis-server: FIFO order, fencing
 // (a node without its heartbeat key fetches and settles nothing), pause, stats, dead trimming;
 // the ack by position and hash (a zombie's ack changes nothing), and the fetch's byte budget.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { Scripts } from '../../src/redis/scripts.js';
-import { makeKeys } from '../../src/redis/keys.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { useScriptsServer } from '../helpers/scripts-server.js';
+import type { Scripts } from '../../src/redis/scripts.js';
 import { ackRef } from '../../src/core/ack-plan.js';
 import { SCRIPT_BOUNDS } from '../../src/config/defaults.js';
 
-let server: RedisServer;
-let scripts: Scripts;
-const keys = makeKeys('');
 const NODE = 'n1';
 
-beforeAll(async () => {
-  server = await startRedis();
-  scripts = new Scripts(server.client, keys);
-});
-afterAll(async () => server.stop());
-beforeEach(async () => {
-  await server.client.flushdb();
+const ctx = useScriptsServer(async ({ scripts }) => {
   await scripts.register(NODE, 10_000, 60_000, { host: 'test' });
+});
+const keys = ctx.keys;
+let server: RedisServer;
+let scripts: Scripts;
+beforeAll(() => {
+  ({ server, scripts } = ctx);
 });
 
 const job = (n: number) => JSON.stringify({ class: 'T', args: [n], jid: `j${n}`, queue: 'q' });
