@@ -71,6 +71,8 @@ async function main() {
     redis: /redis_version:(\S+)/.exec(serverInfo)?.[1],
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model,
+    /** 1/5/15-minute load averages at the start (the machine is shared: a high load means noisy rates). */
+    loadavg: os.loadavg().map((x) => round(x, 2)),
     platform: `${os.platform()} ${os.release()}`,
     versions: {
       bullmq: pkgVersion('bullmq'),
@@ -123,9 +125,10 @@ async function main() {
   const table = markdownTable(rows(summary));
   const scale = scaleReport(scaleRaw, S);
   const elapsed = round((Date.now() - t0) / 1000, 1);
+  meta.loadavgEnd = os.loadavg().map((x) => round(x, 2));
   const header = [
     `verk bench — ${quick ? 'QUICK' : 'full'} run, ${meta.date}`,
-    `machine: ${meta.cpus} × ${meta.cpuModel}; Node ${meta.node}; Redis ${meta.redis}; BullMQ ${meta.versions.bullmq}; Bee-Queue ${meta.versions['bee-queue']}`,
+    `machine: ${meta.cpus} × ${meta.cpuModel}; Node ${meta.node}; Redis ${meta.redis}; BullMQ ${meta.versions.bullmq}; Bee-Queue ${meta.versions['bee-queue']}; load average ${meta.loadavg.join(' ')} at start, ${meta.loadavgEnd.join(' ')} at end`,
     `throughput: ${P.jobs} no-op jobs, median of ${P.reps}; ${meta.throughputMethod}`,
     `enqueue: ${P.enqueue.sequential} sequential awaits, ${P.enqueue.concurrent} in flight at once, ${P.enqueue.bulk} in bulk calls of 1000; latency: ${P.latencySamples} samples, one job at a time on an idle queue (worker concurrency 10)`,
     `commands per job: INFO commandstats after CONFIG RESETSTAT, calls inside Lua scripts included, bench polls excluded; RSS: VmRSS of the worker process (verk: the worker child of the supervisor)`,
@@ -138,7 +141,10 @@ async function main() {
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   fs.mkdirSync(dir, { recursive: true });
   const file = `${dir}${meta.date.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`;
-  fs.writeFileSync(file, `${JSON.stringify({ meta, summary: { ...summary, ...scale.summary }, raw: { ...raw, ...scaleRaw }, table, scaleTables: scale.text, elapsedSeconds: elapsed }, null, 2)}\n`);
+  fs.writeFileSync(
+    file,
+    `${JSON.stringify({ meta, summary: { ...summary, ...scale.summary }, raw: { ...raw, ...scaleRaw }, table, scaleTables: scale.text, elapsedSeconds: elapsed }, null, 2)}\n`,
+  );
   log(`done in ${elapsed}s; results in ${file}`);
 }
 

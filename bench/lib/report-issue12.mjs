@@ -13,7 +13,10 @@ export const goals = {
   perNode: (_rb, _re, row) => ['≤ 2 per node', row.verk === undefined || row.saturated ? undefined : row.verk <= 2],
   fleet5000: (_rb, _re, row) => ['< 10 000 at 5 000 nodes', row.verk === undefined || row.saturated ? undefined : row.verk < 10_000],
   payloadRate: (_rb, re) => ['≥ 1.0× Bee-Queue', Number.isNaN(re) ? undefined : re >= 1.0],
-  payloadBytes: (size) => (_rb, _re, row) => [`≤ 1.2 × payload + 300 B (${Math.round(1.2 * size + 300).toLocaleString('en-US')})`, row.verk === undefined ? undefined : row.verk <= 1.2 * size + 300],
+  payloadBytes: (size) => (_rb, _re, row) => [
+    `≤ 1.2 × payload + 300 B (${Math.round(1.2 * size + 300).toLocaleString('en-US')})`,
+    row.verk === undefined ? undefined : row.verk <= 1.2 * size + 300,
+  ],
   longest: (_rb, _re, row) => ['≤ 5 ms', row.verk === undefined ? undefined : row.verk <= 5],
 };
 
@@ -31,12 +34,31 @@ export function fleetTables(rows, sizes, realSizes) {
     const e = get('bee', n);
     const sat = v?.saturated ? ` (verk: ${v.nodes} pods, saturated — a lower bound)` : '';
     const base = { bullmq: b, bee: e };
-    out.push({ label: `idle fleet of ${n}: Redis commands/s${sat}`, verk: v?.commandsPerSec, bullmq: base.bullmq?.commandsPerSec, bee: base.bee?.commandsPerSec, digits: 0, saturated: v?.saturated, ...(n === 5000 ? { target: goals.fleet5000 } : {}) });
-    out.push({ label: `idle fleet of ${n}: commands/s per node${sat}`, verk: v?.commandsPerSecPerNode, bullmq: b?.commandsPerSecPerNode, bee: e?.commandsPerSecPerNode, digits: 2, saturated: v?.saturated, target: goals.perNode });
+    out.push({
+      label: `idle fleet of ${n}: Redis commands/s${sat}`,
+      verk: v?.commandsPerSec,
+      bullmq: base.bullmq?.commandsPerSec,
+      bee: base.bee?.commandsPerSec,
+      digits: 0,
+      saturated: v?.saturated,
+      ...(n === 5000 ? { target: goals.fleet5000 } : {}),
+    });
+    out.push({
+      label: `idle fleet of ${n}: commands/s per node${sat}`,
+      verk: v?.commandsPerSecPerNode,
+      bullmq: b?.commandsPerSecPerNode,
+      bee: e?.commandsPerSecPerNode,
+      digits: 2,
+      saturated: v?.saturated,
+      target: goals.perNode,
+    });
     out.push({ label: `idle fleet of ${n}: Redis CPU (% of one core)${sat}`, verk: pct(v?.redisCpu), bullmq: pct(b?.redisCpu), bee: pct(e?.redisCpu), digits: 1 });
   }
   const lines = [markdownTable(out), ''];
-  const check = ['| nodes | verk real processes (cmds/s) | verk simulated (cmds/s) | sim/real | Redis CPU real / sim (%) | client RSS per pod real / sim (MiB) |', '|---:|---:|---:|---:|---|---|'];
+  const check = [
+    '| nodes | verk real processes (cmds/s) | verk simulated (cmds/s) | sim/real | Redis CPU real / sim (%) | client RSS per pod real / sim (MiB) |',
+    '|---:|---:|---:|---:|---|---|',
+  ];
   for (const n of realSizes) {
     const r = get('verk-real', n);
     const s = get('verk-sim', n);
@@ -66,7 +88,12 @@ export function fleetTables(rows, sizes, realSizes) {
     .map(([k, r]) => `- ${k}: ${r.skipped ?? r.error ?? `saturated (${r.saturated})`}`);
   if (notes.length) lines.push('Rows that are lower bounds or were not run:', ...notes, '');
   const top = rows['verk-sim:100'] ?? rows['verk-sim:10'];
-  if (top?.byCommand) lines.push(`verk commands/s by command (${top.nodes} simulated pods): ${Object.entries(top.byCommand).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (top?.byCommand)
+    lines.push(
+      `verk commands/s by command (${top.nodes} simulated pods): ${Object.entries(top.byCommand)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   return lines.join('\n');
 }
 
@@ -78,12 +105,27 @@ export function payloadTable(s, sizes) {
     const v = g('verk', size);
     const b = g('bullmq', size);
     const e = g('bee', size);
-    rows.push({ label: `${L}: throughput, c10 (jobs/s)`, verk: v?.jobsPerSec, bullmq: b?.jobsPerSec, bee: e?.jobsPerSec, ...(size >= 2000 ? { target: goals.payloadRate } : {}) });
-    rows.push({ label: `${L}: Redis bytes in + out per job`, verk: v?.bytesPerJob, bullmq: b?.bytesPerJob, bee: e?.bytesPerJob, ...(size >= 2000 ? { target: goals.payloadBytes(size) } : {}) });
+    rows.push({
+      label: `${L}: throughput, c10 (jobs/s)`,
+      verk: v?.jobsPerSec,
+      bullmq: b?.jobsPerSec,
+      bee: e?.jobsPerSec,
+      ...(size >= 2000 ? { target: goals.payloadRate } : {}),
+    });
+    rows.push({
+      label: `${L}: Redis bytes in + out per job`,
+      verk: v?.bytesPerJob,
+      bullmq: b?.bytesPerJob,
+      bee: e?.bytesPerJob,
+      ...(size >= 2000 ? { target: goals.payloadBytes(size) } : {}),
+    });
     rows.push({ label: `${L}: bytes per job ÷ payload size`, verk: v?.bytesPerPayloadByte, bullmq: b?.bytesPerPayloadByte, bee: e?.bytesPerPayloadByte, digits: 2 });
     rows.push({ label: `${L}: longest command (ms)`, verk: v?.longestMs, bullmq: b?.longestMs, bee: e?.longestMs, digits: 2, target: goals.longest });
   }
-  return `${markdownTable(rows)}\n\n${longestList(s, sizes.map((z) => [`${z}`, sizeLabel(z)]))}`;
+  return `${markdownTable(rows)}\n\n${longestList(
+    s,
+    sizes.map((z) => [`${z}`, sizeLabel(z)]),
+  )}`;
 }
 
 export function highcTable(s, concurrencies) {
@@ -92,16 +134,35 @@ export function highcTable(s, concurrencies) {
   for (const c of concurrencies) {
     const L = `jobs of 0–${JITTER_MS} ms, concurrency ${c.toLocaleString('en-US')}`;
     rows.push({ label: `${L}: throughput (jobs/s)`, verk: g('verk', c)?.jobsPerSec, bullmq: g('bullmq', c)?.jobsPerSec, bee: g('bee', c)?.jobsPerSec });
-    rows.push({ label: `${L}: longest command (ms)`, verk: g('verk', c)?.longestMs, bullmq: g('bullmq', c)?.longestMs, bee: g('bee', c)?.longestMs, digits: 2, target: goals.longest });
-    rows.push({ label: `${L}: Redis commands per job`, verk: g('verk', c)?.commandsPerJob, bullmq: g('bullmq', c)?.commandsPerJob, bee: g('bee', c)?.commandsPerJob, digits: 2 });
+    rows.push({
+      label: `${L}: longest command (ms)`,
+      verk: g('verk', c)?.longestMs,
+      bullmq: g('bullmq', c)?.longestMs,
+      bee: g('bee', c)?.longestMs,
+      digits: 2,
+      target: goals.longest,
+    });
+    rows.push({
+      label: `${L}: Redis commands per job`,
+      verk: g('verk', c)?.commandsPerJob,
+      bullmq: g('bullmq', c)?.commandsPerJob,
+      bee: g('bee', c)?.commandsPerJob,
+      digits: 2,
+    });
   }
-  return `${markdownTable(rows)}\n\n${longestList(s, concurrencies.map((c) => [`c${c}`, `c${c}`]))}`;
+  return `${markdownTable(rows)}\n\n${longestList(
+    s,
+    concurrencies.map((c) => [`c${c}`, `c${c}`]),
+  )}`;
 }
 
 function longestList(s, cols) {
   const lines = ['Longest command per row (the worst over the repetitions):'];
   for (const key of ['verk', 'bullmq', 'bee']) {
-    const parts = cols.map(([id, label]) => s[`${key}:${id}`]).map((x, i) => (x?.longestCommand ? `${cols[i][1]} ${round(x.longestMs, 2)} ms ${x.longestCommand}` : undefined));
+    const parts = cols.map(([id, label]) => {
+      const x = s[`${key}:${id}`];
+      return x?.longestCommand ? `${label} ${round(x.longestMs, 2)} ms ${x.longestCommand}` : undefined;
+    });
     if (parts.some(Boolean)) lines.push(`- ${key}: ${parts.filter(Boolean).join('; ')}`);
   }
   return lines.join('\n');

@@ -33,7 +33,15 @@ const newSupervisor = (config, log, pool) => new Supervisor(config, log, { pool 
 const newNode = (id, config, registry, log, onExit) => new WorkerNode(id, config, registry, log, { onExit });
 
 /** What a worker process answers a ping with (worker-entry.ts's 'pong'). */
-const pongOf = (node) => ({ type: 'pong', busy: node.busy(), running: node.running(), counters: node.counters, rss: process.memoryUsage.rss(), state: node.state, lagMs: 0 });
+const pongOf = (node) => ({
+  type: 'pong',
+  busy: node.busy(),
+  running: node.running(),
+  counters: node.counters,
+  rss: process.memoryUsage.rss(),
+  state: node.state,
+  lagMs: 0,
+});
 
 // ---- end of ADAPTER ------------------------------------------------------------------------
 

@@ -157,7 +157,11 @@ async function hostFleet(redis, system, n, o) {
   const expect = (type, timeoutMs) =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`fleet host (${system}): no '${type}' within ${timeoutMs}ms`)), timeoutMs);
-      waiting.set(type, { resolve: (m) => (clearTimeout(timer), resolve(m)), reject: (e) => (clearTimeout(timer), reject(e)) });
+      const done = (f) => (x) => {
+        clearTimeout(timer);
+        f(x);
+      };
+      waiting.set(type, { resolve: done(resolve), reject: done(reject) });
     });
   const stop = async () => {
     if (exitCode === undefined) {

@@ -58,7 +58,10 @@ export function scaleReport(raw, S) {
   }
   if (raw.highc) {
     summary.highc = summarizeHighc(raw.highc);
-    parts.push(`### High concurrency (issue 12): handlers await a random 0–${JITTER_MS} ms timer, one worker process, median of ${S.highc.reps}`, highcTable(summary.highc, S.highc.concurrencies));
+    parts.push(
+      `### High concurrency (issue 12): handlers await a random 0–${JITTER_MS} ms timer, one worker process, median of ${S.highc.reps}`,
+      highcTable(summary.highc, S.highc.concurrencies),
+    );
   }
   return { summary, text: parts.join('\n\n') };
 }

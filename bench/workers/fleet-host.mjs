@@ -20,6 +20,8 @@ const port = Number(env.BENCH_REDIS_PORT);
 const QUEUE = env.BENCH_QUEUE || 'bench';
 const STOP_BOUND_MS = 60_000;
 const LAG_LIMIT_MS = 2000;
+const SETTLE_MS = 3000;
+const lagP99 = () => (loop.count > 0 ? loop.percentile(99) / 1e6 : 0);
 
 const loop = monitorEventLoopDelay({ resolution: 20 });
 loop.enable();
@@ -90,9 +92,10 @@ let make;
 
 /**
  * Starts workers `batch` at a time until n run. It stops early, and says why, when this process
- * can no longer keep up (its event loop was delayed > LAG_LIMIT_MS during a batch, or a worker
- * logged a warning or an error: a command timed out, a beat failed, a node was fenced) or its
- * heap passed heapLimitMiB: past that point the figures would measure this process, not Redis.
+ * can no longer keep up (its event loop was delayed > LAG_LIMIT_MS during a batch and still
+ * SETTLE_MS after it, or a worker logged a warning or an error: a command timed out, a beat
+ * failed, a node was fenced) or its heap passed heapLimitMiB: past that point the figures would
+ * measure this process, not Redis.
  */
 async function start(n, batch, heapLimitMiB) {
   const t0 = performance.now();
@@ -100,7 +103,14 @@ async function start(n, batch, heapLimitMiB) {
   let stoppedEarly;
   while (workers.length < n) {
     const heap = process.memoryUsage().heapUsed / 2 ** 20;
-    const lag = loop.count > 0 ? loop.percentile(99) / 1e6 : 0;
+    let lag = lagP99();
+    // Starting a batch blocks the loop by itself (BullMQ defines its scripts per connection):
+    // only a delay that lasts once the batch is up counts.
+    if (lag > LAG_LIMIT_MS) {
+      loop.reset();
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      lag = lagP99();
+    }
     const trouble = logs.error + logs.warn;
     if (heap > heapLimitMiB) stoppedEarly = `heap ${Math.round(heap)} MiB > ${heapLimitMiB} MiB`;
     else if (lag > LAG_LIMIT_MS) stoppedEarly = `event loop delayed ${Math.round(lag)} ms`;
@@ -119,7 +129,7 @@ async function start(n, batch, heapLimitMiB) {
 function stats() {
   const cpu = process.cpuUsage();
   const m = process.memoryUsage();
-  const lag = loop.count > 0 ? loop.percentile(99) / 1e6 : 0;
+  const lag = lagP99();
   loop.reset();
   return { cpuUs: cpu.user + cpu.system, rssMiB: m.rss / 2 ** 20, heapMiB: m.heapUsed / 2 ** 20, lagP99Ms: lag, logs };
 }
