@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { round } from './stats.mjs';
 
 const MAX_LEN = 10_000;
-const OWN = /^(info|config\||slowlog\||client\||flushall|ping)/;
+// The bench's own commands (by name in SLOWLOG, by name|subcommand in latencystats).
+const OWN = /^(info|config|slowlog|flushall)(\||$)/;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Lowers the slowlog threshold (µs) and turns on the p100 latency figure; call once per Redis. */

@@ -157,11 +157,13 @@ export function highcTable(s, concurrencies) {
 }
 
 function longestList(s, cols) {
-  const lines = ['Longest command per row (the worst over the repetitions):'];
+  const lines = ['Longest command per row (the worst over the repetitions; Redis wall time, so a busy machine inflates it):'];
   for (const key of ['verk', 'bullmq', 'bee']) {
     const parts = cols.map(([id, label]) => {
       const x = s[`${key}:${id}`];
-      return x?.longestCommand ? `${label} ${round(x.longestMs, 2)} ms ${x.longestCommand}` : undefined;
+      if (!x?.longestCommand) return undefined;
+      const each = x.longestPerRun.length > 1 ? ` (each run: ${x.longestPerRun.map((v) => round(v, 1)).join(', ')} ms)` : '';
+      return `${label} ${round(x.longestMs, 2)} ms ${x.longestCommand}${each}`;
     });
     if (parts.some(Boolean)) lines.push(`- ${key}: ${parts.filter(Boolean).join('; ')}`);
   }

@@ -194,7 +194,7 @@ async function hostFleet(redis, system, n, o) {
 
 /** Least-squares fit of commands/s = a·N + b·N² over the rows that were not saturated (≥ 2 rows). */
 export function fitCost(rows) {
-  const pts = rows.filter((r) => r && !r.error && !r.saturated).map((r) => [r.nodes, r.commandsPerSec]);
+  const pts = rows.filter((r) => r && !r.error && !r.skipped && !r.saturated).map((r) => [r.nodes, r.commandsPerSec]);
   if (pts.length < 2) return undefined;
   // Normal equations of y = a x + b x².
   let s11 = 0;
