@@ -57,6 +57,7 @@ async function main() {
     process.once(sig, () => {
       log(`${sig}: stopping the workers and redis-server (pid ${redis.pid})`);
       killTracked();
+      cleanupVerk();
       redis.stop().finally(() => process.exit(130));
     });
   }
