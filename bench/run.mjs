@@ -1,8 +1,10 @@
-// `npm run bench [-- --quick] [--only=verk,bullmq,bee] [--suites=enqueue,latency,throughput]`
+// `npm run bench [-- --quick] [--only=verk,bullmq,bee] [--suites=enqueue,latency,throughput,fleet,payload,highc]`
 // Runs verk, BullMQ and Bee-Queue side by side against one private redis-server started here
 // (stopped by PID at the end): enqueue throughput, pickup latency + RSS at rest, and no-op
 // throughput at concurrency 10 and 50 (+ verk --processes 2) with commands per job and RSS
-// under load. Prints a markdown table and writes bench/results/<timestamp>.json.
+// under load (the default suites); on request the scale suites of issue 12 (bench/suites/
+// scale.mjs: idle fleet, payload size, high concurrency). Prints markdown tables and writes
+// bench/results/<timestamp>.json.
 import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +16,7 @@ import { markdownTable, targets } from './lib/report.mjs';
 import { enqueueRun } from './suites/enqueue.mjs';
 import { latencyRun } from './suites/latency.mjs';
 import { throughputRun } from './suites/throughput.mjs';
+import { redisOptions, runScaleSuites, scaleParams, scaleReport } from './suites/scale.mjs';
 import verk, { cleanupVerk } from './systems/verk.mjs';
 import bullmq from './systems/bullmq.mjs';
 import bee from './systems/bee.mjs';
@@ -33,6 +36,8 @@ const P = {
 const only = new Set((opt('only') ?? 'verk,bullmq,bee').split(','));
 const suites = new Set((opt('suites') ?? 'enqueue,latency,throughput').split(','));
 const systems = [verk, bullmq, bee].filter((s) => only.has(s.key));
+const S = scaleParams(opt, quick, P.reps);
+const mainSuites = ['enqueue', 'latency', 'throughput'].some((s) => suites.has(s));
 
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 
@@ -47,11 +52,12 @@ async function attempt(what, fn) {
 
 async function main() {
   const t0 = Date.now();
-  const redis = await startRedis();
+  const redis = await startRedis(redisOptions(suites));
   for (const sig of ['SIGINT', 'SIGTERM']) {
     process.once(sig, () => {
       log(`${sig}: stopping the workers and redis-server (pid ${redis.pid})`);
       killTracked();
+      cleanupVerk();
       redis.stop().finally(() => process.exit(130));
     });
   }
@@ -61,10 +67,13 @@ async function main() {
     date: new Date().toISOString(),
     quick,
     params: P,
+    scaleParams: S,
     node: process.version,
     redis: /redis_version:(\S+)/.exec(serverInfo)?.[1],
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model,
+    /** 1/5/15-minute load averages at the start (the machine is shared: a high load means noisy rates). */
+    loadavg: os.loadavg().map((x) => round(x, 2)),
     platform: `${os.platform()} ${os.release()}`,
     versions: {
       bullmq: pkgVersion('bullmq'),
@@ -76,6 +85,7 @@ async function main() {
   };
   log(`redis-server ${meta.redis} pid ${redis.pid} on 127.0.0.1:${redis.port}; ${quick ? 'quick' : 'full'} run`);
   const raw = { enqueue: {}, latency: {}, throughput: {} };
+  let scaleRaw = {};
   try {
     if (suites.has('enqueue')) {
       for (const sys of systems) {
@@ -105,6 +115,7 @@ async function main() {
         }
       }
     }
+    scaleRaw = await runScaleSuites({ suites, systems, only, redis, S, log, attempt });
   } finally {
     probe.close();
     await redis.stop();
@@ -113,20 +124,28 @@ async function main() {
 
   const summary = summarize(raw);
   const table = markdownTable(rows(summary));
+  const scale = scaleReport(scaleRaw, S);
   const elapsed = round((Date.now() - t0) / 1000, 1);
+  meta.loadavgEnd = os.loadavg().map((x) => round(x, 2));
   const header = [
     `verk bench — ${quick ? 'QUICK' : 'full'} run, ${meta.date}`,
-    `machine: ${meta.cpus} × ${meta.cpuModel}; Node ${meta.node}; Redis ${meta.redis}; BullMQ ${meta.versions.bullmq}; Bee-Queue ${meta.versions['bee-queue']}`,
+    `machine: ${meta.cpus} × ${meta.cpuModel}; Node ${meta.node}; Redis ${meta.redis}; BullMQ ${meta.versions.bullmq}; Bee-Queue ${meta.versions['bee-queue']}; load average ${meta.loadavg.join(' ')} at start, ${meta.loadavgEnd.join(' ')} at end`,
     `throughput: ${P.jobs} no-op jobs, median of ${P.reps}; ${meta.throughputMethod}`,
     `enqueue: ${P.enqueue.sequential} sequential awaits, ${P.enqueue.concurrent} in flight at once, ${P.enqueue.bulk} in bulk calls of 1000; latency: ${P.latencySamples} samples, one job at a time on an idle queue (worker concurrency 10)`,
     `commands per job: INFO commandstats after CONFIG RESETSTAT, calls inside Lua scripts included, bench polls excluded; RSS: VmRSS of the worker process (verk: the worker child of the supervisor)`,
   ];
-  console.log(`\n${header.join('\n')}\n\n${table}\n`);
-  console.log(commandBreakdown(summary));
+  if (mainSuites) {
+    console.log(`\n${header.join('\n')}\n\n${table}\n`);
+    console.log(commandBreakdown(summary));
+  } else console.log(`\n${header.slice(0, 2).join('\n')}`);
+  if (scale.text) console.log(`\n${scale.text}\n`);
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   fs.mkdirSync(dir, { recursive: true });
   const file = `${dir}${meta.date.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`;
-  fs.writeFileSync(file, `${JSON.stringify({ meta, summary, raw, table, elapsedSeconds: elapsed }, null, 2)}\n`);
+  fs.writeFileSync(
+    file,
+    `${JSON.stringify({ meta, summary: { ...summary, ...scale.summary }, raw: { ...raw, ...scaleRaw }, table, scaleTables: scale.text, elapsedSeconds: elapsed }, null, 2)}\n`,
+  );
   log(`done in ${elapsed}s; results in ${file}`);
 }
 

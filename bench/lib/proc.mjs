@@ -1,5 +1,6 @@
-// Process helpers for the bench: RSS from /proc/<pid>/status, a process's children (the verk
-// supervisor's worker processes), and stopping a child by its PID with a deadline.
+// Process helpers for the bench: RSS from /proc/<pid>/status, CPU time from /proc/<pid>/stat, a
+// process's children (the verk supervisor's worker processes), and stopping a child by its PID
+// with a deadline.
 
 import fs from 'node:fs';
 
@@ -8,6 +9,18 @@ export function rssMiB(pid) {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU time (user + system) a process has used, in seconds, or NaN if it is gone (clock ticks of 1/100 s). */
+export function cpuSeconds(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of proc(5) (utime, stime) are the 12th and 13th after the command name.
+    return (Number(f[11]) + Number(f[12])) / 100;
   } catch {
     return NaN;
   }

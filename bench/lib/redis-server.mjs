@@ -35,10 +35,15 @@ async function waitForPort(port, timeoutMs = 5000) {
   }
 }
 
-/** Starts the server; returns { port, url, pid, host, admin (ioredis client), stop() }. */
-export async function startRedis() {
+/**
+ * Starts the server; returns { port, url, pid, host, admin (ioredis client), stop() }.
+ * `maxclients` raises Redis's client limit (default 10 000) for the fleet suite.
+ */
+export async function startRedis({ maxclients } = {}) {
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'];
+  if (maxclients) args.push('--maxclients', String(maxclients));
+  const proc = spawn('redis-server', args, {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const spawned = new Promise((resolve, reject) => {

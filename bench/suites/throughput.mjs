@@ -2,20 +2,24 @@
 // worker child, poll completions every ~20 ms. Worker startup is excluded: the rate is measured
 // from the first poll that sees a completed job to the poll that sees N. Also yields Redis
 // commands per job (INFO commandstats at completion, minus the bench's own polls), Redis network
-// bytes per job (INFO stats) and the peak RSS of the worker process(es) under load.
+// bytes per job (INFO stats) and the peak RSS of the worker process(es) under load. Options for
+// the payload and high-concurrency suites: `data` (every job's data), `chunk` (jobs per bulk
+// enqueue call), `longest` (also read the longest command of the run, bench/lib/longest-command.mjs).
 import { nowMs, parseCommandstats, perJob, round, sleep } from '../lib/stats.mjs';
 import { rssMiB } from '../lib/proc.mjs';
+import { readLongest, resetLongest } from '../lib/longest-command.mjs';
 
 const POLL_MS = 20;
 const STALL_MS = 60_000;
 const CHUNK = 1000;
 
-export async function throughputRun(sys, redis, { jobs, concurrency, processes = 1 }) {
+export async function throughputRun(sys, redis, { jobs, concurrency, processes = 1, data, chunk = CHUNK, longest = false }) {
   await redis.admin.flushall();
   const producer = sys.producer(redis);
-  for (let i = 0; i < jobs; i += CHUNK) await producer.bulk(new Array(Math.min(CHUNK, jobs - i)).fill(undefined));
+  for (let i = 0; i < jobs; i += chunk) await producer.bulk(new Array(Math.min(chunk, jobs - i)).fill(data));
   await producer.close();
   await redis.admin.config('RESETSTAT');
+  if (longest) await resetLongest(redis.admin);
   const tSpawn = nowMs();
   const w = sys.startWorker(redis, { concurrency, processes });
   let first;
@@ -36,6 +40,7 @@ export async function throughputRun(sys, redis, { jobs, concurrency, processes =
       await sleep(POLL_MS);
     }
     const stats = parseCommandstats(await redis.admin.info('commandstats'));
+    const longestCommand = longest ? await readLongest(redis.admin) : undefined;
     const net = await redis.admin.info('stats');
     const bytes = (field) => Number(new RegExp(`${field}:(\\d+)`).exec(net)?.[1] ?? NaN);
     const end = last;
@@ -51,6 +56,7 @@ export async function throughputRun(sys, redis, { jobs, concurrency, processes =
       bytesOutPerJob: round(bytes('total_net_output_bytes') / jobs),
       rssLoadMiB: round(rssPeak, 1),
       ...(supRssPeak ? { supervisorRssLoadMiB: round(supRssPeak, 1) } : {}),
+      ...(longestCommand ? { longestCommand } : {}),
     };
   } finally {
     await w.stop();

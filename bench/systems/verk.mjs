@@ -18,14 +18,14 @@ const PROBE = pathToFileURL(path.join(ROOT, 'bench/workers/probe.mjs')).href;
 
 let workDir;
 /** A temp dir (also the CLI's cwd, so no project config is picked up) with jobs/Bench.mjs. */
-function handlersDir() {
+export function handlersDir() {
   if (workDir) return workDir;
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'verk-bench-'));
   fs.mkdirSync(path.join(workDir, 'jobs'));
   fs.writeFileSync(
     path.join(workDir, 'jobs', 'Bench.mjs'),
     `// No-op bench job (latency jobs report their start time).\nimport { handle } from ${JSON.stringify(PROBE)};\n` +
-      'export default async function perform(args) {\n  handle(args[0]);\n}\n',
+      'export default async function perform(args) {\n  return handle(args[0]);\n}\n',
   );
   return workDir;
 }
@@ -75,7 +75,8 @@ export default {
         env: { ...process.env, NO_COLOR: '1', BENCH_PROBE_PORT: String(probePort ?? 0) },
       },
     );
-    const poll = new Redis({ host: redis.host, port: redis.port, maxRetriesPerRequest: null });
+    // Made on the first poll, so an idle worker (the fleet suite) has no extra connection.
+    let poll;
     let polls = 0;
     let started = 0;
     const seen = new Set();
@@ -113,6 +114,7 @@ export default {
       ready,
       completed: async () => {
         polls++;
+        poll ??= new Redis({ host: redis.host, port: redis.port, maxRetriesPerRequest: null });
         return Number((await poll.get('stat:processed')) ?? 0);
       },
       ownCommands: () => ({ get: polls }),
@@ -120,7 +122,7 @@ export default {
       extraPids: () => [proc.pid],
       stop: async () => {
         workerPids();
-        poll.disconnect();
+        poll?.disconnect();
         await stopChild(proc, { graceMs: 15_000, alsoKill: [...seen], needle: 'worker-entry' });
       },
     };
