@@ -71,7 +71,7 @@ describe('Settler acks within SCRIPT_BOUNDS', () => {
   });
 
   it('splits by bytes too: big payloads named by hash, a few per call, nothing sent back', async () => {
-    const size = 10_000;
+    const size = SCRIPT_BOUNDS.ackByHashFromBytes + 1000;
     const entries = await fetched(60, size);
     const { s, seen } = settler();
     for (const e of entries) s.hold(e);
@@ -80,7 +80,7 @@ describe('Settler acks within SCRIPT_BOUNDS', () => {
     const perCall = Math.floor(SCRIPT_BOUNDS.ackMaxBytes / entries[0].raw.length);
     expect(await ackCalls()).toBe(Math.ceil(60 / perCall));
     const stats = await server.client.info('stats');
-    // What the acks sent: specs and markers, not the 60 × 10 kB payloads.
+    // What the acks sent: specs and markers, not the 60 big payloads.
     expect(Number(/total_net_input_bytes:(\d+)/.exec(stats)?.[1])).toBeLessThan(60 * 400);
     expect(await server.client.llen(keys.inprogress('q', NODE))).toBe(0);
     expect(seen.rejected).toBe(0);

@@ -99,7 +99,7 @@ describe('ack with refill', () => {
 
 describe('ack by position and hash', () => {
   /** A job of about `n` bytes (past the hash threshold when n ≥ 1 KB). */
-  const big = (i: number, n = 3000) => Buffer.from(JSON.stringify({ class: 'T', args: ['x'.repeat(n)], jid: `big${i}`, queue: 'q' }));
+  const big = (i: number, n = SCRIPT_BOUNDS.ackByHashFromBytes + 1000) => Buffer.from(JSON.stringify({ class: 'T', args: ['x'.repeat(n)], jid: `big${i}`, queue: 'q' }));
   const held = () => server.client.lrangeBuffer(keys.inprogress('q', NODE), 0, -1);
 
   it('removes jobs named by length, marker and SHA-1 at their position, with one scan for the batch', async () => {
