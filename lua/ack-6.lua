@@ -20,30 +20,40 @@
 -- ARGV[3] refill byte budget: stop taking jobs once their payloads add up to this
 -- ARGV[4] tombstone: any bytes different from every job named by its bytes below
 -- ARGV[5..] the jobs, two arguments each: a spec ("B<hint>" or "H<hint>:<len>:<off>:<sha1>") and
---           the exact payload (B) or its marker (H), as lua/include/held-job.lua describes
+--           the exact payload (B) or its marker (H), as lua/include/held-job.lua describes; or
+--           "R" and the exact payload: removed at once with LREM -1 (for a short list)
 -- Returns { removed, node_alive (1/0), refill status (1 ok, 0 paused, -1 fenced, 2 not asked),
 -- m, the numbers (1-based, in ARGV order) of the m jobs named by hash and not found, job... }.
 -- @include held-job
 -- @include fetch-into
 local tomb = ARGV[4]
 for i = 5, #ARGV, 2 do
-  if string.byte(ARGV[i]) == 66 and ARGV[i + 1] == tomb then return redis.error_reply('ack: the tombstone equals a payload named by its bytes') end
+  local kind = string.byte(ARGV[i])
+  if (kind == 66 or kind == 82) and ARGV[i + 1] == tomb then return redis.error_reply('ack: the tombstone equals a payload named by its bytes') end
 end
-local removed, jobs, missing = 0, 0, {}
+local removed, tombs, jobs, missing = 0, 0, 0, {}
 for i = 5, #ARGV, 2 do
   jobs = jobs + 1
-  local at = held_index(KEYS[1], ARGV[i], ARGV[i + 1], tomb)
-  if at then
-    redis.call('LSET', KEYS[1], at, tomb)
-    removed = removed + 1
-  elseif string.byte(ARGV[i]) == 72 then
-    table.insert(missing, jobs)
+  if string.byte(ARGV[i]) == 82 then
+    -- "R": a short list (the caller holds few jobs): remove the tail-most equal element at once.
+    removed = removed + redis.call('LREM', KEYS[1], -1, ARGV[i + 1])
+  else
+    local at = held_index(KEYS[1], ARGV[i], ARGV[i + 1], tomb)
+    if at then
+      redis.call('LSET', KEYS[1], at, tomb)
+      tombs = tombs + 1
+    elseif string.byte(ARGV[i]) == 72 then
+      table.insert(missing, jobs)
+    end
   end
 end
-if removed > 0 then
+removed = removed + tombs
+if tombs > 0 then
   -- Exactly as many as were set: an element that already equalled the tombstone is a job with
   -- those very bytes, so whichever equal elements go, the same bytes stay.
-  redis.call('LREM', KEYS[1], -removed, tomb)
+  redis.call('LREM', KEYS[1], -tombs, tomb)
+end
+if removed > 0 then
   -- The jobs are acked already: a corrupt counter (not an integer) must not turn the ack into an
   -- error, so the counters are best effort, as in fail-8.
   redis.pcall('INCRBY', KEYS[2], removed)

@@ -14,6 +14,8 @@ export interface AckItem<T> {
   text?: string;
   /** Position from the tail before the batch (1 = the tail), or 0 when unknown. */
   pos: number;
+  /** The node holds few jobs: a small payload is removed by its bytes at once (spec "R"). */
+  direct?: boolean;
 }
 
 export interface AckCall<T> {
@@ -39,7 +41,8 @@ export function markerOffset(raw: Buffer, markerBytes: number): number {
 }
 
 /** The ref of one job at position `hint` (0 = unknown: then always by bytes, which the script can search). */
-export function ackRef(raw: Buffer, text: string | undefined, hint: number, b: Bounds = SCRIPT_BOUNDS): AckRef {
+export function ackRef(raw: Buffer, text: string | undefined, hint: number, b: Bounds = SCRIPT_BOUNDS, direct = false): AckRef {
+  if (direct && raw.length < b.ackByHashFromBytes) return { remove: text ?? raw };
   if (hint > 0 && raw.length >= b.ackByHashFromBytes) {
     const offset = markerOffset(raw, b.markerBytes);
     const marker = raw.subarray(offset, offset + b.markerBytes);
@@ -68,7 +71,7 @@ export function planAcks<T>(items: AckItem<T>[], b: Bounds = SCRIPT_BOUNDS): Ack
       bytes = 0;
     }
     cur.entries.push(it.entry);
-    cur.refs.push(ackRef(it.raw, it.text, it.pos > 0 ? it.pos - planned : 0, b));
+    cur.refs.push(ackRef(it.raw, it.text, it.pos > 0 ? it.pos - planned : 0, b, it.direct === true));
     bytes += it.raw.length;
   }
   return calls;

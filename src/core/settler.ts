@@ -5,6 +5,7 @@
 // are retried until Redis answers. Keeps the order of the node's in-progress list (HeldOrder) so
 // an ack names each job at the position where it expects it.
 import type { Config } from '../config/schema.js';
+import { SCRIPT_BOUNDS } from '../config/defaults.js';
 import { failedPayload, INVALID_ARGS_ERROR, type Job } from '../job/codec.js';
 import type { AckResult, Scripts } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
@@ -106,8 +107,9 @@ export class Settler {
     const batch = this.ackBuffer;
     this.ackBuffer = [];
     const want = this.refill.want(batch.length);
+    const direct = this.held.size <= SCRIPT_BOUNDS.ackDirectUpTo;
     const at = this.held.take(batch.map((b) => b.entry));
-    const calls = planAcks(batch.map((b) => ({ entry: b.entry, raw: b.entry.raw, text: b.entry.text, pos: at.get(b.entry) ?? 0 })));
+    const calls = planAcks(batch.map((b) => ({ entry: b.entry, raw: b.entry.raw, text: b.entry.text, pos: at.get(b.entry) ?? 0, direct })));
     if (calls.length === 0) calls.push({ entries: [], refs: [] });
     // Sent together (one pipeline on the connection): Redis runs them one after another, other
     // clients in between; the refill rides on the first, so its jobs start as soon as it answers.

@@ -10,7 +10,12 @@ export type FetchResult = { status: 'ok'; jobs: Buffer[] } | { status: 'paused' 
  * By hash: it must have `length` bytes, `marker` at `offset` and this SHA-1; nothing is searched.
  * A plain Buffer or string is a job by bytes without a hint.
  */
-export type AckRef = Buffer | string | { bytes: Buffer | string; hint: number } | { hint: number; length: number; offset: number; marker: Buffer; sha1: string };
+export type AckRef =
+  | Buffer
+  | string
+  | { remove: Buffer | string }
+  | { bytes: Buffer | string; hint: number }
+  | { hint: number; length: number; offset: number; marker: Buffer; sha1: string };
 
 /**
  * An idle wait's outcome. `consistent` false: the claim list held another count of jobs than

@@ -149,6 +149,9 @@ export class Scripts {
       if (typeof r === 'string' || Buffer.isBuffer(r)) {
         jobArgs.push('B0', r);
         named.push(r);
+      } else if ('remove' in r) {
+        jobArgs.push('R', r.remove);
+        named.push(r.remove);
       } else if ('bytes' in r) {
         jobArgs.push(`B${r.hint}`, r.bytes);
         named.push(r.bytes);

@@ -65,7 +65,7 @@ const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
  */
 const ackPick = fc.record({
   i: fc.nat(),
-  by: fc.constantFrom('bytes', 'bytes', 'hash', 'hash', 'forged'),
+  by: fc.constantFrom('bytes', 'bytes', 'direct', 'hash', 'hash', 'forged'),
   at: fc.constantFrom('right', 'right', 'wrong', 'none'),
   forge: fc.constantFrom('sha1', 'length', 'marker'),
 });
@@ -77,6 +77,8 @@ function ackPair(p: AckPick, items: Buffer[], pool: Buffer[]): { spec: string; v
   const right = items.length ? items.length - (p.i % items.length) : 0;
   const hint = p.at === 'right' ? right : p.at === 'wrong' ? (right % Math.max(1, items.length)) + 1 + (items.length < 2 ? 1 : 0) : 0;
   if (p.by === 'bytes') return { spec: `B${hint}`, value: raw, raw, forged: false, byHash: false };
+  // "R": removed at once by its bytes (LREM -1), as a node holding few jobs acks.
+  if (p.by === 'direct') return { spec: 'R', value: raw, raw, forged: false, byHash: false };
   const off = markerOffset(raw, SCRIPT_BOUNDS.markerBytes);
   let marker = raw.subarray(off, off + SCRIPT_BOUNDS.markerBytes);
   let length = raw.length;
