@@ -14,7 +14,7 @@ import { loadConfig } from '../../dist/config/load.js';
 import { loadHandlers } from '../../dist/core/handlers.js';
 import { WorkerNode } from '../../dist/core/worker-node.js';
 import { Supervisor } from '../../dist/runner/supervisor.js';
-import { applyMessage } from '../../dist/runner/worker-pool.js';
+import { applyMessage, newPoolChild } from '../../dist/runner/worker-pool.js';
 
 // ---- ADAPTER (the project's internals the simulation relies on) ----------------------------
 
@@ -66,20 +66,7 @@ class InProcessPool {
   }
 
   fork(id, config) {
-    let resolveExit;
-    const now = performance.now();
-    const child = {
-      id,
-      pid: process.pid * 100_000 + this.nextPid++,
-      startedAt: now,
-      lastPong: now,
-      busy: 0,
-      rss: 0,
-      running: [],
-      state: 'starting',
-      fenced: false,
-      exited: new Promise((r) => (resolveExit = r)),
-    };
+    const { child, resolveExit } = newPoolChild(id, process.pid * 100_000 + this.nextPid++);
     this.children.set(id, child);
     const node = newNode(id, config, this.registry, this.log, (reason, code) => {
       if (reason.startsWith('fenced')) child.fenced = true;

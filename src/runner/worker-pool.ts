@@ -36,6 +36,25 @@ export interface PoolChild {
   readonly exited: Promise<void>;
 }
 
+/** A just-forked child as every pool starts it (the forked one, the tests' and the bench's in-process ones). */
+export function newPoolChild(id: string, pid: number, state = 'starting'): { child: PoolChild; resolveExit: () => void } {
+  let resolveExit!: () => void;
+  const now = monotonicMs();
+  const child: PoolChild = {
+    id,
+    pid,
+    startedAt: now,
+    lastPong: now,
+    busy: 0,
+    rss: 0,
+    running: [],
+    state,
+    fenced: false,
+    exited: new Promise((r) => (resolveExit = r)),
+  };
+  return { child, resolveExit };
+}
+
 export type ExitListener = (child: PoolChild, code: number | null, signal: NodeJS.Signals | null) => Promise<void>;
 
 export interface ProcessPool {
@@ -64,20 +83,7 @@ export class ForkedPool implements ProcessPool {
 
   fork(id: string, config: Config): PoolChild {
     const proc = fork(WORKER_ENTRY, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
-    let resolveExit!: () => void;
-    const now = monotonicMs();
-    const child: PoolChild = {
-      id,
-      pid: proc.pid ?? 0,
-      startedAt: now,
-      lastPong: now,
-      busy: 0,
-      rss: 0,
-      running: [],
-      state: 'starting',
-      fenced: false,
-      exited: new Promise((r) => (resolveExit = r)),
-    };
+    const { child, resolveExit } = newPoolChild(id, proc.pid ?? 0);
     this.children.set(id, child);
     this.procs.set(id, proc);
     proc.on('message', (msg: FromChild) => applyMessage(child, msg));

@@ -4,8 +4,7 @@
 // it exits with code 3, as a real worker process does.
 import type { Config } from '../../src/config/schema.js';
 import type { RunningJobInfo, ToChild } from '../../src/runner/ipc.js';
-import { applyMessage, type ExitListener, type PoolChild, type ProcessPool } from '../../src/runner/worker-pool.js';
-import { monotonicMs } from '../../src/util/clock.js';
+import { applyMessage, newPoolChild, type ExitListener, type PoolChild, type ProcessPool } from '../../src/runner/worker-pool.js';
 
 interface FakeChild extends PoolChild {
   resolveExit(): void;
@@ -36,22 +35,8 @@ export class FakePool implements ProcessPool {
       this.failNextFork = false;
       throw new Error('spawn ENOMEM (fake)');
     }
-    let resolveExit!: () => void;
-    const exited = new Promise<void>((r) => (resolveExit = r));
-    const now = monotonicMs();
-    const child: FakeChild = {
-      id,
-      pid: this.nextPid++,
-      startedAt: now,
-      lastPong: now,
-      busy: 0,
-      rss: 0,
-      running: [],
-      state: 'running',
-      fenced: false,
-      exited,
-      resolveExit,
-    };
+    const { child: base, resolveExit } = newPoolChild(id, this.nextPid++, 'running');
+    const child: FakeChild = { ...base, resolveExit };
     this.children.set(id, child);
     this.forked.push(id);
     this.onFork(id);
