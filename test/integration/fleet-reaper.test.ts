@@ -209,3 +209,27 @@ describe('idle wait', () => {
     for (const n of ['n1', 'n2', 'n3']) expect(await server.client.llen(keys.nodeClaim(n, 'q'))).toBe(0);
   });
 });
+
+describe('a lost wait reply', () => {
+  it('a claim left by a wait whose reply was lost is not run blind: the next wait sees two, the worker reconciles, each job runs once', async () => {
+    const ran: string[] = [];
+    const registry = fakeRegistry({ T: async (args: unknown[]) => void ran.push(String(args[0])) });
+    // A block shorter than the kit's 5 s command timeout: no timed-out wait reconciles by accident.
+    const kit = await workerKit(server.url, 'lost', registry, { config: { blockTimeout: 3_000 } });
+    try {
+      kit.worker.start();
+      await waitFor(async () => ((await server.client.client('LIST')) as string).includes('cmd=blmove'), { timeoutMs: 5_000, what: 'the node waiting' });
+      // The earlier wait's BLMOVE ran, its claim script and reply were lost: a job sits in the claim list.
+      await server.client.rpush(keys.nodeClaim('lost', 'q'), JSON.stringify({ class: 'T', args: ['orphan'], jid: 'orphan', queue: 'q' }));
+      await server.client.lpush(keys.queue('q'), JSON.stringify({ class: 'T', args: ['new'], jid: 'new', queue: 'q' }));
+      await waitFor(async () => (await server.client.get(keys.processed('q'))) === '2', { timeoutMs: 10_000, what: 'both jobs acked' });
+      // [measured] lost 0, duplicated 0, stuck 0
+      expect(ran.sort()).toEqual(['new', 'orphan']);
+      expect(await server.client.llen(keys.nodeClaim('lost', 'q'))).toBe(0);
+      expect(await server.client.llen(keys.inprogress('q', 'lost'))).toBe(0);
+      expect(await server.client.llen(keys.queue('q'))).toBe(0);
+    } finally {
+      await kit.close();
+    }
+  });
+});
