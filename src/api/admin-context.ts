@@ -18,13 +18,15 @@ export interface AdminContext {
 export interface AdminOptions {
   redisUrl: string;
   prefix?: string;
+  /** The Sentinels' password for a redis+sentinel:// URL (config sentinelPassword). */
+  sentinelPassword?: string;
   /** Use an existing client (not closed by close()). */
   redis?: Redis;
 }
 
 export function openAdmin(opts: AdminOptions): AdminContext {
   const owned = !opts.redis;
-  const redis = opts.redis ?? connectRedis(opts.redisUrl, { name: 'verk:admin', maxRetriesPerRequest: 1, autoPipeline: true });
+  const redis = opts.redis ?? connectRedis(opts.redisUrl, { name: 'verk:admin', maxRetriesPerRequest: 1, autoPipeline: true, sentinelPassword: opts.sentinelPassword });
   const keys = makeKeys(opts.prefix ?? '');
   return {
     redis,

@@ -1,10 +1,15 @@
 // The producer library: `new Client({ redisUrl })` then enqueue / enqueueIn / enqueueAt /
 // enqueueBulk. Writes Sidekiq-shaped jobs (SADD queues + LPUSH, or ZADD schedule) that verk,
-// Sidekiq and `verk work` all read.
+// Sidekiq and `verk work` all read. With durability 'replicated' each write is confirmed by a
+// replica (WAIT) or the call throws UnreplicatedWriteError: the producer knows a failover may undo it.
 import type { Redis } from 'ioredis';
+import { DEFAULTS } from '../config/defaults.js';
 import { encodeNewJob, type NewJob } from '../job/codec.js';
 import { connectRedis } from '../redis/connection.js';
 import { makeKeys, type Keys } from '../redis/keys.js';
+import { epochOf, replicaHas, UnreplicatedWriteError, type Durability } from '../redis/replication.js';
+
+export { UnreplicatedWriteError } from '../redis/replication.js';
 
 export interface ClientOptions {
   /** redis:// or rediss:// URL (default redis://127.0.0.1:6379/0). */
@@ -13,6 +18,16 @@ export interface ClientOptions {
   redis?: Redis;
   /** Key prefix; must match the workers' `prefix` (default none). */
   prefix?: string;
+  /** The Sentinels' password for a redis+sentinel:// URL (else its ?sentinelPassword=). */
+  sentinelPassword?: string;
+  /**
+   * 'replicated': every enqueue waits until a replica has it (WAIT 1 durabilityTimeout) and
+   * throws UnreplicatedWriteError when none confirms it in time (the job may still be queued:
+   * retrying can run it twice, never lose it). Default 'default': no wait.
+   */
+  durability?: Durability;
+  /** How long an enqueue waits for a replica, in ms (default the config's durabilityTimeout, 1 s). */
+  durabilityTimeout?: number;
 }
 
 export type EnqueueJob = NewJob;
@@ -21,18 +36,43 @@ export class Client {
   readonly redis: Redis;
   readonly keys: Keys;
   private readonly owned: boolean;
+  /** WAIT timeout with durability 'replicated'; undefined: no wait. */
+  private readonly waitMs: number | undefined;
 
   constructor(opts: ClientOptions = {}) {
     this.owned = !opts.redis;
-    this.redis = opts.redis ?? connectRedis(opts.redisUrl ?? 'redis://127.0.0.1:6379/0', { name: 'verk:client', autoPipeline: true, maxRetriesPerRequest: 3 });
+    this.redis =
+      opts.redis ??
+      connectRedis(opts.redisUrl ?? 'redis://127.0.0.1:6379/0', { name: 'verk:client', autoPipeline: true, maxRetriesPerRequest: 3, sentinelPassword: opts.sentinelPassword });
     this.keys = makeKeys(opts.prefix ?? '');
+    if (opts.durability === 'replicated') {
+      this.waitMs = opts.durabilityTimeout ?? DEFAULTS.durabilityTimeout;
+      epochOf(this.redis);
+    }
+  }
+
+  /** Runs a write; with durability 'replicated' throws UnreplicatedWriteError unless a replica confirms it. */
+  private async confirmed(what: string, write: () => Promise<unknown>): Promise<void> {
+    if (this.waitMs === undefined) {
+      await write();
+      return;
+    }
+    const since = epochOf(this.redis);
+    await write();
+    let ok = false;
+    try {
+      ok = await replicaHas(this.redis, since, this.waitMs);
+    } catch (err) {
+      throw new UnreplicatedWriteError(what, (err as Error).message);
+    }
+    if (!ok) throw new UnreplicatedWriteError(what, epochOf(this.redis) === since ? `no replica within ${this.waitMs}ms` : 'the connection was re-made');
   }
 
   /** Puts a job at the back of its queue now. Returns its jid. */
   async enqueue(job: EnqueueJob): Promise<string> {
     const { jid, queue, payload } = encodeNewJob(job, Date.now() / 1000, true);
     // Pipelined, not MULTI (as Sidekiq's client does): one write, sent at once, one round trip.
-    await this.redis.pipeline().sadd(this.keys.queues, queue).lpush(this.keys.queue(queue), payload).exec().then(check);
+    await this.confirmed('enqueue', () => this.redis.pipeline().sadd(this.keys.queues, queue).lpush(this.keys.queue(queue), payload).exec().then(check));
     return jid;
   }
 
@@ -47,7 +87,7 @@ export class Client {
     if (!Number.isFinite(atMs)) throw new Error('enqueueAt needs a valid time');
     if (atMs <= Date.now()) return this.enqueue(job);
     const { jid, payload } = encodeNewJob(job, Date.now() / 1000, false);
-    await this.redis.zadd(this.keys.schedule, atMs / 1000, payload);
+    await this.confirmed('enqueue', () => this.redis.zadd(this.keys.schedule, atMs / 1000, payload));
     return jid;
   }
 
@@ -67,7 +107,7 @@ export class Client {
       multi.sadd(this.keys.queues, queue);
       for (let i = 0; i < payloads.length; i += 10_000) multi.lpush(this.keys.queue(queue), ...payloads.slice(i, i + 10_000));
     }
-    if (byQueue.size) await multi.exec().then(check);
+    if (byQueue.size) await this.confirmed('enqueue', () => multi.exec().then(check));
     return jids;
   }
 

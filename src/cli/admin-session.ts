@@ -8,7 +8,7 @@ import { loadForCommand } from './options.js';
 /** Loads the config from the command's connection options, opens an admin connection, runs `fn`, closes. */
 export async function withAdmin<T>(opts: Record<string, unknown>, fn: (admin: AdminContext, loaded: LoadedConfig) => Promise<T>): Promise<T> {
   const loaded = await loadForCommand({ config: opts.config, redisUrl: opts.redisUrl, prefix: opts.prefix });
-  const admin = await openCheckedAdmin({ redisUrl: loaded.config.redisUrl, prefix: loaded.config.prefix });
+  const admin = await openCheckedAdmin({ redisUrl: loaded.config.redisUrl, prefix: loaded.config.prefix, sentinelPassword: loaded.config.sentinelPassword });
   try {
     return await fn(admin, loaded);
   } finally {

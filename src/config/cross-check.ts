@@ -33,6 +33,13 @@ export function crossCheck(c: Config): void {
         `their sum plus a few seconds, and a timer must be ${MAX_TIMER_TEXT} (Node fires a longer one at once); shorten --shutdown-timeout`,
     );
   }
+  if (c.durability === 'replicated' && c.durabilityTimeout * 2 > c.redisCommandTimeout) {
+    throw new ConfigError(
+      `\`durabilityTimeout\` (${c.durabilityTimeout}ms) must be at most half of \`redisCommandTimeout\` (${c.redisCommandTimeout}ms): a WAIT blocks ` +
+        `the commands behind it on its connection up to durabilityTimeout, and a command without a reply for redisCommandTimeout drops ` +
+        `the connection as dead; set --durability-timeout to at most ${Math.floor(c.redisCommandTimeout / 2)}ms or raise --redis-command-timeout`,
+    );
+  }
   if (c.fixedNodeId && !c.nodeId) {
     throw new ConfigError('`fixedNodeId` needs `nodeId` (--node-id ID or VERK_NODE_ID)');
   }

@@ -15,7 +15,7 @@ import { parseRedisUrl } from '../util/redis-url.js';
  * README.md and docs/cli.md). A rule across keys goes in cross-check.ts.
  */
 export const CONFIG_DECLARATION = {
-  redisUrl: text('redis://127.0.0.1:6379/0', 'Redis URL: redis://[user:password@]host[:port][/db], or rediss:// for TLS', {
+  redisUrl: text('redis://127.0.0.1:6379/0', 'Redis URL: redis://[user:password@]host[:port][/db], rediss:// for TLS, or redis+sentinel://host1:26379,host2:26379/mymaster[/db]', {
     short: 'r',
     arg: '<url>',
     envAliases: ['REDIS_URL'],
@@ -46,6 +46,9 @@ export const CONFIG_DECLARATION = {
     min: 50,
     max: 600_000,
   }),
+  sentinelPassword: text('', "the Sentinels' own password for a redis+sentinel:// URL (wins over its ?sentinelPassword=)", { arg: '<password>' }),
+  durability: oneOf(['default', 'replicated'], 'default', 'replicated: enqueue, ack, failure, hand-back, reap and promotion each wait for a replica (WAIT 1), so a failover cannot undo them'),
+  durabilityTimeout: duration(1_000, 'with durability replicated: how long one write waits for a replica to confirm it (at most half of redisCommandTimeout)', { min: 1, max: 600_000 }),
 
   shutdownTimeout: duration(25_000, 'SIGTERM: how long running jobs may finish before they are handed back'),
   killGrace: duration(5_000, 'how long a timed-out job may ignore its abort before its process is recycled'),
@@ -112,6 +115,15 @@ export const REDIS_SOCKET_DEFAULTS = {
   keepAliveMs: 10_000,
   /** A closing socket that does not finish its close handshake in this time is destroyed. */
   disconnectTimeoutMs: 500,
+} as const;
+
+/** Confirming a write with durability 'replicated' (src/redis/replication.ts, docs/redis-ha.md). */
+export const DURABLE = {
+  /** WAITs per write before it is reported unconfirmed (counted, logged; the write stays done on the primary). */
+  attempts: 5,
+  /** Backoff between two WAITs: 100 ms doubling to 2 s (at most 5 × durabilityTimeout + 1.5 s per write). */
+  backoffBaseMs: 100,
+  backoffCapMs: 2_000,
 } as const;
 
 /** How the reaper shares its work across a fleet (src/core/duties/reaper.ts, docs/reliability.md). */

@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import { SCRIPT_BOUNDS } from '../config/defaults.js';
 import { failedPayload, INVALID_ARGS_ERROR, type Job } from '../job/codec.js';
 import type { AckResult, Scripts } from '../redis/scripts.js';
+import { confirmWrite, epochOf } from '../redis/replication.js';
 import type { Logger } from '../util/logger.js';
 import { backoffMs, sleep } from '../util/sleep.js';
 import type { Handler } from './handlers.js';
@@ -116,6 +117,7 @@ export class Settler {
     let removed = 0;
     let alive = true;
     let fenced = false;
+    const since = this.scripts.durable ? epochOf(this.scripts.redis) : 0;
     const retry: RunningEntry[] = [];
     const note = (call: AckCall<RunningEntry>, res: AckResult) => {
       removed += res.removed;
@@ -135,6 +137,8 @@ export class Settler {
       const fallback = planAcks(retry.map((entry) => ({ entry, raw: entry.raw, text: entry.text, pos: 0 })));
       await Promise.all(fallback.map(async (call) => note(call, await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, 0)))));
     }
+    // durability 'replicated': a replica confirms the acks; after a reconnect they are sent again by bytes.
+    if (this.scripts.durable) await confirmWrite(this.scripts.redis, since, 'ack', () => this.reack(batch.map((b) => b.entry)), this.scripts.durable);
     const now = Date.now();
     const debug = this.config.logLevel === 'debug';
     for (const b of batch) {
@@ -144,6 +148,12 @@ export class Settler {
     if (removed < batch.length) this.rejected(batch.length - removed, alive, 'ack');
     else if (fenced) this.events.onFenced('refill refused: the node is no longer registered');
     for (const b of batch) b.resolve();
+  }
+
+  /** Acks again by bytes (the job is searched): changes nothing where the first ack holds. */
+  private async reack(entries: RunningEntry[]): Promise<void> {
+    const calls = planAcks(entries.map((entry) => ({ entry, raw: entry.raw, text: entry.text, pos: 0 })));
+    await Promise.all(calls.map((call) => this.scripts.ack(this.queue, this.node, call.refs, 0)));
   }
 
   async fail(entry: RunningEntry, job: Job, error: Error, handler: Handler | undefined): Promise<void> {

@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.js';
 import { connectRedis } from '../redis/connection.js';
 import { makeKeys } from '../redis/keys.js';
 import { Scripts } from '../redis/scripts.js';
+import { durableOptions } from '../redis/replication.js';
 import type { Logger } from '../util/logger.js';
 import type { HandlerRegistry } from './handlers.js';
 import { QueueWorker, type QueueWorkerEvents } from './queue-worker.js';
@@ -49,8 +50,8 @@ export class WorkerNode {
     private readonly log: Logger,
     private readonly events: NodeEvents,
   ) {
-    this.redis = connectRedis(config.redisUrl, { name: `verk:${id}`, log, autoPipeline: true, commandTimeoutMs: config.redisCommandTimeout });
-    this.scripts = new Scripts(this.redis, makeKeys(config.prefix));
+    this.redis = connectRedis(config.redisUrl, { name: `verk:${id}`, log, autoPipeline: true, commandTimeoutMs: config.redisCommandTimeout, sentinelPassword: config.sentinelPassword });
+    this.scripts = new Scripts(this.redis, makeKeys(config.prefix), durableOptions(config, log));
     let wasDown = false;
     this.redis.on('close', () => (wasDown = true));
     this.redis.on('ready', () => {
@@ -83,7 +84,7 @@ export class WorkerNode {
           log,
           events: qEvents,
           blocking: guarded(
-            connectRedis(config.redisUrl, { name: `verk:${id}:block:${queue.name}`, commandTimeoutMs: config.redisCommandTimeout, blockingMs: config.blockTimeout }),
+            connectRedis(config.redisUrl, { name: `verk:${id}:block:${queue.name}`, commandTimeoutMs: config.redisCommandTimeout, blockingMs: config.blockTimeout, sentinelPassword: config.sentinelPassword }),
             db,
             wrongDb,
           ),

@@ -3,11 +3,16 @@
 // outage (start and end), never per command. A command that gets no reply within its bound
 // drops its connection and makes a new one: a half-open socket (NAT/conntrack drop, load-balancer
 // failover) never delivers again, and ioredis's own commandTimeout only rejects the command.
+// A redis+sentinel:// URL asks the Sentinels for the master (and again at every reconnect); the
+// replies of a failover (READONLY, MASTERDOWN, UNBLOCKED, LOADING) drop the connection so that it
+// finds the new master, and are counted (failover-stats.ts). docs/redis-ha.md.
 import { Redis, type RedisOptions } from 'ioredis';
 import { DEFAULTS, REDIS_SOCKET_DEFAULTS } from '../config/defaults.js';
 import type { Logger } from '../util/logger.js';
 import { redactUrl } from '../util/redact.js';
+import { parseRedisUrl } from '../util/redis-url.js';
 import { backoffMs } from '../util/sleep.js';
+import { countRedisEvent, failoverReply } from './failover-stats.js';
 
 export interface ConnectOptions {
   /** Shown in logs and CLIENT LIST. */
@@ -23,6 +28,8 @@ export interface ConnectOptions {
   commandTimeoutMs?: number;
   /** For a blocking connection: the longest block time of its commands, added to commandTimeoutMs. */
   blockingMs?: number;
+  /** The Sentinels' password for a redis+sentinel:// URL (config sentinelPassword; wins over the URL's ?sentinelPassword=). */
+  sentinelPassword?: string;
 }
 
 /** The bound, in ms, on one command of a connection made with these options. */
@@ -47,11 +54,43 @@ export function connectRedis(url: string, opts: ConnectOptions): Redis {
     disconnectTimeout: REDIS_SOCKET_DEFAULTS.disconnectTimeoutMs,
     // A failing reconnect is reported through the outage logger below, not as unhandled errors.
     lazyConnect: false,
+    // A failover's replies mean "this is not (or no longer) the master": reconnect, which asks the
+    // Sentinels (or DNS) again; the command fails and its caller retries it with backoff.
+    reconnectOnError: (err) => {
+      const kind = failoverReply(err);
+      if (kind) countRedisEvent(kind);
+      return kind ? 1 : false;
+    },
   };
-  const redis = new Redis(url, options);
+  const redis = sentinelClient(url, options, opts) ?? new Redis(url, options);
+  redis.on('reconnecting', () => countRedisEvent('reconnect'));
   watchOutages(redis, url, opts);
   reconnectOnTimeout(redis, commandBoundMs(opts));
   return redis;
+}
+
+/** A client that finds its master through the Sentinels of a redis+sentinel:// URL; undefined for other URLs. */
+function sentinelClient(url: string, options: RedisOptions, opts: ConnectOptions): Redis | undefined {
+  const { db, sentinel } = parseRedisUrl(url);
+  if (!sentinel) return undefined;
+  const bound = commandBoundMs({ commandTimeoutMs: opts.commandTimeoutMs });
+  return new Redis({
+    ...options,
+    sentinels: sentinel.sentinels,
+    name: sentinel.masterName,
+    role: 'master',
+    db,
+    username: sentinel.username,
+    password: sentinel.password,
+    sentinelUsername: sentinel.sentinelUsername,
+    sentinelPassword: opts.sentinelPassword || sentinel.sentinelPassword,
+    sentinelCommandTimeout: bound,
+    // All Sentinels unreachable: ask again with backoff, never give up (ioredis would end the client).
+    sentinelRetryStrategy: (times) => backoffMs(times, 50, 2000),
+    // Subscribed to +switch-master: a failover drops the connection at once instead of at its first refused write.
+    failoverDetector: true,
+    sentinelReconnectStrategy: (times) => backoffMs(times, 250, 10_000),
+  });
 }
 
 /**

@@ -27,6 +27,7 @@ import type {
 } from './script-types.js';
 import { chunksOf, fetchResult, flat, sha1, tombstoneFor } from './script-helpers.js';
 import * as reapCalls from './reap-calls.js';
+import { confirmWrite, epochOf, type DurableOptions } from './replication.js';
 
 /** The scripts the wrappers below call (the contract test checks it against lua/). */
 export const WRAPPED_SCRIPTS = [
@@ -47,6 +48,14 @@ export const WRAPPED_SCRIPTS = [
 ] as const;
 export type ScriptName = (typeof WRAPPED_SCRIPTS)[number];
 
+/**
+ * With durability 'replicated', the writes a replica must confirm (WAIT after each, the same call
+ * again after a reconnect: each is idempotent). The ack is confirmed by the Settler, which re-acks
+ * by bytes; fetches, heartbeats and the reaper's schedule are not confirmed (losing one in a
+ * failover loses no job: src/redis/replication.ts, docs/redis-ha.md).
+ */
+const DURABLE_WRITES: ReadonlySet<ScriptName> = new Set(['register', 'fail', 'handback', 'reap', 'requeueOrphan', 'requeue', 'promote']);
+
 type Arg = string | number | Buffer;
 type Raw = (...args: Arg[]) => Promise<unknown>;
 
@@ -65,13 +74,27 @@ export class Scripts {
   constructor(
     readonly redis: Redis,
     readonly keys: Keys,
+    /** Set with durability 'replicated': the writes of DURABLE_WRITES are confirmed by a replica. */
+    readonly durable?: DurableOptions,
   ) {
     this.r = define(redis);
+    if (durable) epochOf(redis);
   }
 
   /** A script call; `buffers` uses the command's Buffer variant (payloads in the reply as Buffers). */
   call(name: ScriptName, buffers: boolean, ...args: Arg[]): Promise<unknown> {
-    return this.r[buffers ? `${name}Buffer` : name](...args);
+    const run = () => this.r[buffers ? `${name}Buffer` : name](...args);
+    if (!this.durable || !DURABLE_WRITES.has(name)) return run();
+    return this.durably(name, run);
+  }
+
+  /** Runs a write and confirms it (durability 'replicated'; else just runs it). `redo` re-sends it after a reconnect. */
+  async durably<T>(what: string, write: () => Promise<T>, redo: () => Promise<unknown> = write): Promise<T> {
+    if (!this.durable) return write();
+    const since = epochOf(this.redis);
+    const res = await write();
+    await confirmWrite(this.redis, since, what, redo, this.durable);
+    return res;
   }
 
   async register(node: string, ttlMs: number, infoTtlMs: number, info: Record<string, string | number>): Promise<number> {

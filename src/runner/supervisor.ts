@@ -14,6 +14,7 @@ import { evictionWarning, readEvictionPolicy } from '../redis/eviction.js';
 import { parseRedisUrl } from '../util/redis-url.js';
 import { makeKeys, type Keys } from '../redis/keys.js';
 import { Scripts } from '../redis/scripts.js';
+import { durableOptions } from '../redis/replication.js';
 import { monotonicMs } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { backoffMs, sleep } from '../util/sleep.js';
@@ -68,8 +69,8 @@ export class Supervisor implements SupervisorView {
     private readonly log: Logger,
     deps: SupervisorDeps = {},
   ) {
-    this.redis = connectRedis(config.redisUrl, { name: 'verk:supervisor', log, autoPipeline: true, commandTimeoutMs: config.redisCommandTimeout });
-    this.scripts = new Scripts(this.redis, makeKeys(config.prefix));
+    this.redis = connectRedis(config.redisUrl, { name: 'verk:supervisor', log, autoPipeline: true, commandTimeoutMs: config.redisCommandTimeout, sentinelPassword: config.sentinelPassword });
+    this.scripts = new Scripts(this.redis, makeKeys(config.prefix), durableOptions(config, log));
     this.base = config.nodeId || this.host;
     this.pool = deps.pool ?? new ForkedPool(log);
     this.pool.onExit((child, code, signal) => this.onExit(child, code, signal));

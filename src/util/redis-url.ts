@@ -1,45 +1,62 @@
 // Strict reading of a Redis URL (redis://[user:password@]host[:port][/db]), so a typo never makes
 // ioredis fall back to another database: it reads "/abc" as db 0 and "/1/2" as db 1 without a word.
-// Errors name the part that is wrong and never repeat the URL (it may hold a password).
+// Also Sentinel URLs: redis+sentinel://[user:password@]host1[:port1],host2[:port2]/master[/db]
+// [?sentinelUsername=u&sentinelPassword=p] (docs/redis-ha.md). Errors name the part that is wrong
+// and never repeat the URL (it may hold a password).
+
+export interface SentinelAddress {
+  host: string;
+  port: number;
+}
 
 export interface RedisUrlParts {
   tls: boolean;
   host: string;
   port: number;
   db: number;
+  /** Set for redis+sentinel:// URLs: where to ask for the master, and its name. */
+  sentinel?: SentinelParts;
+}
+
+export interface SentinelParts {
+  sentinels: SentinelAddress[];
+  /** The master group name the Sentinels monitor. */
+  masterName: string;
+  /** The data nodes' credentials (the URL's user:password). */
+  username?: string;
+  password?: string;
+  /** The Sentinels' own credentials (query sentinelUsername / sentinelPassword). */
+  sentinelUsername?: string;
+  sentinelPassword?: string;
 }
 
 const SHAPE = /^([a-z][a-z0-9+.-]*):\/\/(?:([^@/?#]*)@)?([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/i;
 /** Redis numbers databases with a C int; the server says how many it really has. */
 const MAX_DB = 2_147_483_647;
+/** Sentinel's own default port. */
+const SENTINEL_PORT = 26379;
+const SENTINEL_QUERY = new Set(['sentinelUsername', 'sentinelPassword']);
+const EXPECTED = 'expected redis://host[:port][/db], rediss://… for TLS, or redis+sentinel://host1:26379,host2:26379/mymaster[/db]';
+
+type Fail = (why: string) => never;
 
 /** Parses a Redis URL or throws an Error naming the wrong part and the expected form. */
 export function parseRedisUrl(url: string): RedisUrlParts {
-  const fail = (why: string): never => {
-    throw new Error(`${why} (expected redis://host[:port][/db], or rediss://… for TLS, e.g. redis://127.0.0.1:6379/0)`);
+  const fail: Fail = (why) => {
+    throw new Error(`${why} (${EXPECTED}, e.g. redis://127.0.0.1:6379/0)`);
   };
   const m = SHAPE.exec(url.trim());
   if (!m) return fail('is not a URL');
-  const [, scheme, , authority, path, query, fragment] = m;
+  const [, scheme, userinfo, authority, path, query, fragment] = m;
   const s = scheme.toLowerCase();
-  if (s !== 'redis' && s !== 'rediss') fail(`has scheme ${JSON.stringify(scheme + '://')}: use redis:// or rediss:// (TLS)`);
+  if (s !== 'redis' && s !== 'rediss' && s !== 'redis+sentinel')
+    fail(`has scheme ${JSON.stringify(scheme + '://')}: use redis://, rediss:// (TLS) or redis+sentinel://`);
   if (fragment) fail('has a "#" fragment: write "#" in the password as %23');
   if (path.includes('@')) fail('has "@" after the host: write "/" in the password as %2F and "@" as %40');
-  const hostPort = /^(\[[0-9a-f:.]+\]|[^:[\]]*)(?::(.*))?$/i.exec(authority);
-  if (!hostPort || hostPort[1] === '') fail('names no host');
-  const host = hostPort![1].replace(/^\[|\]$/g, '');
-  let port = 6379;
-  if (hostPort![2] !== undefined) {
-    const p = hostPort![2];
-    if (!/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535) fail(`has port ${JSON.stringify(p)}: use a number from 1 to 65535`);
-    port = Number(p);
-  }
+  if (s === 'redis+sentinel') return parseSentinel(userinfo, authority, path, query, fail);
+  const { host, port } = hostPort(authority, 6379, fail);
   let db = 0;
-  if (path !== '' && path !== '/') {
-    const digits = path.slice(1);
-    if (!/^\d{1,10}$/.test(digits) || Number(digits) > MAX_DB) fail(`has database ${JSON.stringify(digits)}: the path must be /N, a database number such as /0`);
-    db = Number(digits);
-  }
+  if (path !== '' && path !== '/') db = dbNumber(path.slice(1), fail, 'the path must be /N, a database number such as /0');
   if (query && new URLSearchParams(query.slice(1)).has('db')) fail('sets db in the query: give the database as the path (/N)');
   try {
     new URL(url.trim());
@@ -47,4 +64,61 @@ export function parseRedisUrl(url: string): RedisUrlParts {
     fail('is not a URL');
   }
   return { tls: s === 'rediss', host, port, db };
+}
+
+function hostPort(authority: string, defaultPort: number, fail: Fail): SentinelAddress {
+  const hp = /^(\[[0-9a-f:.]+\]|[^:[\]]*)(?::(.*))?$/i.exec(authority);
+  if (!hp || hp[1] === '') fail('names no host');
+  const host = hp![1].replace(/^\[|\]$/g, '');
+  let port = defaultPort;
+  if (hp![2] !== undefined) {
+    const p = hp![2];
+    if (!/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535) fail(`has port ${JSON.stringify(p)}: use a number from 1 to 65535`);
+    port = Number(p);
+  }
+  return { host, port };
+}
+
+function dbNumber(digits: string, fail: Fail, hint: string): number {
+  if (!/^\d{1,10}$/.test(digits) || Number(digits) > MAX_DB) fail(`has database ${JSON.stringify(digits)}: ${hint}`);
+  return Number(digits);
+}
+
+function decode(part: string, what: string, fail: Fail): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return fail(`has a malformed %-escape in the ${what}`);
+  }
+}
+
+/** redis+sentinel://[user:password@]host1[:port],host2[:port]/master[/db][?sentinelUsername=&sentinelPassword=] */
+function parseSentinel(userinfo: string | undefined, authority: string, path: string, query: string | undefined, fail: Fail): RedisUrlParts {
+  const sentinels = authority.split(',').map((a) => {
+    if (a === '') fail('has an empty Sentinel address: separate host:port pairs by single commas');
+    return hostPort(a, SENTINEL_PORT, fail);
+  });
+  const segments = path.split('/').slice(1);
+  if (segments.length === 0 || segments[0] === '') fail('names no master: a Sentinel URL ends in /<master name>[/db]');
+  if (segments.length > 2) fail('has more path than /<master name>/<db>');
+  const masterName = decode(segments[0], 'master name', fail);
+  const db = segments.length === 2 && segments[1] !== '' ? dbNumber(segments[1], fail, 'the path must be /<master name>/N') : 0;
+  const parts: SentinelParts = { sentinels, masterName };
+  if (userinfo !== undefined && userinfo !== '') {
+    const colon = userinfo.indexOf(':');
+    const user = decode(colon < 0 ? userinfo : userinfo.slice(0, colon), 'user name', fail);
+    if (user) parts.username = user;
+    if (colon >= 0) parts.password = decode(userinfo.slice(colon + 1), 'password', fail);
+  }
+  if (query) {
+    const params = new URLSearchParams(query.slice(1));
+    for (const k of params.keys()) {
+      if (!SENTINEL_QUERY.has(k)) fail(`has the query parameter ${JSON.stringify(k)}: a Sentinel URL takes only sentinelUsername and sentinelPassword`);
+    }
+    const u = params.get('sentinelUsername');
+    const p = params.get('sentinelPassword');
+    if (u) parts.sentinelUsername = u;
+    if (p !== null) parts.sentinelPassword = p;
+  }
+  return { tls: false, host: sentinels[0].host, port: sentinels[0].port, db, sentinel: parts };
 }

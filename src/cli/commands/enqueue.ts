@@ -34,7 +34,13 @@ export function registerEnqueue(program: Command): void {
       };
       if (!QUEUE_NAME.test(job.queue)) throw new UsageError(`--queue ${JSON.stringify(job.queue)}: use letters, digits, _ . - only`);
       const at = runAt(opts.in as string | undefined, opts.at as string | undefined);
-      const client = new Client({ redisUrl: config.redisUrl, prefix: config.prefix });
+      const client = new Client({
+        redisUrl: config.redisUrl,
+        prefix: config.prefix,
+        sentinelPassword: config.sentinelPassword,
+        durability: config.durability,
+        durabilityTimeout: config.durabilityTimeout,
+      });
       try {
         await checkDatabase(client.redis, config.redisUrl);
         const jid = at === undefined ? await client.enqueue(job) : await client.enqueueAt(at, job);
