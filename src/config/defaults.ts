@@ -126,6 +126,16 @@ export const DURABLE = {
   backoffCapMs: 2_000,
 } as const;
 
+/** Reconciling after a failover (src/core/reconcile.ts, src/runner/failover-watch.ts, docs/redis-ha.md). */
+export const FAILOVER = {
+  /** Jobs searched from a queue's fetch end for a running job whose fetch the failover undid. */
+  reclaimDepth: 10_000,
+  /** Newest recovery events read to tell a reaped node from one whose registration was lost. */
+  historyChecked: 1_000,
+  /** SCAN pages of in-progress and claim lists one pass reads at most (COUNT 1000 each). */
+  maxScanPages: 100,
+} as const;
+
 /** How the reaper shares its work across a fleet (src/core/duties/reaper.ts, docs/reliability.md). */
 export const REAPER = {
   /** The reaper lock lasts this share of reaperInterval: under the shortest gap between two ticks (-20% jitter). */

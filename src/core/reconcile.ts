@@ -2,6 +2,10 @@
 // job this node holds for a queue but is not running — a claim whose confirmation never ran,
 // and in-progress entries whose fetch reply never arrived. Entries are matched by exact bytes,
 // one for one, so a running duplicate keeps its own copy (docs/reliability.md, "Who owns a job").
+// And the other way round, after a failover to a primary that missed the fetch: jobs it runs
+// and no longer holds are taken back from the queue if they are there (docs/redis-ha.md).
+import { FAILOVER } from '../config/defaults.js';
+import { countRedisEvent } from '../redis/failover-stats.js';
 import type { Scripts } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
 import type { RunningEntry } from './settler.js';
@@ -13,18 +17,32 @@ export async function reconcileHeld(scripts: Scripts, queue: string, node: strin
   if (unclaimed > 0) log.warn('handed back a job whose claim was not confirmed (a lost wait reply)', { queue, count: unclaimed });
   const held = await scripts.redis.lrangeBuffer(scripts.keys.inprogress(queue, node), 0, -1);
   // Byte-exact keys (latin1 maps each byte to one char).
-  const mine = new Map<string, number>();
+  const mine = new Map<string, RunningEntry[]>();
   for (const e of running) {
     const k = e.raw.toString('latin1');
-    mine.set(k, (mine.get(k) ?? 0) + 1);
+    const list = mine.get(k);
+    if (list) list.push(e);
+    else mine.set(k, [e]);
   }
   const orphans: Buffer[] = [];
   for (const raw of held) {
-    const k = raw.toString('latin1');
-    const n = mine.get(k) ?? 0;
-    if (n > 0) mine.set(k, n - 1);
+    const list = mine.get(raw.toString('latin1'));
+    if (list?.length) list.pop();
     else orphans.push(raw);
   }
   const moved = await scripts.handback(queue, node, orphans);
   if (moved > 0) log.warn('handed back jobs whose fetch reply was lost in a reconnect', { queue, count: moved });
+  // Running, not settled, and not held: a failover undid their fetch (or a reaper took them over).
+  const unheld = [...mine.values()].flat().filter((e) => !e.closed);
+  if (unheld.length === 0) return;
+  const taken = await scripts.reclaim(
+    queue,
+    node,
+    unheld.map((e) => e.raw),
+    FAILOVER.reclaimDepth,
+  );
+  if (taken > 0) {
+    countRedisEvent('reclaimed', taken);
+    log.warn('took back from the queue running jobs a failover had put back there (their fetch was not replicated)', { queue, count: taken });
+  }
 }

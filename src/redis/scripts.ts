@@ -45,6 +45,7 @@ export const WRAPPED_SCRIPTS = [
   'requeue',
   'promote',
   'flushDailyStats',
+  'reclaim',
 ] as const;
 export type ScriptName = (typeof WRAPPED_SCRIPTS)[number];
 
@@ -54,7 +55,7 @@ export type ScriptName = (typeof WRAPPED_SCRIPTS)[number];
  * by bytes; fetches, heartbeats and the reaper's schedule are not confirmed (losing one in a
  * failover loses no job: src/redis/replication.ts, docs/redis-ha.md).
  */
-const DURABLE_WRITES: ReadonlySet<ScriptName> = new Set(['register', 'fail', 'handback', 'reap', 'requeueOrphan', 'requeue', 'promote']);
+const DURABLE_WRITES: ReadonlySet<ScriptName> = new Set(['register', 'fail', 'handback', 'reap', 'requeueOrphan', 'requeue', 'promote', 'reclaim']);
 
 type Arg = string | number | Buffer;
 type Raw = (...args: Arg[]) => Promise<unknown>;
@@ -242,6 +243,22 @@ export class Scripts {
       moved += Number(reply);
     }
     return moved;
+  }
+
+  /**
+   * After a failover: takes back from the queue jobs this node runs but no longer holds (their
+   * fetch was undone), searching `depth` jobs from the fetch end (lua/reclaim-3.lua). Returns the
+   * number taken back, or -1 when the node's heartbeat key is gone.
+   */
+  async reclaim(queue: string, node: string, raws: Buffer[], depth: number): Promise<number> {
+    let taken = 0;
+    for (const chunk of chunksOf(raws, HANDBACK.maxJobs, HANDBACK.maxBytes)) {
+      const reply = await this.call('reclaim', false, this.keys.queue(queue), this.keys.inprogress(queue, node), this.keys.node(node), depth, ...chunk);
+      throwIfWrongType('reclaim', reply);
+      if (Number(reply) < 0) return -1;
+      taken += Number(reply);
+    }
+    return taken;
   }
 
   reap(o: ReapOptions): Promise<ReapResult> {

@@ -1,5 +1,6 @@
 // Messages between the supervisor and its worker processes (Node IPC channel, JSON).
 import type { Config } from '../config/schema.js';
+import type { RedisEvent } from '../redis/failover-stats.js';
 
 export interface RunningJobInfo {
   jid: string;
@@ -27,6 +28,8 @@ export interface ChildCounters {
   dropped: number;
   rejected: number;
   perQueue: Record<string, QueueCounts>;
+  /** The process's failover replies, reconnects and unconfirmed writes (src/redis/failover-stats.ts). */
+  redis?: Partial<Record<RedisEvent, number>>;
 }
 
 export type ToChild =

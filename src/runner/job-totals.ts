@@ -2,6 +2,7 @@
 // the live ones report in their pongs (each live process reports its own running totals).
 import { backoffMs } from '../util/sleep.js';
 import type { ChildCounters } from './ipc.js';
+import type { RedisEvent } from '../redis/failover-stats.js';
 
 export function emptyCounters(): ChildCounters {
   return { processed: 0, failed: 0, retried: 0, dead: 0, dropped: 0, rejected: 0, perQueue: {} };
@@ -18,6 +19,7 @@ export class JobTotals {
     if (!c) return;
     const p = this.past;
     for (const k of TOTAL_KEYS) p[k] += c[k];
+    for (const [e, n] of Object.entries(c.redis ?? {}) as [RedisEvent, number][]) (p.redis ??= {})[e] = (p.redis[e] ?? 0) + n;
     for (const [q, v] of Object.entries(c.perQueue)) {
       const t = (p.perQueue[q] ??= { processed: 0, failed: 0 });
       for (const k of QUEUE_KEYS) t[k] = (t[k] ?? 0) + (v[k] ?? 0);

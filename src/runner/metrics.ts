@@ -5,6 +5,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ChildCounters, QueueCounts } from './ipc.js';
 import type { SupervisorView } from './supervisor.js';
+import { redisEvents, type RedisEvent } from '../redis/failover-stats.js';
 import { withTimeout } from '../util/timeout.js';
 
 /** How long a scrape waits for Redis before leaving the queue gauges out. */
@@ -75,6 +76,37 @@ export function createMetrics(sup: SupervisorView): Metrics {
     collect() {
       this.reset();
       this.inc(totals().reduce((n, t) => n + t.rejected, 0));
+    },
+  });
+  new Counter({
+    name: 'verk_redis_events_total',
+    help: 'Failover replies (READONLY, MASTERDOWN, UNBLOCKED, LOADING: retried after a reconnect), reconnects, writes no replica confirmed (durability replicated) and running jobs taken back after a failover, over the supervisor and all its worker processes.',
+    labelNames: ['event'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const sum: Partial<Record<RedisEvent, number>> = { ...redisEvents() };
+      for (const t of totals()) for (const [e, n] of Object.entries(t.redis ?? {}) as [RedisEvent, number][]) sum[e] = (sum[e] ?? 0) + n;
+      for (const [event, n] of Object.entries(sum)) this.inc({ event }, n);
+    },
+  });
+  new Counter({
+    name: 'verk_redis_failovers_total',
+    help: 'Times the supervisor found itself connected to another Redis server than before (a failover or a restart) and reconciled its nodes.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sup.failover?.failovers ?? 0);
+    },
+  });
+  new Counter({
+    name: 'verk_failover_repairs_total',
+    help: 'What the pass after a failover found: live nodes registered again (reregistered), nodes left to fencing because they were reaped (reaped).',
+    labelNames: ['repair'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [repair, n] of Object.entries(sup.failover?.repairs ?? {})) this.inc({ repair }, n);
     },
   });
   gauge(registry, 'verk_busy_jobs', 'Jobs running now, over all worker processes.', [], (g) => g.set(sum((c) => c.busy)));

@@ -30,4 +30,6 @@ export interface SupervisorView {
   /** Redis's maxmemory-policy (read at start) and the warning it deserves, if any. */
   readonly evictionPolicy: string;
   readonly evictionWarning: string | undefined;
+  /** New Redis servers seen (failovers, restarts) and what the pass after each repaired (failover-watch.ts). */
+  readonly failover?: { readonly failovers: number; readonly repairs: Readonly<Record<string, number>> };
 }

@@ -22,6 +22,7 @@ import { VERSION } from '../version.js';
 import { buildDuties, type Duties } from './duties.js';
 import { DutyRunner } from './duty-runner.js';
 import { handBackExited } from './hand-back.js';
+import { FailoverWatch } from './failover-watch.js';
 import { takeOverFixedId } from './fixed-id.js';
 import type { ChildCounters } from './ipc.js';
 import { CrashLoopBackoff, JobTotals } from './job-totals.js';
@@ -50,6 +51,7 @@ export class Supervisor implements SupervisorView {
   readonly duties: Duties;
   readonly totals = new JobTotals();
   readonly identity: string;
+  readonly failover: FailoverWatch;
   private readonly runner: DutyRunner;
   private readonly base: string;
   private readonly host = os.hostname();
@@ -83,12 +85,26 @@ export class Supervisor implements SupervisorView {
       reaperId: `${this.base}-supervisor-${process.pid}`,
       beating: () => [...this.pool.children.values()].map((c) => ({ id: c.id, info: () => infoOf(c) })),
       heartbeatEvents: {
-        onRefused: (id) => this.fence(id, 'heartbeat refused: the node was reaped'),
+        // Unless a failover lost the registration: then the node is registered again (failover-watch.ts).
+        onRefused: (id) => void this.failover.keepAfterRefusal(id).then((kept) => kept || this.fence(id, 'heartbeat refused: the node was reaped')),
         onStale: (ids) => ids.forEach((id) => this.fence(id, `heartbeat not renewed for ${this.duties.heartbeat.fenceAfter}ms: its lease may expire`)),
       },
       sidekiqHost: this,
     });
     this.identity = this.duties.sidekiq.identity;
+    this.failover = new FailoverWatch({
+      redis: this.redis,
+      scripts: this.scripts,
+      config,
+      log,
+      nodes: () => [...this.pool.children.keys()],
+      register: async (id) => {
+        const sentAt = monotonicMs();
+        await this.register(id);
+        this.duties.heartbeat.renewed(id, sentAt);
+      },
+    });
+    this.failover.attach();
     guardDatabase(this.redis, parseRedisUrl(config.redisUrl).db, (err) => {
       log.error(err.message);
       process.exitCode = 78;
@@ -198,15 +214,7 @@ export class Supervisor implements SupervisorView {
     const id = this.newId();
     const sentAt = monotonicMs();
     try {
-      await this.scripts.register(id, c.nodeTtl, this.duties.heartbeat.infoTtl, {
-        host: this.host,
-        supervisor_pid: process.pid,
-        started_at: Date.now() / 1000,
-        version: VERSION,
-        queues: c.queues.map((q) => `${q.name}:${q.concurrency}`).join(','),
-        busy: 0,
-        identity: this.identity,
-      });
+      await this.register(id);
     } catch (err) {
       const msg = (err as Error).message;
       if (this.spawnError !== msg) this.log.warn('could not register a worker process; retrying with backoff', { error: msg });
@@ -231,6 +239,20 @@ export class Supervisor implements SupervisorView {
     if (this.state === 'quiet') this.pool.send(id, { type: 'quiet' });
     this.updateShortfall();
     return true;
+  }
+
+  /** Registers a node id (a new one, or a live one whose registration a failover lost). */
+  private async register(id: string): Promise<void> {
+    const c = this.config;
+    await this.scripts.register(id, c.nodeTtl, this.duties.heartbeat.infoTtl, {
+      host: this.host,
+      supervisor_pid: process.pid,
+      started_at: Date.now() / 1000,
+      version: VERSION,
+      queues: c.queues.map((q) => `${q.name}:${q.concurrency}`).join(','),
+      busy: 0,
+      identity: this.identity,
+    });
   }
 
   /** Deregisters a node that never ran (a stop or a failed fork came between register and fork). */

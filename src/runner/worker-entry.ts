@@ -4,6 +4,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadHandlers } from '../core/handlers.js';
 import { WorkerNode } from '../core/worker-node.js';
+import { redisEvents } from '../redis/failover-stats.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { logFormatOf } from './log-format.js';
 import type { FromChild, ToChild } from './ipc.js';
@@ -36,7 +37,7 @@ process.on('message', (msg: ToChild) => {
       break;
     case 'ping':
       if (node) {
-        send({ type: 'pong', busy: node.busy(), running: node.running(), counters: node.counters, rss: process.memoryUsage.rss(), state: node.state, lagMs: lagMs() });
+        send({ type: 'pong', busy: node.busy(), running: node.running(), counters: { ...node.counters, redis: redisEvents() }, rss: process.memoryUsage.rss(), state: node.state, lagMs: lagMs() });
       } else send({ type: 'pong', busy: 0, running: [], counters: emptyCounters(), rss: process.memoryUsage.rss(), state: 'starting' });
       break;
     case 'quiet':
@@ -78,7 +79,7 @@ async function start(nodeId: string, config: import('../config/schema.js').Confi
   node = new WorkerNode(nodeId, config, registry, log, {
     onExit: (reason, code) => {
       // The final totals: jobs settled since the last pong still count (daily counters, /metrics).
-      send({ type: 'exiting', reason, code, counters: node?.counters });
+      send({ type: 'exiting', reason, code, counters: node ? { ...node.counters, redis: redisEvents() } : undefined });
       setImmediate(() => process.exit(code));
     },
   });

@@ -1,0 +1,130 @@
+// Reconcile after a failover (docs/redis-ha.md): the supervisor notes the server it talks to
+// (INFO server run_id) at every connect; on a new one (a failover, or a restart) it makes one
+// pass for its own worker processes, counted and logged once. A promoted replica holds a past
+// state of the old primary (replication keeps the order of writes), so what a failover leaves
+// wrong is what processes believe and the new primary missed: a registration it never received
+// (re-registered here, unless a recovery event shows the node was reaped: then the refused
+// heartbeat fences it, as designed), fetches and acks it never received (each queue worker's
+// reconcile after its reconnect: src/core/reconcile.ts), a reap it never received (the reaper
+// reaps again at its next pass).
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { FAILOVER } from '../config/defaults.js';
+import type { Scripts } from '../redis/scripts.js';
+import type { Logger } from '../util/logger.js';
+import { withTimeout } from '../util/timeout.js';
+
+export interface FailoverWatchDeps {
+  redis: Redis;
+  scripts: Scripts;
+  config: Config;
+  log: Logger;
+  /** Node ids of the live worker processes. */
+  nodes(): string[];
+  /** Registers a live node again (the supervisor's own registration call). */
+  register(id: string): Promise<void>;
+  now?(): number;
+}
+
+export type FailoverRepairs = {
+  /** Live nodes whose registration the new primary did not have, registered again. */
+  reregistered: number;
+  /** Live nodes missing on the new primary that a recovery event shows were reaped: left to fencing. */
+  reaped: number;
+};
+
+export class FailoverWatch {
+  /** New servers seen after the first (failovers, restarts). */
+  failovers = 0;
+  readonly repairs: FailoverRepairs = { reregistered: 0, reaped: 0 };
+  /** run_id of the server last connected to. */
+  serverId: string | undefined;
+  private lastFailoverAt = -Infinity;
+  private checking: Promise<boolean> | undefined;
+
+  constructor(private readonly d: FailoverWatchDeps) {}
+
+  /** Checks at every (re)connect of the supervisor's connection. */
+  attach(): void {
+    this.d.redis.on('ready', () => void this.tick().catch(() => undefined));
+  }
+
+  /** Reads the server's run_id; on a new server, runs the repair pass. True when a pass ran. */
+  tick(): Promise<boolean> {
+    this.checking ??= this.check().finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  /**
+   * A node's heartbeat was refused (its registration is gone): true when that is a failover's
+   * doing and the node was registered again, false when it is to be fenced (reaped, or no failover).
+   */
+  async keepAfterRefusal(id: string): Promise<boolean> {
+    await this.tick().catch(() => undefined);
+    if (this.now() - this.lastFailoverAt > 2 * this.d.config.nodeTtl) return false;
+    return (await this.repairNodes([id]).catch(() => 0)) > 0;
+  }
+
+  private now(): number {
+    return this.d.now?.() ?? Date.now();
+  }
+
+  private async check(): Promise<boolean> {
+    const text = await withTimeout(this.d.redis.info('server'), this.d.config.redisCommandTimeout);
+    const runId = /^run_id:(\w+)/m.exec(text)?.[1];
+    if (!runId) return false;
+    const before = this.serverId;
+    this.serverId = runId;
+    if (before === undefined || before === runId) return false;
+    this.failovers++;
+    this.lastFailoverAt = this.now();
+    const was = { ...this.repairs };
+    await this.repairNodes(this.d.nodes());
+    this.d.log.warn('Redis is a new server (failover or restart): reconciled this supervisor’s nodes with it', {
+      run_id: runId,
+      nodes: this.d.nodes().length,
+      reregistered: this.repairs.reregistered - was.reregistered,
+      reaped: this.repairs.reaped - was.reaped,
+    });
+    return true;
+  }
+
+  /** Registers again each of `ids` the server does not know, unless it was reaped. Returns how many. */
+  private async repairNodes(ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const k = this.d.scripts.keys;
+    const pipe = this.d.redis.pipeline();
+    // Registered with its heartbeat key expired: the next heartbeat renews it (or a reaper is quicker).
+    for (const id of ids) pipe.sismember(k.nodes, id);
+    const res = (await withTimeout(pipe.exec(), this.d.config.redisCommandTimeout)) ?? [];
+    const missing = ids.filter((_, i) => res[i] && !res[i][0] && Number(res[i][1]) !== 1);
+    if (missing.length === 0) return 0;
+    const reaped = await this.reapedNodes();
+    let n = 0;
+    for (const id of missing) {
+      if (reaped.has(id)) {
+        this.repairs.reaped++;
+        continue;
+      }
+      await this.d.register(id);
+      this.repairs.reregistered++;
+      n++;
+    }
+    return n;
+  }
+
+  /** Nodes named by the newest recovery events (a reap that moved jobs writes one). */
+  private async reapedNodes(): Promise<Set<string>> {
+    const events = await withTimeout(this.d.redis.lrange(this.d.scripts.keys.recoveries, 0, FAILOVER.historyChecked - 1), this.d.config.redisCommandTimeout);
+    const out = new Set<string>();
+    for (const e of events) {
+      try {
+        const node = (JSON.parse(e) as { node?: unknown }).node;
+        if (typeof node === 'string') out.add(node);
+      } catch {
+        // not ours to judge
+      }
+    }
+    return out;
+  }
+}
