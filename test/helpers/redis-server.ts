@@ -101,7 +101,7 @@ async function killAndWait(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM
   await exited;
 }
 
-async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
+export async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {

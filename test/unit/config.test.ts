@@ -358,6 +358,8 @@ describe('loadConfig: redisUrl is read strictly', () => {
     ['redis://:secret@[::1]:6379/3', 3],
     ['REDIS://h:1/2', 2],
     ['redis://h/0?family=6', 0],
+    ['redis+sentinel://h1:26379,h2:26380,h3/mymaster', 0],
+    ['redis+sentinel://:secret@h1,h2/mymaster/4?sentinelPassword=secret', 4],
   ])('accepts %s', async (url) => {
     expect((await load(project(), { flags: { redisUrl: url } })).config.redisUrl).toBe(url);
   });
@@ -371,7 +373,11 @@ describe('loadConfig: redisUrl is read strictly', () => {
     ['redis://h:65536/0', /port "65536"/],
     ['redis://h:abc/0', /port "abc"/],
     ['redis://:6379/0', /names no host/],
-    ['http://h:6379/0', /scheme "http:\/\/": use redis:\/\/ or rediss:\/\//],
+    ['http://h:6379/0', /scheme "http:\/\/": use redis:\/\/, rediss:\/\/ \(TLS\) or redis\+sentinel:\/\//],
+    ['redis+sentinel://h1:26379,h2:26379', /names no master/],
+    ['redis+sentinel://h1:26379,,h2/m', /empty Sentinel address/],
+    ['redis+sentinel://h1:26379/m/x', /database "x": the path must be \/<master name>\/N/],
+    ['redis+sentinel://h1/m/0?password=secret', /query parameter "password"/],
     ['localhost:6379', /is not a URL/],
     ['redis://h/0?db=3', /db in the query/],
     ['redis://:pa#ss@h/0', /"#" fragment/],
