@@ -43,7 +43,12 @@ export class Client {
     this.owned = !opts.redis;
     this.redis =
       opts.redis ??
-      connectRedis(opts.redisUrl ?? 'redis://127.0.0.1:6379/0', { name: 'verk:client', autoPipeline: true, maxRetriesPerRequest: 3, sentinelPassword: opts.sentinelPassword });
+      connectRedis(opts.redisUrl ?? 'redis://127.0.0.1:6379/0', {
+        name: 'verk:client',
+        autoPipeline: true,
+        maxRetriesPerRequest: 3,
+        sentinelPassword: opts.sentinelPassword,
+      });
     this.keys = makeKeys(opts.prefix ?? '');
     if (opts.durability === 'replicated') {
       this.waitMs = opts.durabilityTimeout ?? DEFAULTS.durabilityTimeout;
@@ -57,8 +62,9 @@ export class Client {
       await write();
       return;
     }
-    const since = epochOf(this.redis);
     await write();
+    // The connection the write was answered on (a write ioredis re-sent after a reconnect is on the new one).
+    const since = epochOf(this.redis);
     let ok = false;
     try {
       ok = await replicaHas(this.redis, since, this.waitMs);

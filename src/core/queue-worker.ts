@@ -78,7 +78,8 @@ export class QueueWorker {
     this.settler = new Settler(d.queue.name, d.node, d.config, d.scripts, d.log, d.events, {
       // Slots the acked jobs free up, refilled in the ack's own script call (not while the
       // queue is empty: then the loop is waiting for a job and fetches it itself).
-      want: (acked) => (this.stopped || this.idle || this.d.gate.closed ? 0 : Math.max(0, d.queue.concurrency - this.running.size + acked)),
+      // Nor before a pending reconcile has run (after a failover it takes back running jobs whose fetch was undone first).
+      want: (acked) => (this.stopped || this.idle || this.d.gate.closed || this.reconcileNeeded ? 0 : Math.max(0, d.queue.concurrency - this.running.size + acked)),
       take: (jobs) => jobs.forEach((raw) => this.startJob(raw)),
     });
   }

@@ -50,7 +50,13 @@ export class WorkerNode {
     private readonly log: Logger,
     private readonly events: NodeEvents,
   ) {
-    this.redis = connectRedis(config.redisUrl, { name: `verk:${id}`, log, autoPipeline: true, commandTimeoutMs: config.redisCommandTimeout, sentinelPassword: config.sentinelPassword });
+    this.redis = connectRedis(config.redisUrl, {
+      name: `verk:${id}`,
+      log,
+      autoPipeline: true,
+      commandTimeoutMs: config.redisCommandTimeout,
+      sentinelPassword: config.sentinelPassword,
+    });
     this.scripts = new Scripts(this.redis, makeKeys(config.prefix), durableOptions(config, log));
     let wasDown = false;
     this.redis.on('close', () => (wasDown = true));
@@ -84,7 +90,12 @@ export class WorkerNode {
           log,
           events: qEvents,
           blocking: guarded(
-            connectRedis(config.redisUrl, { name: `verk:${id}:block:${queue.name}`, commandTimeoutMs: config.redisCommandTimeout, blockingMs: config.blockTimeout, sentinelPassword: config.sentinelPassword }),
+            connectRedis(config.redisUrl, {
+              name: `verk:${id}:block:${queue.name}`,
+              commandTimeoutMs: config.redisCommandTimeout,
+              blockingMs: config.blockTimeout,
+              sentinelPassword: config.sentinelPassword,
+            }),
             db,
             wrongDb,
           ),

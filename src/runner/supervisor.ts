@@ -71,7 +71,13 @@ export class Supervisor implements SupervisorView {
     private readonly log: Logger,
     deps: SupervisorDeps = {},
   ) {
-    this.redis = connectRedis(config.redisUrl, { name: 'verk:supervisor', log, autoPipeline: true, commandTimeoutMs: config.redisCommandTimeout, sentinelPassword: config.sentinelPassword });
+    this.redis = connectRedis(config.redisUrl, {
+      name: 'verk:supervisor',
+      log,
+      autoPipeline: true,
+      commandTimeoutMs: config.redisCommandTimeout,
+      sentinelPassword: config.sentinelPassword,
+    });
     this.scripts = new Scripts(this.redis, makeKeys(config.prefix), durableOptions(config, log));
     this.base = config.nodeId || this.host;
     this.pool = deps.pool ?? new ForkedPool(log);

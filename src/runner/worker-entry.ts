@@ -37,7 +37,15 @@ process.on('message', (msg: ToChild) => {
       break;
     case 'ping':
       if (node) {
-        send({ type: 'pong', busy: node.busy(), running: node.running(), counters: { ...node.counters, redis: redisEvents() }, rss: process.memoryUsage.rss(), state: node.state, lagMs: lagMs() });
+        send({
+          type: 'pong',
+          busy: node.busy(),
+          running: node.running(),
+          counters: { ...node.counters, redis: redisEvents() },
+          rss: process.memoryUsage.rss(),
+          state: node.state,
+          lagMs: lagMs(),
+        });
       } else send({ type: 'pong', busy: 0, running: [], counters: emptyCounters(), rss: process.memoryUsage.rss(), state: 'starting' });
       break;
     case 'quiet':

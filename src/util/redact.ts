@@ -7,9 +7,7 @@ const QUERY_SECRET = /([?&](?:sentinel)?pass(?:word)?=)[^&\s#]*/gi;
 
 /** redis://user:secret@host:6379/0 → redis://user:***@host:6379/0 */
 export function redactUrl(url: string): string {
-  return url
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/)([^:@/]*):([^@/]*)@/i, (_m, scheme, user) => `${scheme}${user}:***@`)
-    .replace(QUERY_SECRET, (_m, name) => `${name}***`);
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^:@/]*):([^@/]*)@/i, (_m, scheme, user) => `${scheme}${user}:***@`).replace(QUERY_SECRET, (_m, name) => `${name}***`);
 }
 
 /** Redacts every URL-with-password found inside free text (error messages, stack lines). */

@@ -49,8 +49,7 @@ export function parseRedisUrl(url: string): RedisUrlParts {
   if (!m) return fail('is not a URL');
   const [, scheme, userinfo, authority, path, query, fragment] = m;
   const s = scheme.toLowerCase();
-  if (s !== 'redis' && s !== 'rediss' && s !== 'redis+sentinel')
-    fail(`has scheme ${JSON.stringify(scheme + '://')}: use redis://, rediss:// (TLS) or redis+sentinel://`);
+  if (s !== 'redis' && s !== 'rediss' && s !== 'redis+sentinel') fail(`has scheme ${JSON.stringify(scheme + '://')}: use redis://, rediss:// (TLS) or redis+sentinel://`);
   if (fragment) fail('has a "#" fragment: write "#" in the password as %23');
   if (path.includes('@')) fail('has "@" after the host: write "/" in the password as %2F and "@" as %40');
   if (s === 'redis+sentinel') return parseSentinel(userinfo, authority, path, query, fail);

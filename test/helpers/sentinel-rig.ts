@@ -50,6 +50,12 @@ export interface SentinelRig {
   failover(): Promise<{ from: number; to: number }>;
   /** kill -9 of the primary; resolves when the Sentinels promoted the replica (the killed one stays down). */
   killPrimary(): Promise<{ from: number; to: number }>;
+  /**
+   * Makes a demoted primary that is still running follow the new one now (REPLICAOF). Sentinel does
+   * the same on its own, but only after the old primary has reported itself a master for a while
+   * (about 8–10 s here); the CI run does it at once to keep its time short.
+   */
+  rejoin(port: number): Promise<void>;
   /** Restarts a killed node as a replica of the current primary and waits until it is in sync. */
   restartAsReplica(port: number): Promise<void>;
   /** Waits until the replica has every write of the primary. */
@@ -170,16 +176,24 @@ export async function startSentinelRig(opts: { downAfterMs?: number } = {}): Pro
     },
     async failover() {
       const from = await named();
-      await waitFor(async () => (await sentinels[0].call('SENTINEL', 'FAILOVER', MASTER_NAME).then(
-        () => true,
-        () => false, // INPROG or NOGOODSLAVE right after an earlier failover: try again
-      )), { what: 'SENTINEL FAILOVER accepted', timeoutMs: 30_000, intervalMs: 200 });
+      await waitFor(
+        async () =>
+          await sentinels[0].call('SENTINEL', 'FAILOVER', MASTER_NAME).then(
+            () => true,
+            () => false, // INPROG or NOGOODSLAVE right after an earlier failover: try again
+          ),
+        { what: 'SENTINEL FAILOVER accepted', timeoutMs: 30_000, intervalMs: 200 },
+      );
       return { from, to: await promoted(from) };
     },
     async killPrimary() {
       const from = await named();
       await killAndWait(procs.get(from)!.proc, 'SIGKILL');
       return { from, to: await promoted(from) };
+    },
+    async rejoin(port) {
+      const master = await named();
+      if (master !== port) await node(port).client.replicaof('127.0.0.1', master);
     },
     async restartAsReplica(port) {
       const p = procs.get(port)!;
