@@ -1,0 +1,162 @@
+// Reconcile after a failover, in process against a private Redis (issue 16 item 3): the
+// supervisor's FailoverWatch sees a new server (a restart without persistence: new run_id, no
+// data, as a promoted replica that missed the registrations) and registers its live nodes again,
+// but leaves a node a recovery event shows was reaped to fencing; a queue worker's reconcile
+// takes back from the queue a job it runs whose fetch the new primary never got, and nothing
+// when its node was fenced. Durable writes: WAIT confirms on a server with a replica, reports a
+// write on one without.
+import { describe, expect, it } from 'vitest';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { usePrivateRedis } from '../helpers/e2e.js';
+import { job, keys } from '../helpers/engine-kit.js';
+import { testConfig } from '../helpers/config.js';
+import { waitFor } from '../helpers/wait.js';
+import { connectRedis } from '../../src/redis/connection.js';
+import { Scripts } from '../../src/redis/scripts.js';
+import { reconcileHeld } from '../../src/core/reconcile.js';
+import type { RunningEntry } from '../../src/core/settler.js';
+import { FailoverWatch } from '../../src/runner/failover-watch.js';
+import { redisEvents } from '../../src/redis/failover-stats.js';
+import { Client, UnreplicatedWriteError } from '../../src/api/client.js';
+import { confirmWrite, epochOf } from '../../src/redis/replication.js';
+import { silentLogger } from '../../src/util/logger.js';
+
+let server: RedisServer;
+usePrivateRedis((s) => (server = s));
+
+const entry = (raw: string, closed = false): RunningEntry => ({
+  raw: Buffer.from(raw),
+  jid: '',
+  class: 'T',
+  queue: 'q',
+  startedAt: Date.now(),
+  started: true,
+  closed,
+});
+
+describe('a worker reconciles with a primary that missed its fetch', () => {
+  it('takes back from the queue a job it runs and no longer holds; leaves a settled one', async () => {
+    const redis = connectRedis(server.url, { name: 'test:n1' });
+    const scripts = new Scripts(redis, keys);
+    try {
+      await scripts.register('n1', 60_000, 60_000, { host: 'test' });
+      // The new primary: j1 and j2 still queued (their fetch was not replicated), j3 held.
+      await server.client.rpush(keys.queue('q'), job(9), job(1), job(2));
+      await server.client.rpush(keys.inprogress('q', 'n1'), job(3));
+      const before = redisEvents().reclaimed ?? 0;
+      // The node runs j1 and j3; j2's ack is in flight (closed): not taken back.
+      await reconcileHeld(scripts, 'q', 'n1', [entry(job(1)), entry(job(3)), entry(job(2), true)], silentLogger);
+      expect(await server.client.lrange(keys.queue('q'), 0, -1)).toEqual([job(9), job(2)]);
+      expect((await server.client.lrange(keys.inprogress('q', 'n1'), 0, -1)).sort()).toEqual([job(1), job(3)]);
+      expect((redisEvents().reclaimed ?? 0) - before).toBe(1);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('a fenced node (heartbeat key gone) takes nothing back', async () => {
+    const redis = connectRedis(server.url, { name: 'test:n2' });
+    const scripts = new Scripts(redis, keys);
+    try {
+      await server.client.rpush(keys.queue('q'), job(1));
+      expect(await scripts.reclaim('q', 'n2', [Buffer.from(job(1))], 100)).toBe(-1);
+      await reconcileHeld(scripts, 'q', 'n2', [entry(job(1))], silentLogger);
+      expect(await server.client.lrange(keys.queue('q'), 0, -1)).toEqual([job(1)]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
+describe('the supervisor notices a new server', () => {
+  it('registers its live nodes again after a restart that lost them; a reaped node is left to fencing', async () => {
+    const own = await startRedis();
+    const redis = connectRedis(own.url, { name: 'test:sup' });
+    const scripts = new Scripts(redis, keys);
+    const config = testConfig({ redisUrl: own.url, nodeTtl: 5_000 });
+    const registered: string[] = [];
+    const watch = new FailoverWatch({
+      redis,
+      scripts,
+      config,
+      log: silentLogger,
+      nodes: () => ['A', 'B'],
+      register: async (id) => {
+        registered.push(id);
+        await scripts.register(id, config.nodeTtl, config.nodeTtl, { host: 'test' });
+      },
+    });
+    watch.attach();
+    try {
+      await waitFor(() => watch.serverId !== undefined, { what: 'the first server seen' });
+      await scripts.register('A', 60_000, 60_000, {});
+      await scripts.register('B', 60_000, 60_000, {});
+      expect(await watch.tick()).toBe(false); // same server: no pass
+      const first = watch.serverId;
+      await own.restart(); // no AOF: the new server has none of the data
+      await waitFor(() => watch.failovers === 1 && registered.length === 2, { what: 'the new server noticed and the nodes registered', timeoutMs: 15_000 });
+      expect(watch.serverId).not.toBe(first);
+      expect(registered.sort()).toEqual(['A', 'B']);
+      expect((await own.client.smembers(keys.nodes)).sort()).toEqual(['A', 'B']);
+      expect(watch.repairs).toEqual({ reregistered: 2, reaped: 0 });
+      // B is reaped for real (a recovery event names it), then its heartbeat is refused: fenced, not re-registered.
+      await own.client.srem(keys.nodes, 'B');
+      await own.client.lpush(keys.recoveries, JSON.stringify({ node: 'B', moved: 3 }));
+      expect(await watch.keepAfterRefusal('B')).toBe(false);
+      expect(watch.repairs.reaped).toBe(1);
+      // A's registration lost again within 2 × nodeTtl of the failover: kept.
+      await own.client.srem(keys.nodes, 'A');
+      expect(await watch.keepAfterRefusal('A')).toBe(true);
+    } finally {
+      redis.disconnect();
+      await own.stop();
+    }
+  }, 30_000);
+});
+
+describe('durable writes', () => {
+  it('a server without a replica: an enqueue throws UnreplicatedWriteError (the job is queued), a script write is reported', async () => {
+    const client = new Client({ redisUrl: server.url, durability: 'replicated', durabilityTimeout: 50 });
+    try {
+      await expect(client.enqueue({ class: 'T', args: [1] })).rejects.toBeInstanceOf(UnreplicatedWriteError);
+      expect(await server.client.llen('queue:default')).toBe(1);
+      const before = redisEvents().unreplicated ?? 0;
+      const unconfirmed: string[] = [];
+      const redis = connectRedis(server.url, { name: 'test:durable' });
+      await redis.ping();
+      const scripts = new Scripts(redis, keys, { timeoutMs: 50, onUnconfirmed: (w) => unconfirmed.push(w) });
+      await scripts.handback('default', 'nobody', [Buffer.from('x')]);
+      expect(unconfirmed).toEqual(['handback']);
+      expect((redisEvents().unreplicated ?? 0) - before).toBe(1);
+      redis.disconnect();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('with a replica: confirmed; a write answered before a reconnect is sent again first', async () => {
+    const replica = await startRedis();
+    await server.client.config('SET', 'repl-diskless-sync-delay', '0');
+    await replica.client.replicaof('127.0.0.1', server.port);
+    await waitFor(async () => /master_link_status:up/.test(await replica.client.info('replication')), { what: 'replica linked', timeoutMs: 10_000 });
+    const client = new Client({ redisUrl: server.url, durability: 'replicated', durabilityTimeout: 1000 });
+    const redis = connectRedis(server.url, { name: 'test:durable2' });
+    try {
+      await client.enqueue({ class: 'T', args: [1] });
+      await redis.ping();
+      const since = epochOf(redis);
+      await redis.set('k', '1');
+      // The connection is re-made between the write and its WAIT (a failover): the write is redone.
+      await server.client.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      await waitFor(() => epochOf(redis) !== since, { what: 'the reconnect' });
+      let redone = 0;
+      const ok = await confirmWrite(redis, since, 'set', async () => void redone++, { timeoutMs: 1000 });
+      expect(ok).toBe(true);
+      expect(redone).toBe(1);
+    } finally {
+      redis.disconnect();
+      await client.close();
+      await replica.stop();
+    }
+  }, 30_000);
+});
