@@ -1,6 +1,7 @@
 // Passwords in Redis URLs never reach a log line or an error: `verk work` and `verk enqueue`
 // against a private Redis with requirepass and an ACL user, with the right password, a wrong
-// one, and an unreachable server, in JSON and pretty log formats, by flag and by REDIS_URL.
+// one, and an unreachable server, in JSON and pretty log formats, by flag and by REDIS_URL; and a
+// redis+sentinel:// URL whose data and Sentinel passwords (URL and VERK_SENTINEL_PASSWORD) never show.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, freePort, type RedisServer } from '../helpers/redis-server.js';
 import { startWorker, signalGroup, verk } from '../helpers/cli.js';
@@ -10,6 +11,7 @@ import { SLEEP_HANDLER, fastArgs, projectWithHandlers } from '../helpers/e2e-kit
 const PASSWORD = 'S3cretPa55word';
 const WRONG = 'Wr0ngPa55word';
 const ACL_PASSWORD = 'AclUserPa55word';
+const SENTINEL_PASSWORD = 'Sent1nelPa55word';
 
 let redis: RedisServer;
 let dir: string;
@@ -26,7 +28,7 @@ afterAll(async () => {
 });
 
 function expectClean(text: string): void {
-  for (const secret of [PASSWORD, WRONG, ACL_PASSWORD]) expect(text).not.toContain(secret);
+  for (const secret of [PASSWORD, WRONG, ACL_PASSWORD, SENTINEL_PASSWORD]) expect(text).not.toContain(secret);
 }
 
 describe('Redis passwords are never printed', () => {
@@ -87,5 +89,22 @@ describe('Redis passwords are never printed', () => {
     signalGroup(worker.pid!, 'SIGTERM');
     const res = await worker;
     expectClean(String(res.all));
+  });
+
+  it('a redis+sentinel:// URL with unreachable Sentinels: neither the data nor the Sentinel password is printed', async () => {
+    const [s1, s2] = [await freePort(), await freePort()];
+    const sentinelUrl = `redis+sentinel://app:${PASSWORD}@127.0.0.1:${s1},127.0.0.1:${s2}/mymaster/0?sentinelPassword=${SENTINEL_PASSWORD}`;
+    const enq = await verk(['enqueue', 'Sleep', '1', '--redis-url', sentinelUrl], { timeout: 30_000 });
+    expect(enq.exitCode).not.toBe(0);
+    expectClean(enq.stdout + enq.stderr);
+
+    const worker = startWorker(fastArgs(sentinelUrl, ['-p', '1']), { cwd: dir, env: { VERK_SENTINEL_PASSWORD: SENTINEL_PASSWORD } });
+    let output = '';
+    worker.all?.on('data', (d: Buffer) => (output += d.toString()));
+    await waitFor(() => output.includes('Redis unreachable'), { timeoutMs: 15_000, what: 'the unreachable line' });
+    signalGroup(worker.pid!, 'SIGTERM');
+    const res = await worker;
+    expectClean(String(res.all));
+    expect(String(res.all)).toContain(`redis+sentinel://app:***@127.0.0.1:${s1},127.0.0.1:${s2}/mymaster/0?sentinelPassword=***`);
   });
 });
