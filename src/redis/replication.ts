@@ -19,11 +19,14 @@ export interface DurableOptions {
   onUnconfirmed?(what: string): void;
 }
 
-/** A write Redis took but no replica confirmed within the durability timeout. */
+/**
+ * A write Redis took but no replica confirmed within the durability timeout. Thrown to a producer,
+ * never written into a job (so not in the error_class catalogue of src/job/error-classes.ts).
+ */
 export class UnreplicatedWriteError extends Error {
+  override readonly name = 'UnreplicatedWriteError';
   constructor(what: string, why: string) {
     super(`${what} was not confirmed by a replica (${why}): a failover may undo it`);
-    this.name = 'UnreplicatedWriteError';
   }
 }
 

@@ -76,7 +76,24 @@ async function killAndWait(proc: ChildProcess, signal: NodeJS.Signals): Promise<
 }
 
 function dataArgs(port: number, dir: string, replicaOf?: number): string[] {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning', '--repl-diskless-sync-delay', '0'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'warning',
+    '--repl-diskless-sync-delay',
+    '0',
+  ];
   if (replicaOf) args.push('--replicaof', '127.0.0.1', String(replicaOf));
   return args;
 }
