@@ -4,7 +4,8 @@
 // but leaves a node a recovery event shows was reaped to fencing; a queue worker's reconcile
 // takes back from the queue a job it runs whose fetch the new primary never got, and nothing
 // when its node was fenced. Durable writes: WAIT confirms on a server with a replica, reports a
-// write on one without.
+// write on one without. Failover replies (READONLY to a write, UNBLOCKED to a blocked BLMOVE)
+// drop the connection, are counted, and the next command works once the server is a master again.
 import { describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { usePrivateRedis } from '../helpers/e2e.js';
@@ -160,3 +161,43 @@ describe('durable writes', () => {
     }
   }, 30_000);
 });
+
+describe('failover replies', () => {
+  it('READONLY and UNBLOCKED drop the connection and are counted; the client works again when the server is a master', async () => {
+    const master = await startRedis();
+    const demoted = await startRedis();
+    const redis = connectRedis(demoted.url, { name: 'test:writer' });
+    const blocking = connectRedis(demoted.url, { name: 'test:blocked', blockingMs: 10_000 });
+    try {
+      await Promise.all([redis.ping(), blocking.ping()]);
+      const before = redisEvents();
+      // A BLMOVE blocked on the server when it turns into a replica gets UNBLOCKED.
+      const blocked = blocking.blmove('q', 'p', 'RIGHT', 'LEFT', 10).then(
+        () => 'answered',
+        (e: Error) => e.message,
+      );
+      await waitFor(async () => /blocked_clients:1/.test(await demoted.client.info('clients')), { what: 'the BLMOVE blocked' });
+      await demoted.client.replicaof('127.0.0.1', master.port);
+      expect(await blocked).toMatch(/^UNBLOCKED/);
+      const write = await redis.set('k', '1').then(
+        () => 'written',
+        (e: Error) => e.message,
+      );
+      expect(write).toMatch(/^READONLY/);
+      const after = redisEvents();
+      expect((after.UNBLOCKED ?? 0) - (before.UNBLOCKED ?? 0)).toBe(1);
+      expect((after.READONLY ?? 0) - (before.READONLY ?? 0)).toBeGreaterThanOrEqual(1);
+      await waitFor(() => (redisEvents().reconnect ?? 0) - (before.reconnect ?? 0) >= 2, { what: 'both connections re-made' });
+      // Promoted again (a failover back): the same clients write and block again.
+      await demoted.client.replicaof('NO', 'ONE');
+      await waitFor(async () => (await redis.set('k', '2').then(() => true, () => false)), { what: 'a write accepted', timeoutMs: 10_000 });
+      expect(await blocking.blmove('q', 'p', 'RIGHT', 'LEFT', 0.05)).toBeNull();
+    } finally {
+      redis.disconnect();
+      blocking.disconnect();
+      await demoted.stop();
+      await master.stop();
+    }
+  }, 30_000);
+});
+
