@@ -26,8 +26,10 @@ export interface ClientOptions {
    * retrying can run it twice, never lose it). Default 'default': no wait.
    */
   durability?: Durability;
-  /** How long an enqueue waits for a replica, in ms (default the config's durabilityTimeout, 1 s). */
+  /** How long an enqueue waits for a replica, in ms (default the config's durabilityTimeout, 1 s); at most half of redisCommandTimeout. */
   durabilityTimeout?: number;
+  /** A command without a reply this long (ms) fails and the connection is re-made (default 5 s; not with `redis`). */
+  redisCommandTimeout?: number;
 }
 
 export type EnqueueJob = NewJob;
@@ -40,6 +42,11 @@ export class Client {
   private readonly waitMs: number | undefined;
 
   constructor(opts: ClientOptions = {}) {
+    const waitMs = opts.durabilityTimeout ?? DEFAULTS.durabilityTimeout;
+    const bound = opts.redisCommandTimeout ?? DEFAULTS.redisCommandTimeout;
+    // A WAIT longer than half the command bound would have its connection dropped as dead.
+    if (opts.durability === 'replicated' && !opts.redis && waitMs * 2 > bound)
+      throw new Error(`durabilityTimeout (${waitMs}ms) must be at most half of redisCommandTimeout (${bound}ms)`);
     this.owned = !opts.redis;
     this.redis =
       opts.redis ??
@@ -48,10 +55,11 @@ export class Client {
         autoPipeline: true,
         maxRetriesPerRequest: 3,
         sentinelPassword: opts.sentinelPassword,
+        commandTimeoutMs: opts.redisCommandTimeout,
       });
     this.keys = makeKeys(opts.prefix ?? '');
     if (opts.durability === 'replicated') {
-      this.waitMs = opts.durabilityTimeout ?? DEFAULTS.durabilityTimeout;
+      this.waitMs = waitMs;
       epochOf(this.redis);
     }
   }

@@ -85,8 +85,10 @@ function sentinelClient(url: string, options: RedisOptions, opts: ConnectOptions
     sentinelUsername: sentinel.sentinelUsername,
     sentinelPassword: opts.sentinelPassword || sentinel.sentinelPassword,
     sentinelCommandTimeout: bound,
-    // All Sentinels unreachable: ask again with backoff, never give up (ioredis would end the client).
-    sentinelRetryStrategy: (times) => backoffMs(times, 50, 2000),
+    // All Sentinels unreachable: ask again with backoff. A client that gives up a command after
+    // maxRetriesPerRequest reconnects (admin, producer) stops asking after as many rounds, so the
+    // connection closes and its commands fail as for an unreachable server; a worker's never does.
+    sentinelRetryStrategy: (times) => (typeof opts.maxRetriesPerRequest === 'number' && times > opts.maxRetriesPerRequest ? null : backoffMs(times, 50, 2000)),
     // Subscribed to +switch-master: a failover drops the connection at once instead of at its first refused write.
     failoverDetector: true,
     sentinelReconnectStrategy: (times) => backoffMs(times, 250, 10_000),

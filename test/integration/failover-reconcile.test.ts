@@ -190,7 +190,14 @@ describe('failover replies', () => {
       await waitFor(() => (redisEvents().reconnect ?? 0) - (before.reconnect ?? 0) >= 2, { what: 'both connections re-made' });
       // Promoted again (a failover back): the same clients write and block again.
       await demoted.client.replicaof('NO', 'ONE');
-      await waitFor(async () => (await redis.set('k', '2').then(() => true, () => false)), { what: 'a write accepted', timeoutMs: 10_000 });
+      await waitFor(
+        async () =>
+          await redis.set('k', '2').then(
+            () => true,
+            () => false,
+          ),
+        { what: 'a write accepted', timeoutMs: 10_000 },
+      );
       expect(await blocking.blmove('q', 'p', 'RIGHT', 'LEFT', 0.05)).toBeNull();
     } finally {
       redis.disconnect();
@@ -200,4 +207,3 @@ describe('failover replies', () => {
     }
   }, 30_000);
 });
-

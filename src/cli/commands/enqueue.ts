@@ -40,6 +40,7 @@ export function registerEnqueue(program: Command): void {
         sentinelPassword: config.sentinelPassword,
         durability: config.durability,
         durabilityTimeout: config.durabilityTimeout,
+        redisCommandTimeout: config.redisCommandTimeout,
       });
       try {
         await checkDatabase(client.redis, config.redisUrl);
