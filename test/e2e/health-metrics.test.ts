@@ -105,6 +105,9 @@ describe('health server', () => {
       expect(value(samples, 'verk_queue_latency_seconds', { queue: 'slow' })).toBeGreaterThan(0);
       expect(value(samples, 'verk_set_size', { set: 'retry' })).toBe(2);
       expect(value(samples, 'verk_redis_up')).toBe(1);
+      // No failover here: the server is the one seen at start, nothing reconciled, no failover reply.
+      expect(value(samples, 'verk_redis_failovers_total')).toBe(0);
+      expect(samples.filter((s) => s.name === 'verk_redis_events_total' && s.labels.event === 'READONLY')).toEqual([]);
       // Fresh beats are ~0.1 s old; on a loaded machine a beat may miss its 100 ms reply limit.
       expect(value(samples, 'verk_heartbeat_age_seconds')).toBeGreaterThanOrEqual(0);
       expect(value(samples, 'verk_heartbeat_age_seconds')).toBeLessThan(60);
