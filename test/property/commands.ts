@@ -194,6 +194,22 @@ export const handbackCmd = fc.record({ q: queue, n: node, is: picks }).map(
     })),
 );
 
+/** Jobs a node runs whose fetch a failover undid: picked from the queue (or the pool: not there), searched `depth` deep. */
+export const reclaimCmd = fc.record({ q: queue, n: node, is: picks, depth: fc.constantFrom(1, 3, 100) }).map(
+  ({ q, n, is, depth }) =>
+    new ScriptCmd(`reclaim(${q}, ${n}, picks=[${is}], depth=${depth})`, async (w) => ({
+      script: 'reclaim',
+      keys: [K.queue(q), K.inprogress(q, n), K.node(n)],
+      argv: [depth, ...(await pickAll(w, K.queue(q), is))],
+      allow: () => ({ places: [K.queue(q), K.inprogress(q, n)] }),
+      verify: (reply, b, a) => {
+        const taken = Number(scalar(reply));
+        const gained = size(a, K.inprogress(q, n)) - size(b, K.inprogress(q, n));
+        return taken === -1 ? agree('fenced (-1): taken', 0, 'pushed to in-progress', gained) : agree('taken', taken, 'pushed to in-progress', gained);
+      },
+    })),
+);
+
 const setMoves = fc.array(fc.record({ i: fc.nat(), to: fc.constantFrom('q', 'r', '') }), { maxLength: 3 });
 
 export const promoteCmd = fc.record({ set: fc.constantFrom('schedule', 'retry'), moves: setMoves, now: fc.integer({ min: 1000, max: 3000 }) }).map(
@@ -380,6 +396,7 @@ export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
   ack: ackCmd,
   fail: failCmd,
   handback: handbackCmd,
+  reclaim: reclaimCmd,
   promote: promoteCmd,
   requeue: requeueCmd,
   requeueOrphan: requeueOrphanCmd,
@@ -395,6 +412,7 @@ export const ARGV_LAYOUT: Record<string, string> = {
   ack: '5..',
   fail: '6',
   handback: '1..',
+  reclaim: '2..',
   promote: '3..',
   requeue: '3',
   requeueOrphan: '3',

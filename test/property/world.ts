@@ -124,6 +124,7 @@ export const TARGETS: Record<string, string[]> = {
   ack: [...INPROGRESS_KEYS, ...INPROGRESS_KEYS, ...STATS],
   fail: [K.retry, K.retry, K.dead, K.dead, ...STATS],
   handback: QUEUE_KEYS,
+  reclaim: [...INPROGRESS_KEYS, ...INPROGRESS_KEYS, ...QUEUE_KEYS],
   promote: [...QUEUE_KEYS, ...QUEUE_KEYS, K.dead, K.dead, K.queues],
   requeue: [...QUEUE_KEYS, ...QUEUE_KEYS, K.queues],
   requeueOrphan: QUEUE_KEYS,
