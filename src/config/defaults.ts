@@ -130,6 +130,12 @@ export const REAPER = {
   maxBytesPerCall: 4 * 1024 * 1024,
 } as const;
 
+/** How a worker process that must go (fenced, recycled) ends (src/core/worker-node.ts). */
+export const NODE_EXIT = {
+  /** Longest wait for the acks and failures already sent to land or be refused (and counted). */
+  settleWaitMs: 2_000,
+} as const;
+
 /** Hand-back calls (shutdown, fencing, reconcile) are cut to these sizes (src/redis/scripts.ts). */
 export const HANDBACK = {
   maxJobs: 50,

@@ -8,6 +8,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ChildCounters, QueueCounts } from './ipc.js';
 import type { SupervisorView } from './supervisor.js';
 import { withTimeout } from '../util/timeout.js';
+import { timeReplySeconds } from '../redis/redis-clock.js';
 
 /** How long a scrape waits for Redis before leaving the queue gauges out. */
 const REDIS_READ_TIMEOUT_MS = 500;
@@ -176,8 +177,7 @@ async function readRedis(sup: SupervisorView): Promise<RedisReading> {
     return v;
   };
   const base = 2 * names.length;
-  const [sec, usec] = value(base + 3) as [string, string];
-  const now = Number(sec) + Number(usec) / 1e6;
+  const now = timeReplySeconds(value(base + 3) as [string, string]);
   const queues = new Map<string, QueueReading>();
   names.forEach((q, i) => queues.set(q, { size: Number(value(2 * i)), latencyS: latencyOf(value(2 * i + 1) as string | null, now) }));
   return { queues, retry: Number(value(base)), schedule: Number(value(base + 1)), dead: Number(value(base + 2)) };
