@@ -7,7 +7,7 @@
 // write on one without. Failover replies (READONLY to a write, UNBLOCKED to a blocked BLMOVE)
 // drop the connection, are counted, and the next command works once the server is a master again.
 import { describe, expect, it } from 'vitest';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { freePort, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { usePrivateRedis } from '../helpers/e2e.js';
 import { job, keys } from '../helpers/engine-kit.js';
 import { testConfig } from '../helpers/config.js';
@@ -199,6 +199,15 @@ describe('failover replies', () => {
         { what: 'a write accepted', timeoutMs: 10_000 },
       );
       expect(await blocking.blmove('q', 'p', 'RIGHT', 'LEFT', 0.05)).toBeNull();
+      // A replica that lost its master and must not serve stale data answers MASTERDOWN: counted too.
+      await demoted.client.config('SET', 'replica-serve-stale-data', 'no');
+      await demoted.client.replicaof('127.0.0.1', await freePort());
+      const read = await redis.get('k').then(
+        () => 'read',
+        (e: Error) => e.message,
+      );
+      expect(read).toMatch(/^MASTERDOWN/);
+      expect((redisEvents().MASTERDOWN ?? 0) - (before.MASTERDOWN ?? 0)).toBe(1);
     } finally {
       redis.disconnect();
       blocking.disconnect();
