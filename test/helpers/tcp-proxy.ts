@@ -1,7 +1,8 @@
 // A TCP proxy between verk and a private redis-server that a test controls, to inject network
 // faults: freeze (a stall: nothing moves, nothing is lost, all delivered on heal), stale
 // (half-open: existing connections silently deliver nothing ever again, new ones work), reset
-// (every connection destroyed with RST), latency, refuse (new connections refused) and heal.
+// (every connection destroyed with RST), latency, refuse (new connections refused) and heal; and
+// retarget (new connections go to another server, open ones stay: a DNS name moved by a failover).
 import net from 'node:net';
 
 export interface TcpProxy {
@@ -22,6 +23,8 @@ export interface TcpProxy {
   latency(ms: number): void;
   /** New connections are refused (the listener closes); open ones go on. */
   refuse(): Promise<void>;
+  /** New connections go to `port` from now on; open ones stay where they are (as after a DNS change). */
+  retarget(port: number): void;
   /** Ends freeze, latency and refuse. Stale connections stay dead: a half-open socket never heals. */
   heal(): Promise<void>;
   close(): Promise<void>;
@@ -44,6 +47,7 @@ export async function startProxy(target: { host?: string; port: number }, opts: 
   /** What waits for the end of a freeze, in order. */
   let held: (() => void)[] = [];
   const host = target.host ?? '127.0.0.1';
+  let upstreamPort = target.port;
 
   const later = (fn: () => void) => (frozen ? held.push(fn) : fn());
 
@@ -62,7 +66,7 @@ export async function startProxy(target: { host?: string; port: number }, opts: 
 
   const onConnection = (client: net.Socket) => {
     accepted++;
-    const upstream = net.connect(target.port, host);
+    const upstream = net.connect(upstreamPort, host);
     const p: Pair = { client, upstream, stale: false, lastAt: { up: 0, down: 0 } };
     pairs.add(p);
     client.on('data', (c: Buffer) => deliver(p, 'up', c));
@@ -101,6 +105,9 @@ export async function startProxy(target: { host?: string; port: number }, opts: 
   return {
     port,
     url: `redis://127.0.0.1:${port}/${opts.db ?? 0}`,
+    retarget(to: number) {
+      upstreamPort = to;
+    },
     get accepted() {
       return accepted;
     },
