@@ -27,6 +27,7 @@ import type {
 } from './script-types.js';
 import { chunksOf, fetchResult, flat, sha1, tombstoneFor } from './script-helpers.js';
 import * as reapCalls from './reap-calls.js';
+import { cronTick, type CronTickCall, type CronTickResult } from './cron-calls.js';
 
 /** The scripts the wrappers below call (the contract test checks it against lua/). */
 export const WRAPPED_SCRIPTS = [
@@ -44,6 +45,7 @@ export const WRAPPED_SCRIPTS = [
   'requeue',
   'promote',
   'flushDailyStats',
+  'cronTick',
 ] as const;
 export type ScriptName = (typeof WRAPPED_SCRIPTS)[number];
 
@@ -240,6 +242,11 @@ export class Scripts {
 
   requeueOrphan(queue: string, node: string, batch: number, kind: 'inprogress' | 'claim' = 'inprogress') {
     return reapCalls.requeueOrphan(this, queue, node, batch, kind);
+  }
+
+  /** Decides one tick of a periodic job (lua/cron-tick-8.lua): fired, skipped, missed, or a no-op. */
+  cronTick(c: CronTickCall): Promise<CronTickResult> {
+    return cronTick(this, c);
   }
 
   /** Keeps an explanation for a malformed payload buried in `dead` (bounded list, newest first). */
