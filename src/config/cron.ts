@@ -61,7 +61,8 @@ export function parseCron(value: unknown, fail: Fail): CronEntry[] {
       return fail(`must be an object of entries (JSON in the environment or on the command line): ${(err as Error).message}`);
     }
   }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) return fail(`must be an object of entries like { nightly: { class: 'Reports.Nightly', schedule: '0 3 * * *' } }, got ${JSON.stringify(v)}`);
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    return fail(`must be an object of entries like { nightly: { class: 'Reports.Nightly', schedule: '0 3 * * *' } }, got ${JSON.stringify(v)}`);
   return Object.entries(v as Record<string, unknown>).map(([name, e]) => parseEntry(name, e, (why) => fail(`entry ${JSON.stringify(name)}: ${why}`)));
 }
 

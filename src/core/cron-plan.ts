@@ -11,7 +11,12 @@ import { ticksBefore, ticksBetween } from '../job/cron-schedule.js';
 
 export type CronAction = { mode: 'fire'; tickMs: number } | { mode: 'miss'; tickMs: number; fromMs: number; count: number; more: boolean };
 
-export function planTicks(entry: Pick<CronEntry, 'schedule' | 'tz' | 'catchUp' | 'catchUpMax' | 'grace'>, watermarkMs: number, nowMs: number, maxTicks: number): CronAction[] {
+export function planTicks(
+  entry: Pick<CronEntry, 'schedule' | 'tz' | 'catchUp' | 'catchUpMax' | 'grace'>,
+  watermarkMs: number,
+  nowMs: number,
+  maxTicks: number,
+): CronAction[] {
   const lateUntil = nowMs - entry.grace;
   const onTime = ticksBetween(entry, Math.max(watermarkMs, lateUntil), nowMs, maxTicks);
   const actions: CronAction[] = [];
@@ -23,7 +28,13 @@ export function planTicks(entry: Pick<CronEntry, 'schedule' | 'tz' | 'catchUp' |
     const missedNewest = newest[keep];
     if (missedNewest !== undefined) {
       const missed = ticksBetween(entry, watermarkMs, missedNewest, maxTicks);
-      actions.push({ mode: 'miss', tickMs: missedNewest, fromMs: missed[0] ?? missedNewest, count: Math.max(1, missed.length), more: missed.length >= maxTicks && missed[missed.length - 1] !== missedNewest });
+      actions.push({
+        mode: 'miss',
+        tickMs: missedNewest,
+        fromMs: missed[0] ?? missedNewest,
+        count: Math.max(1, missed.length),
+        more: missed.length >= maxTicks && missed[missed.length - 1] !== missedNewest,
+      });
     }
     for (const t of run) actions.push({ mode: 'fire', tickMs: t });
   }

@@ -132,7 +132,18 @@ describe('cron-tick script', () => {
     const { nowMs } = await call(e, 'init', 0);
     await waitFor(async () => (await redisNow()) >= nowMs + 3);
     const { head } = cronJobHead(e, 'x');
-    const r = await scripts.cronTick({ mode: 'miss', name: 'e', queue: 'default', overlap: 'allow', tickMs: nowMs + 3, missed: { count: 3, fromMs: nowMs + 1 }, head, jid: 'x', by: 't', recoveredForms: 0 });
+    const r = await scripts.cronTick({
+      mode: 'miss',
+      name: 'e',
+      queue: 'default',
+      overlap: 'allow',
+      tickMs: nowMs + 3,
+      missed: { count: 3, fromMs: nowMs + 1 },
+      head,
+      jid: 'x',
+      by: 't',
+      recoveredForms: 0,
+    });
     expect(r).toMatchObject({ outcome: 'missed', count: 3 });
     expect((await call(e, 'fire', nowMs + 2)).outcome).toBe('dup');
     expect(await queued()).toEqual([]);

@@ -134,7 +134,18 @@ export class CronDuty implements Duty {
 
   private call(e: CronEntry, mode: 'init' | 'fire' | 'miss', tickMs: number, missed?: { count: number; fromMs: number }): Promise<CronTickResult> {
     const { head, jid } = cronJobHead(e);
-    return this.scripts.cronTick({ mode, name: e.name, queue: e.queue, overlap: e.overlap, tickMs, missed, head, jid, by: this.by, recoveredForms: this.config.maxRecoveries });
+    return this.scripts.cronTick({
+      mode,
+      name: e.name,
+      queue: e.queue,
+      overlap: e.overlap,
+      tickMs,
+      missed,
+      head,
+      jid,
+      by: this.by,
+      recoveredForms: this.config.maxRecoveries,
+    });
   }
 
   private count(e: CronEntry, r: CronTickResult, counts: CronCounts, report: DutyReport): void {
