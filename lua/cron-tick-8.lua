@@ -5,7 +5,11 @@
 -- watermark `last_tick`: a tick at or before it is decided, and the watermark never expires nor
 -- moves back, so a decided tick can never be decided again (stronger than a SET NX PX, which
 -- could expire while a tick may still be called). Deciding, pushing the job and recording it
--- happen in this one script: no crash falls between them.
+-- happen in this one script: no crash falls between them. A fire or miss also names the
+-- watermark its caller planned from (ARGV[16]); when the entry's watermark is elsewhere (another
+-- supervisor decided meanwhile) it is refused as 'stale' and the caller plans again, so the
+-- decided ticks follow one another without a hole: every tick after the entry was armed is
+-- decided exactly once (the history shows each, a missed run as the range (after, tick]).
 -- Modes (ARGV[2]):
 --   init  the entry has no state: its watermark starts at Redis's now (no backlog from the past)
 --   fire  the tick ARGV[4]: paused -> skipped; overlap says skip -> skipped; else the job is
@@ -45,10 +49,12 @@
 -- ARGV[13] overlap: elements compared at most
 -- ARGV[14] overlap: nodes looked at, at most
 -- ARGV[15] overlap: recovered forms looked for ("verk_recovered": 0..n)
+-- ARGV[16] fire/miss: the watermark the caller planned from (epoch ms)
 -- Returns { outcome, tick, now_ms, detail }: 'fired' (detail: jid; a 5th element 1 when replace
 -- removed the last job from its queue), 'skipped' (detail: reason), 'missed' (detail: count),
--- 'init' (detail: since), 'run' (detail: jid), 'dup' (detail: the watermark), 'future' (the tick
--- is after Redis's now: nothing written), or { 'wrongtype', key } (nothing written).
+-- 'init' (detail: since), 'run' (detail: jid), 'dup' (detail: the watermark), 'stale' (detail:
+-- the watermark, which is not ARGV[16]: nothing written), 'future' (the tick is after Redis's
+-- now: nothing written), or { 'wrongtype', key } (nothing written).
 -- @include key-types
 local prefix, mode, name = ARGV[1], ARGV[2], ARGV[3]
 local tick = tonumber(ARGV[4])
@@ -82,13 +88,14 @@ end
 if mode ~= 'run' then
   if tick <= last then return { 'dup', tick, now, last } end
   if tick > now then return { 'future', tick, now, last } end
+  if tonumber(ARGV[16]) ~= last then return { 'stale', tick, now, last } end
 end
 redis.call('SADD', KEYS[4], name)
 
 if mode == 'miss' then
   local count, from = tonumber(ARGV[5]) or 1, tonumber(ARGV[6]) or tick
   redis.call('HSET', KEYS[1], 'last_tick', tick, 'last_outcome', 'missed')
-  record({ outcome = 'missed', tick = tick, from = from, count = count })
+  record({ outcome = 'missed', tick = tick, after = last, from = from, count = count })
   return { 'missed', tick, now, count }
 end
 

@@ -5,7 +5,7 @@ import type { Scripts } from './scripts.js';
 import { WrongTypeError } from './statuses.js';
 
 export type CronMode = 'init' | 'fire' | 'miss' | 'run';
-export type CronOutcome = 'init' | 'fired' | 'skipped' | 'missed' | 'run' | 'dup' | 'future';
+export type CronOutcome = 'init' | 'fired' | 'skipped' | 'missed' | 'run' | 'dup' | 'stale' | 'future';
 
 export interface CronTickCall {
   mode: CronMode;
@@ -14,6 +14,8 @@ export interface CronTickCall {
   overlap: 'allow' | 'skip-if-running' | 'replace';
   /** fire: the tick; miss: the newest missed tick (epoch ms); init/run: 0. */
   tickMs: number;
+  /** fire/miss: the watermark the caller planned from (the call is refused as 'stale' if it moved). */
+  expectedMs?: number;
   /** miss: how many ticks and the oldest of them. */
   missed?: { count: number; fromMs: number };
   /** The job text up to its jid (src/job/cron-job.ts) and the jid. */
@@ -33,12 +35,12 @@ export interface CronTickResult {
   jid?: string;
   reason?: string;
   count?: number;
-  /** dup/future: the entry's watermark then; init: the instant it was armed. */
+  /** dup/stale/future: the entry's watermark then; init: the instant it was armed. */
   watermarkMs?: number;
   replaced?: boolean;
 }
 
-const OUTCOMES = new Set<CronOutcome>(['init', 'fired', 'skipped', 'missed', 'run', 'dup', 'future']);
+const OUTCOMES = new Set<CronOutcome>(['init', 'fired', 'skipped', 'missed', 'run', 'dup', 'stale', 'future']);
 
 export async function cronTick(s: Scripts, c: CronTickCall): Promise<CronTickResult> {
   const k = s.keys;
@@ -68,6 +70,7 @@ export async function cronTick(s: Scripts, c: CronTickCall): Promise<CronTickRes
     CRON.overlapScanMax,
     CRON.overlapMaxNodes,
     Math.min(c.recoveredForms, CRON.overlapRecoveredForms),
+    c.expectedMs ?? 0,
   )) as unknown[];
   const outcome = String(reply[0]);
   if (outcome === 'wrongtype') throw new WrongTypeError('cronTick', String(reply[1]));
@@ -78,6 +81,6 @@ export async function cronTick(s: Scripts, c: CronTickCall): Promise<CronTickRes
   if (outcome === 'fired') r.replaced = Number(reply[4]) > 0;
   if (outcome === 'skipped') r.reason = String(detail);
   if (outcome === 'missed') r.count = Number(detail);
-  if (outcome === 'dup' || outcome === 'future' || outcome === 'init') r.watermarkMs = Number(detail);
+  if (outcome === 'dup' || outcome === 'stale' || outcome === 'future' || outcome === 'init') r.watermarkMs = Number(detail);
   return r;
 }

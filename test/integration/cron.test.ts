@@ -32,9 +32,11 @@ const entry = (o: Record<string, unknown> = {}): CronEntry =>
     throw new Error(why);
   })[0];
 
-async function call(e: CronEntry, mode: CronTickCall['mode'], tickMs: number, jid = `jid-${mode}-${tickMs}`) {
+/** One call; fire/miss plan from the entry's current watermark unless `expectedMs` says otherwise. */
+async function call(e: CronEntry, mode: CronTickCall['mode'], tickMs: number, jid = `jid-${mode}-${tickMs}`, expectedMs?: number) {
   const { head } = cronJobHead(e, jid);
-  return scripts.cronTick({ mode, name: e.name, queue: e.queue, overlap: e.overlap, tickMs, head, jid, by: 'test', recoveredForms: 3 });
+  const expected = expectedMs ?? Number(await server.client.hget(keys.cronState(e.name), 'last_tick'));
+  return scripts.cronTick({ mode, name: e.name, queue: e.queue, overlap: e.overlap, tickMs, expectedMs: expected, head, jid, by: 'test', recoveredForms: 3 });
 }
 
 const redisNow = async () => {
@@ -58,6 +60,9 @@ describe('cron-tick script', () => {
     expect((await call(e, 'fire', tick, 'bbb')).outcome).toBe('dup');
     expect((await call(e, 'fire', tick - 1000, 'ccc')).outcome).toBe('dup');
     expect((await call(e, 'miss', tick)).outcome).toBe('dup');
+    // A later tick planned from a watermark that has moved since: refused, nothing written.
+    await waitFor(async () => (await redisNow()) >= tick + 1000);
+    expect((await call(e, 'fire', tick + 1000, 'ddd', armed.nowMs)).outcome).toBe('stale');
     const jobs = await queued();
     expect(jobs).toHaveLength(1);
     const job = JSON.parse(jobs[0]);
@@ -138,6 +143,7 @@ describe('cron-tick script', () => {
       queue: 'default',
       overlap: 'allow',
       tickMs: nowMs + 3,
+      expectedMs: nowMs,
       missed: { count: 3, fromMs: nowMs + 1 },
       head,
       jid: 'x',
@@ -145,6 +151,8 @@ describe('cron-tick script', () => {
       recoveredForms: 0,
     });
     expect(r).toMatchObject({ outcome: 'missed', count: 3 });
+    const [event] = (await server.client.lrange(keys.cronHistory('e'), 0, 0)).map((h) => JSON.parse(h));
+    expect(event).toMatchObject({ outcome: 'missed', after: nowMs, tick: nowMs + 3, count: 3 });
     expect((await call(e, 'fire', nowMs + 2)).outcome).toBe('dup');
     expect(await queued()).toEqual([]);
   });

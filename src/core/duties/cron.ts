@@ -38,6 +38,8 @@ export class CronDuty implements Duty {
   readonly counts = new Map<string, CronCounts>();
   private pendingLags: { entry: string; lagMs: number }[] = [];
   private sleepMs: number = CRON.minSleepMs;
+  /** Set when a call found the watermark moved by another supervisor: the next round comes at once. */
+  private replan = false;
 
   constructor(
     private readonly scripts: Scripts,
@@ -80,7 +82,8 @@ export class CronDuty implements Duty {
       after.set(e.name, w.watermarkMs);
       latest = Math.max(latest, w.nowMs);
     }
-    this.sleepMs = this.sleepUntilNext(entries, after, latest);
+    this.sleepMs = this.replan ? CRON.minSleepMs : this.sleepUntilNext(entries, after, latest);
+    this.replan = false;
     return report;
   }
 
@@ -117,22 +120,26 @@ export class CronDuty implements Duty {
     let w = watermark;
     let seen = nowMs;
     for (const a of planTicks(e, watermark, nowMs, CRON.maxTicksPerRound)) {
-      if (a.tickMs <= w) continue;
-      const r = a.mode === 'miss' ? await this.call(e, 'miss', a.tickMs, { count: a.count, fromMs: a.fromMs }) : await this.call(e, 'fire', a.tickMs);
+      const r = a.mode === 'miss' ? await this.call(e, 'miss', a.tickMs, w, { count: a.count, fromMs: a.fromMs }) : await this.call(e, 'fire', a.tickMs, w);
       seen = Math.max(seen, r.nowMs);
       this.count(e, r, counts, report);
-      if (r.outcome === 'dup' || r.outcome === 'future') {
-        // Another supervisor decided up to its watermark already (or Redis's clock went back).
-        w = Math.max(w, r.watermarkMs ?? w);
-        if (r.outcome === 'future') break;
+      if (r.outcome === 'dup' && r.watermarkMs === a.tickMs) {
+        // Another supervisor decided this very tick: go on with the next one.
+        w = a.tickMs;
         continue;
       }
-      w = Math.max(w, a.tickMs);
+      if (r.outcome === 'dup' || r.outcome === 'stale' || r.outcome === 'future') {
+        // Another supervisor decided further already (or Redis's clock went back): plan again
+        // from the watermark it left, at once (or, for 'future', after the usual sleep).
+        if (r.outcome !== 'future') this.replan = true;
+        return { watermarkMs: Math.max(w, r.watermarkMs ?? w), nowMs: seen };
+      }
+      w = a.tickMs;
     }
     return { watermarkMs: w, nowMs: seen };
   }
 
-  private call(e: CronEntry, mode: 'init' | 'fire' | 'miss', tickMs: number, missed?: { count: number; fromMs: number }): Promise<CronTickResult> {
+  private call(e: CronEntry, mode: 'init' | 'fire' | 'miss', tickMs: number, expectedMs = 0, missed?: { count: number; fromMs: number }): Promise<CronTickResult> {
     const { head, jid } = cronJobHead(e);
     return this.scripts.cronTick({
       mode,
@@ -140,6 +147,7 @@ export class CronDuty implements Duty {
       queue: e.queue,
       overlap: e.overlap,
       tickMs,
+      expectedMs,
       missed,
       head,
       jid,
@@ -164,7 +172,7 @@ export class CronDuty implements Duty {
       counts.missed += r.count ?? 1;
       report.missed += r.count ?? 1;
       this.log.warn('periodic ticks missed (no node fired them in time; catchUp gave up on them)', { cron: e.name, newest: tick, count: r.count, catch_up: e.catchUp });
-    } else if (r.outcome === 'dup') {
+    } else if (r.outcome === 'dup' || r.outcome === 'stale') {
       counts.dup++;
       report.dup++;
     } else if (r.outcome === 'future') {
