@@ -4,6 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Keys } from '../redis/keys.js';
+import type { CronCounts } from '../core/duties/cron.js';
 import type { ChildCounters } from './ipc.js';
 import type { PoolChild } from './worker-pool.js';
 
@@ -30,4 +31,6 @@ export interface SupervisorView {
   /** Redis's maxmemory-policy (read at start) and the warning it deserves, if any. */
   readonly evictionPolicy: string;
   readonly evictionWarning: string | undefined;
+  /** Periodic jobs this supervisor decided: counts per entry, and the fire lags since the last read. */
+  readonly cron?: { readonly counts: ReadonlyMap<string, CronCounts>; drainLags(): { entry: string; lagMs: number }[] };
 }

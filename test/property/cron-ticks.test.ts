@@ -6,8 +6,9 @@
 // are resent later byte for byte (an ioredis resend after a reconnect). Checked over the record
 // afterwards (the entry's history and the pushed jobs): each tick is enqueued at most once, never
 // both enqueued and recorded skipped or missed, and the decided ticks follow one another from the
-// armed watermark without a hole. (Dropping either the watermark check or the stale check alone
-// is caught: the other holds the invariant; dropping both fires a tick twice.)
+// armed watermark without a hole. (Tried: without the stale check a dropped call leaves a hole;
+// without the watermark check the stale check still refuses a resend; without both a tick fires
+// twice. Each of the first and the last is caught here.)
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCron, type CronEntry } from '../../src/config/cron.js';

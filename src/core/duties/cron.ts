@@ -163,11 +163,11 @@ export class CronDuty implements Duty {
       report.fired++;
       const lagMs = Math.max(0, r.nowMs - r.tickMs);
       if (this.pendingLags.length < MAX_PENDING_LAGS) this.pendingLags.push({ entry: e.name, lagMs });
-      this.log.info('periodic job enqueued', { cron: e.name, tick, jid: r.jid, queue: e.queue, lag_ms: lagMs, ...(r.replaced ? { replaced: true } : {}) });
+      this.log.debug('periodic job enqueued', { cron: e.name, tick, jid: r.jid, queue: e.queue, lag_ms: lagMs, ...(r.replaced ? { replaced: true } : {}) });
     } else if (r.outcome === 'skipped') {
       counts.skipped++;
       report.skipped++;
-      this.log.info('periodic tick skipped', { cron: e.name, tick, reason: r.reason });
+      this.log.debug('periodic tick skipped', { cron: e.name, tick, reason: r.reason });
     } else if (r.outcome === 'missed') {
       counts.missed += r.count ?? 1;
       report.missed += r.count ?? 1;
