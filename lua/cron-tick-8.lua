@@ -62,8 +62,8 @@ local hist_len, scan_max, max_nodes, forms_n = tonumber(ARGV[12]), tonumber(ARGV
 if not (tick and hist_len and scan_max and max_nodes and forms_n) then
   return redis.error_reply('cron-tick: a numeric argument is missing')
 end
-local wrong = first_wrong_type({ { KEYS[1], 'hash' }, { KEYS[2], 'list' }, { KEYS[3], 'set' }, { KEYS[4], 'set' }, { KEYS[5], 'list' }, { KEYS[6], 'set' }, { KEYS[7], 'set' }, { KEYS[8], 'set' } })
-if wrong then return { 'wrongtype', wrong } end
+-- The state first: a call for a decided tick (most calls of a fleet) costs TYPE, TIME and HGET.
+if first_wrong_type({ { KEYS[1], 'hash' } }) then return { 'wrongtype', KEYS[1] } end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local by = ARGV[11]
@@ -79,6 +79,8 @@ local last = tonumber(redis.call('HGET', KEYS[1], 'last_tick') or '')
 if mode == 'init' or (last == nil and mode ~= 'run') then
   -- No state (first start, or the hash was deleted): the entry is armed from now on.
   if last ~= nil then return { 'dup', tick, now, last } end
+  local bad = first_wrong_type({ { KEYS[2], 'list' }, { KEYS[4], 'set' } })
+  if bad then return { 'wrongtype', bad } end
   redis.call('HSET', KEYS[1], 'last_tick', now, 'since', now)
   redis.call('SADD', KEYS[4], name)
   record({ outcome = 'armed' })
@@ -90,6 +92,8 @@ if mode ~= 'run' then
   if tick > now then return { 'future', tick, now, last } end
   if tonumber(ARGV[16]) ~= last then return { 'stale', tick, now, last } end
 end
+local wrong = first_wrong_type({ { KEYS[2], 'list' }, { KEYS[3], 'set' }, { KEYS[4], 'set' }, { KEYS[5], 'list' }, { KEYS[6], 'set' }, { KEYS[7], 'set' }, { KEYS[8], 'set' } })
+if wrong then return { 'wrongtype', wrong } end
 redis.call('SADD', KEYS[4], name)
 
 if mode == 'miss' then

@@ -39,6 +39,13 @@ async function call(e: CronEntry, mode: CronTickCall['mode'], tickMs: number, ji
   return scripts.cronTick({ mode, name: e.name, queue: e.queue, overlap: e.overlap, tickMs, expectedMs: expected, head, jid, by: 'test', recoveredForms: 3 });
 }
 
+/** INFO commandstats as command → { calls, usec } (commands run inside scripts included). */
+function commandStats(info: string): Map<string, { calls: number; usec: number }> {
+  const out = new Map<string, { calls: number; usec: number }>();
+  for (const m of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+),usec=(\d+)/gm)) out.set(m[1], { calls: Number(m[2]), usec: Number(m[3]) });
+  return out;
+}
+
 const redisNow = async () => {
   const [s, us] = await server.client.time();
   return Number(s) * 1000 + Math.floor(Number(us) / 1000);
@@ -167,6 +174,7 @@ describe('several cron duties racing the same ticks', () => {
       const ticker = new Ticker(() => duty.tick(), { intervalMs: () => duty.intervalMs });
       return { redis, duty, ticker };
     });
+    await server.client.config('RESETSTAT');
     for (const n of nodes) n.ticker.start();
     try {
       await waitFor(async () => (await server.client.llen(keys.queue('default'))) >= 6, { timeoutMs: 40_000, what: 'six ticks fired' });
@@ -174,6 +182,7 @@ describe('several cron duties racing the same ticks', () => {
       await Promise.all(nodes.map((n) => n.ticker.stop()));
       await Promise.all(nodes.map((n) => n.redis.quit()));
     }
+    const stats = commandStats(await server.client.info('commandstats'));
     const ticks = (await queued()).map((j) => JSON.parse(j).cron.tick as number).sort((a, b) => a - b);
     expect(new Set(ticks).size).toBe(ticks.length);
     // Consecutive seconds: none missed while the duties ran.
@@ -181,7 +190,14 @@ describe('several cron duties racing the same ticks', () => {
     const fired = nodes.reduce((n, x) => n + x.duty.counts.get('e')!.fired, 0);
     const dups = nodes.reduce((n, x) => n + x.duty.counts.get('e')!.dup, 0);
     expect(fired).toBe(ticks.length);
-    console.log(`[measured] 4 duties, ${ticks.length} ticks: ${fired} fired, ${dups} no-op script calls (the others found the watermark moved and did not call)`);
+    const scriptCalls = (stats.get('evalsha')?.calls ?? 0) + (stats.get('eval')?.calls ?? 0);
+    const scriptUs = (stats.get('evalsha')?.usec ?? 0) + (stats.get('eval')?.usec ?? 0);
+    const clientCalls = [...stats].filter(([c]) => ['time', 'hget', 'evalsha', 'eval', 'script', 'info', 'config'].includes(c)).reduce((n, [, v]) => n + v.calls, 0);
+    console.log(
+      `[measured] 4 duties, ${ticks.length} ticks: ${fired} fired, ${dups} no-op script calls (the others found the watermark moved and did not call); ` +
+        `Redis: ${(clientCalls / ticks.length).toFixed(1)} commands per tick from the 4 supervisors (${(scriptCalls / ticks.length).toFixed(2)} script calls), ` +
+        `${(scriptUs / Math.max(1, scriptCalls)).toFixed(0)} µs per script call`,
+    );
     const history = (await server.client.lrange(keys.cronHistory('e'), 0, -1)).map((h) => JSON.parse(h));
     expect(history.filter((h) => h.outcome === 'fired')).toHaveLength(ticks.length);
     expect(history.filter((h) => h.outcome === 'armed')).toHaveLength(1);
