@@ -45,7 +45,7 @@ export function buildDuties(d: DutyDeps): Duties {
   const sidekiq = new SidekiqRegistry(d.sidekiqHost);
   const cron = new CronDuty(d.scripts, d.config, d.log, d.reaperId);
   const list: Duty[] = [heartbeat, poolWatch, reaperDuty(reaper, d.config), scheduler, sidekiq];
-  if (d.config.cron.length > 0) list.push(cron);
+  if (Array.isArray(d.config.cron) && d.config.cron.length > 0) list.push(cron);
   return { heartbeat, poolWatch, reaper, scheduler, sidekiq, cron, list };
 }
 

@@ -126,7 +126,7 @@ export function createMetrics(sup: SupervisorView): Metrics {
 /** Periodic jobs: ticks this supervisor decided (by outcome; missed counts ticks) and the lag of each fire. */
 function cronMetrics(registry: Registry, sup: SupervisorView): void {
   const cron = sup.cron;
-  if (!cron || sup.config.cron.length === 0) return;
+  if (!cron || !Array.isArray(sup.config.cron) || sup.config.cron.length === 0) return;
   new Counter({
     name: 'verk_cron_ticks_total',
     help: 'Periodic ticks this supervisor decided: fired (job enqueued), skipped (paused, overlap) or missed (late, given up by catchUp). Summed over the fleet, each tick counts once.',

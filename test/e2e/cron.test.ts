@@ -3,10 +3,14 @@
 // queue is the ledger of everything pushed; with the entry's history it is checked offline:
 // each tick enqueued exactly once, none missed or skipped while a node lived (catchUp 'latest'
 // and grace 60 s: a tick fired by a live node within 60 s is on time), the decided ticks one
-// after the other from the armed instant. Prints ticks, duplicates, missed and max lag.
+// after the other from the armed instant. Prints ticks, duplicates, missed and max lag. Also
+// `verk cron …` on a config file, and `verk work` refusing a bad entry.
 import { describe, expect, it } from 'vitest';
 import type { RedisServer } from '../helpers/redis-server.js';
-import { signalGroup, startWorker } from '../helpers/cli.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { signalGroup, startWorker, verk } from '../helpers/cli.js';
 import { usePrivateRedis, workArgs, workEnv } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -69,4 +73,48 @@ describe('cron across a fleet', () => {
       expect(j.enqueued_at).toBeGreaterThanOrEqual(j.cron.tick);
     }
   }, 90_000);
+});
+
+describe('verk cron commands', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'verk-cron-cli-'));
+  const config = (cron: unknown) => {
+    fs.writeFileSync(path.join(dir, 'verk.config.json'), JSON.stringify({ redisUrl: server.url, handlers: '.', cron }));
+  };
+  const cli = (...args: string[]) => verk(['cron', ...args], { cwd: dir });
+  const json = async (...args: string[]) => {
+    const r = await cli(...args, '--json');
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    return JSON.parse(String(r.stdout));
+  };
+
+  it('list, next, run, pause, history, resume; an unknown name is a usage error', async () => {
+    config({ nightly: { class: 'Reports.Nightly', schedule: '30 2 * * *', tz: 'Europe/Berlin', args: [7] } });
+    const list = await json('list');
+    expect(list.entries).toEqual([
+      expect.objectContaining({ name: 'nightly', in_config: true, schedule: '30 2 * * *', tz: 'Europe/Berlin', paused: false, last_tick: null }),
+    ]);
+    expect(list.entries[0].next_tick).toMatch(/T01:30:00.000Z$/); // 02:30 CET
+    const next = await json('next', 'nightly', '--count', '3');
+    expect(next.ticks).toHaveLength(3);
+    const run = await json('run', 'nightly');
+    const [job] = (await server.client.lrange('queue:default', 0, -1)).map((j) => JSON.parse(j));
+    expect(job).toMatchObject({ class: 'Reports.Nightly', args: [7], jid: run.jid, cron: { entry: 'nightly', manual: true } });
+    expect(await json('pause', 'nightly')).toEqual({ name: 'nightly', paused: true, changed: true });
+    expect((await json('list')).entries[0].paused).toBe(true);
+    const history = await json('history', 'nightly');
+    expect(history.events).toEqual([expect.objectContaining({ outcome: 'run', jid: run.jid })]);
+    expect(await json('resume', 'nightly')).toEqual({ name: 'nightly', paused: false, changed: true });
+    const table = await cli('list');
+    expect(String(table.stdout)).toContain('nightly');
+    const unknown = await cli('run', 'nightlly');
+    expect(unknown.exitCode).toBe(64);
+    expect(String(unknown.stderr)).toContain('did you mean nightly?');
+  }, 60_000);
+
+  it('verk work refuses a bad entry at start (exit 78), naming the file, the entry and the field', async () => {
+    config({ nightly: { class: 'Reports.Nightly', schedule: '0 3 * * *', tz: 'Europe/Berlinn' } });
+    const r = await verk(['work'], { cwd: dir, timeout: 30_000 });
+    expect(r.exitCode).toBe(78);
+    expect(String(r.stderr)).toContain('verk.config.json: `cron` entry "nightly": tz "Europe/Berlinn" is not an IANA time zone');
+  }, 60_000);
 });

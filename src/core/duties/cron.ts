@@ -49,7 +49,12 @@ export class CronDuty implements Duty {
     private readonly by: string,
     private readonly random: () => number = Math.random,
   ) {
-    for (const e of config.cron) this.counts.set(e.name, { fired: 0, skipped: 0, missed: 0, dup: 0 });
+    for (const e of this.entries) this.counts.set(e.name, { fired: 0, skipped: 0, missed: 0, dup: 0 });
+  }
+
+  /** The resolved entries (a config built by hand may still hold the file form `{}`: none). */
+  private get entries(): readonly CronEntry[] {
+    return Array.isArray(this.config.cron) ? this.config.cron : [];
   }
 
   /** The wait before the next round: until the next tick of any entry (read after each round). */
@@ -66,7 +71,7 @@ export class CronDuty implements Duty {
 
   /** One round: decides every due tick of every entry, then computes the sleep until the next one. */
   async tick(): Promise<DutyReport> {
-    const entries = this.config.cron;
+    const entries = this.entries;
     const report: DutyReport = { fired: 0, skipped: 0, missed: 0, dup: 0 };
     if (entries.length === 0) {
       this.sleepMs = CRON.maxSleepMs;
