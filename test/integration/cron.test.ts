@@ -165,6 +165,35 @@ describe('cron-tick script', () => {
   });
 });
 
+describe('the cron duty sleeps until the next tick', () => {
+  const duty = (schedule: string, redis = server.client, random = () => 1) =>
+    new CronDuty(new Scripts(redis, keys), { cron: [entry({ schedule })], maxRecoveries: 3 }, silentLogger, 'sup', random);
+
+  it('until the next tick of any entry plus its jitter (at most 5 % of the period, 200 ms), capped at 30 s', async () => {
+    const every5 = duty('*/5 * * * * *');
+    await every5.tick();
+    const now = await redisNow();
+    const gap = Math.ceil(now / 5000) * 5000 - now;
+    // random() = 1: the largest jitter, min(200, 5 % of 5 s = 250) = 200 ms.
+    expect(every5.intervalMs).toBeGreaterThanOrEqual(gap - 50);
+    expect(every5.intervalMs).toBeLessThanOrEqual(gap + 200 + 50);
+    const hourly = duty('0 * * * *');
+    await server.client.flushdb();
+    await hourly.tick();
+    const toHour = 3_600_000 - ((await redisNow()) % 3_600_000);
+    expect(hourly.intervalMs).toBe(Math.max(5, Math.min(30_000, toHour + 200)));
+  });
+
+  it('one second after a round that failed (Redis unreachable), not in a loop', async () => {
+    const dead = new Redis({ port: 1, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+    dead.on('error', () => undefined);
+    const d = duty('* * * * * *', dead);
+    await expect(d.tick()).rejects.toThrow();
+    expect(d.intervalMs).toBe(1000);
+    dead.disconnect();
+  });
+});
+
 describe('several cron duties racing the same ticks', () => {
   it('enqueue exactly one job per every-second tick, with no tick left out', async () => {
     const e = entry({ schedule: '* * * * * *' });
