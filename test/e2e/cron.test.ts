@@ -13,6 +13,8 @@ import path from 'node:path';
 import { signalGroup, startWorker, verk } from '../helpers/cli.js';
 import { usePrivateRedis, workArgs, workEnv } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
+import { httpGet } from '../helpers/e2e-kit.js';
+import { freePort } from '../helpers/redis-server.js';
 
 let server: RedisServer;
 usePrivateRedis((s) => {
@@ -32,14 +34,19 @@ async function ledger() {
 
 describe('cron across a fleet', () => {
   it('3 nodes, one killed -9 mid-run: every second enqueued exactly once, none missed', async () => {
-    const ws = [0, 1, 2].map(() => startWorker(workArgs(server, ['--processes', '1', '--cron', CRON]), { env: workEnv(server) }));
+    const port = await freePort();
+    const ws = [0, 1, 2].map((i) =>
+      startWorker(workArgs(server, ['--processes', '1', '--cron', CRON, ...(i === 0 ? ['--health-port', String(port)] : [])]), { env: workEnv(server) }),
+    );
     let killedAtTick = 0;
+    let metrics = '';
     try {
       await waitFor(async () => (await ledger()).jobs.length >= 4, { what: 'four ticks fired', timeoutMs: 30_000 });
       signalGroup(ws[1].pid!, 'SIGKILL');
       await ws[1];
       killedAtTick = Math.max(...(await ledger()).jobs.map((j) => j.cron.tick));
       await waitFor(async () => (await ledger()).jobs.filter((j) => j.cron.tick > killedAtTick).length >= 5, { what: 'five ticks after the kill', timeoutMs: 30_000 });
+      metrics = (await httpGet(port, '/metrics')).body;
     } finally {
       for (const w of [ws[0], ws[2]]) signalGroup(w.pid!, 'SIGTERM');
       await Promise.all(ws);
@@ -60,6 +67,11 @@ describe('cron across a fleet', () => {
         `duplicates ${duplicates}, holes ${holes}, missed/skipped ${missedOrSkipped.length}, max lag ${Math.max(...lags)} ms, ` +
         `median lag ${lags.sort((a, b) => a - b)[Math.floor(lags.length / 2)]} ms; fired by ${[...byNode.values()].join('/')} per supervisor`,
     );
+    // The first supervisor's metrics: what it decided, and the lag of each job it enqueued.
+    const firedHere = Number(/^verk_cron_ticks_total\{entry="tick",outcome="fired"\} (\d+)$/m.exec(metrics)?.[1]);
+    expect(firedHere).toBeGreaterThanOrEqual(0); // NaN (no such line) fails
+    expect(Number(/^verk_cron_tick_lag_seconds_count\{entry="tick"\} (\d+)$/m.exec(metrics)?.[1])).toBe(firedHere);
+    expect(metrics).toMatch(/^verk_cron_missed_ticks_total\{entry="tick"\} 0$/m);
     expect(armed).toHaveLength(1);
     expect(duplicates).toBe(0);
     expect(holes).toBe(0);

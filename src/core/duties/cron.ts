@@ -133,9 +133,10 @@ export class CronDuty implements Duty {
         w = a.tickMs;
         continue;
       }
-      if (r.outcome === 'dup' || r.outcome === 'stale' || r.outcome === 'future') {
-        // Another supervisor decided further already (or Redis's clock went back): plan again
-        // from the watermark it left, at once (or, for 'future', after the usual sleep).
+      if (r.outcome === 'dup' || r.outcome === 'stale' || r.outcome === 'future' || r.outcome === 'init') {
+        // Another supervisor decided further already, or the state was deleted and the entry
+        // armed again (or Redis's clock went back): plan again from the watermark it left, at
+        // once (or, for 'future', after the usual sleep).
         if (r.outcome !== 'future') this.replan = true;
         return { watermarkMs: Math.max(w, r.watermarkMs ?? w), nowMs: seen };
       }
