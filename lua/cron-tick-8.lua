@@ -71,6 +71,7 @@ local by = ARGV[11]
 local function record(event)
   event.at = now
   event.by = by
+  redis.call('SADD', KEYS[4], name)
   redis.call('LPUSH', KEYS[2], cjson.encode(event))
   redis.call('LTRIM', KEYS[2], 0, hist_len - 1)
 end
@@ -82,7 +83,6 @@ if mode == 'init' or (last == nil and mode ~= 'run') then
   local bad = first_wrong_type({ { KEYS[2], 'list' }, { KEYS[4], 'set' } })
   if bad then return { 'wrongtype', bad } end
   redis.call('HSET', KEYS[1], 'last_tick', now, 'since', now)
-  redis.call('SADD', KEYS[4], name)
   record({ outcome = 'armed' })
   return { 'init', tick, now, now }
 end
@@ -94,7 +94,6 @@ if mode ~= 'run' then
 end
 local wrong = first_wrong_type({ { KEYS[2], 'list' }, { KEYS[3], 'set' }, { KEYS[4], 'set' }, { KEYS[5], 'list' }, { KEYS[6], 'set' }, { KEYS[7], 'set' }, { KEYS[8], 'set' } })
 if wrong then return { 'wrongtype', wrong } end
-redis.call('SADD', KEYS[4], name)
 
 if mode == 'miss' then
   local count, from = tonumber(ARGV[5]) or 1, tonumber(ARGV[6]) or tick
@@ -115,6 +114,10 @@ local function find_last(q, whole)
   end
   local budget = scan_max
   local function in_list(key)
+    -- A key built from the prefix is not type-checked up front: one of another type is "cannot tell".
+    local ty = redis.call('TYPE', key).ok
+    if ty == 'none' then return false end
+    if ty ~= 'list' then return 'unknown' end
     local len = redis.call('LLEN', key)
     if len == 0 then return false end
     local m = math.min(len, math.floor(budget / #forms))

@@ -5,7 +5,9 @@
 // entry's history are the record, checked offline afterwards. Pass: one job per tick id, 0
 // duplicates, 0 seconds left out between the first and the last tick (a supervisor lived
 // throughout, and each outage was far shorter than the 60 s grace), nothing skipped or missed.
-// The randomness is seeded and printed, so a failure can be replayed.
+// The randomness is seeded and printed, so a failure can be replayed (CRON_CHAOS_SEED=<seed>).
+// The long variant: CRON_CHAOS_ROUNDS=60 npx vitest run test/fault/cron-chaos.test.ts (a freeze
+// and a Redis restart every 5 rounds; figures in docs/cron.md).
 import { describe, expect, it } from 'vitest';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { signalGroup, startWorker } from '../helpers/cli.js';
@@ -44,59 +46,68 @@ async function record() {
 }
 
 describe('cron chaos', () => {
-  it('4 nodes, random kill -9 and restart, one frozen past its TTL, one Redis restart: one job per tick, none left out', async () => {
-    const seed = Number(process.env.CRON_CHAOS_SEED ?? Date.now() % 1_000_000);
-    const random = rng(seed);
-    const start = () => startWorker(workArgs(server, ['--processes', '1', '--cron', CRON]), { env: workEnv(server) });
-    const nodes = [start(), start(), start(), start()];
-    const all = [...nodes];
-    const log: string[] = [];
-    let redisDownMs = 0;
-    try {
-      await waitFor(async () => (await record()).ticks.length >= 3, { what: 'three ticks', timeoutMs: 30_000 });
-      for (let round = 0; round < 6; round++) {
-        const i = Math.floor(random() * nodes.length);
-        if (round === 2) {
-          // Frozen past its TTL: peers reap its worker node; its cron duty resumes with a stale plan.
-          signalGroup(nodes[i].pid!, 'SIGSTOP');
-          await sleep(TEST_INTERVALS.nodeTtlMs + 1500);
-          signalGroup(nodes[i].pid!, 'SIGCONT');
-          log.push(`froze node ${i} for ${TEST_INTERVALS.nodeTtlMs + 1500} ms`);
-        } else if (round === 4) {
-          const t0 = Date.now();
-          await server.restart(2500);
-          redisDownMs = Date.now() - t0;
-          log.push(`restarted Redis (${redisDownMs} ms down)`);
-        } else {
-          signalGroup(nodes[i].pid!, 'SIGKILL');
-          await nodes[i];
-          nodes[i] = start();
-          all.push(nodes[i]);
-          log.push(`killed -9 node ${i} and started a new one`);
+  it(
+    '4 nodes, random kill -9 and restart, one frozen past its TTL, one Redis restart: one job per tick, none left out',
+    async () => {
+      const seed = Number(process.env.CRON_CHAOS_SEED ?? Date.now() % 1_000_000);
+      const rounds = Number(process.env.CRON_CHAOS_ROUNDS ?? 6);
+      const random = rng(seed);
+      const start = () => startWorker(workArgs(server, ['--processes', '1', '--cron', CRON]), { env: workEnv(server) });
+      const nodes = [start(), start(), start(), start()];
+      const all = [...nodes];
+      const log: string[] = [];
+      let redisDownMs = 0;
+      try {
+        await waitFor(async () => (await record()).ticks.length >= 3, { what: 'three ticks', timeoutMs: 30_000 });
+        for (let round = 0; round < rounds; round++) {
+          const i = Math.floor(random() * nodes.length);
+          if (round % 5 === 2) {
+            // Frozen past its TTL: peers reap its worker node; its cron duty resumes with a stale plan.
+            signalGroup(nodes[i].pid!, 'SIGSTOP');
+            await sleep(TEST_INTERVALS.nodeTtlMs + 1500);
+            signalGroup(nodes[i].pid!, 'SIGCONT');
+            log.push(`froze node ${i} for ${TEST_INTERVALS.nodeTtlMs + 1500} ms`);
+          } else if (round % 5 === 4) {
+            const t0 = Date.now();
+            await server.restart(2500);
+            redisDownMs = Date.now() - t0;
+            log.push(`restarted Redis (${redisDownMs} ms down)`);
+          } else {
+            signalGroup(nodes[i].pid!, 'SIGKILL');
+            await nodes[i];
+            nodes[i] = start();
+            all.push(nodes[i]);
+            log.push(`killed -9 node ${i} and started a new one`);
+          }
+          await sleep(1500 + Math.floor(random() * 2000));
         }
-        await sleep(1500 + Math.floor(random() * 2000));
+        const last = Math.max(...(await record()).ticks);
+        await waitFor(async () => (await record()).ticks.filter((t) => t > last).length >= 3, { what: 'three ticks after the chaos', timeoutMs: 40_000 });
+      } finally {
+        for (const w of nodes) signalGroup(w.pid!, 'SIGTERM');
+        await Promise.all(all);
       }
-      const last = Math.max(...(await record()).ticks);
-      await waitFor(async () => (await record()).ticks.filter((t) => t > last).length >= 3, { what: 'three ticks after the chaos', timeoutMs: 40_000 });
-    } finally {
-      for (const w of nodes) signalGroup(w.pid!, 'SIGTERM');
-      await Promise.all(all);
-    }
-    const { ticks, events } = await record();
-    const sorted = [...ticks].sort((a, b) => a - b);
-    const distinct = new Set(ticks).size;
-    const duplicates = ticks.length - distinct;
-    const holes = sorted[sorted.length - 1] - sorted[0] + 1 - distinct;
-    const fired = events.filter((e) => e.outcome === 'fired');
-    const lags = fired.map((e) => Number(e.lag_ms)).sort((a, b) => a - b);
-    const notFired = events.filter((e) => e.outcome === 'missed' || e.outcome === 'skipped');
-    console.log(
-      `[measured] cron chaos (seed ${seed}): ${log.join('; ')}. ${ticks.length} ticks, ${duplicates} duplicates, ${holes} left out, ` +
-        `${notFired.length} missed/skipped; lag median ${lags[Math.floor(lags.length / 2)]} ms, max ${lags[lags.length - 1]} ms; fired by ${new Set(fired.map((e) => e.by)).size} supervisors`,
-    );
-    expect(duplicates).toBe(0);
-    expect(holes).toBe(0);
-    expect(notFired).toEqual([]);
-    expect(events.filter((e) => e.outcome === 'armed')).toHaveLength(1);
-  }, 120_000);
+      const { ticks, events } = await record();
+      const sorted = [...ticks].sort((a, b) => a - b);
+      const distinct = new Set(ticks).size;
+      const duplicates = ticks.length - distinct;
+      const holes = sorted[sorted.length - 1] - sorted[0] + 1 - distinct;
+      const fired = events.filter((e) => e.outcome === 'fired');
+      const lags = fired.map((e) => Number(e.lag_ms)).sort((a, b) => a - b);
+      const notFired = events.filter((e) => e.outcome === 'missed' || e.outcome === 'skipped');
+      const summary =
+        rounds > 10
+          ? `${rounds} rounds: ${log.filter((l) => l.startsWith('killed')).length} kills, ${log.filter((l) => l.startsWith('froze')).length} freezes, ${log.filter((l) => l.startsWith('restarted')).length} Redis restarts`
+          : log.join('; ');
+      console.log(
+        `[measured] cron chaos (seed ${seed}): ${summary}. ${ticks.length} ticks, ${duplicates} duplicates, ${holes} left out, ` +
+          `${notFired.length} missed/skipped; lag median ${lags[Math.floor(lags.length / 2)]} ms, max ${lags[lags.length - 1]} ms; fired by ${new Set(fired.map((e) => e.by)).size} supervisors`,
+      );
+      expect(duplicates).toBe(0);
+      expect(holes).toBe(0);
+      expect(notFired).toEqual([]);
+      expect(events.filter((e) => e.outcome === 'armed')).toHaveLength(1);
+    },
+    120_000 + Number(process.env.CRON_CHAOS_ROUNDS ?? 0) * 6000,
+  );
 });
