@@ -94,6 +94,7 @@ describe('cron chaos', () => {
       const holes = sorted[sorted.length - 1] - sorted[0] + 1 - distinct;
       const fired = events.filter((e) => e.outcome === 'fired');
       const lags = fired.map((e) => Number(e.lag_ms)).sort((a, b) => a - b);
+      // Over the history's last 100 events (the whole run when it is short).
       const notFired = events.filter((e) => e.outcome === 'missed' || e.outcome === 'skipped');
       const summary =
         rounds > 10
@@ -106,7 +107,9 @@ describe('cron chaos', () => {
       expect(duplicates).toBe(0);
       expect(holes).toBe(0);
       expect(notFired).toEqual([]);
-      expect(events.filter((e) => e.outcome === 'armed')).toHaveLength(1);
+      // The history keeps the last 100 events: the armed event is in it only in a short run.
+      if (events.length < 100) expect(events.filter((e) => e.outcome === 'armed')).toHaveLength(1);
+      expect(Number(await server.client.hget('verk:cron:tick', 'since'))).toBeLessThan(sorted[0] * 1000);
     },
     120_000 + Number(process.env.CRON_CHAOS_ROUNDS ?? 0) * 6000,
   );
