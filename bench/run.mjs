@@ -1,4 +1,5 @@
-// `npm run bench [-- --quick] [--only=verk,bullmq,bee] [--suites=enqueue,latency,throughput,fleet,payload,highc]`
+// `npm run bench [-- --quick] [--only=verk,bullmq,bee] [--suites=enqueue,latency,throughput,fleet,payload,highc]
+// [--redis-core=N]` (the last: Redis pinned to CPU N at real-time priority, bench/lib/redis-server.mjs)
 // Runs verk, BullMQ and Bee-Queue side by side against one private redis-server started here
 // (stopped by PID at the end): enqueue throughput, pickup latency + RSS at rest, and no-op
 // throughput at concurrency 10 and 50 (+ verk --processes 2) with commands per job and RSS

@@ -56,6 +56,7 @@
 -- the watermark, which is not ARGV[16]: nothing written), 'future' (the tick is after Redis's
 -- now: nothing written), or { 'wrongtype', key } (nothing written).
 -- @include key-types
+-- @include redis-time
 local prefix, mode, name = ARGV[1], ARGV[2], ARGV[3]
 local tick = tonumber(ARGV[4])
 local hist_len, scan_max, max_nodes, forms_n = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15])
@@ -64,8 +65,7 @@ if not (tick and hist_len and scan_max and max_nodes and forms_n) then
 end
 -- The state first: a call for a decided tick (most calls of a fleet) costs TYPE, TIME and HGET.
 if first_wrong_type({ { KEYS[1], 'hash' } }) then return { 'wrongtype', KEYS[1] } end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 local by = ARGV[11]
 
 local function record(event)

@@ -11,14 +11,13 @@
 -- ARGV[3] metadata TTL in ms
 -- ARGV[4..] metadata field, value pairs (busy, rss, running, ...); none = renew the key only
 -- Returns 1 when renewed, 0 when refused (the node is no longer registered).
+-- @include redis-time
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then
   return 0
 end
 redis.call('SET', KEYS[2], 'alive', 'PX', ARGV[2])
 if #ARGV >= 5 then
-  local t = redis.call('TIME')
-  local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  redis.call('HSET', KEYS[3], 'beat', now_ms, unpack(ARGV, 4))
+  redis.call('HSET', KEYS[3], 'beat', now_ms(), unpack(ARGV, 4))
   redis.call('PEXPIRE', KEYS[3], ARGV[3])
 end
 return 1

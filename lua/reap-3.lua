@@ -40,6 +40,7 @@
 -- @include identity
 -- @include json-fields
 -- @include key-types
+-- @include redis-time
 local prefix, node = ARGV[1], ARGV[2]
 local node_key = prefix .. 'verk:node:' .. node
 if ARGV[6] ~= '1' and redis.call('EXISTS', node_key) == 1 then
@@ -54,8 +55,7 @@ window = math.floor(window)
 local queues_key, info_key, started_key = node_key .. ':queues', node_key .. ':info', node_key .. ':started'
 local history = prefix .. 'verk:recoveries'
 local count_recoveries = ARGV[11] == '1'
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local now = now_s()
 
 -- Plan: reads only ---------------------------------------------------------------------
 local lists = {}

@@ -13,12 +13,12 @@
 -- ARGV[2] max nodes checked by this call
 -- ARGV[3] retry delay in ms for dead nodes
 -- Returns { more (1 = the call was full: call again), checked, dead id... }.
+-- @include redis-time
 local max, retry = tonumber(ARGV[2]), tonumber(ARGV[3])
 if not (max and retry) or max < 1 or retry < 1 then
   return redis.error_reply('reap-scan: a numeric argument is missing or out of range')
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, max)
 local out = { #due == max and 1 or 0, #due }
 for _, id in ipairs(due) do

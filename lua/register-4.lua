@@ -10,12 +10,12 @@
 -- ARGV[3] metadata TTL in ms
 -- ARGV[4..] metadata field, value pairs
 -- Returns the Redis time in ms.
-local t = redis.call('TIME')
-local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- @include redis-time
+local now = now_ms()
 local ttl = tonumber(ARGV[2])
 redis.call('SADD', KEYS[1], ARGV[1])
 redis.call('SET', KEYS[2], 'alive', 'PX', ttl)
-redis.call('ZADD', KEYS[4], now_ms + ttl, ARGV[1])
-redis.call('HSET', KEYS[3], 'registered_at', now_ms, 'beat', now_ms, 'ttl_ms', ttl, unpack(ARGV, 4))
+redis.call('ZADD', KEYS[4], now + ttl, ARGV[1])
+redis.call('HSET', KEYS[3], 'registered_at', now, 'beat', now, 'ttl_ms', ttl, unpack(ARGV, 4))
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
-return now_ms
+return now

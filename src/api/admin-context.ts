@@ -51,7 +51,4 @@ export async function openCheckedAdmin(opts: AdminOptions): Promise<AdminContext
 }
 
 /** Redis's clock in float epoch seconds (all ages are computed against it, not the laptop's). */
-export async function redisNow(redis: Redis): Promise<number> {
-  const [s, us] = await redis.time();
-  return Number(s) + Number(us) / 1e6;
-}
+export { redisNowSeconds as redisNow } from '../redis/redis-clock.js';

@@ -131,6 +131,12 @@ export const REAPER = {
   maxBytesPerCall: 4 * 1024 * 1024,
 } as const;
 
+/** How a worker process that must go (fenced, recycled) ends (src/core/worker-node.ts). */
+export const NODE_EXIT = {
+  /** Longest wait for the acks and failures already sent to land or be refused (and counted). */
+  settleWaitMs: 2_000,
+} as const;
+
 /** Hand-back calls (shutdown, fencing, reconcile) are cut to these sizes (src/redis/scripts.ts). */
 export const HANDBACK = {
   maxJobs: 50,
@@ -185,10 +191,19 @@ export const CRON = {
 export const INIT_DEFAULTS = {
   /** The health port the generated container files open (the config's healthPort stays off locally). */
   healthPort: 9090,
-  /** Kubernetes grace period = shutdownTimeout + this, so hand-back finishes before SIGKILL. */
+  /** Kubernetes grace period = preStopSeconds + shutdownTimeout + this, so hand-back finishes before SIGKILL. */
   graceMarginMs: 5_000,
   /** Deployment/image name when the directory name is not a valid Kubernetes name. */
   name: 'verk-worker',
+  /** The preStop hook quiets the pod this long before Kubernetes sends SIGTERM (part of the grace period). */
+  preStopSeconds: 10,
+  /** Autoscaling manifests (k8s/keda-scaledobject.yaml, k8s/hpa.yaml): replicas range and targets. */
+  minReplicas: 1,
+  maxReplicas: 10,
+  /** Scale out when the oldest waiting job is older than this (KEDA latency trigger). */
+  latencyTargetSeconds: 30,
+  /** Keep each pod's busy ÷ slots near this (KEDA saturation trigger, HPA). */
+  saturationTarget: 0.8,
 } as const;
 
 export function cpuCount(): number {

@@ -117,6 +117,11 @@ export class QueueWorker {
     this.reconcileNeeded = true;
   }
 
+  /** Resolves when every settle write (ack, failure) begun so far is done; handlers may still run. */
+  async settleWrites(): Promise<void> {
+    while (this.settler.inFlight.size > 0) await Promise.allSettled([...this.settler.inFlight]);
+  }
+
   /** Resolves when no handler of this queue is running and every settle write is done. */
   async drained(): Promise<void> {
     while (this.running.size > 0 || this.settler.inFlight.size > 0) {

@@ -11,6 +11,7 @@ import type { HandlerRegistry } from './handlers.js';
 import { QueueWorker, type QueueWorkerEvents } from './queue-worker.js';
 import { IsolationGate } from './isolation.js';
 import { sleep } from '../util/sleep.js';
+import { NODE_EXIT } from '../config/defaults.js';
 import { guardDatabase } from '../redis/database-check.js';
 import { parseRedisUrl } from '../util/redis-url.js';
 
@@ -151,6 +152,7 @@ export class WorkerNode {
     this.log.error('node fenced: stopping and aborting its jobs', { node: this.id, reason });
     await Promise.all(this.workers.map((w) => w.stopFetching()));
     await this.handBackAll(`node fenced: ${reason}`).catch(() => 0);
+    await this.settleWritesInFlight();
     await this.flushAndClose();
     this.events.onExit(`fenced: ${reason}`, 3);
   }
@@ -163,6 +165,7 @@ export class WorkerNode {
     this.log.error('recycling worker process', { node: this.id, reason });
     await Promise.all(this.workers.map((w) => w.stopFetching()));
     await this.handBackAll('worker process recycled').catch(() => 0);
+    await this.settleWritesInFlight();
     await this.flushAndClose();
     this.events.onExit(`recycle: ${reason}`, 4);
   }
@@ -170,6 +173,15 @@ export class WorkerNode {
   private async handBackAll(reason: string): Promise<number> {
     const counts = await Promise.all(this.workers.map((w) => w.handBack(reason)));
     return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * Acks and failures already sent when the node must go (fenced, recycled): each one either
+   * lands (the node still held the job: no duplicate run) or is refused and counted. Bounded:
+   * a settle write is retried until Redis answers, and an exit must not wait for an outage.
+   */
+  private async settleWritesInFlight(): Promise<void> {
+    await Promise.race([Promise.all(this.workers.map((w) => w.settleWrites())), sleep(NODE_EXIT.settleWaitMs)]);
   }
 
   private async flushAndClose(): Promise<void> {

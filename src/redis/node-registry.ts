@@ -4,6 +4,7 @@
 // Redis's clock); dead = registered and not alive. Elixir verk nodes, which write only
 // verk_nodes and their heartbeat key, are read the same way. Ages use Redis's clock (TIME).
 import type { Redis } from 'ioredis';
+export { redisNowMs } from './redis-clock.js';
 import type { Keys } from './keys.js';
 
 export interface Registry {
@@ -11,12 +12,6 @@ export interface Registry {
   ids: string[];
   registered: Set<string>;
   reaping: Set<string>;
-}
-
-/** Redis's clock in epoch milliseconds (TIME). */
-export async function redisNowMs(redis: Redis): Promise<number> {
-  const [s, us] = await redis.time();
-  return Number(s) * 1000 + Math.floor(Number(us) / 1000);
 }
 
 /** Registered node ids: verk_nodes plus nodes whose reaping has started (verk:reaping). */

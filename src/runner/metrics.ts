@@ -1,11 +1,14 @@
 // Prometheus metrics of one `verk work` (prom-client): job counters summed over the live
 // worker processes and the ones that already exited, busy slots, fencing rejections,
 // heartbeat age, per-worker RSS and event-loop lag, and queue sizes/latency read from Redis
-// at scrape time (with a short timeout, so a slow Redis never hangs a scrape).
+// at scrape time (with a short timeout, so a slow Redis never hangs a scrape). The autoscaling
+// signals (docs/operations.md, "Autoscaling"): per queue, this pod's busy slots, concurrency and
+// saturation, which PromQL sums across the fleet, and the latency by Redis's clock.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ChildCounters, QueueCounts } from './ipc.js';
 import type { SupervisorView } from './supervisor.js';
 import { withTimeout } from '../util/timeout.js';
+import { timeReplySeconds } from '../redis/redis-clock.js';
 
 /** How long a scrape waits for Redis before leaving the queue gauges out. */
 const REDIS_READ_TIMEOUT_MS = 500;
@@ -96,15 +99,36 @@ export function createMetrics(sup: SupervisorView): Metrics {
   );
   gauge(registry, 'verk_redis_up', '1 if the scrape could read Redis within its timeout.', [], (g) => g.set(reading ? 1 : 0));
   gauge(registry, 'verk_queue_size', 'Jobs waiting in a queue.', ['queue'], (g) => reading?.queues.forEach((r, queue) => g.set({ queue }, r.size)));
-  gauge(registry, 'verk_queue_latency_seconds', 'How long the next job of a queue has waited since it was enqueued.', ['queue'], (g) =>
+  gauge(registry, 'verk_queue_latency_seconds', "How long the next job of a queue has waited since it was enqueued, by Redis's clock.", ['queue'], (g) =>
     reading?.queues.forEach((r, queue) => g.set({ queue }, r.latencyS)),
   );
+  // Per queue and pod; across the fleet: sum(busy) / sum(concurrency) by (queue).
+  gauge(registry, 'verk_queue_busy_jobs', "Jobs of a queue running now in this pod's worker processes (as of their last ping).", ['queue'], (g) =>
+    busyByQueue().forEach((n, queue) => g.set({ queue }, n)),
+  );
+  gauge(registry, 'verk_queue_concurrency', 'Job slots of a queue in this pod: its per-process concurrency times live worker processes.', ['queue'], (g) =>
+    concurrencyByQueue().forEach((n, queue) => g.set({ queue }, n)),
+  );
+  gauge(registry, 'verk_queue_saturation', 'Busy ÷ concurrency of a queue in this pod (0 without live worker processes).', ['queue'], (g) => {
+    const busy = busyByQueue();
+    concurrencyByQueue().forEach((n, queue) => g.set({ queue }, n > 0 ? (busy.get(queue) ?? 0) / n : 0));
+  });
   gauge(registry, 'verk_set_size', 'Jobs in the retry, schedule and dead sets.', ['set'], (g) => {
     if (!reading) return;
     for (const set of ['retry', 'schedule', 'dead'] as const) g.set({ set }, reading[set]);
   });
 
   cronMetrics(registry, sup);
+
+  function busyByQueue(): Map<string, number> {
+    const out = new Map<string, number>(sup.config.queues.map((q) => [q.name, 0]));
+    for (const c of sup.workers()) for (const r of c.running) if (out.has(r.queue)) out.set(r.queue, (out.get(r.queue) ?? 0) + 1);
+    return out;
+  }
+  function concurrencyByQueue(): Map<string, number> {
+    const live = sup.workers().length;
+    return new Map(sup.config.queues.map((q) => [q.name, q.concurrency * live]));
+  }
 
   function sum(f: (c: { busy: number }) => number): number {
     let n = 0;
@@ -172,14 +196,17 @@ function gauge(registry: Registry, name: string, help: string, labelNames: strin
   });
 }
 
-/** Queue lengths, the age of each queue's next job (the RPOP end) and the set sizes, in one pipeline. */
+/**
+ * Queue lengths, the age of each queue's next job (the RPOP end) by Redis's clock (TIME, so a pod
+ * whose clock is off reports the same latency as the others) and the set sizes, in one pipeline.
+ */
 async function readRedis(sup: SupervisorView): Promise<RedisReading> {
   if (sup.redis.status !== 'ready') throw new Error('Redis not connected');
   const keys = sup.keys;
   const names = sup.config.queues.map((q) => q.name);
   const pipe = sup.redis.pipeline();
   for (const q of names) pipe.llen(keys.queue(q)).lindex(keys.queue(q), -1);
-  pipe.zcard(keys.retry).zcard(keys.schedule).zcard(keys.dead);
+  pipe.zcard(keys.retry).zcard(keys.schedule).zcard(keys.dead).time();
   const res = await withTimeout(pipe.exec(), REDIS_READ_TIMEOUT_MS, 'Redis read timed out');
   if (!res) throw new Error('no reply');
   const value = (i: number) => {
@@ -187,10 +214,10 @@ async function readRedis(sup: SupervisorView): Promise<RedisReading> {
     if (err) throw err;
     return v;
   };
-  const now = Date.now() / 1000;
+  const base = 2 * names.length;
+  const now = timeReplySeconds(value(base + 3) as [string, string]);
   const queues = new Map<string, QueueReading>();
   names.forEach((q, i) => queues.set(q, { size: Number(value(2 * i)), latencyS: latencyOf(value(2 * i + 1) as string | null, now) }));
-  const base = 2 * names.length;
   return { queues, retry: Number(value(base)), schedule: Number(value(base + 1)), dead: Number(value(base + 2)) };
 }
 

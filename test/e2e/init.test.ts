@@ -15,7 +15,17 @@ import { startWorker, signalGroup, verk } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 import { fastArgs, jsonLines } from '../helpers/e2e-kit.js';
 
-const FILES = ['verk.config.ts', 'jobs/Example.ts', 'Dockerfile', '.dockerignore', 'docker-compose.yml', 'k8s/deployment.yaml', 'package.json'];
+const FILES = [
+  'verk.config.ts',
+  'jobs/Example.ts',
+  'Dockerfile',
+  '.dockerignore',
+  'docker-compose.yml',
+  'k8s/deployment.yaml',
+  'k8s/keda-scaledobject.yaml',
+  'k8s/hpa.yaml',
+  'package.json',
+];
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -137,7 +147,7 @@ describe('verk init', () => {
     }
   });
 
-  it('writes a Deployment with the downward-API node id, a grace period of shutdown timeout + 5 s, probes and requests', async () => {
+  it('writes a Deployment with the downward-API node id, a grace period of preStop + shutdown timeout + 5 s, probes and requests', async () => {
     const dir = tempDir();
     expect((await verk(['init', dir])).exitCode).toBe(0);
     const docs = fs.readFileSync(path.join(dir, 'k8s/deployment.yaml'), 'utf8');
@@ -150,7 +160,7 @@ describe('verk init', () => {
     expect(env.VERK_NODE_ID.valueFrom.fieldRef.fieldPath).toBe('metadata.name');
     expect(env.REDIS_URL.valueFrom.secretKeyRef).toBeTruthy();
     expect(env.VERK_SHUTDOWN_TIMEOUT.value).toBe('25s');
-    expect(pod.terminationGracePeriodSeconds).toBe(30);
+    expect(pod.terminationGracePeriodSeconds).toBe(40);
     const port = c.ports.find((p: { name: string }) => p.name === 'health');
     expect(String(port.containerPort)).toBe(env.VERK_HEALTH_PORT.value);
     expect(c.livenessProbe.httpGet).toEqual({ path: '/livez', port: 'health' });
@@ -195,7 +205,9 @@ describe('verk init', () => {
     fs.writeFileSync(path.join(dir, 'verk.config.ts'), '// edited\nexport default {};\n');
     const again = await verk(['init'], { cwd: dir });
     expect(again.exitCode).toBe(1);
-    expect(again.stderr).toMatch(/verk\.config\.ts, jobs\/Example\.ts, Dockerfile, \.dockerignore, docker-compose\.yml, k8s\/deployment\.yaml/);
+    expect(again.stderr).toMatch(
+      /verk\.config\.ts, jobs\/Example\.ts, Dockerfile, \.dockerignore, docker-compose\.yml, k8s\/deployment\.yaml, k8s\/keda-scaledobject\.yaml, k8s\/hpa\.yaml/,
+    );
     expect(read(dir, 'verk.config.ts')).toBe('// edited\nexport default {};\n');
   });
 });

@@ -1,6 +1,6 @@
-// libfaketime for the fault tier: the environment that runs a process with its wall clock
-// stepped by the offset written in a file (monotonic clocks and Redis's TIME untouched), after
-// proving that it loads and steps; or why it cannot (then the scenario is skipped, saying so).
+// libfaketime for tests that step a process's wall clock (monotonic clocks and Redis's TIME are
+// untouched): the env that loads it with the offset read from a file on every call, after a
+// probe proved it steps a child's Date.now(); or why it cannot (the caller skips and says so).
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -12,7 +12,7 @@ const LIB_CANDIDATES = [
   '/usr/local/lib/faketime/libfaketime.so.1',
 ];
 
-/** The env that runs a process under libfaketime stepping by the offset in `file`, or why it cannot. */
+/** The env that runs a process under libfaketime stepping by the offset in `file` (e.g. "+12"), or why it cannot. */
 export function faketimeEnv(file: string): { env?: Record<string, string>; why?: string } {
   const lib = LIB_CANDIDATES.find((p) => fs.existsSync(p));
   if (!lib) return { why: `libfaketime.so.1 not found (looked in ${LIB_CANDIDATES.join(', ')}); install it with \`apt-get install faketime\`` };

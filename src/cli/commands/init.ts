@@ -1,6 +1,7 @@
 // `verk init [dir] [--force]`: writes a working project from templates/ — verk.config.ts,
 // jobs/Example.ts, Dockerfile (entrypoint `verk work`), .dockerignore, docker-compose.yml,
-// k8s/deployment.yaml, and package.json when there is none, plus vendor/verk-ts-<v>.tgz (this
+// k8s/deployment.yaml (with a preStop quiet), k8s/keda-scaledobject.yaml and k8s/hpa.yaml
+// (autoscaling on latency and saturation), and package.json when there is none, plus vendor/verk-ts-<v>.tgz (this
 // installation, packed: init-package.ts) that package.json depends on. Refuses to overwrite
 // existing files unless --force; prints what it wrote and the commands to run next.
 import fs from 'node:fs';
@@ -8,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { DEFAULTS, INIT_DEFAULTS } from '../../config/defaults.js';
+import { parseQueues } from '../../config/queues.js';
 import { formatDuration } from '../../util/duration.js';
 import { VERSION } from '../../version.js';
 import { paint } from '../render.js';
@@ -29,6 +31,8 @@ export const INIT_FILES: readonly TemplateFile[] = [
   { from: 'dockerignore', to: '.dockerignore' },
   { from: 'docker-compose.yml', to: 'docker-compose.yml' },
   { from: 'k8s/deployment.yaml', to: 'k8s/deployment.yaml' },
+  { from: 'k8s/keda-scaledobject.yaml', to: 'k8s/keda-scaledobject.yaml' },
+  { from: 'k8s/hpa.yaml', to: 'k8s/hpa.yaml' },
   { from: 'package.json', to: 'package.json', keepExisting: true },
 ];
 
@@ -75,6 +79,7 @@ export function registerInit(program: Command): void {
           `  npx verk enqueue Example '"world"'           # in another terminal`,
           '  docker compose up --build                     # Redis + worker, health on port ' + vars.HEALTH_PORT,
           `  docker build -t ${vars.NAME} . && kubectl apply -f k8s/deployment.yaml   # see the secret note at its top`,
+          '  kubectl apply -f k8s/keda-scaledobject.yaml   # autoscaling with KEDA (or k8s/hpa.yaml: see their notes)',
           '',
           ...(dep.warning ? [paint.yellow(`note: ${dep.warning}; package.json depends on ${dep.spec}, which a Docker build cannot see.`), ''] : []),
         ].join('\n'),
@@ -89,13 +94,30 @@ function templateVars(root: string): Record<string, string> {
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 63);
+  const [first] = parseQueues(DEFAULTS.queues, (why) => {
+    throw new Error(`the default queues ${why}`);
+  });
+  // The Deployment runs one worker process per pod (VERK_PROCESSES=1).
+  const slots = first.concurrency;
+  const i = INIT_DEFAULTS;
   return {
-    NAME: /^[a-z]/.test(name) ? name : INIT_DEFAULTS.name,
+    NAME: /^[a-z]/.test(name) ? name : i.name,
     VERSION,
     QUEUES: DEFAULTS.queues,
+    QUEUE: first.name,
     SHUTDOWN_TIMEOUT: formatDuration(DEFAULTS.shutdownTimeout),
-    GRACE_SECONDS: String(Math.ceil((DEFAULTS.shutdownTimeout + INIT_DEFAULTS.graceMarginMs) / 1000)),
-    HEALTH_PORT: String(INIT_DEFAULTS.healthPort),
+    PRESTOP_SECONDS: String(i.preStopSeconds),
+    // Docker's stop: SIGTERM at once. Kubernetes: the preStop hook's quiet first, inside the grace period.
+    STOP_GRACE_SECONDS: String(Math.ceil((DEFAULTS.shutdownTimeout + i.graceMarginMs) / 1000)),
+    GRACE_SECONDS: String(i.preStopSeconds + Math.ceil((DEFAULTS.shutdownTimeout + i.graceMarginMs) / 1000)),
+    HEALTH_PORT: String(i.healthPort),
+    MIN_REPLICAS: String(i.minReplicas),
+    MAX_REPLICAS: String(i.maxReplicas),
+    LATENCY_TARGET_SECONDS: String(i.latencyTargetSeconds),
+    SATURATION_TARGET: String(i.saturationTarget),
+    SATURATION_PERCENT: String(Math.round(i.saturationTarget * 100)),
+    SLOTS_PER_POD: String(slots),
+    BUSY_PER_POD_TARGET: String(Math.max(1, Math.round(slots * i.saturationTarget * 100) / 100)),
   };
 }
 

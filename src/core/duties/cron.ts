@@ -15,6 +15,7 @@ import { cronJobHead } from '../../job/cron-job.js';
 import { nextTick } from '../../job/cron-schedule.js';
 import type { CronTickResult } from '../../redis/cron-calls.js';
 import type { Scripts } from '../../redis/scripts.js';
+import { timeReplySeconds } from '../../redis/redis-clock.js';
 import type { Logger } from '../../util/logger.js';
 import { planTicks } from '../cron-plan.js';
 import type { Duty, DutyReport } from './duty.js';
@@ -103,8 +104,7 @@ export class CronDuty implements Duty {
       if (err) throw err;
       return v;
     };
-    const [s, us] = value(0) as [string, string];
-    const nowMs = Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    const nowMs = Math.floor(timeReplySeconds(value(0) as [string, string]) * 1000);
     const watermarks = new Map<string, number | undefined>();
     entries.forEach((e, i) => {
       const v = value(i + 1);
