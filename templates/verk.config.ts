@@ -10,6 +10,8 @@ export default {
   // SIGTERM waits this long for running jobs, then hands the rest back to the front of their
   // queues. Keep it below the platform's grace period (Kubernetes: terminationGracePeriodSeconds − 5 s).
   shutdownTimeout: '{{SHUTDOWN_TIMEOUT}}',
+  // Periodic jobs, enqueued once per tick by the whole fleet (docs/cron.md in verk-ts):
+  //   cron: { nightly: { class: 'Reports.Nightly', schedule: '0 3 * * *', tz: 'Europe/Berlin' } },
   // More settings (see `verk work --help`): processes (default one per CPU core), jobTimeout,
   // heartbeatInterval, nodeTtl, healthPort (/livez, /readyz, /metrics; the Dockerfile sets
   // VERK_HEALTH_PORT={{HEALTH_PORT}}), logFormat, logLevel.

@@ -3,8 +3,9 @@
 // No default value lives here.
 import { formatDuration, MAX_TIMER_MS, MAX_TIMER_TEXT, parseDuration } from '../util/duration.js';
 import { parseQueues, type Fail, type QueueConfig } from './queues.js';
+import { parseCron, type CronEntry } from './cron.js';
 
-export type Kind = 'duration' | 'int' | 'string' | 'bool' | 'enum' | 'queues';
+export type Kind = 'duration' | 'int' | 'string' | 'bool' | 'enum' | 'queues' | 'cron';
 
 /** One config key: `T` is its resolved type, `D` its default as a config file would write it. */
 export interface KeyDecl<T = unknown, D = unknown> {
@@ -141,6 +142,11 @@ export function oneOf<const V extends string>(values: readonly V[], def: NoInfer
 /** The queue list with per-process concurrency (see parseQueues). */
 export function queues(def: string, help: string, o: Common = {}): KeyDecl<QueueConfig[], string> {
   return { kind: 'queues', default: def, help, arg: o.arg ?? '<list>', ...common(o, def), parse: parseQueues };
+}
+
+/** Periodic jobs by name (see parseCron): an object in a file, its JSON text in env and flags. */
+export function cron(help: string, o: Common = {}): KeyDecl<CronEntry[], Record<string, never>> {
+  return { kind: 'cron', default: {}, help, arg: o.arg ?? '<json>', ...common(o, '{}'), parse: parseCron };
 }
 
 function common(o: Common, defaultText: string): Pick<KeyDecl, 'defaultText' | 'short' | 'envAliases'> {

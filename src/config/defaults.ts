@@ -2,7 +2,7 @@
 // declaration of the config keys below, from which the Config type, validation, the environment
 // layer, the `verk work` flags, their --help text and the docs table are all derived.
 import os from 'node:os';
-import { bool, duration, int, oneOf, queues, text, type KeyDecl } from './declare.js';
+import { bool, cron, duration, int, oneOf, queues, text, type KeyDecl } from './declare.js';
 import { parseRedisUrl } from '../util/redis-url.js';
 
 /*
@@ -45,6 +45,7 @@ export const CONFIG_DECLARATION = {
     min: 10,
   }),
   schedulerBatch: int(100, 'schedule/retry entries moved per script call', { min: 1, max: 10_000 }),
+  cron: cron('periodic jobs by name, e.g. { nightly: { class, schedule, tz, catchUp, overlap } } (docs/cron.md; JSON in env and flags)'),
   blockTimeout: duration(5_000, 'how long an idle fetcher blocks on an empty queue before re-checking (also how soon a resumed queue is served)', { min: 10 }),
   redisCommandTimeout: duration(5_000, 'a Redis command without a reply this long fails and its connection is re-made (blocking waits get blockTimeout on top)', {
     min: 50,
@@ -198,6 +199,30 @@ export const FLEET = {
   schedulerMaxIntervalMs: 60_000,
   /** About how many payload bytes one scheduler batch reads and promotes (fewer entries when they are big). */
   promoteMaxBytes: 4 * 1024 * 1024,
+} as const;
+
+/** How the cron duty shares ticks across a fleet (src/core/duties/cron.ts, docs/cron.md). */
+export const CRON = {
+  /** A supervisor never sleeps longer than this between two looks at the entries (a new or resumed entry, a lost wake-up). */
+  maxSleepMs: 30_000,
+  /** The wake-up after a tick is delayed at random by up to this share of the gap to the next tick... */
+  jitterShare: 0.05,
+  /** ...and never by more than this (each supervisor fires at most this late because of it). */
+  maxJitterMs: 200,
+  /** The wait after a failed round (Redis unreachable): the next tick is tried then. */
+  errorSleepMs: 1_000,
+  /** Shortest sleep (a tick due in 1 ms is not polled in a loop). */
+  minSleepMs: 5,
+  /** Ticks one entry enumerates per round at most (a long outage of an every-second entry). */
+  maxTicksPerRound: 1000,
+  /** Tick events kept per entry in verk:cron:<name>:history (newest first). */
+  historyLength: 100,
+  /** Elements skip-if-running/replace compare at most per tick (queue + the nodes' lists): beyond, "cannot tell" = still running. */
+  overlapScanMax: 100_000,
+  /** Registered nodes whose lists skip-if-running looks at, at most (beyond: "cannot tell"). */
+  overlapMaxNodes: 2_000,
+  /** Recovered forms ("verk_recovered": 0..n) of the previous job looked for besides its exact bytes. */
+  overlapRecoveredForms: 10,
 } as const;
 
 /** What `verk init` writes into the generated Dockerfile and manifests. */

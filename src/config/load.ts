@@ -77,12 +77,15 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
 
   const config = merged as unknown as Config;
   if (typeof merged.queues === 'string') config.queues = validateValue('queues', merged.queues, 'defaults');
+  if (!Array.isArray(merged.cron)) config.cron = validateValue('cron', merged.cron, 'defaults');
   if (config.processes === 0) config.processes = cpuCount();
   config.handlers = path.resolve(handlersBase, config.handlers);
   crossCheck(config);
   if (opts.requireHandlers) checkHandlersDir(config.handlers);
   for (const q of config.queues) Object.freeze(q);
   Object.freeze(config.queues);
+  for (const e of config.cron) Object.freeze(e);
+  Object.freeze(config.cron);
   return { config: Object.freeze(config), file: file?.path };
 }
 

@@ -41,6 +41,12 @@ export interface Keys {
   failedOn(date: string): string;
   /** What one `verk work` supervisor has added to the daily counters so far (flush-daily-stats-3.lua). */
   statsFlushed(identity: string): string;
+  /** A periodic job's state (hash: last_tick watermark, last job) and its tick history (list). */
+  cronState(name: string): string;
+  cronHistory(name: string): string;
+  /** Names of paused periodic jobs (cluster-wide) and of every entry ever seen. */
+  cronPaused: string;
+  cronEntries: string;
   /** Sidekiq's process registry (set of identities), one hash per identity, its workers and signal list. */
   processes: string;
   process(identity: string): string;
@@ -79,6 +85,10 @@ export function makeKeys(prefix = ''): Keys {
     processedOn: (date) => `${p}stat:processed:${date}`,
     failedOn: (date) => `${p}stat:failed:${date}`,
     statsFlushed: (identity) => `${p}verk:stat:flushed:${identity}`,
+    cronState: (name) => `${p}verk:cron:${name}`,
+    cronHistory: (name) => `${p}verk:cron:${name}:history`,
+    cronPaused: `${p}verk:cron:paused`,
+    cronEntries: `${p}verk:cron:entries`,
     processes: `${p}processes`,
     process: (identity) => `${p}${identity}`,
     processWorkers: (identity) => `${p}${identity}:workers`,

@@ -28,6 +28,7 @@ import type {
 import { chunksOf, fetchResult, flat, sha1, tombstoneFor } from './script-helpers.js';
 import * as reapCalls from './reap-calls.js';
 import { confirmWrite, epochOf, type DurableOptions } from './replication.js';
+import { cronTick, type CronTickCall, type CronTickResult } from './cron-calls.js';
 
 /** The scripts the wrappers below call (the contract test checks it against lua/). */
 export const WRAPPED_SCRIPTS = [
@@ -46,6 +47,7 @@ export const WRAPPED_SCRIPTS = [
   'promote',
   'flushDailyStats',
   'reclaim',
+  'cronTick',
 ] as const;
 export type ScriptName = (typeof WRAPPED_SCRIPTS)[number];
 
@@ -280,6 +282,11 @@ export class Scripts {
 
   requeueOrphan(queue: string, node: string, batch: number, kind: 'inprogress' | 'claim' = 'inprogress') {
     return reapCalls.requeueOrphan(this, queue, node, batch, kind);
+  }
+
+  /** Decides one tick of a periodic job (lua/cron-tick-8.lua): fired, skipped, missed, or a no-op. */
+  cronTick(c: CronTickCall): Promise<CronTickResult> {
+    return cronTick(this, c);
   }
 
   /** Keeps an explanation for a malformed payload buried in `dead` (bounded list, newest first). */

@@ -6,6 +6,7 @@ import type { Duty, DutyReport } from '../core/duties/duty.js';
 import { Heartbeat, type BeatingNode, type HeartbeatEvents } from '../core/duties/heartbeat.js';
 import { Reaper } from '../core/duties/reaper.js';
 import { Scheduler } from '../core/duties/scheduler.js';
+import { CronDuty } from '../core/duties/cron.js';
 import type { Scripts } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
 import { SidekiqRegistry, type RegistryHost } from './sidekiq-registry.js';
@@ -30,6 +31,8 @@ export interface Duties {
   reaper: Reaper;
   scheduler: Scheduler;
   sidekiq: SidekiqRegistry;
+  /** Periodic jobs (runs only when the config declares some). */
+  cron: CronDuty;
   /** Everything the duty runner runs, in start order. */
   list: Duty[];
 }
@@ -40,7 +43,10 @@ export function buildDuties(d: DutyDeps): Duties {
   const reaper = new Reaper(d.scripts, d.config, d.log, d.reaperId);
   const scheduler = new Scheduler(d.scripts, d.config, d.log);
   const sidekiq = new SidekiqRegistry(d.sidekiqHost);
-  return { heartbeat, poolWatch, reaper, scheduler, sidekiq, list: [heartbeat, poolWatch, reaperDuty(reaper, d.config), scheduler, sidekiq] };
+  const cron = new CronDuty(d.scripts, d.config, d.log, d.reaperId);
+  const list: Duty[] = [heartbeat, poolWatch, reaperDuty(reaper, d.config), scheduler, sidekiq];
+  if (Array.isArray(d.config.cron) && d.config.cron.length > 0) list.push(cron);
+  return { heartbeat, poolWatch, reaper, scheduler, sidekiq, cron, list };
 }
 
 /** The reaper's pass as a duty: reports the nodes reaped and the jobs moved and buried. */

@@ -4,7 +4,7 @@
 // at scrape time (with a short timeout, so a slow Redis never hangs a scrape). The autoscaling
 // signals (docs/operations.md, "Autoscaling"): per queue, this pod's busy slots, concurrency and
 // saturation, which PromQL sums across the fleet, and the latency by Redis's clock.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ChildCounters, QueueCounts } from './ipc.js';
 import type { SupervisorView } from './supervisor.js';
 import { redisEvents, type RedisEvent } from '../redis/failover-stats.js';
@@ -150,6 +150,8 @@ export function createMetrics(sup: SupervisorView): Metrics {
     for (const set of ['retry', 'schedule', 'dead'] as const) g.set({ set }, reading[set]);
   });
 
+  cronMetrics(registry, sup);
+
   function busyByQueue(): Map<string, number> {
     const out = new Map<string, number>(sup.config.queues.map((q) => [q.name, 0]));
     for (const c of sup.workers()) for (const r of c.running) if (out.has(r.queue)) out.set(r.queue, (out.get(r.queue) ?? 0) + 1);
@@ -175,6 +177,42 @@ export function createMetrics(sup: SupervisorView): Metrics {
       return (await registry.metrics()).replace(/ Nan$/gm, ' NaN');
     },
   };
+}
+
+/** Periodic jobs: ticks this supervisor decided (by outcome; missed counts ticks) and the lag of each fire. */
+function cronMetrics(registry: Registry, sup: SupervisorView): void {
+  const cron = sup.cron;
+  if (!cron || !Array.isArray(sup.config.cron) || sup.config.cron.length === 0) return;
+  new Counter({
+    name: 'verk_cron_ticks_total',
+    help: 'Periodic ticks this supervisor decided: fired (job enqueued), skipped (paused, overlap) or missed (late, given up by catchUp). Summed over the fleet, each tick counts once.',
+    labelNames: ['entry', 'outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [entry, c] of cron.counts) for (const outcome of ['fired', 'skipped', 'missed'] as const) this.inc({ entry, outcome }, c[outcome]);
+    },
+  });
+  new Counter({
+    name: 'verk_cron_missed_ticks_total',
+    help: 'Periodic ticks no node fired within their grace and catchUp gave up on (decided by this supervisor).',
+    labelNames: ['entry'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [entry, c] of cron.counts) this.inc({ entry }, c.missed);
+    },
+  });
+  new Histogram({
+    name: 'verk_cron_tick_lag_seconds',
+    help: "Fire instant (Redis's clock, in the tick script) minus the tick's scheduled instant, per job this supervisor enqueued.",
+    labelNames: ['entry'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600],
+    registers: [registry],
+    collect() {
+      for (const { entry, lagMs } of cron.drainLags()) this.observe({ entry }, lagMs / 1000);
+    },
+  });
 }
 
 function gauge(registry: Registry, name: string, help: string, labelNames: string[], fill: (g: Gauge) => void): void {

@@ -4,6 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Keys } from '../redis/keys.js';
+import type { CronCounts } from '../core/duties/cron.js';
 import type { ChildCounters } from './ipc.js';
 import type { PoolChild } from './worker-pool.js';
 
@@ -32,4 +33,6 @@ export interface SupervisorView {
   readonly evictionWarning: string | undefined;
   /** New Redis servers seen (failovers, restarts) and what the pass after each repaired (failover-watch.ts). */
   readonly failover?: { readonly failovers: number; readonly repairs: Readonly<Record<string, number>> };
+  /** Periodic jobs this supervisor decided: counts per entry, and the fire lags since the last read. */
+  readonly cron?: { readonly counts: ReadonlyMap<string, CronCounts>; drainLags(): { entry: string; lagMs: number }[] };
 }

@@ -125,6 +125,10 @@ export class Supervisor implements SupervisorView {
     return this.scripts.keys;
   }
 
+  get cron() {
+    return this.duties.cron;
+  }
+
   /** For the Sidekiq registry: live children by node id. */
   get children(): ReadonlyMap<string, PoolChild> {
     return this.pool.children;

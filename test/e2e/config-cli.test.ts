@@ -37,9 +37,11 @@ describe('verk work flags', () => {
             ? String((d.default as number) + 1)
             : d.kind === 'queues'
               ? 'a:1'
-              : d.kind === 'enum'
-                ? String(d.default)
-                : 'x';
+              : d.kind === 'cron'
+                ? '{"n":{"class":"A","schedule":"0 3 * * *"}}'
+                : d.kind === 'enum'
+                  ? String(d.default)
+                  : 'x';
       args.push(flagOf(key), key === 'handlers' ? 'jobs' : value);
     }
     const res = await run([...args, '--fixed-node-id', '--job-timeout', '25d']);

@@ -6,6 +6,7 @@ export function testConfig(over: Partial<Config> = {}): Config {
   return {
     ...(DEFAULTS as unknown as Config),
     queues: [{ name: 'default', concurrency: 5, timeout: 0 }],
+    cron: [],
     processes: 1,
     handlers: '/nonexistent',
     heartbeatInterval: 100,

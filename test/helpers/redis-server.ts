@@ -15,8 +15,8 @@ export interface RedisServer {
   /** A connected client (closed by stop()). */
   client: Redis;
   stop(): Promise<void>;
-  /** Kills the server and starts it again on the same port and directory (AOF keeps the data). */
-  restart(): Promise<void>;
+  /** Kills the server and starts it again on the same port and directory (AOF keeps the data), after `downMs` without a server. */
+  restart(downMs?: number): Promise<void>;
 }
 
 const INSTALL_HINT = 'redis-server is not on PATH: install it with `apt-get install redis-server` (Debian/Ubuntu) or `brew install redis`';
@@ -80,8 +80,9 @@ export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<R
       await killAndWait(proc);
       fs.rmSync(dir, { recursive: true, force: true });
     },
-    async restart() {
+    async restart(downMs = 0) {
       await killAndWait(proc, 'SIGKILL');
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
       proc = spawnServer(bin, args);
       await waitForPort(port);
     },

@@ -13,6 +13,7 @@ import { withEnqueuedAt, withFailure } from './payloads.js';
 import { payloadIdentity } from '../../src/job/identity.js';
 import { FLUSH_DAY, FLUSH_ID, K, NODES, QUEUES, SETS, items, pick, type World } from './world.js';
 import { FLEET_ARGV_LAYOUT, FLEET_CMDS } from './fleet-commands.js';
+import { CRON_ARGV_LAYOUT, CRON_CMDS } from './cron-commands.js';
 
 const queue = fc.constantFrom(...QUEUES);
 const node = fc.constantFrom(...NODES);
@@ -392,6 +393,7 @@ export const flushDailyStatsCmd = fc.record({ p: fc.nat(50), f: fc.nat(50), base
 /** Every script command, by script name. */
 export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
   ...FLEET_CMDS,
+  ...CRON_CMDS,
   fetch: fetchCmd,
   ack: ackCmd,
   fail: failCmd,
@@ -421,4 +423,5 @@ export const ARGV_LAYOUT: Record<string, string> = {
   reap: '14',
   flushDailyStats: '6',
   ...FLEET_ARGV_LAYOUT,
+  ...CRON_ARGV_LAYOUT,
 };

@@ -135,6 +135,7 @@ export const TARGETS: Record<string, string[]> = {
   reapScan: [K.heartbeats, K.heartbeats],
   nodeSweep: [K.nodes, K.reaping, K.heartbeats],
   flushDailyStats: DAILY,
+  cronTick: [...QUEUE_KEYS, ...QUEUE_KEYS, K.queues, K.nodes],
 };
 
 /** Where a wrong-typed key's payloads wait meanwhile (a list or sorted set: still counted as a place). */

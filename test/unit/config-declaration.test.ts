@@ -52,6 +52,25 @@ function sample(key: ConfigKey, cwd: string): { argv: string[]; expected: unknow
           { name: 'b', concurrency: 3, timeout: 0 },
         ],
       };
+    case 'cron':
+      return {
+        argv: [flag, '{"nightly":{"class":"Reports.Nightly","schedule":"0 3 * * *","tz":"Europe/Berlin"}}'],
+        expected: [
+          {
+            name: 'nightly',
+            class: 'Reports.Nightly',
+            args: [],
+            queue: 'default',
+            schedule: '0 3 * * *',
+            tz: 'Europe/Berlin',
+            catchUp: 'latest',
+            catchUpMax: 10,
+            grace: 60_000,
+            overlap: 'allow',
+            retry: true,
+          },
+        ],
+      };
     case 'string':
       if (key === 'redisUrl') return { argv: [flag, 'rediss://example.test:6380/2'], expected: 'rediss://example.test:6380/2' };
       if (key === 'handlers') return { argv: [flag, 'my-jobs'], expected: path.join(cwd, 'my-jobs') };

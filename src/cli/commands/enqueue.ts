@@ -7,7 +7,7 @@ import { Client } from '../../api/client.js';
 import { checkDatabase } from '../../redis/database-check.js';
 import { parseDuration } from '../../util/duration.js';
 import { UsageError } from '../../util/errors.js';
-import { QUEUE_NAME } from '../../job/names.js';
+import { CLASS_NAME, QUEUE_NAME } from '../../job/names.js';
 import { withConnectionOptions, loadForCommand } from '../options.js';
 import { printJson } from '../render.js';
 
@@ -54,12 +54,7 @@ export function registerEnqueue(program: Command): void {
     });
 }
 
-/**
- * A handler path (Mailers.Welcome, jobs/send-email.ts → send-email), a Ruby constant path
- * (Mailers::Welcome) or an Elixir module (Elixir.Mailers.Welcome): segments of letters, digits,
- * `_` and `-`, joined by `.` or `::`. No spaces, slashes, empty segments or `..`.
- */
-export const CLASS_NAME = /^(?:Elixir\.)?[A-Za-z0-9_][A-Za-z0-9_-]*(?:(?:\.|::)[A-Za-z0-9_][A-Za-z0-9_-]*)*$/;
+export { CLASS_NAME };
 
 function checkClassName(name: string): void {
   if (CLASS_NAME.test(name)) return;

@@ -1,0 +1,86 @@
+// The periodic jobs' script call (lua/cron-tick-8.lua) as a function of a Scripts connection;
+// Scripts (src/redis/scripts.ts) exposes it as cronTick. One call decides one tick, atomically.
+import { CRON } from '../config/defaults.js';
+import type { Scripts } from './scripts.js';
+import { WrongTypeError } from './statuses.js';
+
+export type CronMode = 'init' | 'fire' | 'miss' | 'run';
+export type CronOutcome = 'init' | 'fired' | 'skipped' | 'missed' | 'run' | 'dup' | 'stale' | 'future';
+
+export interface CronTickCall {
+  mode: CronMode;
+  name: string;
+  queue: string;
+  overlap: 'allow' | 'skip-if-running' | 'replace';
+  /** fire: the tick; miss: the newest missed tick (epoch ms); init/run: 0. */
+  tickMs: number;
+  /** fire/miss: the watermark the caller planned from (the call is refused as 'stale' if it moved). */
+  expectedMs?: number;
+  /** miss: how many ticks and the oldest of them. */
+  missed?: { count: number; fromMs: number };
+  /** The job text up to its jid (src/job/cron-job.ts) and the jid. */
+  head: string;
+  jid: string;
+  /** Who calls, for the history. */
+  by: string;
+  /** Recovered forms of the last job that overlap looks for ("verk_recovered": 0..n). */
+  recoveredForms: number;
+}
+
+export interface CronTickResult {
+  outcome: CronOutcome;
+  tickMs: number;
+  /** Redis's clock when the script ran (epoch ms). */
+  nowMs: number;
+  jid?: string;
+  reason?: string;
+  count?: number;
+  /** dup/stale/future: the entry's watermark then; init: the instant it was armed. */
+  watermarkMs?: number;
+  replaced?: boolean;
+}
+
+const OUTCOMES = new Set<CronOutcome>(['init', 'fired', 'skipped', 'missed', 'run', 'dup', 'stale', 'future']);
+
+export async function cronTick(s: Scripts, c: CronTickCall): Promise<CronTickResult> {
+  const k = s.keys;
+  const reply = (await s.call(
+    'cronTick',
+    false,
+    k.cronState(c.name),
+    k.cronHistory(c.name),
+    k.cronPaused,
+    k.cronEntries,
+    k.queue(c.queue),
+    k.queues,
+    k.nodes,
+    k.reaping,
+    k.prefix,
+    c.mode,
+    c.name,
+    c.tickMs,
+    c.missed?.count ?? 0,
+    c.missed?.fromMs ?? 0,
+    c.overlap,
+    c.queue,
+    c.head,
+    c.jid,
+    c.by,
+    CRON.historyLength,
+    CRON.overlapScanMax,
+    CRON.overlapMaxNodes,
+    Math.min(c.recoveredForms, CRON.overlapRecoveredForms),
+    c.expectedMs ?? 0,
+  )) as unknown[];
+  const outcome = String(reply[0]);
+  if (outcome === 'wrongtype') throw new WrongTypeError('cronTick', String(reply[1]));
+  if (!OUTCOMES.has(outcome as CronOutcome)) throw new Error(`cronTick: unexpected reply ${JSON.stringify(reply)}`);
+  const r: CronTickResult = { outcome: outcome as CronOutcome, tickMs: Number(reply[1]), nowMs: Number(reply[2]) };
+  const detail = reply[3];
+  if (outcome === 'fired' || outcome === 'run') r.jid = String(detail);
+  if (outcome === 'fired') r.replaced = Number(reply[4]) > 0;
+  if (outcome === 'skipped') r.reason = String(detail);
+  if (outcome === 'missed') r.count = Number(detail);
+  if (outcome === 'dup' || outcome === 'stale' || outcome === 'future' || outcome === 'init') r.watermarkMs = Number(detail);
+  return r;
+}
