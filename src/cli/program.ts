@@ -18,6 +18,7 @@ import { registerInit } from './commands/init.js';
 import { registerProcesses } from './commands/processes.js';
 import { registerShow } from './commands/show.js';
 import { registerQueue } from './commands/queue.js';
+import { registerWeb } from './commands/web.js';
 
 export function buildProgram(): Command {
   const program = new Command('verk')
@@ -43,5 +44,6 @@ export function buildProgram(): Command {
   registerProcesses(program);
   registerShow(program);
   registerQueue(program);
+  registerWeb(program);
   return program;
 }
