@@ -1,4 +1,4 @@
-// The figures the web dashboard pushes to every open tab: one pipeline of ten constant-cost
+// The figures the web dashboard pushes to every open tab: one pipeline of nine constant-cost
 // commands (no per-queue or per-node reads), so its cost does not grow with the fleet or with
 // the number of tabs (one poll per web server, src/web/live.ts). `fleet` changes when a node
 // registers or is reaped, or a recovery is recorded: the pages that list nodes reload on it.

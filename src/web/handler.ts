@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import { openAdmin, type AdminContext } from '../api/admin-context.js';
+import { appendAudit } from '../api/audit.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { Logger } from '../util/logger.js';
 import { runAction, NotFound } from './actions.js';
@@ -143,7 +144,23 @@ async function handle(req: IncomingMessage, res: ServerResponse, s: Server): Pro
   }
   const problem = csrfProblem(req, form);
   if (problem) return forbidden(res, page, `CSRF check failed: ${problem}`);
-  if (principal.role !== 'operator') return forbidden(res, page, 'read-only access: actions need the operator credentials');
+  if (principal.role !== 'operator') {
+    // A refused attempt is audited too: someone with the read-only credentials tried to act.
+    await appendAudit(
+      s.admin,
+      {
+        at: new Date().toISOString(),
+        who: principal.who,
+        role: principal.role,
+        ip: req.socket.remoteAddress ?? '',
+        action: path,
+        target: '',
+        result: 'refused: read-only',
+      },
+      s.settings.auditLength,
+    );
+    return forbidden(res, page, 'read-only access: actions need the operator credentials');
+  }
   try {
     await runAction({ req, res, url, params: m.params, page, admin: s.admin, settings: s.settings }, form, m.run);
   } catch (err) {
