@@ -8,6 +8,8 @@ import http from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeKeys } from '../../src/redis/keys.js';
 import { createWebHandler, type WebHandler } from '../../src/web/handler.js';
+import { openAdmin } from '../../src/api/admin-context.js';
+import { findJob, findJobConcurrently } from '../../src/api/find-job.js';
 import { CSP } from '../../src/web/headers.js';
 import { startWebServer } from '../../src/web/server.js';
 import { createLogger } from '../../src/util/logger.js';
@@ -129,6 +131,30 @@ describe('pages', () => {
     const rec = (await b.get('/recoveries?node=gone-1')).body;
     expect(rec).toContain('<code class="jid">r1</code>');
     expect(rec).toContain('<code class="jid">r2</code>');
+  });
+});
+
+describe('the job page', () => {
+  it('finds a jid everywhere as `verk show` does (findJobConcurrently = findJob)', async () => {
+    const { b, handler } = await app();
+    const j = jid();
+    await server.client.lpush(keys.queue('a'), job(j, { queue: 'a' }), job(jid(), { queue: 'a' }));
+    await fabricateNode(server.client, keys, { id: 'n1', ttlMs: 60_000, inprogress: { b: [job(j, { queue: 'b' })] } });
+    await zadd(server.client, keys.retry, [[1795389001, failedEntry({ jid: j })]]);
+    await zadd(
+      server.client,
+      keys.dead,
+      Array.from({ length: 12_000 }, (_, i) => [1795389000 + i, failedEntry({ jid: i === 11_000 ? j : jid() })] as [number, string]),
+    );
+    const admin = openAdmin({ redisUrl: server.url });
+    open.push(admin);
+    const [slow, fast] = await Promise.all([findJob(admin, j), findJobConcurrently(admin, j)]);
+    expect(fast).toEqual(slow);
+    expect(fast.matches.map((m) => m.where)).toEqual(['queue', 'in_progress', 'retry', 'dead']);
+    const page = (await b.get(`/job/${j}`)).body;
+    expect(page).toContain('4 copies found');
+    expect(page).toMatch(/in progress on node <code>n1<\/code>/);
+    expect(handler.live.listeners).toBe(0);
   });
 });
 

@@ -3,7 +3,7 @@
 // queues, in-progress lists, the three sets; bounded).
 import type { SetName } from '../../api/entries.js';
 import { toRow } from '../../api/entries.js';
-import { backtrace, findJob, type JobMatch } from '../../api/find-job.js';
+import { backtrace, findJobConcurrently, type JobMatch } from '../../api/find-job.js';
 import { entriesByKeys } from '../../api/set-page.js';
 import type { Page } from '../context.js';
 import { time } from '../format.js';
@@ -40,7 +40,7 @@ ${lines ? html`<h2>Backtrace</h2><pre class="payload">${lines.join('\n')}</pre>`
 export const findJobPage: Page = async (r) => {
   const p = r.page;
   const jid = r.params.jid;
-  const report = await findJob(r.admin, jid);
+  const report = await findJobConcurrently(r.admin, jid);
   const body = html`<p>${report.matches.length} ${report.matches.length === 1 ? 'copy' : 'copies'} found; ${report.scanned} entries looked at${report.truncated.length ? html`; not fully read (too long): ${report.truncated.join(', ')}` : ''}.</p>${report.matches.map((m) => match(r.page, m))}`;
   return layout(p, `Job ${jid}`, '', body);
 };
