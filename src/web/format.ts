@@ -21,9 +21,10 @@ export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-export function bytes(kb: number | null | undefined): string {
-  if (kb === null || kb === undefined) return '–';
-  return kb >= 1024 ? `${(kb / 1024).toFixed(1)} MB` : `${kb} KB`;
+/** A size in bytes, as MB (a node's rss is written in bytes). */
+export function megabytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return '–';
+  return `${(bytes / 1_048_576).toFixed(1)} MB`;
 }
 
 /** Args shown in a table cell: their own text, cut at `max` characters with the length said. */

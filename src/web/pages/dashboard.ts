@@ -13,20 +13,21 @@ export const HISTORY_DAYS = 30;
 export const dashboardPage: Page = async (r) => {
   const [s, days] = await Promise.all([readStats(r.admin), dailyHistory(r.admin, HISTORY_DAYS)]);
   const p = r.page;
-  const tiles: [string, number, string][] = [
-    ['Processed', s.processed, '/'],
-    ['Failed', s.failed, '/'],
+  // [label, figure, page, the live snapshot's field that updates it]
+  const tiles: [string, number, string, string?][] = [
+    ['Processed', s.processed, '/', 'processed'],
+    ['Failed', s.failed, '/', 'failed'],
     ['Busy', s.busy, '/processes'],
     ['Enqueued', s.enqueued, '/queues'],
-    ['Retries', s.retry, '/retries'],
-    ['Scheduled', s.schedule, '/scheduled'],
-    ['Dead', s.dead, '/dead'],
+    ['Retries', s.retry, '/retries', 'retry'],
+    ['Scheduled', s.schedule, '/scheduled', 'schedule'],
+    ['Dead', s.dead, '/dead', 'dead'],
     ['Nodes alive', s.nodes, '/nodes'],
     ['Processes', s.processes, '/processes'],
   ];
   const body = html`
 ${s.warnings.map((w) => html`<p class="warning" role="alert">${w}</p>`)}
-<ul class="tiles">${tiles.map(([label, n, path]) => html`<li><a href="${href(p, path)}"><span class="n">${count(n)}</span><span class="l">${label}</span></a></li>`)}</ul>
+<ul class="tiles">${tiles.map(([label, n, path, live]) => html`<li><a href="${href(p, path)}"><span class="n"${live ? html` data-live="${live}"` : ''}>${count(n)}</span><span class="l">${label}</span></a></li>`)}</ul>
 <section aria-labelledby="live-h"><h2 id="live-h">Live</h2>
 <p class="hint">Jobs processed (blue) and failed (red) in each poll since this page opened; one Redis poll per server feeds every open tab.</p>
 ${liveChartFrame()}</section>

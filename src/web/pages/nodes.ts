@@ -6,7 +6,7 @@ import { departedNodes } from '../../api/departed.js';
 import { listNodes, type NodeRow } from '../../api/nodes.js';
 import { listRecoveries } from '../../api/recoveries.js';
 import type { Page } from '../context.js';
-import { age, bytes, count, time } from '../format.js';
+import { age, count, megabytes, time } from '../format.js';
 import { html } from '../html.js';
 import { href, layout, seg, table } from '../layout.js';
 
@@ -20,7 +20,7 @@ export const nodesPage: Page = async (r) => {
   const alive = report.nodes.filter((n) => n.alive).length;
   const rows = report.nodes.map(
     (n) =>
-      html`<tr class="${n.alive ? 'ok' : 'bad'}" data-node="${n.id}"><td><code>${n.id}</code></td><td><span class="status ${n.alive ? 'alive' : 'dead'}">${status(n)}</span></td><td>${heartbeat(n)}</td><td class="num">${count(n.in_progress)}</td><td>${n.queues.map((q) => html`<a href="${href(p, `/queues/${seg(q)}`)}">${q}</a> `)}</td><td>${n.identity ? html`<a href="${href(p, '/processes')}">${n.identity}</a>` : '–'}</td><td>${n.host ?? '–'}${n.pid ? html` · pid ${n.pid}` : ''}</td><td>${n.state ?? '–'}</td><td>${bytes(n.rss)}</td><td>${n.version ?? '–'}</td></tr>`,
+      html`<tr class="${n.alive ? 'ok' : 'bad'}" data-node="${n.id}"><td><code>${n.id}</code></td><td><span class="status ${n.alive ? 'alive' : 'dead'}">${status(n)}</span></td><td>${heartbeat(n)}</td><td class="num">${count(n.in_progress)}</td><td>${n.queues.map((q) => html`<a href="${href(p, `/queues/${seg(q)}`)}">${q}</a> `)}</td><td>${n.identity ? html`<a href="${href(p, '/processes')}">${n.identity}</a>` : '–'}</td><td>${n.host ?? '–'}${n.pid ? html` · pid ${n.pid}` : ''}</td><td>${n.state ?? '–'}</td><td>${megabytes(n.rss)}</td><td>${n.version ?? '–'}</td></tr>`,
   );
   const gone = departed.map(
     (d) =>

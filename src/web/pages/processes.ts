@@ -18,7 +18,17 @@ export const processesPage: Page = async (r) => {
   );
   const procs = report.processes.map((x) => {
     const own = jobs.filter((j) => j.identity === x.identity);
-    return html`<section class="process" aria-label="${x.identity}"><h2><code>${x.identity}</code> <span class="status ${x.state === 'running' ? 'alive' : 'quiet'}">${x.state}</span></h2>
+    // A verk supervisor always owns a registered node while it runs: none left means it died and
+    // its entry waits for its 60 s TTL (Sidekiq's ghost process); its running jobs are stale.
+    const ghost = x.verk && x.nodes.length === 0 && (x.last_beat_s ?? 0) > 2;
+    const badge = ghost
+      ? html`<span class="status dead">silent: its nodes are gone</span>`
+      : html`<span class="status ${x.state === 'running' ? 'alive' : 'quiet'}">${x.state}</span>`;
+    return html`<section class="process" aria-label="${x.identity}"><h2><code>${x.identity}</code> ${badge}</h2>${
+      ghost
+        ? html`<p class="warning">No registered node belongs to this process: it has probably died (the reaper recovers its nodes' jobs; Sidekiq's registry forgets it within 60 s). The jobs below are its last report.</p>`
+        : ''
+    }
 <p>${x.hostname ?? '–'} · pid ${x.pid ?? '–'} · started ${time(x.started_at)} · last beat ${age(x.last_beat_s)} ago · busy ${x.busy} of ${x.concurrency ?? '–'} · queues ${x.queues.join(', ') || '–'} ${x.labels.map((l) => html`<span class="label">${l}</span>`)}</p>
 <p>${action(p, `/processes/${seg(x.identity)}/quiet`, 'Quiet', { confirm: `Stop ${x.identity} fetching new jobs?` })} ${action(p, `/processes/${seg(x.identity)}/stop`, 'Stop', { confirm: `Stop ${x.identity} (graceful, TERM)?`, danger: true })}</p>
 ${table(
