@@ -46,7 +46,7 @@ export async function startWebServer(config: WebConfig, port: number, log?: Logg
     });
   } catch (err) {
     await handler.close();
-    throw err;
+    throw new Error(`the web dashboard could not listen on ${config.webHost}:${port}: ${(err as Error).message}`);
   }
   const addr = server.address() as AddressInfo;
   log?.info('web dashboard listening', {
