@@ -1,7 +1,7 @@
 // The figures the web dashboard pushes to every open tab: one pipeline of nine constant-cost
 // commands (no per-queue or per-node reads), so its cost does not grow with the fleet or with
 // the number of tabs (one poll per web server, src/web/live.ts). `fleet` changes when a node
-// registers or is reaped, or a recovery is recorded: the pages that list nodes reload on it.
+// registers or is reaped, or a recovery is recorded: the pages that list nodes reload on it, and when a late write is fenced.
 import type { AdminContext } from './admin-context.js';
 
 export interface LiveSnapshot {
@@ -17,7 +17,9 @@ export interface LiveSnapshot {
   /** Members of Sidekiq's `processes` set (dead ones are pruned by the pages that list them). */
   processes: number;
   paused: number;
-  /** Changes when a node joins or is reaped, or a recovery is recorded. */
+  /** Writes refused because the node no longer held the job (verk:stat:fenced). */
+  fenced: number;
+  /** Changes when a node joins or is reaped, a recovery is recorded or a write is fenced. */
   fleet: string;
 }
 
@@ -26,7 +28,7 @@ export async function liveSnapshot(ctx: AdminContext): Promise<LiveSnapshot> {
   const res = await redis
     .pipeline()
     .time()
-    .mget(keys.processed(), keys.failed())
+    .mget(keys.processed(), keys.failed(), keys.fenced)
     .zcard(keys.retry)
     .zcard(keys.schedule)
     .zcard(keys.dead)
@@ -40,7 +42,7 @@ export async function liveSnapshot(ctx: AdminContext): Promise<LiveSnapshot> {
   if (err) throw err;
   const v = res.map(([, r]) => r);
   const [s, us] = v[0] as [string, string];
-  const [processed, failed] = v[1] as (string | null)[];
+  const [processed, failed, fenced] = v[1] as (string | null)[];
   const newest = (v[8] as string | null) ?? '';
   return {
     at: Number(s) * 1000 + Math.floor(Number(us) / 1000),
@@ -52,7 +54,8 @@ export async function liveSnapshot(ctx: AdminContext): Promise<LiveSnapshot> {
     nodes: v[5] as number,
     processes: v[6] as number,
     paused: v[7] as number,
-    fleet: `${v[5]}:${newest.length}:${hash(newest)}`,
+    fenced: int(fenced),
+    fleet: `${v[5]}:${int(fenced)}:${newest.length}:${hash(newest)}`,
   };
 }
 

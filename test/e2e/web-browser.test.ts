@@ -3,6 +3,7 @@
 // serving the dashboard (--web-port). Scenarios: kill -9 of another node → within nodeTtl +
 // reaperInterval + 2 s its row on the Nodes page turns departed with "reaped by …" (the page
 // reloads itself on the live stream) and the Recoveries page lists exactly the jids it held;
+// SIGSTOP of another past its TTL, then SIGCONT → the fencing count on the Nodes page goes up;
 // pausing a queue from the Queues page (then paused there and in the audit list); axe-core on
 // every page with no serious or critical violation and no CSP violation; a screenshot of every
 // page (docs/img/web-*.png with WEB_SCREENSHOTS=docs/img, else a temp dir; not VERK_…: the
@@ -78,7 +79,7 @@ async function axeProblems(page: Page): Promise<string[]> {
 }
 
 describe.skipIf(missing !== undefined)(`the web dashboard in chromium${missing ? ` — skipped: ${missing}` : ''}`, () => {
-  it('shows a kill -9 node departed with its jids, pauses a queue, passes axe, and takes screenshots', async () => {
+  it('shows a kill -9 node departed with its jids and a SIGSTOP node fenced, pauses a queue, passes axe, and takes screenshots', async () => {
     const port = await freePort();
     start(['--web-port', String(port), '--web-poll-interval', '300ms']);
     const others = [start([]), start([])];
@@ -121,6 +122,21 @@ describe.skipIf(missing !== undefined)(`the web dashboard in chromium${missing ?
     await page.goto(`${base}/recoveries?node=${encodeURIComponent(victimNode)}`);
     const listed = (await page.locator('td.jids code.jid').allTextContents()).sort();
     expect(listed).toEqual(held);
+
+    // SIGSTOP a node past its TTL: it is reaped while alive; after SIGCONT its late results for
+    // the recovered jobs are refused, and the Nodes page's fencing count goes up on its own.
+    const sleeper = others[0];
+    const sleeperNode = await waitFor(() => nodeOf(sleeper.pid!), { what: "the paused node's id" });
+    await page.goto(`${base}/nodes`);
+    const fencedBefore = Number(await page.locator('#fencing b').textContent());
+    signalGroup(sleeper.pid!, 'SIGSTOP');
+    try {
+      await page.locator(`tr.departed[data-node="${sleeperNode}"]`).waitFor({ timeout: 20_000 });
+    } finally {
+      signalGroup(sleeper.pid!, 'SIGCONT');
+    }
+    await page.waitForFunction((n) => Number(document.querySelector('#fencing b')?.textContent) > n, fencedBefore, { timeout: 20_000 });
+    console.log(`SIGSTOP/SIGCONT: fencing rejections ${fencedBefore} → ${await page.locator('#fencing b').textContent()}`);
 
     // One action end to end: pause `mail` from the Queues page.
     await page.goto(`${base}/queues`);

@@ -1,8 +1,9 @@
 // Nodes: every registered verk node (src/api/nodes.ts) with its status, heartbeat age against
 // its TTL, jobs in progress and queues; below, the departed ones read off the recovery history
-// ("reaped by X at T, N jobs recovered", src/api/departed.ts). Reloads itself (the main part)
-// when the fleet changes (a node joins or is reaped).
+// ("reaped by X at T, N jobs recovered", src/api/departed.ts), and the fencing rejections so far.
+// Reloads itself (the main part) when the fleet changes (a node joins or is reaped, a write is fenced).
 import { departedNodes } from '../../api/departed.js';
+import { fencingRejections } from '../../api/fencing.js';
 import { listNodes, type NodeRow } from '../../api/nodes.js';
 import { listRecoveries } from '../../api/recoveries.js';
 import type { Page } from '../context.js';
@@ -15,7 +16,11 @@ const DEPARTED_EVENTS = 200;
 
 export const nodesPage: Page = async (r) => {
   const p = r.page;
-  const [report, rec] = await Promise.all([listNodes(r.admin.redis, r.admin.keys), listRecoveries(r.admin.redis, r.admin.keys, DEPARTED_EVENTS)]);
+  const [report, rec, fenced] = await Promise.all([
+    listNodes(r.admin.redis, r.admin.keys),
+    listRecoveries(r.admin.redis, r.admin.keys, DEPARTED_EVENTS),
+    fencingRejections(r.admin),
+  ]);
   const departed = departedNodes(rec.events, new Set(report.nodes.map((n) => n.id)));
   const alive = report.nodes.filter((n) => n.alive).length;
   const rows = report.nodes.map(
@@ -28,6 +33,8 @@ export const nodesPage: Page = async (r) => {
   );
   const body = html`<p>${report.nodes.length} registered: ${alive} alive, ${report.nodes.length - alive} dead. Redis time ${report.redis_time}.</p>
 ${table(['Node', 'Status', 'Heartbeat', 'In progress', 'Queues', 'Process', 'Host', 'State', 'RSS', 'Version'], rows, 'No registered nodes.', 'Registered nodes')}
+<h2>Fencing</h2>
+<p id="fencing"><b data-live="fenced">${count(fenced)}</b> late ${fenced === 1 ? 'write' : 'writes'} refused (<code>verk:stat:fenced</code>): results a node sent for jobs it no longer held — it had been reaped while still alive (paused, partitioned) and its jobs recovered — so they were not applied twice.</p>
 <h2>Departed</h2>
 <p class="hint">Nodes a reaper recovered, from the last ${DEPARTED_EVENTS} recovery events.</p>
 ${table(['Node', 'Status', 'What happened', ''], gone, 'No departed nodes in the recovery history.', 'Departed nodes')}`;
