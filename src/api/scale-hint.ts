@@ -2,9 +2,9 @@
 // under a target, from two samples of the fleet taken a window apart (Redis's clock): the
 // queue's execution counter (stat:processed:<q>), its size and latency, and on every live node
 // serving it its slots (the `queues` of its info hash, "q:concurrency,…") and its running jobs
-// of the queue (`running`). Measured: completions/s X, the busy slots B, so one slot finishes
-// X/B jobs/s and one worker process (its slots for the queue) X/B × slots. Needed: arrivals
-// λ = X + Δsize/Δt, plus draining the backlog above λ × target within the target.
+// of the queue (`running`). Measured: completions/s X; when jobs waited all along every slot was
+// busy and one worker process finishes X ÷ nodes jobs/s, else X ÷ busy slots × its slots. Needed:
+// arrivals λ = X + Δsize/Δt, plus draining the backlog above λ × target within the target.
 import type { AdminContext } from './admin-context.js';
 import { latencyOf } from './queues.js';
 
@@ -108,7 +108,12 @@ export function scaleHint(a: LoadSample, b: LoadSample, targetLatencyS: number):
   const arrivals = Math.max(0, throughput + (b.size - a.size) / dt);
   const busy = (a.busy + b.busy) / 2;
   const slotsPerNode = b.nodes ? b.slots / b.nodes : 0;
-  const perProcess = throughput > 0 && busy > 0 && slotsPerNode > 0 ? (throughput / busy) * slotsPerNode : null;
+  // Jobs waited through the whole window: every slot was busy, so one process did X ÷ nodes.
+  // Otherwise idle slots count too (X ÷ busy × slots); the running jobs a node reports are up to
+  // a beat old, so that estimate is never taken below X ÷ nodes.
+  const saturated = a.size > 0 && b.size > 0;
+  const measured = throughput > 0 && b.nodes > 0 ? throughput / b.nodes : null;
+  const perProcess = measured === null ? null : saturated || busy <= 0 ? measured : Math.max(measured, (throughput / busy) * slotsPerNode);
   const base = {
     queue: b.queue,
     window_s: round(dt),
