@@ -19,6 +19,8 @@ export class LiveHub {
   last: LiveSnapshot | undefined;
   /** Polls done so far (tests and the docs' measurement read it). */
   polls = 0;
+  /** The poll is failing (Redis unreachable): logged once when it starts and once when it ends. */
+  private failing = false;
 
   constructor(
     private readonly admin: AdminContext,
@@ -27,7 +29,10 @@ export class LiveHub {
   ) {
     this.ticker = new Ticker(() => this.tick(), {
       intervalMs,
-      onError: (err) => this.log?.warn('web: live poll failed', { error: (err as Error).message }),
+      onError: (err) => {
+        if (!this.failing) this.log?.warn('web: live poll failed; retrying every interval, quiet until it works again', { error: (err as Error).message });
+        this.failing = true;
+      },
     });
   }
 
@@ -55,6 +60,8 @@ export class LiveHub {
   async tick(): Promise<LiveSnapshot | undefined> {
     if (this.clients.size === 0) return undefined;
     const snap = await liveSnapshot(this.admin);
+    if (this.failing) this.log?.info('web: live poll works again');
+    this.failing = false;
     this.polls++;
     this.last = snap;
     const text = frame(snap);
