@@ -4,7 +4,8 @@
 // reaperInterval + 2 s its row on the Nodes page turns departed with "reaped by …" (the page
 // reloads itself on the live stream) and the Recoveries page lists exactly the jids it held;
 // SIGSTOP of another past its TTL, then SIGCONT → the fencing count on the Nodes page goes up;
-// pausing a queue from the Queues page (then paused there and in the audit list); axe-core on
+// pausing a queue from the Queues page (then paused there and in the audit list); a hidden tab
+// closes its stream and reopens it when shown (visibilitychange); axe-core on
 // every page with no serious or critical violation and no CSP violation; a screenshot of every
 // page (docs/img/web-*.png with WEB_SCREENSHOTS=docs/img, else a temp dir; not VERK_…: the
 // workers inherit the environment and refuse unknown VERK_ variables).
@@ -20,6 +21,8 @@ import { signalGroup, startWorker } from '../helpers/cli.js';
 import { usePrivateRedis, workArgs, workEnv } from '../helpers/e2e.js';
 import { freePort, type RedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
+import { serve } from '../helpers/web-kit.js';
+import { createWebHandler } from '../../src/web/handler.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const missing = (() => {
@@ -214,6 +217,30 @@ describe.skipIf(missing !== undefined)(`the web dashboard in chromium${missing ?
       await page.screenshot({ path: path.join(SHOTS, `web-${name}.png`), fullPage: name !== 'nodes' && name !== 'recoveries' });
     }
     expect(problems).toEqual({});
+
+    // A hidden tab closes its stream and a shown one reopens it: counted on an in-process
+    // handler on the same Redis (the one inside `verk work` cannot be asked).
+    const handler = createWebHandler({ redisUrl: server.url, pollIntervalMs: 500 });
+    const local = await serve(handler);
+    try {
+      const tab = await browser.newPage();
+      await tab.goto(`${local.url}/`);
+      await waitFor(() => handler.live.listeners === 1, { what: 'the tab to listen', timeoutMs: 10_000 });
+      const setHidden = (hidden: boolean) =>
+        tab.evaluate((h) => {
+          Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+          document.dispatchEvent(new Event('visibilitychange'));
+        }, hidden);
+      await setHidden(true);
+      await waitFor(() => handler.live.listeners === 0, { what: 'the hidden tab to close its stream', timeoutMs: 10_000 });
+      expect(await tab.locator('.dot').getAttribute('data-live-state')).toBe('paused');
+      await setHidden(false);
+      await waitFor(() => handler.live.listeners === 1, { what: 'the shown tab to listen again', timeoutMs: 10_000 });
+      await tab.close();
+    } finally {
+      await handler.close();
+      await local.close();
+    }
     expect(cspErrors).toEqual([]);
     expect(await page.evaluate(() => (globalThis as { alertCalled?: boolean }).alertCalled ?? false)).toBe(false);
     console.log(`screenshots in ${SHOTS}`);
