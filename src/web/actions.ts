@@ -1,7 +1,7 @@
 // Every action the dashboard offers, POST only: CSRF-checked and operator-only before it gets
 // here (handler.ts), each done through src/api and appended to the audit list with its outcome.
 import { appendAudit } from '../api/audit.js';
-import type { SetName } from '../api/entries.js';
+import { selectEntries, type SetName } from '../api/entries.js';
 import { signalProcesses, resolveProcesses } from '../api/processes.js';
 import { pauseQueue, resumeQueue } from '../api/pause.js';
 import { clearQueue, deleteQueueJobs } from '../api/queue-entries.js';
@@ -9,7 +9,7 @@ import { entriesByKeys } from '../api/set-page.js';
 import { clearSet, deleteEntries, requeueEntries } from '../api/sorted-actions.js';
 import type { Req } from './context.js';
 import { href, seg } from './layout.js';
-import { SET_VIEWS } from './pages/sets.js';
+import { RETRY_ALL_BOUND, SET_VIEWS } from './pages/sets.js';
 
 export type Action = (r: Req, form: URLSearchParams) => Promise<{ action: string; target: string; result: string; back: string }>;
 
@@ -44,6 +44,17 @@ export const setAction: Action = async (r, form) => {
   if (r.params.verb === 'clear') {
     const res = await clearSet(r.admin, set, false);
     return { action: `${set}.clear`, target: set, result: `${res.done} entries deleted`, back: view.path };
+  }
+  if (r.params.verb === 'retry-all') {
+    const { entries, total } = await selectEntries(r.admin, set, { limit: RETRY_ALL_BOUND });
+    const res = await requeueEntries(r.admin, set, entries, false);
+    const left = total - res.done;
+    return {
+      action: `${set}.retry-all`,
+      target: set,
+      result: `${res.done} of ${total} moved to their queues${res.skipped.length ? `, ${res.skipped.length} skipped (malformed or gone)` : ''}${left > 0 ? `; ${left} left` : ''}`,
+      back: view.path,
+    };
   }
   const verb = form.get('do');
   if (verb !== 'retry' && verb !== 'delete') throw new NotFound();

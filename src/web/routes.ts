@@ -50,7 +50,11 @@ export const PAGES: Route<Page>[] = [
 export const ACTIONS: Route<Action>[] = [
   route('/queues/:name/:verb', queueAction),
   route('/processes/:identity/:verb', processAction),
-  ...SETS.flatMap((v) => [route(`${v.path}/bulk`, setAction, { set: v.set }), route(`${v.path}/clear`, setAction, { set: v.set, verb: 'clear' })]),
+  ...SETS.flatMap((v) => [
+    route(`${v.path}/bulk`, setAction, { set: v.set }),
+    route(`${v.path}/clear`, setAction, { set: v.set, verb: 'clear' }),
+    route(`${v.path}/retry-all`, setAction, { set: v.set, verb: 'retry-all' }),
+  ]),
 ];
 
 export function match<T>(routes: Route<T>[], path: string): { run: T; params: Record<string, string> } | undefined {

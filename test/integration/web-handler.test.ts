@@ -180,7 +180,7 @@ describe('actions', () => {
     expect(entry).toMatchObject({ who: 'anonymous', role: 'operator', action: 'queue.pause', target: 'mail', result: 'paused' });
   });
 
-  it('retry now and delete dead entries by selection; the audit list stays bounded', async () => {
+  it('retry now and delete dead entries by selection, retry all; the audit list stays bounded', async () => {
     const { b } = await app({ auditLength: 3 });
     const entries: [number, string][] = [1, 2, 3].map((i) => [1795389000 + i, failedEntry({ jid: `d${i}`, queue: 'work' })]);
     await zadd(server.client, keys.dead, entries);
@@ -190,9 +190,20 @@ describe('actions', () => {
     expect((await server.client.lrange(keys.queue('work'), 0, -1)).map((p) => JSON.parse(p).jid).sort()).toEqual(['d1', 'd2']);
     expect((await b.post('/dead/bulk', { do: 'delete', key: '1795389003|d3' })).status).toBe(303);
     expect(await server.client.zcard(keys.dead)).toBe(0);
-    for (let i = 0; i < 2; i++) await b.post('/queues/work/pause', {});
+    // Retry all (bounded per click) on retries: every entry goes back to its queue.
+    await zadd(
+      server.client,
+      keys.retry,
+      [4, 5].map((i) => [1795389000 + i, failedEntry({ jid: `r${i}`, queue: 'work' })] as [number, string]),
+    );
+    const all = await b.post('/retries/retry-all', {});
+    expect(new URL(all.headers.get('location') ?? '', 'http://x').searchParams.get('flash')).toBe('retry.retry-all retry: 2 of 2 moved to their queues');
+    expect(await server.client.zcard(keys.retry)).toBe(0);
+    expect(await server.client.llen(keys.queue('work'))).toBe(4);
+    await b.post('/queues/work/pause', {});
     const audit = (await server.client.lrange(keys.webAudit, 0, -1)).map((e) => JSON.parse(e));
     expect(audit).toHaveLength(3);
+    expect(audit.map((a) => a.action)).toEqual(['queue.pause', 'retry.retry-all', 'dead.delete']);
     expect(audit[2]).toMatchObject({ action: 'dead.delete', target: 'd3', result: '1 of 1 deleted' });
   });
 });

@@ -10,6 +10,8 @@ import { html } from '../html.js';
 import { action, csrfField, href, isOperator, layout, pager, seg, table } from '../layout.js';
 
 export const SET_PAGE_SIZE = 50;
+/** Entries one "Retry all" moves at most; what is left stays for the next click. */
+export const RETRY_ALL_BOUND = 10_000;
 
 export interface SetView {
   set: SetName;
@@ -47,7 +49,7 @@ export function setPageView(v: SetView): Page {
       : html`<p>${count(total)} ${total === 1 ? 'entry' : 'entries'}.</p>`;
     const bulk = op
       ? html`<form id="bulk" method="post" action="${href(p, `${v.path}/bulk`)}">${csrfField(p)}<button type="submit" name="do" value="retry" class="act">${v.retryLabel} (selected)</button> <button type="submit" name="do" value="delete" class="danger" data-confirm="Delete the selected entries?">Delete selected</button> <button type="button" class="link" data-select-all="key">select all on this page</button></form>
-<p>${action(p, `${v.path}/clear`, `Delete all ${count(total)}`, { confirm: `Delete all ${total} entries of ${v.title}?`, danger: true })}</p>`
+<p>${action(p, `${v.path}/retry-all`, `${v.retryLabel}: all${total > RETRY_ALL_BOUND ? ` (${count(RETRY_ALL_BOUND)} a click)` : ''}`, { confirm: `Move ${Math.min(total, RETRY_ALL_BOUND)} entries of ${v.title} to their queues?` })} ${action(p, `${v.path}/clear`, `Delete all ${count(total)}`, { confirm: `Delete all ${total} entries of ${v.title}?`, danger: true })}</p>`
       : '';
     const body = html`${search}${note}${bulk}
 ${table([...(op ? [''] : []), v.when, 'Job', 'Class', 'Queue', 'Args', 'Error', 'Retries'], rows, q ? 'Nothing matches.' : 'Empty.', v.title)}
