@@ -1,5 +1,6 @@
 // Queues: every known queue with size, latency and paused flag (src/api/queues.ts), pause/resume
 // and clear; one queue's jobs page by page (src/api/queue-page.ts) with delete of selected jobs.
+import { isPaused } from '../../api/pause.js';
 import { queuePage } from '../../api/queue-page.js';
 import { listQueues } from '../../api/queues.js';
 import { intParam, type Page } from '../context.js';
@@ -25,7 +26,7 @@ export const queuePageView: Page = async (r) => {
   const p = r.page;
   const name = r.params.name;
   const offset = intParam(r, 'offset', 0, 0, 1e9);
-  const { size, entries } = await queuePage(r.admin, name, offset, PAGE_SIZE);
+  const [{ size, entries }, paused] = await Promise.all([queuePage(r.admin, name, offset, PAGE_SIZE), isPaused(r.admin, name)]);
   const op = isOperator(p);
   const rows = entries.map(
     (e) =>
@@ -34,7 +35,9 @@ export const queuePageView: Page = async (r) => {
   const bulk = op
     ? html`<form id="bulk" method="post" action="${href(p, `/queues/${seg(name)}/delete`)}" data-confirm="Delete the selected jobs?">${csrfField(p)}<button type="submit" class="danger">Delete selected</button> <button type="button" class="link" data-select-all="jid">select all on this page</button></form>`
     : '';
-  const body = html`<p>${count(size)} ${size === 1 ? 'job' : 'jobs'}; position 0 is fetched next. ${action(p, `/queues/${seg(name)}/pause`, 'Pause')} ${action(p, `/queues/${seg(name)}/resume`, 'Resume')}</p>
+  const state = paused ? html`<span class="status quiet">paused</span> no node fetches from it.` : html`position 0 is fetched next.`;
+  const toggle = paused ? action(p, `/queues/${seg(name)}/resume`, 'Resume') : action(p, `/queues/${seg(name)}/pause`, 'Pause');
+  const body = html`<p>${count(size)} ${size === 1 ? 'job' : 'jobs'}; ${state} ${toggle}</p>
 ${bulk}
 ${table([...(op ? [''] : []), 'Position', 'Job', 'Class', 'Args', 'Enqueued'], rows, 'This queue is empty.', `Jobs of ${name}`)}
 ${pager(p, `/queues/${seg(name)}`, offset, PAGE_SIZE, size)}`;
