@@ -3,3 +3,4 @@ export { Client, UnreplicatedWriteError, type ClientOptions, type EnqueueJob } f
 export { decodeJob, encodeNewJob, type Job, type NewJob } from './job/codec.js';
 export type { JobContext, HandlerOptions, Perform } from './core/handlers.js';
 export { TimeoutError } from './util/errors.js';
+export { createWebHandler, type WebHandler, type WebOptions } from './web/handler.js';

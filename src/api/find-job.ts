@@ -148,3 +148,45 @@ export function backtrace(v: unknown): string[] | null {
   }
   return v.split('\n');
 }
+
+const WHERE_ORDER: Where[] = ['queue', 'in_progress', 'schedule', 'retry', 'dead'];
+
+/**
+ * findJob with every list and set read concurrently (the connection pipelines them), for the
+ * web dashboard's job page, which must answer within its budget on a large Redis: the same
+ * bounds and the same report, matches in findJob's order. The sets are read by rank (ZRANGE
+ * pages) and matched here, not ZSCANned with MATCH: Redis's glob match of `*<jid>*` costs
+ * ~2.5 µs per member (250 ms for 100 000 dead jobs on the test machine), reading them ~1 µs.
+ */
+export async function findJobConcurrently(ctx: AdminContext, jid: string): Promise<FindReport> {
+  const report: FindReport = { jid, matches: [], scanned: 0, truncated: [] };
+  const [queues, inprogress] = await Promise.all([queueNames(ctx), inprogressKeys(ctx)]);
+  await Promise.all([
+    ...queues.map((q) => scanList(ctx, report, ctx.keys.queue(q), { where: 'queue', queue: q, node: null })),
+    ...inprogress.map((key) => {
+      const parsed = parseInprogressKey(ctx.keys, key);
+      return scanList(ctx, report, key, { where: 'in_progress', queue: parsed?.queue ?? null, node: parsed?.node ?? null });
+    }),
+    ...(['schedule', 'retry', 'dead'] as const).map((set) => readSet(ctx, report, set)),
+  ]);
+  report.matches.sort((a, b) => WHERE_ORDER.indexOf(a.where) - WHERE_ORDER.indexOf(b.where) || a.key.localeCompare(b.key));
+  report.truncated.sort();
+  return report;
+}
+
+const SET_PAGE = 5000;
+
+async function readSet(ctx: AdminContext, r: FindReport, set: 'schedule' | 'retry' | 'dead'): Promise<void> {
+  const key = ctx.keys[set];
+  const needle = Buffer.from(r.jid);
+  for (let start = 0; start < SCAN_BOUND; start += SET_PAGE) {
+    // Buffers: only the members that contain the jid's bytes are decoded to text.
+    const flat = await ctx.redis.zrangeBuffer(key, start, Math.min(start + SET_PAGE, SCAN_BOUND) - 1, 'WITHSCORES');
+    r.scanned += flat.length / 2;
+    for (let i = 0; i < flat.length; i += 2) {
+      if (flat[i].includes(needle)) addMatch(r, flat[i].toString('utf8'), { where: set, queue: null, key, node: null, at: Number(flat[i + 1].toString()) });
+    }
+    if (flat.length < SET_PAGE * 2) return;
+  }
+  if ((await ctx.redis.zcard(key)) > SCAN_BOUND) r.truncated.push(key);
+}

@@ -22,3 +22,7 @@ export async function resumeQueue(ctx: AdminContext, queue: string): Promise<Pau
 export async function pausedQueues(ctx: AdminContext): Promise<string[]> {
   return (await ctx.redis.smembers(ctx.keys.paused)).sort();
 }
+
+export async function isPaused(ctx: AdminContext, queue: string): Promise<boolean> {
+  return (await ctx.redis.sismember(ctx.keys.paused, queue)) === 1;
+}

@@ -121,3 +121,8 @@ function describe(buf: Buffer, position: number): QueueEntry {
     malformed: false,
   };
 }
+
+/** One queue member as the listings show it (for the web dashboard's paged view). */
+export function describeQueueEntry(buf: Buffer, position: number): QueueEntry {
+  return describe(buf, position);
+}

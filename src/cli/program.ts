@@ -19,6 +19,8 @@ import { registerProcesses } from './commands/processes.js';
 import { registerShow } from './commands/show.js';
 import { registerQueue } from './commands/queue.js';
 import { registerCron } from './commands/cron.js';
+import { registerWeb } from './commands/web.js';
+import { registerScaleHint } from './commands/scale-hint.js';
 
 export function buildProgram(): Command {
   const program = new Command('verk')
@@ -45,5 +47,7 @@ export function buildProgram(): Command {
   registerShow(program);
   registerQueue(program);
   registerCron(program);
+  registerWeb(program);
+  registerScaleHint(program);
   return program;
 }

@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { bool, cron, duration, int, oneOf, queues, text, type KeyDecl } from './declare.js';
 import { parseRedisUrl } from '../util/redis-url.js';
+import { checkWebAuth } from './web-auth.js';
 
 /*
  * Adding a config key is one entry here:
@@ -72,6 +73,19 @@ export const CONFIG_DECLARATION = {
   backtraceLines: int(20, 'backtrace lines kept in error_backtrace', { min: 0, max: 10_000 }),
 
   healthPort: int(0, 'serve /livez, /readyz and /metrics on this port (0 = off)', { arg: '<port>', min: 0, max: 65535 }),
+  webPort: int(0, 'serve the web dashboard (`verk web`) on this port beside the workers (0 = off)', { arg: '<port>', min: 0, max: 65535 }),
+  webHost: text('127.0.0.1', 'address the web dashboard listens on (a non-loopback one needs webAuth)', { arg: '<address>' }),
+  webAuth: text('', 'operator credentials of the web dashboard: token:<secret>, basic:<user>:<password>, or none (never logged)', {
+    arg: '<spec>',
+    defaultText: "'' (none; loopback only)",
+    check: checkWebAuth,
+  }),
+  webReadAuth: text('', 'read-only credentials of the web dashboard (token:<secret> or basic:<user>:<password>; needs webAuth)', {
+    arg: '<spec>',
+    check: checkWebAuth,
+  }),
+  webPollInterval: duration(2_000, 'how often one web server reads the live figures from Redis for all its open tabs', { min: 250 }),
+  webAuditLength: int(1_000, 'web dashboard actions kept in verk:web:audit', { min: 1, max: 1_000_000 }),
   degradedTimeout: duration(60_000, '/livez fails once the supervisor has had fewer worker processes than `processes` this long', { min: 1000 }),
   logLevel: oneOf(['debug', 'info', 'warn', 'error', 'silent'], 'info', 'log level'),
   logFormat: oneOf(['auto', 'json', 'pretty'], 'auto', 'log format (auto = pretty on a TTY, else JSON)'),

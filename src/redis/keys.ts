@@ -52,6 +52,8 @@ export interface Keys {
   process(identity: string): string;
   processWorkers(identity: string): string;
   processSignals(identity: string): string;
+  /** The web dashboard's audit list (newest first, LTRIMmed to webAuditLength). */
+  webAudit: string;
 }
 
 export function makeKeys(prefix = ''): Keys {
@@ -93,5 +95,6 @@ export function makeKeys(prefix = ''): Keys {
     process: (identity) => `${p}${identity}`,
     processWorkers: (identity) => `${p}${identity}:workers`,
     processSignals: (identity) => `${p}${identity}-signals`,
+    webAudit: `${p}verk:web:audit`,
   };
 }

@@ -73,6 +73,7 @@ function sample(key: ConfigKey, cwd: string): { argv: string[]; expected: unknow
       };
     case 'string':
       if (key === 'redisUrl') return { argv: [flag, 'rediss://example.test:6380/2'], expected: 'rediss://example.test:6380/2' };
+      if (key === 'webAuth' || key === 'webReadAuth') return { argv: [flag, 'token:x-sample-0123456789'], expected: 'token:x-sample-0123456789' };
       if (key === 'handlers') return { argv: [flag, 'my-jobs'], expected: path.join(cwd, 'my-jobs') };
       return { argv: [flag, 'x-sample'], expected: 'x-sample' };
   }

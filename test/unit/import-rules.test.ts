@@ -12,7 +12,9 @@ import { describe, expect, it } from 'vitest';
 
 /** What each layer may import besides itself. A new folder under src/ needs a line here. */
 const ALLOWED: Record<string, readonly string[]> = {
-  cli: ['runner', 'core', 'api', 'config', 'redis', 'job', 'util', 'version'],
+  cli: ['runner', 'core', 'api', 'web', 'config', 'redis', 'job', 'util', 'version'],
+  // The web dashboard: pages and actions on the admin layer (api), never on Redis or the workers directly.
+  web: ['api', 'config', 'job', 'util', 'version'],
   runner: ['core', 'redis', 'job', 'config', 'util', 'version'],
   core: ['redis', 'job', 'config', 'util'],
   api: ['redis', 'job', 'config', 'util'],
@@ -21,7 +23,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   job: ['util'],
   util: [],
   // src/index.ts is the package's library entry: no CLI, no supervisor.
-  index: ['api', 'core', 'job', 'config', 'redis', 'util', 'version'],
+  index: ['api', 'web', 'core', 'job', 'config', 'redis', 'util', 'version'],
   version: [],
 };
 

@@ -1,0 +1,211 @@
+// createWebHandler: the dashboard as a plain Node request handler, `(req, res) => void`, to
+// serve with node:http (`verk web`, `verk work --web-port`) or mount in an existing Node app
+// under a path (`basePath`; every link, form and cookie respects it). Per request: security
+// headers, static assets, login, authentication, the CSRF cookie, then a page (GET) or an
+// action (POST: operator role, CSRF check, audit). Built on src/api only.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Redis } from 'ioredis';
+import { openAdmin, type AdminContext } from '../api/admin-context.js';
+import { appendAudit } from '../api/audit.js';
+import { DEFAULTS } from '../config/defaults.js';
+import type { Logger } from '../util/logger.js';
+import { runAction, NotFound } from './actions.js';
+import { serveAsset } from './assets.js';
+import { Auth, SESSION_COOKIE, type Principal } from './auth.js';
+import { BodyError, readForm } from './body.js';
+import { cookie, setCookie } from './cookies.js';
+import { csrfProblem, csrfToken } from './csrf.js';
+import type { Req, WebSettings } from './context.js';
+import { securityHeaders } from './headers.js';
+import { html, type Html } from './html.js';
+import { layout, type PageCtx } from './layout.js';
+import { LiveHub } from './live.js';
+import { loginPage } from './pages/login.js';
+import { ACTIONS, PAGES, match } from './routes.js';
+
+export interface WebOptions {
+  /** Redis URL (default redis://127.0.0.1:6379/0); or pass `redis`. */
+  redisUrl?: string;
+  /** An existing ioredis client (not closed by close()). */
+  redis?: Redis;
+  /** Key prefix, as the workers' `prefix`. */
+  prefix?: string;
+  /** Where the handler is mounted, e.g. '/admin/verk' (default '' = the root). */
+  basePath?: string;
+  /** Operator credentials: token:<secret>, basic:<user>:<password>, none, or '' (webAuth). */
+  auth?: string;
+  /** Read-only credentials (webReadAuth). */
+  readAuth?: string;
+  /** How often the one live poll runs, ms (webPollInterval). */
+  pollIntervalMs?: number;
+  /** Actions kept in verk:web:audit (webAuditLength). */
+  auditLength?: number;
+  log?: Logger;
+}
+
+export interface WebHandler {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** The live poll and its streams (tests, measurements). */
+  readonly live: LiveHub;
+  readonly auth: Auth;
+  /** Ends the live streams and closes the Redis connection if the handler opened it. */
+  close(): Promise<void>;
+}
+
+export function createWebHandler(opts: WebOptions = {}): WebHandler {
+  const base = normalizeBase(opts.basePath ?? '');
+  const auth = new Auth(opts.auth ?? '', opts.readAuth ?? '');
+  const admin = openAdmin({ redisUrl: opts.redisUrl ?? DEFAULTS.redisUrl, prefix: opts.prefix, redis: opts.redis });
+  const live = new LiveHub(admin, opts.pollIntervalMs ?? DEFAULTS.webPollInterval, opts.log);
+  const settings: WebSettings = { auditLength: opts.auditLength ?? DEFAULTS.webAuditLength };
+  const handler = ((req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res, { base, auth, admin, live, settings }).catch((err: unknown) => {
+      opts.log?.error('web: request failed', { path: req.url, error: (err as Error).message });
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      }
+      res.end(res.headersSent ? undefined : `internal error: ${(err as Error).message}\n`);
+    });
+  }) as WebHandler;
+  Object.assign(handler, {
+    live,
+    auth,
+    async close() {
+      await live.close();
+      await admin.close();
+    },
+  });
+  return handler;
+}
+
+interface Server {
+  base: string;
+  auth: Auth;
+  admin: AdminContext;
+  live: LiveHub;
+  settings: WebSettings;
+}
+
+export function normalizeBase(basePath: string): string {
+  const b = basePath.trim().replace(/\/+$/, '');
+  if (b === '') return '';
+  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(b)) throw new Error(`basePath must be a path like /admin/verk, got ${JSON.stringify(basePath)}`);
+  return b;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, s: Server): Promise<void> {
+  securityHeaders(res);
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  let path = url.pathname;
+  if (s.base) {
+    if (path !== s.base && !path.startsWith(`${s.base}/`)) return text(res, 404, 'not found');
+    path = path.slice(s.base.length) || '/';
+  }
+  const method = req.method ?? 'GET';
+  const cookiePath = s.base || '/';
+  if (path.startsWith('/assets/') && (method === 'GET' || method === 'HEAD')) {
+    if (!serveAsset(path.slice('/assets/'.length), res)) text(res, 404, 'not found');
+    return;
+  }
+  const csrf = csrfToken(req, res, cookiePath);
+  if (path === '/login') return login(req, res, s, csrf, cookiePath);
+  const principal = s.auth.authenticate(req);
+  if (!principal) return challenge(req, res, s, csrf);
+  const page: PageCtx = { base: s.base, csrf, principal, canLogout: !!cookie(req, SESSION_COOKIE) && !s.auth.open, flash: url.searchParams.get('flash')?.slice(0, 300) };
+  if (path === '/logout' && method === 'POST') {
+    const form = await readForm(req);
+    const problem = csrfProblem(req, form);
+    if (problem) return forbidden(res, page, problem);
+    setCookie(req, res, SESSION_COOKIE, '', { path: cookiePath, maxAgeS: 0 });
+    return redirect(res, `${s.base}/login`);
+  }
+  if (path === '/live' && method === 'GET') return s.live.subscribe(res);
+  if (method === 'GET' || method === 'HEAD') {
+    const m = match(PAGES, path);
+    if (!m) return sendPage(res, 404, layout(page, 'Not found', '', html`<p>No page here.</p>`));
+    const r: Req = { req, res, url, params: m.params, page, admin: s.admin, settings: s.settings };
+    const body = await m.run(r);
+    if (body) sendPage(res, res.statusCode || 200, body);
+    return;
+  }
+  if (method !== 'POST') {
+    res.setHeader('Allow', 'GET, HEAD, POST');
+    return text(res, 405, 'method not allowed');
+  }
+  const m = match(ACTIONS, path);
+  if (!m) return text(res, 404, 'not found');
+  let form: URLSearchParams;
+  try {
+    form = await readForm(req);
+  } catch (err) {
+    if (err instanceof BodyError) return text(res, err.status, err.message);
+    throw err;
+  }
+  const problem = csrfProblem(req, form);
+  if (problem) return forbidden(res, page, `CSRF check failed: ${problem}`);
+  if (principal.role !== 'operator') {
+    // A refused attempt is audited too: someone with the read-only credentials tried to act.
+    await appendAudit(
+      s.admin,
+      {
+        at: new Date().toISOString(),
+        who: principal.who,
+        role: principal.role,
+        ip: req.socket.remoteAddress ?? '',
+        action: path,
+        target: '',
+        result: 'refused: read-only',
+      },
+      s.settings.auditLength,
+    );
+    return forbidden(res, page, 'read-only access: actions need the operator credentials');
+  }
+  try {
+    await runAction({ req, res, url, params: m.params, page, admin: s.admin, settings: s.settings }, form, m.run);
+  } catch (err) {
+    if (err instanceof NotFound) return text(res, 404, 'not found');
+    throw err;
+  }
+}
+
+async function login(req: IncomingMessage, res: ServerResponse, s: Server, csrf: string, cookiePath: string): Promise<void> {
+  const p = { base: s.base, csrf };
+  if (!s.auth.hasToken) return redirect(res, `${s.base}/`);
+  if (req.method !== 'POST') return sendPage(res, 200, loginPage(p));
+  const form = await readForm(req);
+  const problem = csrfProblem(req, form);
+  if (problem) return sendPage(res, 403, loginPage(p, `CSRF check failed: ${problem}`));
+  const who: Principal | undefined = s.auth.byToken(form.get('token') ?? '');
+  if (!who) return sendPage(res, 401, loginPage(p, 'That token is not valid.'));
+  setCookie(req, res, SESSION_COOKIE, s.auth.session(who.role), { path: cookiePath, maxAgeS: 12 * 3600 });
+  redirect(res, `${s.base}/`);
+}
+
+function challenge(req: IncomingMessage, res: ServerResponse, s: Server, csrf: string): void {
+  const wantsHtml = (req.headers.accept ?? '').includes('text/html');
+  if (s.auth.hasBasic) res.setHeader('WWW-Authenticate', 'Basic realm="verk", charset="UTF-8"');
+  if (s.auth.hasToken && wantsHtml && req.method === 'GET' && !s.auth.hasBasic) redirect(res, `${s.base}/login`);
+  else if (wantsHtml && s.auth.hasToken) sendPage(res, 401, loginPage({ base: s.base, csrf }, 'Sign in first.'));
+  else text(res, 401, 'authentication required');
+}
+
+function forbidden(res: ServerResponse, page: PageCtx, why: string): void {
+  sendPage(res, 403, layout(page, 'Refused', '', html`<p class="warning" role="alert">${why}</p>`));
+}
+
+function sendPage(res: ServerResponse, status: number, body: Html): void {
+  const buf = Buffer.from(body.text, 'utf8');
+  res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': buf.length });
+  res.end(buf);
+}
+
+function redirect(res: ServerResponse, location: string): void {
+  res.writeHead(303, { Location: location });
+  res.end();
+}
+
+function text(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(`${body}\n`);
+}

@@ -1,0 +1,59 @@
+// One job: an entry of retry/schedule/dead named by score and jid (its payload exactly as
+// stored, error, backtrace, retry now / delete), or a jid looked up everywhere (src/api/find-job.ts:
+// queues, in-progress lists, the three sets; bounded).
+import type { SetName } from '../../api/entries.js';
+import { toRow } from '../../api/entries.js';
+import { backtrace, findJobConcurrently, type JobMatch } from '../../api/find-job.js';
+import { entriesByKeys } from '../../api/set-page.js';
+import type { Page } from '../context.js';
+import { time } from '../format.js';
+import { html, type Html } from '../html.js';
+import { action, href, layout, seg } from '../layout.js';
+import { SET_VIEWS } from './sets.js';
+
+export const setEntryPage: Page = async (r) => {
+  const p = r.page;
+  const set = r.params.set as SetName;
+  const view = SET_VIEWS[set];
+  const key = `${r.params.score}|${r.params.jid}`;
+  const { entries } = await entriesByKeys(r.admin, set, [key]);
+  const e = entries[0];
+  if (!e) {
+    r.res.statusCode = 404;
+    return layout(
+      p,
+      'Job not found',
+      view.title,
+      html`<p>No entry <code>${r.params.jid}</code> in ${view.title} at that time: it has moved on. <a href="${href(p, `/job/${seg(r.params.jid)}`)}">Look for it everywhere</a>.</p>`,
+    );
+  }
+  const row = toRow(e);
+  const lines = backtrace(e.job?.data.error_backtrace);
+  const body = html`<dl class="facts"><dt>Where</dt><dd>${view.title} (<code>${set}</code>), ${view.when.toLowerCase()} ${time(row.at)}</dd><dt>jid</dt><dd><code>${row.jid}</code></dd><dt>Class</dt><dd>${row.class ?? '–'}</dd><dt>Queue</dt><dd>${row.queue ?? '–'}</dd><dt>Retry count</dt><dd>${row.retry_count ?? '–'}</dd><dt>Enqueued</dt><dd>${time(row.enqueued_at)}</dd><dt>Failed at</dt><dd>${time(row.failed_at)}</dd><dt>Retried at</dt><dd>${time(row.retried_at)}</dd><dt>Error</dt><dd>${row.error_class ? html`<b>${row.error_class}</b>: ` : ''}${row.error_message ?? '–'}</dd></dl>
+<p>${action(p, `${view.path}/bulk`, view.retryLabel, { fields: { key, do: 'retry' } })} ${action(p, `${view.path}/bulk`, 'Delete', { fields: { key, do: 'delete' }, confirm: 'Delete this entry?', danger: true })}</p>
+<h2>Args</h2><pre class="payload">${row.args}</pre>
+${lines ? html`<h2>Backtrace</h2><pre class="payload">${lines.join('\n')}</pre>` : ''}
+<h2>Payload as stored</h2><pre class="payload">${e.member.toString('utf8')}</pre>`;
+  return layout(p, `Job ${row.jid}`, view.title, body);
+};
+
+export const findJobPage: Page = async (r) => {
+  const p = r.page;
+  const jid = r.params.jid;
+  const report = await findJobConcurrently(r.admin, jid);
+  const body = html`<p>${report.matches.length} ${report.matches.length === 1 ? 'copy' : 'copies'} found; ${report.scanned} entries looked at${report.truncated.length ? html`; not fully read (too long): ${report.truncated.join(', ')}` : ''}.</p>${report.matches.map((m) => match(r.page, m))}`;
+  return layout(p, `Job ${jid}`, '', body);
+};
+
+function match(p: Parameters<typeof href>[0], m: JobMatch): Html {
+  const where =
+    m.where === 'in_progress'
+      ? html`in progress on node <code>${m.node}</code> (queue ${m.queue})`
+      : m.where === 'queue'
+        ? html`waiting in queue <a href="${href(p, `/queues/${seg(m.queue ?? '')}`)}">${m.queue}</a>`
+        : html`in <code>${m.where}</code> (${time(m.at)})`;
+  return html`<section class="match"><h2>${where}</h2><dl class="facts"><dt>Class</dt><dd>${m.class ?? '–'}</dd><dt>Retry count</dt><dd>${m.retry_count ?? '–'}</dd><dt>Enqueued</dt><dd>${time(m.enqueued_at)}</dd><dt>Error</dt><dd>${m.error_class ? html`<b>${m.error_class}</b>: ` : ''}${m.error_message ?? '–'}</dd></dl>
+<h3>Args</h3><pre class="payload">${m.args ?? '–'}</pre>
+${m.error_backtrace ? html`<h3>Backtrace</h3><pre class="payload">${m.error_backtrace.join('\n')}</pre>` : ''}
+<h3>Payload as stored</h3><pre class="payload">${m.raw}</pre></section>`;
+}
