@@ -43,7 +43,8 @@ describe('verk work flags', () => {
                   ? String(d.default)
                   : 'x';
       const special: Record<string, string> = { handlers: 'jobs', webAuth: 'token:x-sample-0123456789', webReadAuth: 'basic:u:p' };
-      args.push(flagOf(key), special[key] ?? value);    }
+      args.push(flagOf(key), special[key] ?? value);
+    }
     const res = await run([...args, '--fixed-node-id', '--job-timeout', '25d']);
     expect(res.stderr).toMatch(/^verk: config error: --job-timeout: `jobTimeout` must be at most 24\.8 days \(2147483647ms\)/);
     expect(res.exitCode).toBe(78);
