@@ -139,10 +139,12 @@ describe('cron-tick: one decision per tick whatever the interleaving, lost repli
       }),
       { numRuns: 80, interruptAfterTimeLimit: 25_000 },
     );
-    expect(seen.fired).toBeGreaterThan(50);
+    // Coverage floors (the paths were exercised), well under what a run sees: fired was 37–77 in
+    // runs so far, resends 9–26; a floor near the typical figure fails on an unlucky seed.
+    expect(seen.fired).toBeGreaterThan(20);
     expect(seen.missed + seen.skipped).toBeGreaterThan(10);
     expect(seen.stale + seen.dup).toBeGreaterThan(10);
-    expect(seen.resent).toBeGreaterThan(5);
+    expect(seen.resent).toBeGreaterThan(2);
     expect(seen.stale).toBeGreaterThan(0);
   }, 60_000);
 });
