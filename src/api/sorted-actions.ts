@@ -1,6 +1,7 @@
 // Changing the sorted sets `retry`, `dead` and `schedule` for admin commands: requeue (one
 // atomic, idempotent script per entry: ZREM, and only if that removed it, LPUSH to its queue +
-// SADD queues), delete (ZREM of the exact member), clear (UNLINK the set). Every action can be a
+// SADD queues), kill (retry/schedule to dead as it is, one script per entry, dead trimmed as a
+// failure trims it), delete (ZREM of the exact member), clear (UNLINK the set). Every action can be a
 // dry run. Requeue follows Sidekiq's SortedEntry#retry: fresh enqueued_at, retry_count - 1 (so a
 // manual retry does not spend one); all other bytes of the payload are kept (patchJson). Both
 // name the member by its exact bytes (an invalid-UTF-8 member can be deleted too).
@@ -10,7 +11,7 @@ import { entryJid, type Entry, type SetName } from './entries.js';
 
 export interface ActionResult {
   set: SetName;
-  action: 'requeue' | 'delete' | 'clear';
+  action: 'requeue' | 'kill' | 'delete' | 'clear';
   dry_run: boolean;
   /** Entries selected. */
   matched: number;
@@ -49,6 +50,39 @@ export async function requeueEntries(ctx: AdminContext, set: SetName, entries: E
         else res.skipped.push({ jid: entryJid(e), reason: 'no longer in the set' });
       }),
     );
+  }
+  return res;
+}
+
+/** How the dead set is trimmed when a kill adds to it (the config's deadTimeout and deadMaxJobs). */
+export interface DeadBounds {
+  deadTimeout: number;
+  deadMaxJobs: number;
+}
+
+/**
+ * Moves retry or schedule entries to the dead set as they are (Sidekiq's "Kill": no retry is
+ * left, the job stays inspectable and can be requeued from dead); each entry in its own atomic,
+ * idempotent script call, so one moved meanwhile (promoted, requeued, killed by someone else) is
+ * skipped, never doubled.
+ */
+export async function killEntries(
+  ctx: AdminContext,
+  set: 'retry' | 'schedule',
+  entries: Entry[],
+  bounds: DeadBounds,
+  dryRun: boolean,
+  progress?: Progress,
+): Promise<ActionResult> {
+  const res = result(set, 'kill', dryRun, entries);
+  if (dryRun) return res;
+  const now = await redisNow(ctx.redis);
+  const minScore = now - bounds.deadTimeout / 1000;
+  for (let i = 0; i < entries.length; i += BATCH) {
+    progress?.(i, entries.length);
+    const batch = entries.slice(i, i + BATCH);
+    const moved = await Promise.all(batch.map((e) => ctx.scripts.kill(set, e.member, now, minScore, bounds.deadMaxJobs)));
+    moved.forEach((m, j) => (m === 'moved' ? res.done++ : res.skipped.push({ jid: entryJid(batch[j]), reason: 'no longer in the set' })));
   }
   return res;
 }

@@ -44,6 +44,7 @@ export const WRAPPED_SCRIPTS = [
   'nodeSweep',
   'requeueOrphan',
   'requeue',
+  'kill',
   'promote',
   'flushDailyStats',
   'reclaim',
@@ -302,6 +303,14 @@ export class Scripts {
     const reply = await this.call('requeue', false, k[set], k.queue(queue), k.queues, member, payload, queue);
     throwIfWrongType('requeue', reply);
     return statusOf('requeue', REQUEUE_STATUS, reply);
+  }
+
+  /** Moves one retry/schedule entry to dead as it is (lua/kill-2.lua), trimming dead by age and size. */
+  async kill(set: 'schedule' | 'retry', member: Buffer | string, nowS: number, deadMinScore: number, deadMaxJobs: number): Promise<'moved' | 'gone'> {
+    const k = this.keys;
+    const reply = await this.call('kill', false, k[set], k.dead, member, nowS, deadMinScore, deadMaxJobs);
+    throwIfWrongType('kill', reply);
+    return statusOf('kill', REQUEUE_STATUS, reply);
   }
 
   async promote(set: 'schedule' | 'retry', nowS: number, entries: PromoteEntry[]): Promise<{ queued: number; dead: number }> {

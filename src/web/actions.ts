@@ -6,7 +6,7 @@ import { signalProcesses, resolveProcesses } from '../api/processes.js';
 import { pauseQueue, resumeQueue } from '../api/pause.js';
 import { clearQueue, deleteQueueJobs } from '../api/queue-entries.js';
 import { entriesByKeys } from '../api/set-page.js';
-import { clearSet, deleteEntries, requeueEntries } from '../api/sorted-actions.js';
+import { clearSet, deleteEntries, killEntries, requeueEntries } from '../api/sorted-actions.js';
 import type { Req } from './context.js';
 import { href, seg } from './layout.js';
 import { RETRY_ALL_BOUND, SET_VIEWS } from './pages/sets.js';
@@ -57,15 +57,21 @@ export const setAction: Action = async (r, form) => {
     };
   }
   const verb = form.get('do');
-  if (verb !== 'retry' && verb !== 'delete') throw new NotFound();
+  if (verb !== 'retry' && verb !== 'delete' && !(verb === 'kill' && set !== 'dead')) throw new NotFound();
   const keys = form.getAll('key').slice(0, 1000);
   const { entries, missing } = await entriesByKeys(r.admin, set, keys);
-  const res = verb === 'retry' ? await requeueEntries(r.admin, set, entries, false) : await deleteEntries(r.admin, set, entries, false);
+  const res =
+    verb === 'retry'
+      ? await requeueEntries(r.admin, set, entries, false)
+      : verb === 'kill'
+        ? await killEntries(r.admin, set as 'retry' | 'schedule', entries, r.settings.dead, false)
+        : await deleteEntries(r.admin, set, entries, false);
   const skipped = missing.length + res.skipped.length;
+  const done = { retry: 'moved to their queues', kill: 'moved to Dead', delete: 'deleted' }[verb];
   return {
     action: `${set}.${verb}`,
     target: res.jids.join(' ').slice(0, 2000) || keys.join(' ').slice(0, 2000),
-    result: `${res.done} of ${keys.length} ${verb === 'retry' ? 'moved to their queues' : 'deleted'}${skipped ? `, ${skipped} gone or skipped` : ''}`,
+    result: `${res.done} of ${keys.length} ${done}${skipped ? `, ${skipped} gone or skipped` : ''}`,
     back: view.path,
   };
 };

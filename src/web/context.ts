@@ -2,12 +2,15 @@
 // parameters, the page context (mount path, CSRF token, who is asking) and the admin connection.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdminContext } from '../api/admin-context.js';
+import type { DeadBounds } from '../api/sorted-actions.js';
 import type { Html } from './html.js';
 import type { PageCtx } from './layout.js';
 
 export interface WebSettings {
   /** Entries kept in verk:web:audit. */
   auditLength: number;
+  /** How a Kill trims the dead set (the workers' deadTimeout and deadMaxJobs). */
+  dead: DeadBounds;
 }
 
 export interface Req {

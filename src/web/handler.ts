@@ -40,6 +40,9 @@ export interface WebOptions {
   pollIntervalMs?: number;
   /** Actions kept in verk:web:audit (webAuditLength). */
   auditLength?: number;
+  /** How a Kill trims the dead set, as the workers do (deadTimeout ms, deadMaxJobs). */
+  deadTimeout?: number;
+  deadMaxJobs?: number;
   log?: Logger;
 }
 
@@ -57,7 +60,10 @@ export function createWebHandler(opts: WebOptions = {}): WebHandler {
   const auth = new Auth(opts.auth ?? '', opts.readAuth ?? '');
   const admin = openAdmin({ redisUrl: opts.redisUrl ?? DEFAULTS.redisUrl, prefix: opts.prefix, redis: opts.redis });
   const live = new LiveHub(admin, opts.pollIntervalMs ?? DEFAULTS.webPollInterval, opts.log);
-  const settings: WebSettings = { auditLength: opts.auditLength ?? DEFAULTS.webAuditLength };
+  const settings: WebSettings = {
+    auditLength: opts.auditLength ?? DEFAULTS.webAuditLength,
+    dead: { deadTimeout: opts.deadTimeout ?? DEFAULTS.deadTimeout, deadMaxJobs: opts.deadMaxJobs ?? DEFAULTS.deadMaxJobs },
+  };
   const handler = ((req: IncomingMessage, res: ServerResponse) => {
     handle(req, res, { base, auth, admin, live, settings }).catch((err: unknown) => {
       opts.log?.error('web: request failed', { path: req.url, error: (err as Error).message });

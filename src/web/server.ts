@@ -15,7 +15,10 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
-export type WebConfig = Pick<Config, 'redisUrl' | 'prefix' | 'webHost' | 'webAuth' | 'webReadAuth' | 'webPollInterval' | 'webAuditLength'>;
+export type WebConfig = Pick<
+  Config,
+  'redisUrl' | 'prefix' | 'webHost' | 'webAuth' | 'webReadAuth' | 'webPollInterval' | 'webAuditLength' | 'deadTimeout' | 'deadMaxJobs'
+>;
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -34,6 +37,8 @@ export async function startWebServer(config: WebConfig, port: number, log?: Logg
     readAuth: config.webReadAuth,
     pollIntervalMs: config.webPollInterval,
     auditLength: config.webAuditLength,
+    deadTimeout: config.deadTimeout,
+    deadMaxJobs: config.deadMaxJobs,
     log,
   });
   const server = http.createServer(handler);

@@ -1,7 +1,8 @@
 // `verk retry|dead|schedule …` (built CLI, real Redis) against fabricated Sidekiq-shaped
 // entries: list (table and --json, field by field), selection by jid/--queue/--class/--all with
 // --limit, --dry-run, requeue (fresh enqueued_at, other bytes kept, idempotent, never doubled
-// under racing admins), delete, clear, and the usage errors.
+// under racing admins), kill (to dead as it is, dead trimmed, once under racing admins), delete,
+// clear, and the usage errors.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { verk } from '../helpers/cli.js';
@@ -169,6 +170,40 @@ describe('retry requeue', () => {
     expect(bare.stderr).toContain('name the entries');
     expect((await verk(['retry', 'requeue', '--all', J.a1, ...url()])).exitCode).toBe(64);
     expect((await verk(['retry', 'list', '--limit', 'ten', ...url()])).exitCode).toBe(64);
+  });
+});
+
+describe('retry and schedule kill', () => {
+  it('moves retry entries to dead byte for byte, scored now; --dry-run changes nothing; a second kill finds them gone (exit 1)', async () => {
+    const dry = parseJson(await verk(['retry', 'kill', '--all', '--dry-run', '--json', ...url()]));
+    expect(dry).toMatchObject({ set: 'retry', action: 'kill', dry_run: true, matched: 3, done: 0 });
+    expect(await r.zcard('dead')).toBe(0);
+    const res = await verk(['retry', 'kill', J.a1, '--json', ...url()]);
+    expect(res.exitCode).toBe(0);
+    expect(parseJson(res)).toEqual({ set: 'retry', action: 'kill', dry_run: false, matched: 1, done: 1, jids: [J.a1], skipped: [], missing: [] });
+    expect(await r.zrange('dead', 0, -1)).toEqual([retryA1]);
+    expect(Number(await r.zscore('dead', retryA1))).toBeGreaterThanOrEqual(now);
+    expect(await r.zcard('retry')).toBe(2);
+    const again = await verk(['retry', 'kill', J.a1, ...url()]);
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr).toContain(`not found in retry: ${J.a1}`);
+    expect(await r.zcard('dead')).toBe(1);
+  });
+
+  it('two admins killing everything at once move each entry exactly once; the dead set keeps deadMaxJobs', async () => {
+    const [x, y] = await Promise.all([verk(['retry', 'kill', '--all', '--json', ...url()]), verk(['retry', 'kill', '--all', '--json', ...url()])]);
+    expect(parseJson(x).done + parseJson(y).done).toBe(3);
+    expect(await r.zcard('dead')).toBe(3);
+    expect(await r.zcard('retry')).toBe(0);
+    // A kill trims dead to deadMaxJobs (here 2, from the environment), oldest first.
+    await zadd(r, 'schedule', [[now + 500, scheduledEntry({ jid: 's'.repeat(24) })]]);
+    const res = await verk(['schedule', 'kill', '--all', ...url()], { env: { VERK_DEAD_MAX_JOBS: '2' } });
+    expect(res.exitCode).toBe(0);
+    expect(res.stdout).toBe(`moved to dead 1 of 1 selected entry of schedule\n  ${'s'.repeat(24)}`);
+    expect(await r.zcard('dead')).toBe(2);
+    expect(await r.zcard('schedule')).toBe(0);
+    // Dead entries are dead already: no such command (64).
+    expect((await verk(['dead', 'kill', '--all', ...url()])).exitCode).toBe(64);
   });
 });
 

@@ -180,7 +180,7 @@ describe('actions', () => {
     expect(entry).toMatchObject({ who: 'anonymous', role: 'operator', action: 'queue.pause', target: 'mail', result: 'paused' });
   });
 
-  it('retry now and delete dead entries by selection, retry all; the audit list stays bounded', async () => {
+  it('retry now and delete dead entries by selection, kill a retry, retry all; the audit list stays bounded', async () => {
     const { b } = await app({ auditLength: 3 });
     const entries: [number, string][] = [1, 2, 3].map((i) => [1795389000 + i, failedEntry({ jid: `d${i}`, queue: 'work' })]);
     await zadd(server.client, keys.dead, entries);
@@ -190,6 +190,16 @@ describe('actions', () => {
     expect((await server.client.lrange(keys.queue('work'), 0, -1)).map((p) => JSON.parse(p).jid).sort()).toEqual(['d1', 'd2']);
     expect((await b.post('/dead/bulk', { do: 'delete', key: '1795389003|d3' })).status).toBe(303);
     expect(await server.client.zcard(keys.dead)).toBe(0);
+    // Kill: a retry entry goes to Dead as it is; Dead has no Kill (404).
+    const doomed = failedEntry({ jid: 'k1', queue: 'work' });
+    await zadd(server.client, keys.retry, [[1795389010, doomed]]);
+    const killed = await b.post('/retries/bulk', { do: 'kill', key: '1795389010|k1' });
+    expect(killed.status).toBe(303);
+    expect(new URL(killed.headers.get('location') ?? '', 'http://x').searchParams.get('flash')).toBe('retry.kill k1: 1 of 1 moved to Dead');
+    expect(await server.client.zrange(keys.dead, 0, -1)).toEqual([doomed]);
+    expect(await server.client.zcard(keys.retry)).toBe(0);
+    expect((await b.post('/dead/bulk', { do: 'kill', key: '1795389010|k1' })).status).toBe(404);
+    expect(await server.client.zrange(keys.dead, 0, -1)).toEqual([doomed]);
     // Retry all (bounded per click) on retries: every entry goes back to its queue.
     await zadd(
       server.client,
@@ -203,8 +213,8 @@ describe('actions', () => {
     await b.post('/queues/work/pause', {});
     const audit = (await server.client.lrange(keys.webAudit, 0, -1)).map((e) => JSON.parse(e));
     expect(audit).toHaveLength(3);
-    expect(audit.map((a) => a.action)).toEqual(['queue.pause', 'retry.retry-all', 'dead.delete']);
-    expect(audit[2]).toMatchObject({ action: 'dead.delete', target: 'd3', result: '1 of 1 deleted' });
+    expect(audit.map((a) => a.action)).toEqual(['queue.pause', 'retry.retry-all', 'retry.kill']);
+    expect(audit[2]).toMatchObject({ action: 'retry.kill', target: 'k1', result: '1 of 1 moved to Dead' });
   });
 });
 

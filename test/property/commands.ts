@@ -267,6 +267,34 @@ export const requeueCmd = fc.record({ set: fc.constantFrom(...SETS), i: fc.nat()
     }),
 );
 
+/** Kill: a retry/schedule entry to dead as it is, dead trimmed like a failure's bury. */
+export const killCmd = fc
+  .record({
+    set: fc.constantFrom('schedule', 'retry'),
+    i: fc.nat(),
+    score: fc.integer({ min: 1000, max: 2000 }),
+    min: fc.constantFrom(0, 1500),
+    max: fc.constantFrom(1, 2, 100),
+  })
+  .map(
+    ({ set, i, score, min, max }) =>
+      new ScriptCmd(`kill(${set}, pick=${i}, score=${score}, deadMin=${min}, deadMax=${max})`, async (w) => {
+        const member = await pick(w, K[set as 'retry'], i);
+        return {
+          script: 'kill',
+          keys: [K[set as 'retry'], K.dead],
+          argv: [member, score, min, max],
+          allow: () => ({
+            places: [K[set as 'retry'], K.dead],
+            // What it writes to dead is the member's own bytes.
+            rewrites: [[member, member]],
+            mergeInto: [K.dead],
+            deadTrim: { key: K.dead, minScore: min, maxJobs: max, written: 1, writtenScore: score },
+          }),
+        };
+      }),
+  );
+
 export const requeueOrphanCmd = fc.record({ q: queue, n: node, batch: count(1, 4) }).map(
   ({ q, n, batch }) =>
     new ScriptCmd(`requeueOrphan(${q}, ${n}, batch=${batch})`, async () => ({
@@ -401,6 +429,7 @@ export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
   reclaim: reclaimCmd,
   promote: promoteCmd,
   requeue: requeueCmd,
+  kill: killCmd,
   requeueOrphan: requeueOrphanCmd,
   register: registerCmd,
   heartbeat: heartbeatCmd,
@@ -417,6 +446,7 @@ export const ARGV_LAYOUT: Record<string, string> = {
   reclaim: '2..',
   promote: '3..',
   requeue: '3',
+  kill: '4',
   requeueOrphan: '3',
   register: '4..',
   heartbeat: '4..',

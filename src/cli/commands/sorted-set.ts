@@ -1,11 +1,11 @@
 // The subcommands shared by `verk retry`, `verk dead` and `verk schedule`: list, requeue,
-// delete, clear. Entries are selected by jid, --queue, --class or --all, with --limit;
+// kill (retry/schedule to dead), delete, clear. Entries are selected by jid, --queue, --class or --all, with --limit;
 // every change can be a --dry-run. The API does the work (src/api/entries.ts, sorted-actions.ts).
 import type { Command } from 'commander';
 import type { AdminContext } from '../../api/admin-context.js';
 import { redisNow } from '../../api/admin-context.js';
 import { selectEntries, toRow, type EntryRow, type Selector, type SetName } from '../../api/entries.js';
-import { clearSet, deleteEntries, requeueEntries, type ActionResult } from '../../api/sorted-actions.js';
+import { clearSet, deleteEntries, killEntries, requeueEntries, type ActionResult, type DeadBounds } from '../../api/sorted-actions.js';
 import { EXIT, UsageError } from '../../util/errors.js';
 import { withAdmin } from '../admin-session.js';
 import { withConnectionOptions } from '../options.js';
@@ -13,7 +13,14 @@ import { paint, printJson, printTable } from '../render.js';
 import { startSpinner } from '../spinner.js';
 import { relative, truncate } from '../time-format.js';
 
-export type Action = 'list' | 'requeue' | 'delete' | 'clear';
+export type Action = 'list' | 'requeue' | 'kill' | 'delete' | 'clear';
+type Change = 'requeue' | 'kill' | 'delete';
+
+const DESCRIBE: Record<Change, (set: SetName) => string> = {
+  requeue: (set) => `move ${set} entries back to their queues now (fresh enqueued_at; idempotent)`,
+  kill: (set) => `move ${set} entries to the dead set as they are (Sidekiq's Kill; idempotent)`,
+  delete: (set) => `delete ${set} entries`,
+};
 
 const WHAT: Record<SetName, string> = { retry: 'jobs waiting to be retried', dead: 'jobs that ran out of retries', schedule: 'jobs scheduled for later' };
 
@@ -31,10 +38,10 @@ export function registerSortedSet(program: Command, set: SetName, actions: Actio
         printList(set, rows, total, now);
       });
   }
-  for (const action of ['requeue', 'delete'] as const) {
+  for (const action of ['requeue', 'kill', 'delete'] as const) {
     if (!actions.includes(action)) continue;
     selectOptions(withConnectionOptions(parent.command(action)), true)
-      .description(action === 'requeue' ? `move ${set} entries back to their queues now (fresh enqueued_at; idempotent)` : `delete ${set} entries`)
+      .description(DESCRIBE[action](set))
       .option('--dry-run', 'show what would change, change nothing')
       .option('--json', 'print {"set","action","dry_run","matched","done","jids","skipped","missing"}')
       .action(async (jids: string[], opts: Record<string, unknown>) => {
@@ -42,7 +49,7 @@ export function registerSortedSet(program: Command, set: SetName, actions: Actio
         if (!jids.length && sel.queue === undefined && sel.className === undefined && !opts.all) {
           throw new UsageError(`name the entries: jids, --queue, --class or --all (e.g. verk ${set} ${action} --all --dry-run)`);
         }
-        const res = await withAdmin(opts, (ctx) => act(ctx, set, action, sel, Boolean(opts.dryRun), !opts.json));
+        const res = await withAdmin(opts, (ctx, loaded) => act(ctx, set, action, sel, Boolean(opts.dryRun), !opts.json, loaded.config));
         report(res, jids, Boolean(opts.json));
       });
   }
@@ -78,11 +85,15 @@ function selector(jids: string[], opts: Record<string, unknown>, defaultLimit: n
   return { jids, queue: opts.queue as string | undefined, className: opts.class as string | undefined, limit };
 }
 
-async function act(ctx: AdminContext, set: SetName, action: 'requeue' | 'delete', sel: Selector, dryRun: boolean, spin: boolean): Promise<ActionResult> {
+async function act(ctx: AdminContext, set: SetName, action: Change, sel: Selector, dryRun: boolean, spin: boolean, bounds: DeadBounds): Promise<ActionResult> {
   const spinner = startSpinner(`selecting ${set} entries…`, spin);
   try {
     const { entries } = await selectEntries(ctx, set, sel);
     const progress = (done: number, of: number) => spinner.update(`${action}: ${done}/${of}`);
+    if (action === 'kill') {
+      if (set === 'dead') throw new UsageError('dead entries are dead already: requeue or delete them');
+      return await killEntries(ctx, set, entries, bounds, dryRun, progress);
+    }
     return await (action === 'requeue' ? requeueEntries : deleteEntries)(ctx, set, entries, dryRun, progress);
   } finally {
     spinner.stop();
@@ -120,7 +131,7 @@ function report(res: ActionResult, named: string[], json: boolean): void {
   const missing = named.filter((j) => !found.has(j));
   if (json) printJson({ ...res, missing });
   else {
-    const verb = res.action === 'requeue' ? 'requeued' : 'deleted';
+    const verb = { requeue: 'requeued', kill: 'moved to dead', delete: 'deleted', clear: 'deleted' }[res.action];
     if (res.dry_run) process.stdout.write(`dry run: would ${res.action} ${res.matched} entr${res.matched === 1 ? 'y' : 'ies'} of ${res.set}\n`);
     else process.stdout.write(`${verb} ${res.done} of ${res.matched} selected entr${res.matched === 1 ? 'y' : 'ies'} of ${res.set}\n`);
     for (const j of res.jids.slice(0, 100)) process.stdout.write(`  ${j}\n`);

@@ -30,7 +30,7 @@ export const setEntryPage: Page = async (r) => {
   const row = toRow(e);
   const lines = backtrace(e.job?.data.error_backtrace);
   const body = html`<dl class="facts"><dt>Where</dt><dd>${view.title} (<code>${set}</code>), ${view.when.toLowerCase()} ${time(row.at)}</dd><dt>jid</dt><dd><code>${row.jid}</code></dd><dt>Class</dt><dd>${row.class ?? '–'}</dd><dt>Queue</dt><dd>${row.queue ?? '–'}</dd><dt>Retry count</dt><dd>${row.retry_count ?? '–'}</dd><dt>Enqueued</dt><dd>${time(row.enqueued_at)}</dd><dt>Failed at</dt><dd>${time(row.failed_at)}</dd><dt>Retried at</dt><dd>${time(row.retried_at)}</dd><dt>Error</dt><dd>${row.error_class ? html`<b>${row.error_class}</b>: ` : ''}${row.error_message ?? '–'}</dd></dl>
-<p>${action(p, `${view.path}/bulk`, view.retryLabel, { fields: { key, do: 'retry' } })} ${action(p, `${view.path}/bulk`, 'Delete', { fields: { key, do: 'delete' }, confirm: 'Delete this entry?', danger: true })}</p>
+<p>${action(p, `${view.path}/bulk`, view.retryLabel, { fields: { key, do: 'retry' } })} ${set === 'dead' ? '' : html`${action(p, `${view.path}/bulk`, 'Kill', { fields: { key, do: 'kill' }, confirm: 'Move this job to Dead (no more retries)?', danger: true })} `}${action(p, `${view.path}/bulk`, 'Delete', { fields: { key, do: 'delete' }, confirm: 'Delete this entry?', danger: true })}</p>
 <h2>Args</h2><pre class="payload">${row.args}</pre>
 ${lines ? html`<h2>Backtrace</h2><pre class="payload">${lines.join('\n')}</pre>` : ''}
 <h2>Payload as stored</h2><pre class="payload">${e.member.toString('utf8')}</pre>`;
