@@ -10,7 +10,7 @@
 // a failover finds jobs waiting (with an empty queue every job would be fetched on the old primary
 // at once and nothing could be lost). HA_ROUNDS / HA_DEFAULT_ROUNDS set the rounds
 // (scripts/failover-long.sh runs many).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { startRedis, freePort, type RedisServer } from '../helpers/redis-server.js';
 import { startSentinelRig, sentinelMissing, type SentinelRig } from '../helpers/sentinel-rig.js';
@@ -63,6 +63,11 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
     await rig?.stop();
     await record?.stop();
   });
+  /** The `verk work` processes of the running test: stopped after it even when it failed midway. */
+  const started: Worker[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((w) => stopWorker(w)));
+  });
 
   for (const durability of ['replicated', 'default'] as const) {
     it(
@@ -72,7 +77,7 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
         await (await rig.primary()).client.flushall();
         await record.client.flushall();
         const ports: number[] = [];
-        const workers: Worker[] = [];
+        const workers = started;
         for (let i = 0; i < NODES; i++) {
           ports.push(await freePort());
           workers.push(
@@ -219,7 +224,7 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
             const key = m[2] ?? (m[3] ? `repair_${m[3]}` : 'failovers_detected');
             events[key] = (events[key] ?? 0) + Number(m[4]);
           }
-        await Promise.all(workers.map((w) => stopWorker(w)));
+        await Promise.all(workers.splice(0).map((w) => stopWorker(w)));
         const backs = rounds.flatMap((r) => r.back_ms);
         const f = await ledger(
           `failover, durability ${durability}`,

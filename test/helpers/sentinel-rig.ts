@@ -104,8 +104,18 @@ async function replicationField(redis: Redis, field: string): Promise<string | u
 }
 
 export async function startSentinelRig(opts: { downAfterMs?: number } = {}): Promise<SentinelRig> {
-  const downAfter = opts.downAfterMs ?? 1000;
   const procs = new Map<number, Proc>();
+  try {
+    return await buildRig(procs, opts.downAfterMs ?? 1000);
+  } catch (err) {
+    // Nothing is left running when the rig cannot come up.
+    for (const p of procs.values()) await killAndWait(p.proc, 'SIGKILL');
+    for (const p of procs.values()) fs.rmSync(p.dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function buildRig(procs: Map<number, Proc>, downAfter: number): Promise<SentinelRig> {
   const start = async (bin: string, port: number, dir: string, args: string[]) => {
     const p = spawnProc({ bin, port, dir, args });
     procs.set(port, p);
