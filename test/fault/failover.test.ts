@@ -48,6 +48,8 @@ interface Round {
   kind: (typeof KINDS)[number];
   /** From the fault (command or kill) to the Sentinels naming the new primary. */
   promote_ms: number;
+  /** When the fault began (ms epoch). */
+  t0: number;
   /** Per node: from the promotion to the start of its first job after it. */
   back_ms: number[];
 }
@@ -119,15 +121,21 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
         }
         const client = new Client({ redisUrl: rig.url, durability, durabilityTimeout: DURABILITY_TIMEOUT_MS });
         const acked: string[] = [];
+        const enqueuedAt = new Map<string, number>();
         let refused = 0;
+        let lastRefusal = '';
         let producing = true;
         const producer = (async () => {
           const backlog = () => client.redis.llen('queue:default').catch(() => 0);
           for (let n = 0; producing; n++) {
             if (n % 20 === 0) while (producing && (await backlog()) > BACKLOG) await sleep(50);
             try {
-              acked.push(await client.enqueue({ class: 'Append', args: [{ enq: Date.now(), sleepMs: JOB_MS }] }));
-            } catch {
+              const enq = Date.now();
+              const jid = await client.enqueue({ class: 'Append', args: [{ enq, sleepMs: JOB_MS }] });
+              acked.push(jid);
+              enqueuedAt.set(jid, enq);
+            } catch (err) {
+              lastRefusal = (err as Error).message;
               refused++;
               await sleep(20);
             }
@@ -190,7 +198,9 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
               { what: `every node back after ${kind}`, timeoutMs: 30_000, intervalMs: 50 },
             ).catch(() => undefined);
             stuckNodes += NODES - back.filter((b) => b !== undefined).length;
-            rounds.push({ kind, promote_ms: promoted - t0, back_ms: back });
+            if (back.filter((b) => b !== undefined).length < NODES)
+              console.log(`[stuck] after ${kind}: ${await rig.describe()}; last refused enqueue: ${lastRefusal || 'none'}`);
+            rounds.push({ kind, t0, promote_ms: promoted - t0, back_ms: back });
             if (killed !== undefined) await rig.restartAsReplica(killed);
             await rig.inSync();
           }
@@ -225,6 +235,17 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
             events[key] = (events[key] ?? 0) + Number(m[4]);
           }
         await Promise.all(workers.splice(0).map((w) => stopWorker(w)));
+        const doneNow = new Set(await record.client.hkeys('test:done'));
+        const lostByRound = () =>
+          rounds
+            .map((r, i) => {
+              // From 1 s before the fault (a kill -9 loses what was enqueued just before it) to 1 s before the next one.
+              const start = i === 0 ? 0 : r.t0 - 1000;
+              const end = i + 1 < rounds.length ? rounds[i + 1].t0 - 1000 : Infinity;
+              const lost = acked.filter((j) => !doneNow.has(j) && enqueuedAt.get(j)! >= start && enqueuedAt.get(j)! < end).length;
+              return `${r.kind} ${lost}`;
+            })
+            .join(', ');
         const backs = rounds.flatMap((r) => r.back_ms);
         const f = await ledger(
           `failover, durability ${durability}`,
@@ -233,6 +254,8 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
           {
             rounds: rounds.length,
             steady_jobs_per_s: steadyRate,
+            // Each acknowledged job that never ran, charged to the round during which it was enqueued.
+            lost_by_round: lostByRound(),
             refused_enqueues: refused,
             stuck_nodes: stuckNodes,
             promote_ms: rounds.map((r) => `${r.kind} ${r.promote_ms}`).join(', '),

@@ -60,6 +60,8 @@ export interface SentinelRig {
   restartAsReplica(port: number): Promise<void>;
   /** Waits until the replica has every write of the primary. */
   inSync(): Promise<void>;
+  /** What each Sentinel names and each data node says of its role: for a failing test's message. */
+  describe(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -239,6 +241,26 @@ async function buildRig(procs: Map<number, Proc>, downAfter: number): Promise<Se
         },
         { what: 'the replica in sync', timeoutMs: 30_000, intervalMs: 50 },
       );
+    },
+    async describe() {
+      const said = await Promise.all(
+        sentinels.map((s) =>
+          s.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME).then(
+            (r) => String((r as string[])[1]),
+            (e: Error) => e.message,
+          ),
+        ),
+      );
+      const roles = await Promise.all(
+        nodes.map(async (n) => {
+          const text = await Promise.race([n.client.info('replication'), new Promise<string>((r) => setTimeout(() => r('role:unreachable'), 1000))]).catch(
+            () => 'role:error',
+          );
+          const f = (k: string) => new RegExp(`^${k}:(.*)$`, 'm').exec(text)?.[1]?.trim();
+          return `${n.port} ${f('role')}${f('master_port') ? ` of ${f('master_port')} (${f('master_link_status')})` : ''}`;
+        }),
+      );
+      return `sentinels name ${said.join(', ')}; nodes: ${roles.join('; ')}`;
     },
     async stop() {
       for (const c of [...sentinels, ...nodes.map((n) => n.client)]) c.disconnect();
