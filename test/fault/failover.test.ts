@@ -277,4 +277,38 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
       90_000 + ROUNDS[durability] * 20_000,
     );
   }
+
+  it('every Sentinel down for 4 s: a producer whose connection dropped meanwhile enqueues again once they are back (its client never ends)', async () => {
+    await rig.inSync();
+    const client = new Client({ redisUrl: rig.url });
+    try {
+      await client.enqueue({ class: 'Append', args: [{}] });
+      const primary = await rig.primary();
+      const down = rig.restartSentinels(4000);
+      // The producer's connection drops while no Sentinel answers: it must ask them again and again.
+      await sleep(200);
+      await primary.client.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      const failed = await client.enqueue({ class: 'Append', args: [{}] }).then(
+        () => false,
+        () => true,
+      );
+      await down;
+      let back = 0;
+      const t = Date.now();
+      await waitFor(
+        async () => {
+          back = Date.now() - t;
+          return client.enqueue({ class: 'Append', args: [{}] }).then(
+            () => true,
+            () => false,
+          );
+        },
+        { what: 'an enqueue accepted after the Sentinels came back', timeoutMs: 30_000, intervalMs: 200 },
+      );
+      console.log(`[measured] Sentinels down 4 s: enqueue during the outage ${failed ? 'failed' : 'succeeded'}; accepted again ${back} ms after they were back`);
+      expect(client.redis.status).not.toBe('end');
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
 });

@@ -60,6 +60,8 @@ export interface SentinelRig {
   restartAsReplica(port: number): Promise<void>;
   /** Waits until the replica has every write of the primary. */
   inSync(): Promise<void>;
+  /** kill -9 of every Sentinel; `downMs` later they start again with their (rewritten) config files. */
+  restartSentinels(downMs: number): Promise<void>;
   /** What each Sentinel names and each data node says of its role: for a failing test's message. */
   describe(): Promise<string>;
   stop(): Promise<void>;
@@ -241,6 +243,12 @@ async function buildRig(procs: Map<number, Proc>, downAfter: number): Promise<Se
         },
         { what: 'the replica in sync', timeoutMs: 30_000, intervalMs: 50 },
       );
+    },
+    async restartSentinels(downMs) {
+      const ps = sentinelPorts.map((port) => procs.get(port)!);
+      for (const p of ps) await killAndWait(p.proc, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, downMs));
+      for (const p of ps) await start(p.bin, p.port, p.dir, p.args);
     },
     async describe() {
       const said = await Promise.all(
