@@ -26,7 +26,9 @@ export interface AdminOptions {
 
 export function openAdmin(opts: AdminOptions): AdminContext {
   const owned = !opts.redis;
-  const redis = opts.redis ?? connectRedis(opts.redisUrl, { name: 'verk:admin', maxRetriesPerRequest: 1, autoPipeline: true, sentinelPassword: opts.sentinelPassword });
+  const redis =
+    opts.redis ??
+    connectRedis(opts.redisUrl, { name: 'verk:admin', maxRetriesPerRequest: 1, autoPipeline: true, oneShot: true, sentinelPassword: opts.sentinelPassword });
   const keys = makeKeys(opts.prefix ?? '');
   return {
     redis,

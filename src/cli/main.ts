@@ -46,6 +46,6 @@ function report(err: unknown): number {
 /** ioredis's "max retries per request" says nothing useful to an operator: say what it means. */
 function unreachable(err: unknown): Error | undefined {
   const msg = (err as Error)?.message ?? '';
-  if ((err as Error)?.name !== 'MaxRetriesPerRequestError' && !/max retries per request|Connection is closed/i.test(msg)) return undefined;
+  if ((err as Error)?.name !== 'MaxRetriesPerRequestError' && !/max retries per request|Connection is closed|^Command timed out$/i.test(msg)) return undefined;
   return new Error('Redis is not reachable (connection refused, closed or timed out): check --redis-url / REDIS_URL and that the server is up');
 }

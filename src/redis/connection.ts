@@ -28,6 +28,8 @@ export interface ConnectOptions {
   commandTimeoutMs?: number;
   /** For a blocking connection: the longest block time of its commands, added to commandTimeoutMs. */
   blockingMs?: number;
+  /** A one-shot command's connection (admin): gives up on unreachable Sentinels after maxRetriesPerRequest rounds. */
+  oneShot?: boolean;
   /** The Sentinels' password for a redis+sentinel:// URL (config sentinelPassword; wins over the URL's ?sentinelPassword=). */
   sentinelPassword?: string;
 }
@@ -63,6 +65,7 @@ export function connectRedis(url: string, opts: ConnectOptions): Redis {
     },
   };
   const redis = sentinelClient(url, options, opts) ?? new Redis(url, options);
+  redis.on('failoverSubscribed', () => quietFailoverDetector(redis));
   redis.on('reconnecting', () => countRedisEvent('reconnect'));
   watchOutages(redis, url, opts);
   reconnectOnTimeout(redis, commandBoundMs(opts));
@@ -85,14 +88,26 @@ function sentinelClient(url: string, options: RedisOptions, opts: ConnectOptions
     sentinelUsername: sentinel.sentinelUsername,
     sentinelPassword: opts.sentinelPassword || sentinel.sentinelPassword,
     sentinelCommandTimeout: bound,
-    // All Sentinels unreachable: ask again with backoff. A client that gives up a command after
-    // maxRetriesPerRequest reconnects (admin, producer) stops asking after as many rounds, so the
-    // connection closes and its commands fail as for an unreachable server; a worker's never does.
-    sentinelRetryStrategy: (times) => (typeof opts.maxRetriesPerRequest === 'number' && times > opts.maxRetriesPerRequest ? null : backoffMs(times, 50, 2000)),
+    // All Sentinels unreachable: ask again with backoff, for ever. Only a one-shot connection (an
+    // operator command) stops after maxRetriesPerRequest rounds: ioredis then ends the client for
+    // good (BullMQ issue #4378), which a long-lived producer or worker must never do.
+    sentinelRetryStrategy: (times) => (opts.oneShot && times > (opts.maxRetriesPerRequest ?? 0) ? null : backoffMs(times, 50, 2000)),
     // Subscribed to +switch-master: a failover drops the connection at once instead of at its first refused write.
     failoverDetector: true,
     sentinelReconnectStrategy: (times) => backoffMs(times, 250, 10_000),
   });
+}
+
+/**
+ * ioredis's failover detector keeps one subscriber connection per Sentinel and gives them no
+ * 'error' listener, so while a Sentinel is down every reconnect attempt prints "[ioredis]
+ * Unhandled error event" to stderr (outside the JSON logs). They reconnect by themselves
+ * (sentinelReconnectStrategy); the data connection's outage is logged by watchOutages. Reaches
+ * into ioredis's connector (not public API): if its shape changes this does nothing.
+ */
+function quietFailoverDetector(redis: Redis): void {
+  const detector = (redis as unknown as { connector?: { failoverDetector?: { sentinels?: { client?: Redis }[] } } }).connector?.failoverDetector;
+  for (const s of detector?.sentinels ?? []) if (s.client && s.client.listenerCount('error') === 0) s.client.on('error', () => undefined);
 }
 
 /**

@@ -10,7 +10,7 @@
 // a failover finds jobs waiting (with an empty queue every job would be fetched on the old primary
 // at once and nothing could be lost). HA_ROUNDS / HA_DEFAULT_ROUNDS set the rounds
 // (scripts/failover-long.sh runs many).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { startRedis, freePort, type RedisServer } from '../helpers/redis-server.js';
 import { startSentinelRig, sentinelMissing, type SentinelRig } from '../helpers/sentinel-rig.js';
@@ -48,6 +48,8 @@ interface Round {
   kind: (typeof KINDS)[number];
   /** From the fault (command or kill) to the Sentinels naming the new primary. */
   promote_ms: number;
+  /** When the fault began (ms epoch). */
+  t0: number;
   /** Per node: from the promotion to the start of its first job after it. */
   back_ms: number[];
 }
@@ -63,6 +65,11 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
     await rig?.stop();
     await record?.stop();
   });
+  /** The `verk work` processes of the running test: stopped after it even when it failed midway. */
+  const started: Worker[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((w) => stopWorker(w)));
+  });
 
   for (const durability of ['replicated', 'default'] as const) {
     it(
@@ -72,7 +79,7 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
         await (await rig.primary()).client.flushall();
         await record.client.flushall();
         const ports: number[] = [];
-        const workers: Worker[] = [];
+        const workers = started;
         for (let i = 0; i < NODES; i++) {
           ports.push(await freePort());
           workers.push(
@@ -114,15 +121,21 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
         }
         const client = new Client({ redisUrl: rig.url, durability, durabilityTimeout: DURABILITY_TIMEOUT_MS });
         const acked: string[] = [];
+        const enqueuedAt = new Map<string, number>();
         let refused = 0;
+        let lastRefusal = '';
         let producing = true;
         const producer = (async () => {
           const backlog = () => client.redis.llen('queue:default').catch(() => 0);
           for (let n = 0; producing; n++) {
             if (n % 20 === 0) while (producing && (await backlog()) > BACKLOG) await sleep(50);
             try {
-              acked.push(await client.enqueue({ class: 'Append', args: [{ enq: Date.now(), sleepMs: JOB_MS }] }));
-            } catch {
+              const enq = Date.now();
+              const jid = await client.enqueue({ class: 'Append', args: [{ enq, sleepMs: JOB_MS }] });
+              acked.push(jid);
+              enqueuedAt.set(jid, enq);
+            } catch (err) {
+              lastRefusal = (err as Error).message;
               refused++;
               await sleep(20);
             }
@@ -185,7 +198,9 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
               { what: `every node back after ${kind}`, timeoutMs: 30_000, intervalMs: 50 },
             ).catch(() => undefined);
             stuckNodes += NODES - back.filter((b) => b !== undefined).length;
-            rounds.push({ kind, promote_ms: promoted - t0, back_ms: back });
+            if (back.filter((b) => b !== undefined).length < NODES)
+              console.log(`[stuck] after ${kind}: ${await rig.describe()}; last refused enqueue: ${lastRefusal || 'none'}`);
+            rounds.push({ kind, t0, promote_ms: promoted - t0, back_ms: back });
             if (killed !== undefined) await rig.restartAsReplica(killed);
             await rig.inSync();
           }
@@ -219,7 +234,18 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
             const key = m[2] ?? (m[3] ? `repair_${m[3]}` : 'failovers_detected');
             events[key] = (events[key] ?? 0) + Number(m[4]);
           }
-        await Promise.all(workers.map((w) => stopWorker(w)));
+        await Promise.all(workers.splice(0).map((w) => stopWorker(w)));
+        const doneNow = new Set(await record.client.hkeys('test:done'));
+        const lostByRound = () =>
+          rounds
+            .map((r, i) => {
+              // From 1 s before the fault (a kill -9 loses what was enqueued just before it) to 1 s before the next one.
+              const start = i === 0 ? 0 : r.t0 - 1000;
+              const end = i + 1 < rounds.length ? rounds[i + 1].t0 - 1000 : Infinity;
+              const lost = acked.filter((j) => !doneNow.has(j) && enqueuedAt.get(j)! >= start && enqueuedAt.get(j)! < end).length;
+              return `${r.kind} ${lost}`;
+            })
+            .join(', ');
         const backs = rounds.flatMap((r) => r.back_ms);
         const f = await ledger(
           `failover, durability ${durability}`,
@@ -228,6 +254,8 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
           {
             rounds: rounds.length,
             steady_jobs_per_s: steadyRate,
+            // Each acknowledged job that never ran, charged to the round during which it was enqueued.
+            lost_by_round: lostByRound(),
             refused_enqueues: refused,
             stuck_nodes: stuckNodes,
             promote_ms: rounds.map((r) => `${r.kind} ${r.promote_ms}`).join(', '),
@@ -249,4 +277,38 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
       90_000 + ROUNDS[durability] * 20_000,
     );
   }
+
+  it('every Sentinel down for 4 s: a producer whose connection dropped meanwhile enqueues again once they are back (its client never ends)', async () => {
+    await rig.inSync();
+    const client = new Client({ redisUrl: rig.url });
+    try {
+      await client.enqueue({ class: 'Append', args: [{}] });
+      const primary = await rig.primary();
+      const down = rig.restartSentinels(4000);
+      // The producer's connection drops while no Sentinel answers: it must ask them again and again.
+      await sleep(200);
+      await primary.client.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      const failed = await client.enqueue({ class: 'Append', args: [{}] }).then(
+        () => false,
+        () => true,
+      );
+      await down;
+      let back = 0;
+      const t = Date.now();
+      await waitFor(
+        async () => {
+          back = Date.now() - t;
+          return client.enqueue({ class: 'Append', args: [{}] }).then(
+            () => true,
+            () => false,
+          );
+        },
+        { what: 'an enqueue accepted after the Sentinels came back', timeoutMs: 30_000, intervalMs: 200 },
+      );
+      console.log(`[measured] Sentinels down 4 s: enqueue during the outage ${failed ? 'failed' : 'succeeded'}; accepted again ${back} ms after they were back`);
+      expect(client.redis.status).not.toBe('end');
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
 });

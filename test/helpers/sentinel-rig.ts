@@ -60,6 +60,10 @@ export interface SentinelRig {
   restartAsReplica(port: number): Promise<void>;
   /** Waits until the replica has every write of the primary. */
   inSync(): Promise<void>;
+  /** kill -9 of every Sentinel; `downMs` later they start again with their (rewritten) config files. */
+  restartSentinels(downMs: number): Promise<void>;
+  /** What each Sentinel names and each data node says of its role: for a failing test's message. */
+  describe(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -104,8 +108,18 @@ async function replicationField(redis: Redis, field: string): Promise<string | u
 }
 
 export async function startSentinelRig(opts: { downAfterMs?: number } = {}): Promise<SentinelRig> {
-  const downAfter = opts.downAfterMs ?? 1000;
   const procs = new Map<number, Proc>();
+  try {
+    return await buildRig(procs, opts.downAfterMs ?? 1000);
+  } catch (err) {
+    // Nothing is left running when the rig cannot come up.
+    for (const p of procs.values()) await killAndWait(p.proc, 'SIGKILL');
+    for (const p of procs.values()) fs.rmSync(p.dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function buildRig(procs: Map<number, Proc>, downAfter: number): Promise<SentinelRig> {
   const start = async (bin: string, port: number, dir: string, args: string[]) => {
     const p = spawnProc({ bin, port, dir, args });
     procs.set(port, p);
@@ -229,6 +243,32 @@ export async function startSentinelRig(opts: { downAfterMs?: number } = {}): Pro
         },
         { what: 'the replica in sync', timeoutMs: 30_000, intervalMs: 50 },
       );
+    },
+    async restartSentinels(downMs) {
+      const ps = sentinelPorts.map((port) => procs.get(port)!);
+      for (const p of ps) await killAndWait(p.proc, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, downMs));
+      for (const p of ps) await start(p.bin, p.port, p.dir, p.args);
+    },
+    async describe() {
+      const said = await Promise.all(
+        sentinels.map((s) =>
+          s.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME).then(
+            (r) => String((r as string[])[1]),
+            (e: Error) => e.message,
+          ),
+        ),
+      );
+      const roles = await Promise.all(
+        nodes.map(async (n) => {
+          const text = await Promise.race([n.client.info('replication'), new Promise<string>((r) => setTimeout(() => r('role:unreachable'), 1000))]).catch(
+            () => 'role:error',
+          );
+          const f = (k: string) => new RegExp(`^${k}:(.*)$`, 'm').exec(text)?.[1]?.trim();
+          return `${n.port} ${f('role')}${f('master_port') ? ` of ${f('master_port')} (${f('master_link_status')})` : ''}`;
+        }),
+      );
+      return `sentinels name ${said.join(', ')}; nodes: ${roles.join('; ')}`;
     },
     async stop() {
       for (const c of [...sentinels, ...nodes.map((n) => n.client)]) c.disconnect();
