@@ -62,7 +62,8 @@ export class QueueWorker {
   private idleWaiter: (() => void) | undefined;
   private reconcileNeeded = false;
   private reconcileErrors = 0;
-  private fetchErrorLogged = false;
+  /** Fetches that failed in a row (the retry backs off: 250 ms doubling to 2 s, as reconnects do). */
+  private fetchErrors = 0;
   /** The last fetch found the queue empty: the next one waits for a job first. */
   private idle = false;
   /** Scripts on the blocking connection: the wait for jobs and the fetch behind it. */
@@ -199,12 +200,11 @@ export class QueueWorker {
         // An empty queue (after the first fetch) is waited on, with the fetch pipelined behind the wait.
         res = this.idle && !this.firstFetch ? await this.waitForJobs(free) : await scripts.fetch(queue.name, node, free, this.firstFetch);
         if (!res) continue;
-        this.fetchErrorLogged = false;
+        this.fetchErrors = 0;
       } catch (err) {
         if (this.stopped) break;
-        if (!this.fetchErrorLogged) log.warn('fetch failed; retrying', { queue: queue.name, error: (err as Error).message });
-        this.fetchErrorLogged = true;
-        await sleep(250);
+        if (this.fetchErrors++ === 0) log.warn('fetch failed; retrying with backoff', { queue: queue.name, error: (err as Error).message });
+        await sleep(backoffMs(this.fetchErrors - 1, 250, 2000));
         continue;
       }
       if (res.status === 'fenced') {

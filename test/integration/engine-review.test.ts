@@ -44,6 +44,29 @@ describe('review findings', () => {
     }
   });
 
+  it('a fetch Redis keeps refusing is retried with backoff, not every 250 ms, and recovers once the key is right', async () => {
+    const ran: number[] = [];
+    const kit = await workerKit(server.url, 'n1', fakeRegistry({ T: (args) => void ran.push(args[0] as number) }));
+    try {
+      // The node's in-progress key holds a string: every fetch of a queued job is refused (WRONGTYPE).
+      await server.client.set(keys.inprogress('q', 'n1'), 'not a list');
+      await server.client.lpush(keys.queue('q'), job(1));
+      await server.client.config('RESETSTAT');
+      kit.worker.start();
+      await new Promise((r) => setTimeout(r, 3_000));
+      const stats = (await server.client.info('commandstats')).match(/cmdstat_evalsha:calls=(\d+)/);
+      const calls = Number(stats?.[1] ?? 0);
+      // [measured] fetch attempts in 3 s: 250, 500, 1000 ms waits allow ~4; every 250 ms would be ~12.
+      console.log(`[measured] refused fetches retried ${calls} times in 3 s`);
+      expect(calls).toBeGreaterThanOrEqual(2);
+      expect(calls).toBeLessThanOrEqual(6);
+      await server.client.del(keys.inprogress('q', 'n1'));
+      await waitFor(() => ran.length === 1, { what: 'job 1 once the key is a list again', timeoutMs: 10_000 });
+    } finally {
+      await kit.close();
+    }
+  });
+
   it('an ack with a corrupt stat counter still acks, refills and is not counted as a fencing rejection', async () => {
     const kit = await workerKit(server.url, 'n1', fakeRegistry({}));
     try {
