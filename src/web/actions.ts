@@ -1,6 +1,7 @@
 // Every action the dashboard offers, POST only: CSRF-checked and operator-only before it gets
 // here (handler.ts), each done through src/api and appended to the audit list with its outcome.
 import { appendAudit } from '../api/audit.js';
+import { pauseCron, runCron } from '../api/cron.js';
 import { selectEntries, type SetName } from '../api/entries.js';
 import { signalProcesses, resolveProcesses } from '../api/processes.js';
 import { pauseQueue, resumeQueue } from '../api/pause.js';
@@ -86,6 +87,24 @@ export const processAction: Action = async (r) => {
     verb === 'quiet' ? 'TSTP' : 'TERM',
   );
   return { action: `process.${verb}`, target: r.params.identity, result: `${verb === 'quiet' ? 'TSTP' : 'TERM'} sent`, back: '/processes' };
+};
+
+export const cronAction: Action = async (r) => {
+  const name = r.params.name;
+  const verb = r.params.verb;
+  if (verb === 'pause' || verb === 'resume') {
+    const res = await pauseCron(r.admin, name, verb === 'pause');
+    return {
+      action: `cron.${verb}`,
+      target: name,
+      result: res.changed ? (res.paused ? 'paused' : 'resumed') : `was ${res.paused ? 'paused' : 'not paused'} already`,
+      back: '/cron',
+    };
+  }
+  const entry = r.settings.cron.find((e) => e.name === name);
+  if (verb !== 'run' || !entry) throw new NotFound();
+  const res = await runCron(r.admin, entry, `web:${r.page.principal.who}`);
+  return { action: 'cron.run', target: name, result: `enqueued ${res.jid} on ${res.queue}`, back: `/cron/${seg(name)}` };
 };
 
 export class NotFound extends Error {

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdminContext } from '../api/admin-context.js';
 import type { DeadBounds } from '../api/sorted-actions.js';
+import type { CronEntry } from '../config/cron.js';
 import type { Html } from './html.js';
 import type { PageCtx } from './layout.js';
 
@@ -11,6 +12,8 @@ export interface WebSettings {
   auditLength: number;
   /** How a Kill trims the dead set (the workers' deadTimeout and deadMaxJobs). */
   dead: DeadBounds;
+  /** The periodic jobs of the config the server was started with (their definitions live there). */
+  cron: readonly CronEntry[];
 }
 
 export interface Req {

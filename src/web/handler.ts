@@ -3,6 +3,7 @@
 // under a path (`basePath`; every link, form and cookie respects it). Per request: security
 // headers, static assets, login, authentication, the CSRF cookie, then a page (GET) or an
 // action (POST: operator role, CSRF check, audit). Built on src/api only.
+import type { CronEntry } from '../config/cron.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import { openAdmin, type AdminContext } from '../api/admin-context.js';
@@ -43,6 +44,8 @@ export interface WebOptions {
   /** How a Kill trims the dead set, as the workers do (deadTimeout ms, deadMaxJobs). */
   deadTimeout?: number;
   deadMaxJobs?: number;
+  /** The periodic jobs (config `cron`): the Cron page lists them beside their state in Redis. */
+  cron?: readonly CronEntry[];
   log?: Logger;
 }
 
@@ -63,6 +66,7 @@ export function createWebHandler(opts: WebOptions = {}): WebHandler {
   const settings: WebSettings = {
     auditLength: opts.auditLength ?? DEFAULTS.webAuditLength,
     dead: { deadTimeout: opts.deadTimeout ?? DEFAULTS.deadTimeout, deadMaxJobs: opts.deadMaxJobs ?? DEFAULTS.deadMaxJobs },
+    cron: opts.cron ?? [],
   };
   const handler = ((req: IncomingMessage, res: ServerResponse) => {
     handle(req, res, { base, auth, admin, live, settings }).catch((err: unknown) => {

@@ -1,5 +1,5 @@
-// The page shell every page shares: navigation (Cron and Limits are disabled slots until the
-// fleet-leases issue lands), the live figures in the header (filled by public/verk-web.js from
+// The page shell every page shares: navigation (Limits is a disabled slot until the fleet-leases
+// issue's limits land), the live figures in the header (filled by public/verk-web.js from
 // the /live stream), a flash message, and helpers for links and action forms that respect the
 // mount path and carry the CSRF token. Read-only users see no action buttons (and the server
 // refuses their POSTs anyway).
@@ -28,10 +28,11 @@ const NAV: { path: string; label: string }[] = [
   { path: '/dead', label: 'Dead' },
   { path: '/recoveries', label: 'Recoveries' },
   { path: '/stuck', label: 'Stuck' },
+  { path: '/cron', label: 'Cron' },
   { path: '/audit', label: 'Audit' },
 ];
 
-const LATER = ['Cron', 'Limits'];
+const LATER = ['Limits'];
 
 /** A link target under the mount path, with an optional query. */
 export function href(p: Pick<PageCtx, 'base'>, path: string, query?: Record<string, string | number | undefined>): string {

@@ -1,8 +1,9 @@
 // The route table: method, path pattern (below the mount path) and what answers it. GET routes
 // are pages; POST routes are actions (operator only, CSRF-checked, audited).
-import { processAction, queueAction, setAction, type Action } from './actions.js';
+import { cronAction, processAction, queueAction, setAction, type Action } from './actions.js';
 import type { Page } from './context.js';
 import { auditPage } from './pages/audit.js';
+import { cronEntryPage, cronPage } from './pages/cron.js';
 import { dashboardPage } from './pages/dashboard.js';
 import { findJobPage, setEntryPage } from './pages/job.js';
 import { nodesPage } from './pages/nodes.js';
@@ -45,11 +46,14 @@ export const PAGES: Route<Page>[] = [
   route('/recoveries', recoveriesPage),
   route('/stuck', stuckPage),
   route('/audit', auditPage),
+  route('/cron', cronPage),
+  route('/cron/:name', cronEntryPage),
 ];
 
 export const ACTIONS: Route<Action>[] = [
   route('/queues/:name/:verb', queueAction),
   route('/processes/:identity/:verb', processAction),
+  route('/cron/:name/:verb', cronAction),
   ...SETS.flatMap((v) => [
     route(`${v.path}/bulk`, setAction, { set: v.set }),
     route(`${v.path}/clear`, setAction, { set: v.set, verb: 'clear' }),

@@ -17,7 +17,7 @@ export interface WebServer {
 
 export type WebConfig = Pick<
   Config,
-  'redisUrl' | 'prefix' | 'webHost' | 'webAuth' | 'webReadAuth' | 'webPollInterval' | 'webAuditLength' | 'deadTimeout' | 'deadMaxJobs'
+  'redisUrl' | 'prefix' | 'webHost' | 'webAuth' | 'webReadAuth' | 'webPollInterval' | 'webAuditLength' | 'deadTimeout' | 'deadMaxJobs' | 'cron'
 >;
 
 export function isLoopback(host: string): boolean {
@@ -39,6 +39,7 @@ export async function startWebServer(config: WebConfig, port: number, log?: Logg
     auditLength: config.webAuditLength,
     deadTimeout: config.deadTimeout,
     deadMaxJobs: config.deadMaxJobs,
+    cron: config.cron,
     log,
   });
   const server = http.createServer(handler);

@@ -195,6 +195,7 @@ describe.skipIf(missing !== undefined)(`the web dashboard in chromium${missing ?
       ['recoveries', '/recoveries'],
       ['stuck', '/stuck?older=1s'],
       ['audit', '/audit'],
+      ['cron', '/cron'],
     ];
     fs.mkdirSync(SHOTS, { recursive: true });
     const problems: Record<string, string[]> = {};

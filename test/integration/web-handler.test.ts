@@ -7,6 +7,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeKeys } from '../../src/redis/keys.js';
+import { parseCron } from '../../src/config/cron.js';
 import { createWebHandler, type WebHandler } from '../../src/web/handler.js';
 import { openAdmin } from '../../src/api/admin-context.js';
 import { findJob, findJobConcurrently } from '../../src/api/find-job.js';
@@ -43,7 +44,7 @@ async function app(opts: Parameters<typeof createWebHandler>[0] = {}): Promise<{
 }
 
 const HOSTILE = '<script>alert("pwned")</script>';
-const PAGES = ['/', '/nodes', '/processes', '/queues', '/retries', '/scheduled', '/dead', '/recoveries', '/stuck', '/audit'];
+const PAGES = ['/', '/nodes', '/processes', '/queues', '/retries', '/scheduled', '/dead', '/recoveries', '/stuck', '/audit', '/cron'];
 
 async function fabricateHostile(): Promise<{ deadJid: string; queueJid: string }> {
   const queueJid = jid();
@@ -357,5 +358,36 @@ describe('live updates', () => {
     const before = await commandCalls();
     await handler.live.tick();
     expect((await commandCalls()) - before - 1).toBe(0);
+  });
+});
+
+describe('cron page', () => {
+  it('lists the entries with their next tick; Run now enqueues and records it, Pause and Resume act cluster-wide; all audited', async () => {
+    const cron = parseCron({ nightly: { class: 'Reports.Nightly', schedule: '0 3 * * *', tz: 'Europe/Berlin', queue: 'reports' } }, (why) => {
+      throw new Error(why);
+    });
+    const { b } = await app({ cron });
+    const list = await b.get('/cron');
+    expect(list.status).toBe(200);
+    expect(list.body).toMatch(/data-entry="nightly".*<code>0 3 \* \* \*<\/code>.*Europe\/Berlin.*Reports\.Nightly.*reports.*active/s);
+    expect(list.body).toMatch(/\d{4}-\d\d-\d\d 0[12]:00:00 UTC/); // 03:00 in Berlin is 01:00 or 02:00 UTC
+
+    expect((await b.post('/cron/nightly/pause', {})).status).toBe(303);
+    expect(await server.client.sismember(keys.cronPaused, 'nightly')).toBe(1);
+    expect((await b.get('/cron')).body).toMatch(/data-entry="nightly".*paused/s);
+    expect((await b.post('/cron/nightly/resume', {})).status).toBe(303);
+    expect(await server.client.sismember(keys.cronPaused, 'nightly')).toBe(0);
+
+    const run = await b.post('/cron/nightly/run', {});
+    expect(run.status).toBe(303);
+    const [queued] = (await server.client.lrange(keys.queue('reports'), 0, -1)).map((j) => JSON.parse(j));
+    expect(queued).toMatchObject({ class: 'Reports.Nightly', queue: 'reports' });
+    const hist = await b.get('/cron/nightly');
+    expect(hist.body).toContain(queued.jid);
+    expect(hist.body).toContain('web:anonymous');
+    // No Run for an entry this server's config does not declare.
+    expect((await b.post('/cron/unknown/run', {})).status).toBe(404);
+    const audit = (await server.client.lrange(keys.webAudit, 0, -1)).map((e) => JSON.parse(e).action);
+    expect(audit.slice(0, 3)).toEqual(['cron.run', 'cron.resume', 'cron.pause']);
   });
 });
