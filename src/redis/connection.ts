@@ -69,7 +69,43 @@ export function connectRedis(url: string, opts: ConnectOptions): Redis {
   redis.on('reconnecting', () => countRedisEvent('reconnect'));
   watchOutages(redis, url, opts);
   reconnectOnTimeout(redis, commandBoundMs(opts));
+  if (!opts.oneShot) reviveOnUnexpectedEnd(redis, opts);
   return redis;
+}
+
+/**
+ * ioredis can end a client for good on its own: when its connector fails (a Sentinel client's
+ * failover detector disconnects it while it is resolving the new master, and the connect throws
+ * "Connection is closed."), the client goes to `end`, every later command fails with "Connection
+ * is closed." and nothing reconnects. A producer or a worker must never stay like that: an end
+ * we did not ask for (quit, or disconnect without reconnect) is followed by a connect, with
+ * backoff, until one succeeds. Counted (`revived`) and logged once per episode.
+ */
+function reviveOnUnexpectedEnd(redis: Redis, opts: ConnectOptions): void {
+  let closing = false;
+  const quit = redis.quit.bind(redis);
+  const disconnect = redis.disconnect.bind(redis);
+  redis.quit = ((...a: unknown[]) => {
+    closing = true;
+    return (quit as (...x: unknown[]) => unknown)(...a);
+  }) as Redis['quit'];
+  redis.disconnect = ((reconnect?: boolean) => {
+    if (!reconnect) closing = true;
+    return disconnect(reconnect);
+  }) as Redis['disconnect'];
+  let attempts = 0;
+  redis.on('ready', () => (attempts = 0));
+  redis.on('end', () => {
+    if (closing) return;
+    if (attempts === 0) opts.log?.warn('Redis client ended by itself (ioredis gave up on a connect); connecting it again', { conn: opts.name });
+    countRedisEvent('revived');
+    setTimeout(
+      () => {
+        if (!closing && redis.status === 'end') redis.connect().catch(() => undefined);
+      },
+      backoffMs(attempts++, 100, 5_000),
+    ).unref();
+  });
 }
 
 /** A client that finds its master through the Sentinels of a redis+sentinel:// URL; undefined for other URLs. */

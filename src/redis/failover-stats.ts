@@ -6,7 +6,7 @@
 /** Replies that mean "not the master now": retry after a reconnect (which finds the master again). */
 export const FAILOVER_REPLIES = ['READONLY', 'MASTERDOWN', 'UNBLOCKED', 'LOADING'] as const;
 export type FailoverReply = (typeof FAILOVER_REPLIES)[number];
-export type RedisEvent = FailoverReply | 'reconnect' | 'unreplicated' | 'reclaimed';
+export type RedisEvent = FailoverReply | 'reconnect' | 'unreplicated' | 'reclaimed' | 'revived';
 
 const PATTERN = new RegExp(`^(${FAILOVER_REPLIES.join('|')})\\b`);
 

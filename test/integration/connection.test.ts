@@ -127,3 +127,47 @@ describe('half-open connections', () => {
     expect(await server.client.get('after-reset')).toBe('1');
   });
 });
+
+describe('a client ioredis ends by itself', () => {
+  // ioredis ends a client for good when its connector fails (a Sentinel client whose failover
+  // detector disconnects it mid-connect throws "Connection is closed."): reproduced here by making
+  // the connector fail once, exactly where ioredis then sets the status to `end`.
+  const failConnectOnce = (redis: Redis) => {
+    const connector = (redis as unknown as { connector: { connect: (...a: unknown[]) => Promise<unknown> } }).connector;
+    const real = connector.connect.bind(connector);
+    connector.connect = () => {
+      connector.connect = real;
+      return Promise.reject(new Error('Connection is closed.'));
+    };
+  };
+
+  it('a long-lived client is connected again and serves; an operator one-shot client stays ended', async () => {
+    const { redis, log } = await connect({ commandTimeoutMs: 2000 });
+    failConnectOnce(redis);
+    redis.disconnect(true); // a reconnect, as a failover reply or a switch-master asks for
+    await waitFor(() => redis.status === 'end' || log.lines.some((l) => l.msg.startsWith('Redis client ended by itself')), {
+      what: 'ioredis ending the client',
+      timeoutMs: 5000,
+    });
+    const pong = await waitFor(async () => (await redis.ping().catch(() => undefined)) === 'PONG', { what: 'the client serving again', timeoutMs: 10_000 });
+    expect(pong).toBe(true);
+    expect(log.lines.filter((l) => l.msg.startsWith('Redis client ended by itself'))).toHaveLength(1);
+
+    const oneShot = connectRedis(server.url, { name: 'admin', oneShot: true, maxRetriesPerRequest: 1 });
+    clients.push(oneShot);
+    await waitReady(oneShot, 5000);
+    failConnectOnce(oneShot);
+    oneShot.disconnect(true);
+    await waitFor(() => oneShot.status === 'end', { what: 'the one-shot client ended', timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(oneShot.status).toBe('end');
+  });
+
+  it('a client we quit stays closed', async () => {
+    const { redis } = await connect({ commandTimeoutMs: 2000 });
+    await redis.quit();
+    await waitFor(() => redis.status === 'end', { what: 'the client closed', timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(redis.status).toBe('end');
+  });
+});
