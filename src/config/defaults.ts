@@ -211,6 +211,8 @@ export const FLEET = {
    * fleet then polls ~170 times a minute instead of 60: 3 commands each).
    */
   schedulerMaxIntervalMs: 60_000,
+  /** Events kept in the fleet's timeline (verk:events: nodes joined, left, exited, fenced). */
+  eventsKept: 1_000,
   /** About how many payload bytes one scheduler batch reads and promotes (fewer entries when they are big). */
   promoteMaxBytes: 4 * 1024 * 1024,
 } as const;

@@ -54,6 +54,8 @@ export interface Keys {
   processSignals(identity: string): string;
   /** The web dashboard's audit list (newest first, LTRIMmed to webAuditLength). */
   webAudit: string;
+  /** The fleet's timeline: nodes joined, left, exited, fenced (newest first, bounded: lua/fleet-event-1.lua). */
+  events: string;
 }
 
 export function makeKeys(prefix = ''): Keys {
@@ -96,5 +98,6 @@ export function makeKeys(prefix = ''): Keys {
     processWorkers: (identity) => `${p}${identity}:workers`,
     processSignals: (identity) => `${p}${identity}-signals`,
     webAudit: `${p}verk:web:audit`,
+    events: `${p}verk:events`,
   };
 }

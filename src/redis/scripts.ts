@@ -3,7 +3,7 @@
 // Buffer variants) and payload arguments may be Buffers, so a payload that is not UTF-8 is
 // matched and moved byte for byte. Raw statuses are named through statuses.ts.
 import type { Redis, ChainableCommander } from 'ioredis';
-import { HANDBACK, SCRIPT_BOUNDS } from '../config/defaults.js';
+import { FLEET, HANDBACK, SCRIPT_BOUNDS } from '../config/defaults.js';
 import type { Keys } from './keys.js';
 import { scriptSources } from './script-source.js';
 import { ALIVE_STATUS, FAIL_STATUS, FETCH_STATUS, HEARTBEAT_STATUS, REFILL_STATUS, REQUEUE_STATUS, statusOf, throwIfWrongType } from './statuses.js';
@@ -45,6 +45,7 @@ export const WRAPPED_SCRIPTS = [
   'requeueOrphan',
   'requeue',
   'kill',
+  'fleetEvent',
   'promote',
   'flushDailyStats',
   'reclaim',
@@ -70,6 +71,9 @@ function define(redis: Redis): Record<string, Raw> {
   }
   return r;
 }
+
+/** What a supervisor records of its nodes' lives (the reaps are recovery events). */
+export type FleetEventKind = 'joined' | 'left' | 'exited' | 'fenced';
 
 /** Typed calls of the Lua scripts on one connection. */
 export class Scripts {
@@ -303,6 +307,13 @@ export class Scripts {
     const reply = await this.call('requeue', false, k[set], k.queue(queue), k.queues, member, payload, queue);
     throwIfWrongType('requeue', reply);
     return statusOf('requeue', REQUEUE_STATUS, reply);
+  }
+
+  /** Appends an event of a node's life to the fleet's timeline (lua/fleet-event-1.lua); its Redis time in ms. */
+  async fleetEvent(kind: FleetEventKind, node: string, identity: string, detail = ''): Promise<number> {
+    const reply = await this.call('fleetEvent', false, this.keys.events, FLEET.eventsKept, kind, node, identity, detail);
+    throwIfWrongType('fleetEvent', reply);
+    return Number(reply);
   }
 
   /** Moves one retry/schedule entry to dead as it is (lua/kill-2.lua), trimming dead by age and size. */

@@ -13,7 +13,7 @@ import { checkDatabase, guardDatabase } from '../redis/database-check.js';
 import { evictionWarning, readEvictionPolicy } from '../redis/eviction.js';
 import { parseRedisUrl } from '../util/redis-url.js';
 import { makeKeys, type Keys } from '../redis/keys.js';
-import { Scripts } from '../redis/scripts.js';
+import { Scripts, type FleetEventKind } from '../redis/scripts.js';
 import { durableOptions } from '../redis/replication.js';
 import { monotonicMs } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -42,6 +42,8 @@ export interface SupervisorDeps {
 export class Supervisor implements SupervisorView {
   state: SupervisorState = 'starting';
   recovered = 0;
+  /** Worker exits whose hand-back is still being written (a pool drops a child from its map first). */
+  private readonly exitsInFlight = new Set<Promise<void>>();
   /** Redis's maxmemory-policy as read at start, and the warning it deserves (undefined: safe). */
   evictionPolicy = 'unknown';
   evictionWarning: string | undefined;
@@ -81,7 +83,12 @@ export class Supervisor implements SupervisorView {
     this.scripts = new Scripts(this.redis, makeKeys(config.prefix), durableOptions(config, log));
     this.base = config.nodeId || this.host;
     this.pool = deps.pool ?? new ForkedPool(log);
-    this.pool.onExit((child, code, signal) => this.onExit(child, code, signal));
+    this.pool.onExit((child, code, signal) => {
+      // Tracked: a stop waits for every exit being handled (its hand-back, its event) before it closes Redis.
+      const handled = this.onExit(child, code, signal).finally(() => this.exitsInFlight.delete(handled));
+      this.exitsInFlight.add(handled);
+      return handled;
+    });
     this.duties = buildDuties({
       config,
       log,
@@ -244,6 +251,7 @@ export class Supervisor implements SupervisorView {
       await this.withdraw(id);
       return false;
     }
+    this.record('joined', id, `queues ${c.queues.map((q) => `${q.name}:${q.concurrency}`).join(',')}`);
     if (this.spawnError !== undefined) this.log.info('worker process registered again', { node: id, error_was: this.spawnError });
     this.spawnError = undefined;
     if (this.state === 'quiet') this.pool.send(id, { type: 'quiet' });
@@ -307,6 +315,11 @@ export class Supervisor implements SupervisorView {
       },
     );
     this.recovered += r;
+    this.record(
+      graceful ? 'left' : 'exited',
+      child.id,
+      graceful ? '' : `${signal ? `signal ${signal}` : `code ${code}`}${child.fenced ? ', fenced' : ''}; ${r} jobs handed back`,
+    );
     if (this.halted) return;
     this.replaceDelay = Math.max(this.replaceDelay, this.backoff.died());
     // During start-up the start loop fills the pool (and replenishes at its end if it falls short).
@@ -318,6 +331,14 @@ export class Supervisor implements SupervisorView {
     if (!child || child.fenced) return;
     child.fenced = true;
     this.pool.send(id, { type: 'fence', reason });
+    this.record('fenced', id, reason);
+  }
+
+  /** The fleet's timeline (verk:events): observability only, so a failed write is logged at debug and dropped. */
+  private record(kind: FleetEventKind, node: string, detail: string): void {
+    this.scripts
+      .fleetEvent(kind, node, this.identity, detail)
+      .catch((err) => this.log.debug('could not record a fleet event', { kind, node, error: (err as Error).message }));
   }
 
   private updateShortfall(): void {
@@ -361,6 +382,8 @@ export class Supervisor implements SupervisorView {
     // A child that does not exit by the deadline (plus grace for hand-back) is killed; its jobs are handed back on exit.
     const hard = setTimeout(() => this.pool.killAll('SIGKILL'), this.config.shutdownTimeout + Math.max(this.config.killGrace, 2000));
     await Promise.all(this.workers().map((c) => c.exited));
+    // A child that exited before the line above was out of the pool's map already, its hand-back maybe not written.
+    await Promise.allSettled([...this.exitsInFlight]);
     clearTimeout(hard);
     await this.runner.stop();
     // Bounded: with Redis down a write would wait for it forever and the pod would hang in Terminating.

@@ -83,6 +83,46 @@ describe('supervisor lifecycle (fake pool, real Redis)', () => {
     await sup.stop();
   });
 
+  it("records its nodes' lives in the fleet timeline: joined, exited (with what was handed back), fenced, left; merged with the reaps", async () => {
+    const { sup, pool } = supervisor();
+    await sup.start();
+    const [victim, other] = pool.forked;
+    await server.client.sadd(keys.nodeQueues(victim), 'default');
+    await server.client.lpush(keys.inprogress('default', victim), payload('t1'));
+    await pool.exit(victim, 1);
+    await waitFor(() => pool.children.size === 2, { what: 'a replacement' });
+    // The node is reaped behind its back (its registration gone): its next beat is refused, it is fenced.
+    await server.client.srem(keys.nodes, other);
+    await waitFor(() => pool.messagesTo(other).some((m) => m.type === 'fence'), { what: 'the fence', timeoutMs: 5_000 });
+    await sup.stop();
+    const read = async () => (await server.client.lrange(keys.events, 0, -1)).map((e) => JSON.parse(e)).reverse();
+    const events = await waitFor(async () => ((await read()).filter((e) => e.kind === 'left').length >= 1 ? read() : undefined), {
+      what: 'the events',
+      timeoutMs: 3000,
+    }).catch(async (err) => {
+      console.log(JSON.stringify(await read()));
+      throw err;
+    });
+    const of = (n: string) => events.filter((e) => e.node === n).map((e) => e.kind);
+    expect(of(victim)).toEqual(['joined', 'exited']);
+    expect(events.find((e) => e.node === victim && e.kind === 'exited').detail).toBe('code 1; 1 jobs handed back');
+    expect(of(other).slice(0, 2)).toEqual(['joined', 'fenced']);
+    expect(events.find((e) => e.kind === 'fenced').detail).toContain('the node was reaped');
+    expect(events.every((e) => e.identity === events[0].identity && typeof e.at === 'number')).toBe(true);
+    // Sorted by Redis time, merged with the recovery events the reaps wrote.
+    const { openAdmin } = await import('../../src/api/admin-context.js');
+    const { listFleetEvents } = await import('../../src/api/fleet-events.js');
+    const admin = openAdmin({ redisUrl: server.url });
+    try {
+      const timeline = await listFleetEvents(admin, 50);
+      expect(timeline.events.map((e) => e.at)).toEqual([...timeline.events.map((e) => e.at)].sort((a, b) => b - a));
+      expect(timeline.events.some((e) => e.kind === 'reaped' && e.node === victim)).toBe(true);
+      expect(timeline.unreadable).toBe(0);
+    } finally {
+      await admin.close();
+    }
+  });
+
   it('a child whose event loop stops answering is killed after hangTimeout and replaced', async () => {
     const { sup, pool } = supervisor({ processes: 1 });
     await sup.start();

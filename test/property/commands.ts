@@ -267,6 +267,20 @@ export const requeueCmd = fc.record({ set: fc.constantFrom(...SETS), i: fc.nat()
     }),
 );
 
+/** A fleet event: written to the timeline, which holds no payload; it must touch none. */
+export const fleetEventCmd = fc
+  .record({ kind: fc.constantFrom('joined', 'left', 'exited', 'fenced'), n: node, keep: fc.constantFrom(1, 3, 1000), detail: fc.string({ maxLength: 20 }) })
+  .map(
+    ({ kind, n, keep, detail }) =>
+      new ScriptCmd(`fleetEvent(${kind}, ${n}, keep=${keep})`, async () => ({
+        script: 'fleetEvent',
+        keys: [K.events],
+        argv: [keep, kind, n, 'h:1:x', detail],
+        allow: () => ({ places: [] }),
+        verify: (reply) => agree('an event time', Number(scalar(reply)) > 0 ? 1 : 0, 'expected', 1),
+      })),
+  );
+
 /** Kill: a retry/schedule entry to dead as it is, dead trimmed like a failure's bury. */
 export const killCmd = fc
   .record({
@@ -430,6 +444,7 @@ export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
   promote: promoteCmd,
   requeue: requeueCmd,
   kill: killCmd,
+  fleetEvent: fleetEventCmd,
   requeueOrphan: requeueOrphanCmd,
   register: registerCmd,
   heartbeat: heartbeatCmd,
@@ -447,6 +462,7 @@ export const ARGV_LAYOUT: Record<string, string> = {
   promote: '3..',
   requeue: '3',
   kill: '4',
+  fleetEvent: '5',
   requeueOrphan: '3',
   register: '4..',
   heartbeat: '4..',

@@ -1,9 +1,11 @@
 // Nodes: every registered verk node (src/api/nodes.ts) with its status, heartbeat age against
 // its TTL, jobs in progress and queues; below, the departed ones read off the recovery history
-// ("reaped by X at T, N jobs recovered", src/api/departed.ts), and the fencing rejections so far.
+// ("reaped by X at T, N jobs recovered", src/api/departed.ts), the fencing rejections so far, and
+// the timeline of joins, exits, fencing and reaps (src/api/fleet-events.ts).
 // Reloads itself (the main part) when the fleet changes (a node joins or is reaped, a write is fenced).
 import { departedNodes } from '../../api/departed.js';
 import { fencingRejections } from '../../api/fencing.js';
+import { listFleetEvents } from '../../api/fleet-events.js';
 import { listNodes, type NodeRow } from '../../api/nodes.js';
 import { listRecoveries } from '../../api/recoveries.js';
 import type { Page } from '../context.js';
@@ -13,13 +15,16 @@ import { href, layout, seg, table } from '../layout.js';
 
 /** Recovery events read to find departed nodes. */
 const DEPARTED_EVENTS = 200;
+/** Events shown in the timeline. */
+const TIMELINE_EVENTS = 50;
 
 export const nodesPage: Page = async (r) => {
   const p = r.page;
-  const [report, rec, fenced] = await Promise.all([
+  const [report, rec, fenced, timeline] = await Promise.all([
     listNodes(r.admin.redis, r.admin.keys),
     listRecoveries(r.admin.redis, r.admin.keys, DEPARTED_EVENTS),
     fencingRejections(r.admin),
+    listFleetEvents(r.admin, TIMELINE_EVENTS),
   ]);
   const departed = departedNodes(rec.events, new Set(report.nodes.map((n) => n.id)));
   const alive = report.nodes.filter((n) => n.alive).length;
@@ -37,7 +42,18 @@ ${table(['Node', 'Status', 'Heartbeat', 'In progress', 'Queues', 'Process', 'Hos
 <p id="fencing"><b data-live="fenced">${count(fenced)}</b> late ${fenced === 1 ? 'write' : 'writes'} refused (<code>verk:stat:fenced</code>): results a node sent for jobs it no longer held — it had been reaped while still alive (paused, partitioned) and its jobs recovered — so they were not applied twice.</p>
 <h2>Departed</h2>
 <p class="hint">Nodes a reaper recovered, from the last ${DEPARTED_EVENTS} recovery events.</p>
-${table(['Node', 'Status', 'What happened', ''], gone, 'No departed nodes in the recovery history.', 'Departed nodes')}`;
+${table(['Node', 'Status', 'What happened', ''], gone, 'No departed nodes in the recovery history.', 'Departed nodes')}
+<h2>Timeline</h2>
+<p class="hint">The newest ${TIMELINE_EVENTS} events of the fleet on Redis's clock: nodes that joined, left, exited or were fenced (<code>verk:events</code>, written by their supervisors) and reaped (<code>verk:recoveries</code>)${timeline.unreadable ? html`; ${timeline.unreadable} unreadable skipped` : ''}.</p>
+${table(
+  ['When', 'Event', 'Node', 'By', 'Detail'],
+  timeline.events.map(
+    (e) =>
+      html`<tr data-event="${e.kind}" data-node="${e.node}"><td>${time(e.at / 1000)}</td><td><span class="status ${e.kind === 'joined' ? 'alive' : e.kind === 'left' ? 'departed' : 'dead'}">${e.kind}</span></td><td><code>${e.node}</code></td><td><code>${e.by || '–'}</code></td><td>${e.detail || '–'}</td></tr>`,
+  ),
+  'No events recorded yet.',
+  'Fleet timeline',
+)}`;
   return layout(p, 'Nodes', 'Nodes', body, { refresh: 'fleet' });
 };
 
