@@ -3,7 +3,8 @@
 // serving the dashboard (--web-port). Scenarios: kill -9 of another node → within nodeTtl +
 // reaperInterval + 2 s its row on the Nodes page turns departed with "reaped by …" (the page
 // reloads itself on the live stream) and the Recoveries page lists exactly the jids it held;
-// SIGSTOP of another past its TTL, then SIGCONT → the fencing count on the Nodes page goes up;
+// SIGSTOP of another past its TTL, then SIGCONT → the fencing count on the Nodes page goes up,
+// and the timeline shows the kill -9 node reaped and the resumed one fenced;
 // pausing a queue from the Queues page (then paused there and in the audit list); a hidden tab
 // closes its stream and reopens it when shown (visibilitychange); axe-core on
 // every page with no serious or critical violation and no CSP violation; a screenshot of every
@@ -140,6 +141,11 @@ describe.skipIf(missing !== undefined)(`the web dashboard in chromium${missing ?
     }
     await page.waitForFunction((n) => Number(document.querySelector('#fencing b')?.textContent) > n, fencedBefore, { timeout: 20_000 });
     console.log(`SIGSTOP/SIGCONT: fencing rejections ${fencedBefore} → ${await page.locator('#fencing b').textContent()}`);
+    // The timeline shows both: the killed node reaped by another supervisor, the resumed one fenced by its own.
+    await page.goto(`${base}/nodes`);
+    await page.locator(`tr[data-event="fenced"][data-event-node="${sleeperNode}"]`).waitFor({ timeout: 20_000 });
+    expect(await page.locator(`tr[data-event="reaped"][data-event-node="${victimNode}"]`).count()).toBeGreaterThan(0);
+    expect(await page.locator(`tr[data-event="joined"][data-event-node="${victimNode}"]`).count()).toBe(1);
 
     // One action end to end: pause `mail` from the Queues page.
     await page.goto(`${base}/queues`);

@@ -49,7 +49,7 @@ ${table(
   ['When', 'Event', 'Node', 'By', 'Detail'],
   timeline.events.map(
     (e) =>
-      html`<tr data-event="${e.kind}" data-node="${e.node}"><td>${time(e.at / 1000)}</td><td><span class="status ${e.kind === 'joined' ? 'alive' : e.kind === 'left' ? 'departed' : 'dead'}">${e.kind}</span></td><td><code>${e.node}</code></td><td><code>${e.by || '–'}</code></td><td>${e.detail || '–'}</td></tr>`,
+      html`<tr data-event="${e.kind}" data-event-node="${e.node}"><td>${time(e.at / 1000)}</td><td><span class="status ${e.kind === 'joined' ? 'alive' : e.kind === 'left' ? 'departed' : 'dead'}">${e.kind}</span></td><td><code>${e.node}</code></td><td><code>${e.by || '–'}</code></td><td>${e.detail || '–'}</td></tr>`,
   ),
   'No events recorded yet.',
   'Fleet timeline',
