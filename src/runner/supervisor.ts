@@ -4,8 +4,6 @@
 // Every step that needs Redis is retried with backoff until Redis accepts it, so a Redis outage,
 // OOM or failover never leaves it with fewer workers for good (docs/reliability.md). Signals
 // are src/runner/signals.ts's; the health server sees it through SupervisorView.
-import os from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { connectRedis } from '../redis/connection.js';
@@ -13,7 +11,7 @@ import { checkDatabase, guardDatabase } from '../redis/database-check.js';
 import { evictionWarning, readEvictionPolicy } from '../redis/eviction.js';
 import { parseRedisUrl } from '../util/redis-url.js';
 import { makeKeys, type Keys } from '../redis/keys.js';
-import { Scripts, type FleetEventKind } from '../redis/scripts.js';
+import { Scripts } from '../redis/scripts.js';
 import { durableOptions } from '../redis/replication.js';
 import { monotonicMs } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -22,6 +20,7 @@ import { VERSION } from '../version.js';
 import { buildDuties, type Duties } from './duties.js';
 import { DutyRunner } from './duty-runner.js';
 import { handBackExited } from './hand-back.js';
+import { NodeRecords } from './node-records.js';
 import { FailoverWatch } from './failover-watch.js';
 import { takeOverFixedId } from './fixed-id.js';
 import type { ChildCounters } from './ipc.js';
@@ -55,8 +54,7 @@ export class Supervisor implements SupervisorView {
   readonly identity: string;
   readonly failover: FailoverWatch;
   private readonly runner: DutyRunner;
-  private readonly base: string;
-  private readonly host = os.hostname();
+  private readonly nodes: NodeRecords;
   private readonly backoff = new CrashLoopBackoff(monotonicMs);
   private shortSince: number | undefined = monotonicMs();
   private starting: Promise<void> | undefined;
@@ -81,7 +79,14 @@ export class Supervisor implements SupervisorView {
       sentinelPassword: config.sentinelPassword,
     });
     this.scripts = new Scripts(this.redis, makeKeys(config.prefix), durableOptions(config, log));
-    this.base = config.nodeId || this.host;
+    this.nodes = new NodeRecords({
+      config,
+      scripts: this.scripts,
+      log,
+      identity: () => this.identity,
+      infoTtl: () => this.duties.heartbeat.infoTtl,
+      reaper: () => this.duties.reaper,
+    });
     this.pool = deps.pool ?? new ForkedPool(log);
     this.pool.onExit((child, code, signal) => {
       // Tracked: a stop waits for every exit being handled (its hand-back, its event) before it closes Redis.
@@ -95,7 +100,7 @@ export class Supervisor implements SupervisorView {
       scripts: this.scripts,
       redis: this.redis,
       pool: this.pool,
-      reaperId: `${this.base}-supervisor-${process.pid}`,
+      reaperId: `${this.nodes.base}-supervisor-${process.pid}`,
       beating: () => [...this.pool.children.values()].map((c) => ({ id: c.id, info: () => infoOf(c) })),
       heartbeatEvents: {
         // Unless a failover lost the registration: then the node is registered again (failover-watch.ts).
@@ -113,7 +118,7 @@ export class Supervisor implements SupervisorView {
       nodes: () => [...this.pool.children.keys()],
       register: async (id) => {
         const sentAt = monotonicMs();
-        await this.register(id);
+        await this.nodes.register(id);
         this.duties.heartbeat.renewed(id, sentAt);
       },
     });
@@ -217,10 +222,6 @@ export class Supervisor implements SupervisorView {
     }
   }
 
-  private newId(): string {
-    return this.config.fixedNodeId ? this.config.nodeId : `${this.base}-${randomBytes(4).toString('hex')}`;
-  }
-
   /**
    * Registers a fresh node id, then forks its worker process. False when Redis refused the
    * registration or the fork failed (the caller retries with backoff) or a stop came meanwhile
@@ -228,10 +229,10 @@ export class Supervisor implements SupervisorView {
    */
   private async spawnOne(): Promise<boolean> {
     const c = this.config;
-    const id = this.newId();
+    const id = this.nodes.newId();
     const sentAt = monotonicMs();
     try {
-      await this.register(id);
+      await this.nodes.register(id);
     } catch (err) {
       const msg = (err as Error).message;
       if (this.spawnError !== msg) this.log.warn('could not register a worker process; retrying with backoff', { error: msg });
@@ -239,7 +240,7 @@ export class Supervisor implements SupervisorView {
       return false;
     }
     if (this.halted) {
-      await this.withdraw(id);
+      await this.nodes.withdraw(id);
       return false;
     }
     this.duties.heartbeat.renewed(id, sentAt);
@@ -248,36 +249,15 @@ export class Supervisor implements SupervisorView {
     } catch (err) {
       this.log.error('could not start a worker process; retrying with backoff', { node: id, error: (err as Error).message });
       this.duties.heartbeat.forget(id);
-      await this.withdraw(id);
+      await this.nodes.withdraw(id);
       return false;
     }
-    this.record('joined', id, `queues ${c.queues.map((q) => `${q.name}:${q.concurrency}`).join(',')}`);
+    this.nodes.record('joined', id, `queues ${c.queues.map((q) => `${q.name}:${q.concurrency}`).join(',')}`);
     if (this.spawnError !== undefined) this.log.info('worker process registered again', { node: id, error_was: this.spawnError });
     this.spawnError = undefined;
     if (this.state === 'quiet') this.pool.send(id, { type: 'quiet' });
     this.updateShortfall();
     return true;
-  }
-
-  /** Registers a node id (a new one, or a live one whose registration a failover lost). */
-  private async register(id: string): Promise<void> {
-    const c = this.config;
-    await this.scripts.register(id, c.nodeTtl, this.duties.heartbeat.infoTtl, {
-      host: this.host,
-      supervisor_pid: process.pid,
-      started_at: Date.now() / 1000,
-      version: VERSION,
-      queues: c.queues.map((q) => `${q.name}:${q.concurrency}`).join(','),
-      busy: 0,
-      identity: this.identity,
-    });
-  }
-
-  /** Deregisters a node that never ran (a stop or a failed fork came between register and fork). */
-  private async withdraw(id: string): Promise<void> {
-    await this.duties.reaper
-      .reapNode(id, true, false)
-      .catch((err) => this.log.warn('could not withdraw a registration; its key expires and a reaper removes it', { node: id, error: (err as Error).message }));
   }
 
   /** Brings the pool back to `processes`, retrying with backoff (crash loops and refused registrations). */
@@ -315,7 +295,7 @@ export class Supervisor implements SupervisorView {
       },
     );
     this.recovered += r;
-    this.record(
+    this.nodes.record(
       graceful ? 'left' : 'exited',
       child.id,
       graceful ? '' : `${signal ? `signal ${signal}` : `code ${code}`}${child.fenced ? ', fenced' : ''}; ${r} jobs handed back`,
@@ -331,14 +311,7 @@ export class Supervisor implements SupervisorView {
     if (!child || child.fenced) return;
     child.fenced = true;
     this.pool.send(id, { type: 'fence', reason });
-    this.record('fenced', id, reason);
-  }
-
-  /** The fleet's timeline (verk:events): observability only, so a failed write is logged at debug and dropped. */
-  private record(kind: FleetEventKind, node: string, detail: string): void {
-    this.scripts
-      .fleetEvent(kind, node, this.identity, detail)
-      .catch((err) => this.log.debug('could not record a fleet event', { kind, node, error: (err as Error).message }));
+    this.nodes.record('fenced', id, reason);
   }
 
   private updateShortfall(): void {
