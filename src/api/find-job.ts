@@ -5,7 +5,7 @@
 // in `truncated`. Payloads are returned exactly as stored, with the failure fields decoded
 // (error_backtrace: a JSON array, Sidekiq's Base64(zlib(JSON)), or Elixir verk's plain string).
 import { inflateSync } from 'node:zlib';
-import { toSeconds } from '../job/codec.js';
+import { attemptsOf, toSeconds, type Attempt } from '../job/codec.js';
 import { rawMember } from '../job/raw-json.js';
 import type { AdminContext } from './admin-context.js';
 import { parseInprogressKey } from './node-registry.js';
@@ -38,6 +38,8 @@ export interface JobMatch {
   error_class: string | null;
   error_message: string | null;
   error_backtrace: string[] | null;
+  /** Its last failed attempts, oldest first (`verk_attempts`, kept by verk; empty for a job that never failed here). */
+  attempts: Attempt[];
   /** The payload decoded (integers beyond 2^53 lose digits here; `raw` keeps them). */
   payload: unknown;
   /** The payload exactly as stored. */
@@ -131,6 +133,7 @@ function addMatch(r: FindReport, raw: string, at: Pick<JobMatch, 'where' | 'queu
     error_class: str('error_class'),
     error_message: str('error_message'),
     error_backtrace: backtrace(data.error_backtrace),
+    attempts: attemptsOf(data),
     payload: data,
     raw,
   });

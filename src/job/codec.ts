@@ -178,11 +178,35 @@ export interface FailureInfo {
 }
 
 /** Sidekiq's failure fields (Sidekiq 6 writes them so: docs/decisions.md): retry_count 0 after the first failure. */
+/** Failed attempts kept in a job's `verk_attempts` (the newest last), and how much of each message. */
+export const ATTEMPTS_KEPT = 10;
+const ATTEMPT_MESSAGE_CHARS = 200;
+
+export interface Attempt {
+  /** When it failed, epoch seconds. */
+  at: number;
+  error_class: string;
+  error_message: string;
+}
+
+/** The attempts a payload records (`verk_attempts`); entries that are not attempts are skipped. */
+export function attemptsOf(data: Record<string, unknown>): Attempt[] {
+  const a = data.verk_attempts;
+  if (!Array.isArray(a)) return [];
+  return a.filter(
+    (x): x is Attempt => !!x && typeof x === 'object' && typeof x.at === 'number' && typeof x.error_class === 'string' && typeof x.error_message === 'string',
+  );
+}
+
 export function failedPayload(job: Job, f: FailureInfo): { payload: string; retryCount: number } {
   const first = job.retryCount === undefined;
   const retryCount = first ? 0 : job.retryCount! + 1;
   const hasFailedAt = typeof job.data.failed_at === 'number';
+  // Sidekiq keeps the last error only; the history of the last ATTEMPTS_KEPT failures rides along
+  // (Sidekiq and Elixir verk ignore the key), for `verk show` and the web job page.
+  const attempt: Attempt = { at: f.nowSeconds, error_class: f.errorClass, error_message: f.errorMessage.slice(0, ATTEMPT_MESSAGE_CHARS) };
   const payload = patchJson(job.raw, {
+    verk_attempts: [...attemptsOf(job.data), attempt].slice(-ATTEMPTS_KEPT),
     error_message: f.errorMessage.slice(0, 10_000),
     error_class: f.errorClass,
     ...(hasFailedAt ? { retried_at: f.nowSeconds } : { failed_at: f.nowSeconds }),

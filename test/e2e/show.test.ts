@@ -18,6 +18,7 @@ const show = async (jid: string) => verk(['show', jid, '--json', ...url()]);
 const FIELDS = [
   'args',
   'at',
+  'attempts',
   'class',
   'created_at',
   'enqueued_at',
@@ -152,6 +153,12 @@ describe('verk show', () => {
     expect(m.error_backtrace.some((l: string) => l.includes('Fail.js'))).toBe(true);
     expect(m.failed_at).toBeGreaterThan(0);
     expect(m.at).toBeGreaterThanOrEqual(m.failed_at);
+    // Both failed runs are in its attempt history, oldest first; the text output lists them.
+    expect(m.attempts).toHaveLength(2);
+    expect(m.attempts.map((a: { error_class: string }) => a.error_class)).toEqual(['TypeError', 'TypeError']);
+    expect(m.attempts[0].at).toBeLessThanOrEqual(m.attempts[1].at);
+    const text = await verk(['show', enq.jid, ...url()], { env: { NO_COLOR: '1' } });
+    expect(text.stdout).toMatch(/\n  attempts\n    \d{4}-\d\d-\d\dT[^\n]*TypeError: failing on purpose: \["x"\]\n    \d{4}-[^\n]*TypeError/);
   }, 60_000);
 
   it('exits 1 with a clear message when the jid is nowhere; a jid with spaces is a usage error', async () => {

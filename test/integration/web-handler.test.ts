@@ -391,3 +391,22 @@ describe('cron page', () => {
     expect(audit.slice(0, 3)).toEqual(['cron.run', 'cron.resume', 'cron.pause']);
   });
 });
+
+describe('attempt history', () => {
+  it("a job's page lists the failed attempts verk kept (escaped), in the set view and the find-anywhere view", async () => {
+    const { b } = await app();
+    const attempts = [
+      { at: 1795389001, error_class: 'Net::ReadTimeout', error_message: 'first' },
+      { at: 1795389100, error_class: 'ArgumentError', error_message: HOSTILE },
+    ];
+    await zadd(server.client, keys.dead, [[1795389100, failedEntry({ jid: 'att1', extra: `"verk_attempts":${JSON.stringify(attempts)}` })]]);
+    for (const path of ['/jobs/dead/1795389100/att1', '/job/att1']) {
+      const page = await b.get(path);
+      expect(page.status).toBe(200);
+      expect(page.body).toContain('Attempts (2, the last 10 kept)');
+      expect(page.body).toMatch(/Net::ReadTimeout<\/b>: first/);
+      expect(page.body).not.toContain(HOSTILE);
+      expect(page.body).toContain('&lt;script&gt;');
+    }
+  });
+});

@@ -221,6 +221,17 @@ describe('failedPayload', () => {
     expect(JSON.parse(third.payload)).toMatchObject({ retry_count: 2, failed_at: 100, retried_at: 300 });
   });
 
+  it('keeps the last 10 failed attempts in verk_attempts, oldest dropped, each message cut to 200 chars; a malformed history is replaced', () => {
+    let p = PUSHED;
+    for (let i = 1; i <= 12; i++) p = failedPayload(decoded(p), fail(`${i}: ${'m'.repeat(300)}`, 100 + i)).payload;
+    const attempts = JSON.parse(p).verk_attempts as { at: number; error_class: string; error_message: string }[];
+    expect(attempts).toHaveLength(10);
+    expect(attempts.map((a) => a.at)).toEqual([103, 104, 105, 106, 107, 108, 109, 110, 111, 112]);
+    expect(attempts[9]).toEqual({ at: 112, error_class: 'Error', error_message: `12: ${'m'.repeat(196)}` });
+    const odd = PUSHED.slice(0, -1) + ',"verk_attempts":"not a list"}';
+    expect(JSON.parse(failedPayload(decoded(odd), fail('x', 5)).payload).verk_attempts).toEqual([{ at: 5, error_class: 'Error', error_message: 'x' }]);
+  });
+
   it('continues a Sidekiq retry entry (retry_count 0 → 1) and keeps its other keys', () => {
     const { payload, retryCount } = failedPayload(decoded(RETRIED), fail('again', 1795392665.9));
     expect(retryCount).toBe(1);

@@ -61,6 +61,10 @@ function describe(jid: string, m: JobMatch, now: number): string {
   ];
   const lines = [paint.bold(`job ${jid}`)];
   for (const [k, v] of rows) if (v !== null) lines.push(`  ${k.padEnd(13)}${v}`);
+  if (m.attempts.length > 1) {
+    lines.push('  attempts');
+    for (const a of m.attempts) lines.push(`    ${new Date(a.at * 1000).toISOString()}  ${paint.red(`${a.error_class}: ${a.error_message}`)}`);
+  }
   if (m.error_backtrace?.length) {
     lines.push('  backtrace');
     for (const l of m.error_backtrace) lines.push(`    ${l}`);
