@@ -5,7 +5,8 @@
 // reloads itself on the live stream) and the Recoveries page lists exactly the jids it held;
 // SIGSTOP of another past its TTL, then SIGCONT → the fencing count on the Nodes page goes up,
 // and the timeline shows the kill -9 node reaped and the resumed one fenced;
-// pausing a queue from the Queues page (then paused there and in the audit list); a hidden tab
+// every action clicked in the browser (pause, then Kill / Retry now / Delete on Retries, Resume,
+// Quiet of a process; each lands in Redis and the audit list); a hidden tab
 // closes its stream and reopens it when shown (visibilitychange); axe-core on
 // every page with no serious or critical violation and no CSP violation; a screenshot of every
 // page (docs/img/web-*.png with WEB_SCREENSHOTS=docs/img, else a temp dir; not VERK_…: the
@@ -83,7 +84,7 @@ async function axeProblems(page: Page): Promise<string[]> {
 }
 
 describe.skipIf(missing !== undefined)(`the web dashboard in chromium${missing ? ` — skipped: ${missing}` : ''}`, () => {
-  it('shows a kill -9 node departed with its jids and a SIGSTOP node fenced, pauses a queue, passes axe, and takes screenshots', async () => {
+  it('shows a kill -9 node departed with its jids and a SIGSTOP node fenced, runs every action (pause, kill, retry, delete, resume, quiet), passes axe, and takes screenshots', async () => {
     const port = await freePort();
     start(['--web-port', String(port), '--web-poll-interval', '300ms']);
     const others = [start([]), start([])];
@@ -155,6 +156,40 @@ describe.skipIf(missing !== undefined)(`the web dashboard in chromium${missing ?
     expect(await server.client.smembers('verk:paused')).toEqual(['mail']);
     const audit = JSON.parse((await server.client.lindex('verk:web:audit', 0)) ?? '{}');
     expect(audit).toMatchObject({ action: 'queue.pause', target: 'mail', result: 'paused', role: 'operator' });
+
+    // Every other action, clicked as an operator would (their confirm dialogs accepted): on
+    // Retries, Kill / Retry now / Delete of selected rows; Resume of the queue; Quiet of a process.
+    page.on('dialog', (d) => void d.accept());
+    const retryJob = (jid: string) =>
+      JSON.stringify({ class: 'Flaky', args: [jid], queue: 'mail', jid, retry_count: 1, error_class: 'E', error_message: 'x', failed_at: 1795389000 });
+    const [kj, rj, dj] = ['k', 'r', 'd'].map((c) => c.repeat(24));
+    // Due in an hour: the workers' scheduler must not promote them meanwhile.
+    const at = Number((await server.client.time())[0]) + 3600;
+    await server.client.zadd('retry', at + 1, retryJob(kj), at + 2, retryJob(rj), at + 3, retryJob(dj));
+    const onRetries = async (jid: string, score: number, button: string) => {
+      await page.goto(`${base}/retries`);
+      await page.locator(`input[name="key"][value="${score}|${jid}"]`).check();
+      await page.locator('#bulk button', { hasText: button }).click();
+      await page.waitForURL(/\/retries\?flash=/);
+      console.log(`[web] ${button}: ${decodeURIComponent(new URL(page.url()).searchParams.get('flash') ?? '')}`);
+    };
+    await onRetries(kj, at + 1, 'Kill selected');
+    expect(await server.client.zscore('dead', retryJob(kj))).not.toBeNull();
+    await onRetries(rj, at + 2, 'Retry now (selected)');
+    expect((await server.client.lrange('queue:mail', 0, -1)).some((j) => JSON.parse(j).jid === rj)).toBe(true);
+    await onRetries(dj, at + 3, 'Delete selected');
+    expect(await server.client.zcard('retry')).toBe(0);
+    await page.goto(`${base}/queues`);
+    await page.locator('tr[data-queue="mail"] button', { hasText: 'Resume' }).click();
+    await page.waitForURL(/\/queues\?flash=/);
+    expect(await server.client.smembers('verk:paused')).toEqual([]);
+    const [identity] = (await server.client.smembers('processes')).sort();
+    await page.goto(`${base}/processes`);
+    await page.locator(`section.process[aria-label="${identity}"] button`, { hasText: 'Quiet' }).click();
+    await page.waitForURL(/\/processes\?flash=/);
+    await waitFor(async () => (await server.client.hget(identity, 'quiet')) === 'true', { what: 'the process quiet at its next beat', timeoutMs: 20_000 });
+    const actions = (await server.client.lrange('verk:web:audit', 0, 5)).map((e) => JSON.parse(e).action);
+    expect(actions).toEqual(['process.quiet', 'queue.resume', 'retry.delete', 'retry.retry', 'retry.kill', 'queue.pause']);
 
     // A dead job with a hostile payload for the Dead page and the job page.
     await server.client.zadd(
