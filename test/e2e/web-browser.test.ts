@@ -6,7 +6,7 @@
 // SIGSTOP of another past its TTL, then SIGCONT → the fencing count on the Nodes page goes up,
 // and the timeline shows the kill -9 node reaped and the resumed one fenced;
 // every action clicked in the browser (pause, then Kill / Retry now / Delete on Retries, Resume,
-// Quiet of a process; each lands in Redis and the audit list); a hidden tab
+// Quiet and Stop of a process; each lands in Redis and the audit list); a hidden tab
 // closes its stream and reopens it when shown (visibilitychange); axe-core on
 // every page with no serious or critical violation and no CSP violation; a screenshot of every
 // page (docs/img/web-*.png with WEB_SCREENSHOTS=docs/img, else a temp dir; not VERK_…: the
@@ -84,7 +84,7 @@ async function axeProblems(page: Page): Promise<string[]> {
 }
 
 describe.skipIf(missing !== undefined)(`the web dashboard in chromium${missing ? ` — skipped: ${missing}` : ''}`, () => {
-  it('shows a kill -9 node departed with its jids and a SIGSTOP node fenced, runs every action (pause, kill, retry, delete, resume, quiet), passes axe, and takes screenshots', async () => {
+  it('shows a kill -9 node departed with its jids and a SIGSTOP node fenced, runs every action (pause, kill, retry, delete, resume, quiet, stop), passes axe, and takes screenshots', async () => {
     const port = await freePort();
     start(['--web-port', String(port), '--web-poll-interval', '300ms']);
     const others = [start([]), start([])];
@@ -283,6 +283,20 @@ describe.skipIf(missing !== undefined)(`the web dashboard in chromium${missing ?
       await handler.close();
       await local.close();
     }
+    // The last action: Stop a process (the one that was paused and resumed): it exits 0 by itself.
+    const stopped = others[0];
+    const target = await waitFor(
+      async () => {
+        for (const id of await server.client.smembers('processes')) if (JSON.parse((await server.client.hget(id, 'info')) ?? '{}').pid === stopped.pid) return id;
+        return undefined;
+      },
+      { what: "the paused process's identity" },
+    );
+    await page.goto(`${base}/processes`);
+    await page.locator(`section.process[aria-label="${target}"] button`, { hasText: 'Stop' }).click();
+    await page.waitForURL(/\/processes\?flash=/);
+    expect((await stopped).exitCode).toBe(0);
+    expect(JSON.parse((await server.client.lindex('verk:web:audit', 0)) ?? '{}')).toMatchObject({ action: 'process.stop', target });
     expect(cspErrors).toEqual([]);
     expect(await page.evaluate(() => (globalThis as { alertCalled?: boolean }).alertCalled ?? false)).toBe(false);
     console.log(`screenshots in ${SHOTS}`);
