@@ -129,6 +129,13 @@ export function normalizeBase(basePath: string): string {
 
 async function handle(req: IncomingMessage, res: ServerResponse, s: Server): Promise<void> {
   securityHeaders(res);
+  // Without credentials the dashboard is for this machine only, and a browser's Host header says
+  // which name it asked for: a page on another site that makes its name resolve to 127.0.0.1 (DNS
+  // rebinding) would otherwise be same-origin with the dashboard and could read pages and the
+  // CSRF token, and act.
+  if (s.auth.loopbackOnly && !loopbackHost(req.headers.host)) {
+    return text(res, 403, 'this dashboard has no credentials (webAuth) and answers only to localhost, 127.0.0.1 or [::1]: set webAuth to serve it under another name');
+  }
   const url = new URL(req.url ?? '/', 'http://localhost');
   let path = url.pathname;
   if (s.base) {
@@ -229,6 +236,12 @@ function challenge(req: IncomingMessage, res: ServerResponse, s: Server, csrf: s
   if (s.auth.hasToken && wantsHtml && req.method === 'GET' && !s.auth.hasBasic) redirect(res, `${s.base}/login`);
   else if (wantsHtml && s.auth.hasToken) sendPage(res, 401, loginPage({ base: s.base, csrf }, 'Sign in first.'));
   else text(res, 401, 'authentication required');
+}
+
+/** A Host header naming this machine by a loopback name (or none: not a browser). */
+export function loopbackHost(host: string | undefined): boolean {
+  if (host === undefined || host === '') return true;
+  return /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d+)?$/i.test(host);
 }
 
 /** A Redis that is unreachable or does not answer (not a reply error such as WRONGTYPE: that is a 500). */

@@ -3,8 +3,9 @@
 // are each named exactly; names from Object.prototype are no asset and no set; a form endpoint
 // given another body type answers 415; an unknown process is a clear answer; a read-only user
 // cannot flush the operators' actions out of the bounded audit list; a flash message cannot be
-// planted through a link; with Redis down or stalled a page answers 503 within the command bound
+// planted through a link; without credentials only a loopback Host is answered (DNS rebinding); with Redis down or stalled a page answers 503 within the command bound
 // and the dashboard works again when Redis is back.
+import http from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeKeys } from '../../src/redis/keys.js';
 import { createWebHandler, type WebHandler } from '../../src/web/handler.js';
@@ -140,6 +141,33 @@ describe('the audit list', () => {
     const audit = (await server.client.lrange(keys.webAudit, 0, -1)).map((e) => JSON.parse(e));
     expect(audit.map((a) => a.action)).toContain('queue.pause');
     expect(audit.filter((a) => a.result.startsWith('refused')).length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+/** A GET with a Host header of our choosing (fetch does not let one set it). */
+function getWithHost(url: string, path: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${url}${path}`, { headers: { Host: host, Accept: 'text/html' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
+}
+
+describe('DNS rebinding', () => {
+  it('without credentials the dashboard answers only to a loopback Host; with credentials or `none` to any', async () => {
+    const { web } = await app();
+    const port = new URL(web.url).port;
+    expect((await getWithHost(web.url, '/queues', 'evil.example')).status).toBe(403);
+    expect((await getWithHost(web.url, '/queues', `evil.example:${port}`)).status).toBe(403);
+    for (const h of [`127.0.0.1:${port}`, `localhost:${port}`, 'localhost', `[::1]:${port}`]) expect((await getWithHost(web.url, '/queues', h)).status, h).toBe(200);
+    const proxied = await app({ auth: 'none' });
+    expect((await getWithHost(proxied.web.url, '/queues', 'verk.example.com')).status).toBe(200);
+    const token = await app({ auth: 'token:operator-secret-0123456789' });
+    expect((await getWithHost(token.web.url, '/queues', 'verk.example.com')).status).toBe(303); // to the login form
   });
 });
 
