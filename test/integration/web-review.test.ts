@@ -3,12 +3,15 @@
 // are each named exactly; names from Object.prototype are no asset and no set; a form endpoint
 // given another body type answers 415; an unknown process is a clear answer; a read-only user
 // cannot flush the operators' actions out of the bounded audit list; a flash message cannot be
-// planted through a link; without credentials only a loopback Host is answered (DNS rebinding); with Redis down or stalled a page answers 503 within the command bound
+// planted through a link; without credentials only a loopback Host is answered (DNS rebinding);
+// a live stream whose client stops reading is closed; with Redis down or stalled a page answers 503 within the command bound
 // and the dashboard works again when Redis is back.
 import http from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeKeys } from '../../src/redis/keys.js';
+import { openAdmin } from '../../src/api/admin-context.js';
 import { createWebHandler, type WebHandler } from '../../src/web/handler.js';
+import { LiveHub } from '../../src/web/live.js';
 import { failedEntry, scheduledEntry, zadd } from '../helpers/admin-kit.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -181,6 +184,33 @@ describe('flash messages', () => {
     const done = await b.post('/queues/mail/pause', {});
     const back = await b.get(done.headers.get('location') ?? '');
     expect(back.body).toContain('queue.pause mail: paused');
+  });
+});
+
+describe('the live stream', () => {
+  it('is closed when its client stops taking what it is sent, instead of buffering frames for ever', async () => {
+    const admin = openAdmin({ redisUrl: server.url });
+    const hub = new LiveHub(admin, 3_600_000, undefined, 4096);
+    let stream: http.ServerResponse | undefined;
+    const web = await serve((_req, res) => {
+      stream = res;
+      hub.subscribe(res);
+    });
+    const reader = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(`${web.url}/live`, resolve).on('error', reject));
+    try {
+      reader.resume();
+      await waitFor(() => hub.listeners === 1, { what: 'the stream' });
+      // The client reads nothing more: what the server writes stays in its socket's buffer.
+      stream?.socket?.cork();
+      for (let i = 0; i < 100 && hub.listeners > 0; i++) await hub.tick();
+      expect(hub.listeners).toBe(0);
+      expect(stream?.destroyed).toBe(true);
+    } finally {
+      reader.destroy();
+      await hub.close();
+      await web.close();
+      await admin.close();
+    }
   });
 });
 
