@@ -4,12 +4,14 @@
 // given another body type answers 415; an unknown process is a clear answer; a read-only user
 // cannot flush the operators' actions out of the bounded audit list; a flash message cannot be
 // planted through a link; without credentials only a loopback Host is answered (DNS rebinding);
-// a live stream whose client stops reading is closed; with Redis down or stalled a page answers 503 within the command bound
+// a live stream whose client stops reading is closed; the job page finds a set entry while the
+// set is consumed from its low end; with Redis down or stalled a page answers 503 within the command bound
 // and the dashboard works again when Redis is back.
 import http from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeKeys } from '../../src/redis/keys.js';
 import { openAdmin } from '../../src/api/admin-context.js';
+import { findJobConcurrently } from '../../src/api/find-job.js';
 import { createWebHandler, type WebHandler } from '../../src/web/handler.js';
 import { LiveHub } from '../../src/web/live.js';
 import { failedEntry, scheduledEntry, zadd } from '../helpers/admin-kit.js';
@@ -184,6 +186,39 @@ describe('flash messages', () => {
     const done = await b.post('/queues/mail/pause', {});
     const back = await b.get(done.headers.get('location') ?? '');
     expect(back.body).toContain('queue.pause mail: paused');
+  });
+});
+
+describe('the job page', () => {
+  it('finds an entry of a set that is consumed from its low end while it is read', async () => {
+    const admin = openAdmin({ redisUrl: server.url });
+    try {
+      await zadd(
+        server.client,
+        keys.retry,
+        Array.from({ length: 12_000 }, (_, i) => [1795389000 + i, failedEntry({ jid: i === 5_050 ? 'target' : `r${i}` })] as [number, string]),
+      );
+      // Right after the first reply that reads `retry`, another client takes its 100 lowest
+      // entries (as the scheduler does with due retries); the target is present throughout.
+      let popped = false;
+      const redis = admin.redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      for (const name of ['zrangeBuffer', 'zscanBuffer', 'zrange', 'zscan']) {
+        const orig = redis[name].bind(admin.redis);
+        redis[name] = async (...a: unknown[]) => {
+          const v = await orig(...a);
+          if (!popped && a[0] === keys.retry) {
+            popped = true;
+            await server.client.zpopmin(keys.retry, 100);
+          }
+          return v;
+        };
+      }
+      const report = await findJobConcurrently(admin, 'target');
+      expect(popped).toBe(true);
+      expect(report.matches.map((m) => m.where)).toEqual(['retry']);
+    } finally {
+      await admin.close();
+    }
   });
 });
 
