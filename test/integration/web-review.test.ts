@@ -5,13 +5,14 @@
 // cannot flush the operators' actions out of the bounded audit list; a flash message cannot be
 // planted through a link; without credentials only a loopback Host is answered (DNS rebinding);
 // a live stream whose client stops reading is closed; the job page finds a set entry while the
-// set is consumed from its low end; with Redis down or stalled a page answers 503 within the command bound
+// set is consumed from its low end (the set search does not yet: it.fails, reported); with Redis down or stalled a page answers 503 within the command bound
 // and the dashboard works again when Redis is back.
 import http from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeKeys } from '../../src/redis/keys.js';
 import { openAdmin } from '../../src/api/admin-context.js';
 import { findJobConcurrently } from '../../src/api/find-job.js';
+import { searchSet } from '../../src/api/set-page.js';
 import { createWebHandler, type WebHandler } from '../../src/web/handler.js';
 import { LiveHub } from '../../src/web/live.js';
 import { failedEntry, scheduledEntry, zadd } from '../helpers/admin-kit.js';
@@ -189,6 +190,24 @@ describe('flash messages', () => {
   });
 });
 
+/** Makes the first read of `key` through admin's client be followed by `then()` before its reply is used. */
+function afterFirstRead(admin: ReturnType<typeof openAdmin>, key: string, then: () => Promise<unknown>): () => boolean {
+  let done = false;
+  const redis = admin.redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  for (const name of ['zrangeBuffer', 'zrevrangeBuffer', 'zscanBuffer', 'zrange', 'zscan']) {
+    const orig = redis[name].bind(admin.redis);
+    redis[name] = async (...a: unknown[]) => {
+      const v = await orig(...a);
+      if (!done && a[0] === key) {
+        done = true;
+        await then();
+      }
+      return v;
+    };
+  }
+  return () => done;
+}
+
 describe('the job page', () => {
   it('finds an entry of a set that is consumed from its low end while it is read', async () => {
     const admin = openAdmin({ redisUrl: server.url });
@@ -200,22 +219,34 @@ describe('the job page', () => {
       );
       // Right after the first reply that reads `retry`, another client takes its 100 lowest
       // entries (as the scheduler does with due retries); the target is present throughout.
-      let popped = false;
-      const redis = admin.redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-      for (const name of ['zrangeBuffer', 'zscanBuffer', 'zrange', 'zscan']) {
-        const orig = redis[name].bind(admin.redis);
-        redis[name] = async (...a: unknown[]) => {
-          const v = await orig(...a);
-          if (!popped && a[0] === keys.retry) {
-            popped = true;
-            await server.client.zpopmin(keys.retry, 100);
-          }
-          return v;
-        };
-      }
+      const popped = afterFirstRead(admin, keys.retry, () => server.client.zpopmin(keys.retry, 100));
       const report = await findJobConcurrently(admin, 'target');
-      expect(popped).toBe(true);
+      expect(popped()).toBe(true);
       expect(report.matches.map((m) => m.where)).toEqual(['retry']);
+    } finally {
+      await admin.close();
+    }
+  });
+});
+
+describe('the set search', () => {
+  // NOT FIXED (reported): searchSet reads through entries.ts scanEntries, pages by rank (ZRANGE
+  // start..start+499); when the scheduler takes due entries off the low end between two pages,
+  // ranks shift and the members at a page boundary are never looked at. The fix (pages by score
+  // with a cursor on the last score and its members, or ZSCAN without display order) belongs in
+  // scanEntries, which the CLI's list/requeue/retry-all share: left for a reviewed change.
+  it.fails('finds an entry of a set that is consumed from its low end while it is searched', async () => {
+    const admin = openAdmin({ redisUrl: server.url });
+    try {
+      await zadd(
+        server.client,
+        keys.retry,
+        Array.from({ length: 2_000 }, (_, i) => [1795389000 + i, failedEntry({ jid: i === 520 ? 'needle-job' : `r${i}` })] as [number, string]),
+      );
+      const fired = afterFirstRead(admin, keys.retry, () => server.client.zpopmin(keys.retry, 100));
+      const found = await searchSet(admin, 'retry', 'needle-job', 50);
+      expect(fired()).toBe(true);
+      expect(found.entries.map((e) => e.job?.jid)).toEqual(['needle-job']);
     } finally {
       await admin.close();
     }
