@@ -3,12 +3,13 @@
 import { appendAudit } from '../api/audit.js';
 import { pauseCron, runCron } from '../api/cron.js';
 import { selectEntries, type SetName } from '../api/entries.js';
-import { signalProcesses, resolveProcesses } from '../api/processes.js';
+import { signalProcesses, resolveProcesses, UnknownProcessError } from '../api/processes.js';
 import { pauseQueue, resumeQueue } from '../api/pause.js';
 import { clearQueue, deleteQueueJobs } from '../api/queue-entries.js';
 import { entriesByKeys } from '../api/set-page.js';
 import { clearSet, deleteEntries, killEntries, requeueEntries } from '../api/sorted-actions.js';
 import type { Req } from './context.js';
+import { flashQuery } from './flash.js';
 import { href, seg } from './layout.js';
 import { RETRY_ALL_BOUND, SET_VIEWS } from './pages/sets.js';
 
@@ -80,7 +81,13 @@ export const setAction: Action = async (r, form) => {
 export const processAction: Action = async (r) => {
   const verb = r.params.verb;
   if (verb !== 'quiet' && verb !== 'stop') throw new NotFound();
-  const procs = await resolveProcesses(r.admin, r.params.identity);
+  let procs: Awaited<ReturnType<typeof resolveProcesses>>;
+  try {
+    procs = await resolveProcesses(r.admin, r.params.identity);
+  } catch (err) {
+    if (!(err instanceof UnknownProcessError)) throw err;
+    return { action: `process.${verb}`, target: r.params.identity, result: 'no live process or verk node by that name: nothing sent', back: '/processes' };
+  }
   await signalProcesses(
     r.admin,
     procs.map((p) => p.identity),
@@ -130,6 +137,6 @@ export async function runAction(r: Req, form: URLSearchParams, act: Action): Pro
     r.settings.auditLength,
   );
   r.res.statusCode = 303;
-  r.res.setHeader('Location', href(r.page, done.back, { flash: `${done.action} ${done.target.slice(0, 200)}: ${done.result}` }));
+  r.res.setHeader('Location', href(r.page, done.back, flashQuery(r.page.csrf, `${done.action} ${done.target.slice(0, 200)}: ${done.result}`)));
   r.res.end();
 }

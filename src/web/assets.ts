@@ -14,8 +14,8 @@ const cache = new Map<string, Buffer>();
 
 /** Serves an asset by name; false when there is no such asset. */
 export function serveAsset(name: string, res: ServerResponse): boolean {
+  if (!Object.hasOwn(FILES, name)) return false; // not `FILES[name]`: "constructor" is on every object
   const type = FILES[name];
-  if (!type) return false;
   let body = cache.get(name);
   if (!body) {
     body = fs.readFileSync(new URL(name, DIR));

@@ -31,6 +31,8 @@ export class Auth {
   private readonly creds: Credential[] = [];
   /** No credentials: everyone is an operator (only allowed on loopback unless webAuth is `none`). */
   readonly open: boolean;
+  /** No credentials at all (webAuth empty, not `none`): the dashboard is for loopback clients only. */
+  readonly loopbackOnly: boolean;
 
   constructor(webAuth: string, webReadAuth: string) {
     const op = parseWebAuth(webAuth);
@@ -39,6 +41,7 @@ export class Auth {
     if (read && !op) throw new ConfigError('`webReadAuth` needs `webAuth` (the operator credentials) as well');
     if (read && op === 'none') throw new ConfigError('`webReadAuth` with `webAuth` none would let anyone act: set operator credentials in webAuth');
     this.open = op === undefined || op === 'none';
+    this.loopbackOnly = op === undefined;
     if (op && op !== 'none') this.add('operator', op);
     if (read) this.add('read', read);
   }

@@ -18,6 +18,7 @@ import { cookie, setCookie } from './cookies.js';
 import { csrfProblem, csrfToken } from './csrf.js';
 import type { Req, WebSettings } from './context.js';
 import { securityHeaders } from './headers.js';
+import { readFlash } from './flash.js';
 import { html, type Html } from './html.js';
 import { layout, type PageCtx } from './layout.js';
 import { LiveHub } from './live.js';
@@ -68,8 +69,16 @@ export function createWebHandler(opts: WebOptions = {}): WebHandler {
     dead: { deadTimeout: opts.deadTimeout ?? DEFAULTS.deadTimeout, deadMaxJobs: opts.deadMaxJobs ?? DEFAULTS.deadMaxJobs },
     cron: opts.cron ?? [],
   };
+  const refusals = new Map<string, Refusal>();
   const handler = ((req: IncomingMessage, res: ServerResponse) => {
-    handle(req, res, { base, auth, admin, live, settings }).catch((err: unknown) => {
+    handle(req, res, { base, auth, admin, live, settings, refusals }).catch((err: unknown) => {
+      if (err instanceof BodyError) return text(res, err.status, err.message);
+      if (!res.headersSent && redisUnavailable(admin, err)) {
+        // Redis down or not answering: a clear page, within the command bound (redisCommandTimeout).
+        opts.log?.warn('web: Redis unavailable for a request', { path: req.url, error: (err as Error).message });
+        res.setHeader('Retry-After', '5');
+        return sendPage(res, 503, unavailablePage(base, (err as Error).message));
+      }
       opts.log?.error('web: request failed', { path: req.url, error: (err as Error).message });
       if (!res.headersSent) {
         res.statusCode = 500;
@@ -89,7 +98,21 @@ export function createWebHandler(opts: WebOptions = {}): WebHandler {
   return handler;
 }
 
+/** Refused attempts of one principal: audited at most once per REFUSAL_AUDIT_MS, the others counted into the next entry. */
+interface Refusal {
+  at: number;
+  unlisted: number;
+}
+
+/**
+ * A read-only user's refused actions are audited at most this often (per principal and server):
+ * the audit list is bounded (webAuditLength), and a refusal per request would let read-only
+ * credentials flush the operators' actions out of it.
+ */
+export const REFUSAL_AUDIT_MS = 60_000;
+
 interface Server {
+  refusals: Map<string, Refusal>;
   base: string;
   auth: Auth;
   admin: AdminContext;
@@ -106,6 +129,13 @@ export function normalizeBase(basePath: string): string {
 
 async function handle(req: IncomingMessage, res: ServerResponse, s: Server): Promise<void> {
   securityHeaders(res);
+  // Without credentials the dashboard is for this machine only, and a browser's Host header says
+  // which name it asked for: a page on another site that makes its name resolve to 127.0.0.1 (DNS
+  // rebinding) would otherwise be same-origin with the dashboard and could read pages and the
+  // CSRF token, and act.
+  if (s.auth.loopbackOnly && !loopbackHost(req.headers.host)) {
+    return text(res, 403, 'this dashboard has no credentials (webAuth) and answers only to localhost, 127.0.0.1 or [::1]: set webAuth to serve it under another name');
+  }
   const url = new URL(req.url ?? '/', 'http://localhost');
   let path = url.pathname;
   if (s.base) {
@@ -122,7 +152,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, s: Server): Pro
   if (path === '/login') return login(req, res, s, csrf, cookiePath);
   const principal = s.auth.authenticate(req);
   if (!principal) return challenge(req, res, s, csrf);
-  const page: PageCtx = { base: s.base, csrf, principal, canLogout: !!cookie(req, SESSION_COOKIE) && !s.auth.open, flash: url.searchParams.get('flash')?.slice(0, 300) };
+  const page: PageCtx = { base: s.base, csrf, principal, canLogout: !!cookie(req, SESSION_COOKIE) && !s.auth.open, flash: readFlash(url.searchParams, csrf) };
   if (path === '/logout' && method === 'POST') {
     const form = await readForm(req);
     const problem = csrfProblem(req, form);
@@ -155,20 +185,28 @@ async function handle(req: IncomingMessage, res: ServerResponse, s: Server): Pro
   const problem = csrfProblem(req, form);
   if (problem) return forbidden(res, page, `CSRF check failed: ${problem}`);
   if (principal.role !== 'operator') {
-    // A refused attempt is audited too: someone with the read-only credentials tried to act.
-    await appendAudit(
-      s.admin,
-      {
-        at: new Date().toISOString(),
-        who: principal.who,
-        role: principal.role,
-        ip: req.socket.remoteAddress ?? '',
-        action: path,
-        target: '',
-        result: 'refused: read-only',
-      },
-      s.settings.auditLength,
-    );
+    // A refused attempt is audited too (someone with the read-only credentials tried to act), at
+    // most once per REFUSAL_AUDIT_MS per principal: the next entry says how many were not listed.
+    const who = `${principal.role}\0${principal.who}`;
+    const seen = s.refusals.get(who);
+    const now = Date.now();
+    if (seen && now - seen.at < REFUSAL_AUDIT_MS) seen.unlisted++;
+    else {
+      s.refusals.set(who, { at: now, unlisted: 0 });
+      await appendAudit(
+        s.admin,
+        {
+          at: new Date(now).toISOString(),
+          who: principal.who,
+          role: principal.role,
+          ip: req.socket.remoteAddress ?? '',
+          action: path,
+          target: '',
+          result: `refused: read-only${seen?.unlisted ? ` (${seen.unlisted} more refused since ${new Date(seen.at).toISOString()}, not listed)` : ''}`,
+        },
+        s.settings.auditLength,
+      );
+    }
     return forbidden(res, page, 'read-only access: actions need the operator credentials');
   }
   try {
@@ -198,6 +236,33 @@ function challenge(req: IncomingMessage, res: ServerResponse, s: Server, csrf: s
   if (s.auth.hasToken && wantsHtml && req.method === 'GET' && !s.auth.hasBasic) redirect(res, `${s.base}/login`);
   else if (wantsHtml && s.auth.hasToken) sendPage(res, 401, loginPage({ base: s.base, csrf }, 'Sign in first.'));
   else text(res, 401, 'authentication required');
+}
+
+/** A Host header naming this machine by a loopback name (or none: not a browser). */
+export function loopbackHost(host: string | undefined): boolean {
+  if (host === undefined || host === '') return true;
+  return /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d+)?$/i.test(host);
+}
+
+/** A Redis that is unreachable or does not answer (not a reply error such as WRONGTYPE: that is a 500). */
+function redisUnavailable(admin: AdminContext, err: unknown): boolean {
+  if (admin.redis.status !== 'ready') return true;
+  const e = err as { name?: string; message?: string };
+  return (
+    e?.name === 'MaxRetriesPerRequestError' ||
+    /Command timed out|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|presumed dead/.test(e?.message ?? '')
+  );
+}
+
+function unavailablePage(base: string, why: string): Html {
+  return html`<!doctype html>
+<html lang="en" data-base="${base}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Redis unavailable · verk</title>
+<link rel="stylesheet" href="${base}/assets/verk-web.css"></head>
+<body><main id="main"><h1>Redis is not answering</h1>
+<p class="warning" role="alert">The dashboard could not read Redis: ${why}. Reload in a few seconds; the dashboard reconnects by itself.</p>
+</main></body></html>
+`;
 }
 
 function forbidden(res: ServerResponse, page: PageCtx, why: string): void {

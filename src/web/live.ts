@@ -10,6 +10,12 @@ import { Ticker } from '../util/ticker.js';
 
 /** A comment line this often keeps proxies from closing an idle stream. */
 const KEEPALIVE_MS = 15_000;
+/**
+ * A stream with more than this written but not yet taken by its client (it stopped reading: a
+ * stuck proxy, a peer that never reads) is closed: frames would pile up in memory for ever. The
+ * tab's EventSource reconnects by itself once it reads again.
+ */
+export const MAX_UNSENT_BYTES = 256 * 1024;
 
 export class LiveHub {
   private readonly clients = new Set<ServerResponse>();
@@ -26,6 +32,7 @@ export class LiveHub {
     private readonly admin: AdminContext,
     intervalMs: number,
     private readonly log?: Logger,
+    private readonly maxUnsentBytes = MAX_UNSENT_BYTES,
   ) {
     this.ticker = new Ticker(() => this.tick(), {
       intervalMs,
@@ -50,7 +57,7 @@ export class LiveHub {
     if (!this.keepalive) {
       this.ticker.start();
       this.keepalive = setInterval(() => {
-        for (const c of this.clients) c.write(': keepalive\n\n');
+        for (const c of this.clients) this.send(c, ': keepalive\n\n');
       }, KEEPALIVE_MS);
       this.keepalive.unref();
     }
@@ -65,8 +72,18 @@ export class LiveHub {
     this.polls++;
     this.last = snap;
     const text = frame(snap);
-    for (const c of this.clients) c.write(text);
+    for (const c of this.clients) this.send(c, text);
     return snap;
+  }
+
+  /** Writes to one stream, or closes it when its client has stopped taking what it is sent. */
+  private send(c: ServerResponse, text: string): void {
+    if (c.writableLength > this.maxUnsentBytes) {
+      this.clients.delete(c);
+      c.destroy();
+      return;
+    }
+    c.write(text);
   }
 
   /** Ends every stream and the poll. */

@@ -71,7 +71,7 @@ export function match<T>(routes: Route<T>[], path: string): { run: T; params: Re
     } catch {
       return undefined;
     }
-    if (params.set !== undefined && !(params.set in SET_VIEWS)) return undefined;
+    if (params.set !== undefined && !Object.hasOwn(SET_VIEWS, params.set)) return undefined;
     return { run: r.run, params };
   }
   return undefined;

@@ -5,7 +5,7 @@ import { ATTEMPTS_KEPT, attemptsOf, type Attempt } from '../../job/codec.js';
 import type { SetName } from '../../api/entries.js';
 import { toRow } from '../../api/entries.js';
 import { backtrace, findJobConcurrently, type JobMatch } from '../../api/find-job.js';
-import { entriesByKeys } from '../../api/set-page.js';
+import { entriesByKeys, entryKey } from '../../api/set-page.js';
 import type { Page } from '../context.js';
 import { time } from '../format.js';
 import { html, type Html } from '../html.js';
@@ -16,8 +16,9 @@ export const setEntryPage: Page = async (r) => {
   const p = r.page;
   const set = r.params.set as SetName;
   const view = SET_VIEWS[set];
-  const key = `${r.params.score}|${r.params.jid}`;
-  const { entries } = await entriesByKeys(r.admin, set, [key]);
+  // ?m= is the member's digest (set-page.ts entryKey): of entries sharing the score and jid, this one.
+  const m = r.url.searchParams.get('m');
+  const { entries } = await entriesByKeys(r.admin, set, [`${r.params.score}|${r.params.jid}${m ? `|m:${m}` : ''}`]);
   const e = entries[0];
   if (!e) {
     r.res.statusCode = 404;
@@ -29,6 +30,7 @@ export const setEntryPage: Page = async (r) => {
     );
   }
   const row = toRow(e);
+  const key = entryKey(e);
   const lines = backtrace(e.job?.data.error_backtrace);
   const body = html`<dl class="facts"><dt>Where</dt><dd>${view.title} (<code>${set}</code>), ${view.when.toLowerCase()} ${time(row.at)}</dd><dt>jid</dt><dd><code>${row.jid}</code></dd><dt>Class</dt><dd>${row.class ?? '–'}</dd><dt>Queue</dt><dd>${row.queue ?? '–'}</dd><dt>Retry count</dt><dd>${row.retry_count ?? '–'}</dd><dt>Enqueued</dt><dd>${time(row.enqueued_at)}</dd><dt>Failed at</dt><dd>${time(row.failed_at)}</dd><dt>Retried at</dt><dd>${time(row.retried_at)}</dd><dt>Error</dt><dd>${row.error_class ? html`<b>${row.error_class}</b>: ` : ''}${row.error_message ?? '–'}</dd></dl>
 <p>${action(p, `${view.path}/bulk`, view.retryLabel, { fields: { key, do: 'retry' } })} ${set === 'dead' ? '' : html`${action(p, `${view.path}/bulk`, 'Kill', { fields: { key, do: 'kill' }, confirm: 'Move this job to Dead (no more retries)?', danger: true })} `}${action(p, `${view.path}/bulk`, 'Delete', { fields: { key, do: 'delete' }, confirm: 'Delete this entry?', danger: true })}</p>

@@ -3,7 +3,7 @@
 // delete of selected entries and clear of the whole set. Entries are named by "score|jid".
 import type { SetName } from '../../api/entries.js';
 import { entryJid, toRow } from '../../api/entries.js';
-import { entryKey, SEARCH_BOUND, searchSet, setPage } from '../../api/set-page.js';
+import { entryKey, memberDigest, SEARCH_BOUND, searchSet, setPage } from '../../api/set-page.js';
 import { intParam, type Page } from '../context.js';
 import { argsPreview, count, time } from '../format.js';
 import { html } from '../html.js';
@@ -41,7 +41,7 @@ export function setPageView(v: SetView): Page {
     const rows = entries.map((e) => {
       const row = toRow(e);
       const key = entryKey(e);
-      return html`<tr>${op ? html`<td><input type="checkbox" name="key" value="${key}" form="bulk" aria-label="select ${row.jid}"></td>` : ''}<td>${time(row.at)}</td><td><a href="${href(p, `/jobs/${v.set}/${seg(String(e.score))}/${seg(entryJid(e))}`)}"><code>${row.jid}</code></a></td><td>${row.class ?? '–'}</td><td>${row.queue ?? '–'}</td><td><code class="args">${argsPreview(row.args)}</code></td><td>${row.error_class ? html`<b>${row.error_class}</b>: ` : ''}${argsPreview(row.error_message, 160)}</td><td class="num">${row.retry_count ?? '–'}</td></tr>`;
+      return html`<tr>${op ? html`<td><input type="checkbox" name="key" value="${key}" form="bulk" aria-label="select ${row.jid}"></td>` : ''}<td>${time(row.at)}</td><td><a href="${href(p, `/jobs/${v.set}/${seg(String(e.score))}/${seg(entryJid(e))}`, { m: memberDigest(e.member) })}"><code>${row.jid}</code></a></td><td>${row.class ?? '–'}</td><td>${row.queue ?? '–'}</td><td><code class="args">${argsPreview(row.args)}</code></td><td>${row.error_class ? html`<b>${row.error_class}</b>: ` : ''}${argsPreview(row.error_message, 160)}</td><td class="num">${row.retry_count ?? '–'}</td></tr>`;
     });
     const search = html`<form class="search" method="get" action="${href(p, v.path)}" role="search"><label for="q">Search class, jid or args</label> <input id="q" name="q" type="search" value="${q}" maxlength="200"> <button type="submit">Search</button>${q ? html` <a href="${href(p, v.path)}">clear search</a>` : ''}</form>`;
     const note = found
