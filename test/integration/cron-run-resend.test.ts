@@ -2,7 +2,7 @@
 // makes it) sends the run, Redis runs the script, the connection dies before the reply arrives,
 // and ioredis re-sends the unanswered command on its new connection. The run must enqueue one
 // job, not two (the tick modes are deduped by the watermark; the run mode by its jid).
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCron } from '../../src/config/cron.js';
 import { cronJobHead } from '../../src/job/cron-job.js';
@@ -49,7 +49,10 @@ describe('cron run after a lost reply', () => {
       // The reply came from the re-sent command (it was lost on the first connection), so both
       // executions are done: Redis must hold the run's job once.
       const jobs = await server.client.lrange(keys.queue('default'), 0, -1);
-      expect(jobs.filter((j) => j.includes(jid)), `reply: ${r instanceof Error ? r.message : JSON.stringify(r)}`).toHaveLength(1);
+      expect(
+        jobs.filter((j) => j.includes(jid)),
+        `reply: ${r instanceof Error ? r.message : JSON.stringify(r)}`,
+      ).toHaveLength(1);
     } finally {
       redis.disconnect();
     }
