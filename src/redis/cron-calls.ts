@@ -4,7 +4,8 @@
 // replica like every enqueue, and sent again after a reconnect (idempotent: the watermark, and
 // for a run its jid, make the second call a no-op where the first holds).
 import { CRON } from '../config/defaults.js';
-import { confirmWrite, epochOf } from './replication.js';
+import { countRedisEvent } from './failover-stats.js';
+import { epochOf, replicaHas } from './replication.js';
 import type { Scripts } from './scripts.js';
 import { WrongTypeError } from './statuses.js';
 
@@ -91,6 +92,28 @@ export async function cronTick(s: Scripts, c: CronTickCall): Promise<CronTickRes
   if (outcome === 'skipped') r.reason = String(detail);
   if (outcome === 'missed') r.count = Number(detail);
   if (outcome === 'dup' || outcome === 'stale' || outcome === 'future' || outcome === 'init') r.watermarkMs = Number(detail);
-  if (s.durable && WROTE.has(r.outcome)) await confirmWrite(s.redis, since, 'cronTick', send, s.durable);
+  if (s.durable && WROTE.has(r.outcome)) await confirmTick(s, since, send);
   return r;
+}
+
+/**
+ * One WAIT for a decided tick (not confirmWrite's 3 attempts with backoff: an every-second entry
+ * would fall behind its schedule while no replica answers); after a reconnect the same call is
+ * sent again first (a no-op where the first one holds). Unconfirmed: counted and reported.
+ */
+async function confirmTick(s: Scripts, since: number, send: () => Promise<unknown>): Promise<void> {
+  const d = s.durable;
+  if (!d) return;
+  try {
+    let at = since;
+    if (epochOf(s.redis) !== at) {
+      at = epochOf(s.redis);
+      await send();
+    }
+    if (await replicaHas(s.redis, at, d.timeoutMs)) return;
+  } catch {
+    // The connection failed during the redo or the WAIT: reported below, the next round goes on.
+  }
+  countRedisEvent('unreplicated');
+  d.onUnconfirmed?.('cronTick');
 }
