@@ -3,7 +3,7 @@
 // named "paused" or "entries" would arm a hash over the shared key, and then every entry's tick
 // fails with a wrong type (and `verk cron pause` too): the config refuses those names.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCron } from '../../src/config/cron.js';
+import { parseCron, type CronEntry } from '../../src/config/cron.js';
 import { CronDuty } from '../../src/core/duties/cron.js';
 import { makeKeys } from '../../src/redis/keys.js';
 import { Scripts } from '../../src/redis/scripts.js';
@@ -28,7 +28,7 @@ describe('cron entry names that are the shared keys', () => {
   for (const name of ['paused', 'entries']) {
     it(`"${name}" is refused, or it does not break the other entries`, async () => {
       await server.client.flushdb();
-      let entries;
+      let entries: CronEntry[];
       try {
         entries = parse({ [name]: { class: 'Reports.A', schedule: '* * * * * *' }, healthy: { class: 'Reports.B', schedule: '* * * * * *', queue: 'q_healthy' } });
       } catch (err) {
