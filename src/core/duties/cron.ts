@@ -14,6 +14,7 @@ import { CRON } from '../../config/defaults.js';
 import { cronJobHead } from '../../job/cron-job.js';
 import { nextTick } from '../../job/cron-schedule.js';
 import type { CronTickResult } from '../../redis/cron-calls.js';
+import { failoverReply } from '../../redis/failover-stats.js';
 import { WrongTypeError } from '../../redis/statuses.js';
 import type { Scripts } from '../../redis/scripts.js';
 import { timeReplySeconds } from '../../redis/redis-clock.js';
@@ -221,7 +222,11 @@ export class CronDuty implements Duty {
   }
 }
 
-/** An error of one entry's keys (Redis answered: a wrong type, a script error), not of the connection. */
+/**
+ * An error of one entry's keys (Redis answered: a wrong type, a script error), not of the
+ * connection nor of a failover (READONLY, LOADING, MASTERDOWN…: the round fails at once).
+ */
 function entryError(err: unknown): boolean {
-  return err instanceof WrongTypeError || (err as Error)?.name === 'ReplyError';
+  if (err instanceof WrongTypeError) return true;
+  return (err as Error)?.name === 'ReplyError' && failoverReply(err as Error) === undefined;
 }
