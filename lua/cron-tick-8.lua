@@ -17,7 +17,8 @@
 --   miss  ticks no node fired in time and catchUp gives up on: ARGV[5] ticks from ARGV[6] to
 --         ARGV[4] recorded as one 'missed' event
 --   run   an operator's run now (`verk cron run`): pushed whatever the schedule, pause or overlap
---         say; the watermark does not move; the job becomes the entry's last job
+--         say; the watermark does not move; the job becomes the entry's last job; a resend of
+--         the same run (its jid is already the last job's) pushes nothing
 -- Overlap (ARGV[7]) looks for the entry's last job (its exact bytes, or the forms the reap gives
 -- it: "verk_recovered": 0..ARGV[15] appended) in queue:<q> and in the in-progress and claim
 -- lists of every registered or reaping node, comparing at most ARGV[13] elements in all and
@@ -150,6 +151,11 @@ local function find_last(q, whole)
 end
 
 local q = ARGV[8]
+-- A run carries a fresh jid: the same jid again is the same call re-sent (ioredis re-sends an
+-- unanswered command on its new connection after a lost reply), already enqueued.
+if mode == 'run' and redis.call('HGET', KEYS[1], 'last_jid') == ARGV[10] then
+  return { 'run', tick, now, ARGV[10] }
+end
 if mode == 'fire' then
   local skip
   if redis.call('SISMEMBER', KEYS[3], name) == 1 then

@@ -47,6 +47,8 @@ export const CRON_ENTRY_DEFAULTS = {
 
 /** Entry names become part of key names (verk:cron:<name>). */
 export const CRON_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+/** Names whose verk:cron:<name> is a key all entries share (the paused set, the names seen). */
+export const CRON_RESERVED = ['paused', 'entries'];
 
 const FIELDS = ['class', 'args', 'queue', 'schedule', 'tz', 'catchUp', 'catchUpMax', 'grace', 'overlap', 'retry'];
 
@@ -68,6 +70,7 @@ export function parseCron(value: unknown, fail: Fail): CronEntry[] {
 
 function parseEntry(name: string, e: unknown, fail: Fail): CronEntry {
   if (!CRON_NAME.test(name)) fail('a name may have letters, digits, _ . - only (at most 100)');
+  if (CRON_RESERVED.includes(name)) fail(`the names ${CRON_RESERVED.join(' and ')} are reserved (verk:cron:${name} is a key all entries share)`);
   if (!e || typeof e !== 'object' || Array.isArray(e)) return fail(`must be an object with at least class and schedule, got ${JSON.stringify(e)}`);
   const o = e as Record<string, unknown>;
   const unknownKey = Object.keys(o).find((k) => !FIELDS.includes(k));

@@ -56,8 +56,9 @@ export type ScriptName = (typeof WRAPPED_SCRIPTS)[number];
 /**
  * With durability 'replicated', the writes a replica must confirm (WAIT after each, the same call
  * again after a reconnect: each is idempotent). The ack is confirmed by the Settler, which re-acks
- * by bytes; fetches, heartbeats and the reaper's schedule are not confirmed (losing one in a
- * failover loses no job: src/redis/replication.ts, docs/redis-ha.md).
+ * by bytes; cronTick confirms itself when it wrote (src/redis/cron-calls.ts); fetches, heartbeats
+ * and the reaper's schedule are not confirmed (losing one in a failover loses no job:
+ * src/redis/replication.ts, docs/redis-ha.md).
  */
 const DURABLE_WRITES: ReadonlySet<ScriptName> = new Set(['register', 'fail', 'handback', 'reap', 'requeueOrphan', 'requeue', 'promote', 'reclaim']);
 

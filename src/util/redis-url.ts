@@ -52,6 +52,8 @@ export function parseRedisUrl(url: string): RedisUrlParts {
   if (s !== 'redis' && s !== 'rediss' && s !== 'redis+sentinel') fail(`has scheme ${JSON.stringify(scheme + '://')}: use redis://, rediss:// (TLS) or redis+sentinel://`);
   if (fragment) fail('has a "#" fragment: write "#" in the password as %23');
   if (path.includes('@')) fail('has "@" after the host: write "/" in the password as %2F and "@" as %40');
+  // A second "@" (one in the password): the host would be read as "rest-of-password@host".
+  if (authority.includes('@')) fail('has "@" in the user name or password: write it as %40');
   if (s === 'redis+sentinel') return parseSentinel(userinfo, authority, path, query, fail);
   const { host, port } = hostPort(authority, 6379, fail);
   let db = 0;
@@ -110,6 +112,11 @@ function parseSentinel(userinfo: string | undefined, authority: string, path: st
     if (colon >= 0) parts.password = decode(userinfo.slice(colon + 1), 'password', fail);
   }
   if (query) {
+    // Names as written, unescaped: the redactor (src/util/redact.ts) must see sentinelPassword.
+    for (const pair of query.slice(1).split('&')) {
+      const name = pair.split('=')[0];
+      if (pair !== '' && !/^[A-Za-z]+$/.test(name)) fail('has a query parameter name with an escape or symbol: write sentinelUsername and sentinelPassword as is');
+    }
     const params = new URLSearchParams(query.slice(1));
     for (const k of params.keys()) {
       if (!SENTINEL_QUERY.has(k)) fail(`has the query parameter ${JSON.stringify(k)}: a Sentinel URL takes only sentinelUsername and sentinelPassword`);

@@ -14,6 +14,8 @@ import { CRON } from '../../config/defaults.js';
 import { cronJobHead } from '../../job/cron-job.js';
 import { nextTick } from '../../job/cron-schedule.js';
 import type { CronTickResult } from '../../redis/cron-calls.js';
+import { failoverReply } from '../../redis/failover-stats.js';
+import { WrongTypeError } from '../../redis/statuses.js';
 import type { Scripts } from '../../redis/scripts.js';
 import { timeReplySeconds } from '../../redis/redis-clock.js';
 import type { Logger } from '../../util/logger.js';
@@ -83,18 +85,33 @@ export class CronDuty implements Duty {
     const { nowMs, watermarks } = await this.read(entries);
     let latest = nowMs;
     const after = new Map<string, number>();
+    // One entry's bad key (a reply error: wrong type) fails that entry only; the others are still
+    // decided. A lost connection fails the round (the next entries would only wait for it too).
+    const failed: string[] = [];
     for (const e of entries) {
-      const w = await this.decide(e, watermarks.get(e.name), nowMs, report);
-      after.set(e.name, w.watermarkMs);
-      latest = Math.max(latest, w.nowMs);
+      const wm = watermarks.get(e.name);
+      try {
+        if (wm instanceof Error) throw wm;
+        const w = await this.decide(e, wm, nowMs, report);
+        after.set(e.name, w.watermarkMs);
+        latest = Math.max(latest, w.nowMs);
+      } catch (err) {
+        if (!entryError(err)) throw err;
+        failed.push(`${e.name}: ${(err as Error).message}`);
+      }
     }
-    this.sleepMs = this.replan ? CRON.minSleepMs : this.sleepUntilNext(entries, after, latest);
+    const sleep = this.replan ? CRON.minSleepMs : this.sleepUntilNext(entries, after, latest);
     this.replan = false;
+    if (failed.length > 0) {
+      this.sleepMs = Math.min(CRON.errorSleepMs, sleep);
+      throw new Error(`periodic entries failed (the others were decided): ${failed.join('; ')}`);
+    }
+    this.sleepMs = sleep;
     return report;
   }
 
   /** TIME and every entry's watermark, in one round trip. */
-  private async read(entries: readonly CronEntry[]): Promise<{ nowMs: number; watermarks: Map<string, number | undefined> }> {
+  private async read(entries: readonly CronEntry[]): Promise<{ nowMs: number; watermarks: Map<string, number | undefined | Error> }> {
     const { redis, keys } = this.scripts;
     const pipe = redis.pipeline().time();
     for (const e of entries) pipe.hget(keys.cronState(e.name), 'last_tick');
@@ -105,10 +122,12 @@ export class CronDuty implements Duty {
       return v;
     };
     const nowMs = Math.floor(timeReplySeconds(value(0) as [string, string]) * 1000);
-    const watermarks = new Map<string, number | undefined>();
+    const watermarks = new Map<string, number | undefined | Error>();
     entries.forEach((e, i) => {
-      const v = value(i + 1);
-      watermarks.set(e.name, v === null || v === undefined || v === '' ? undefined : Number(v));
+      const [err, v] = res[i + 1] ?? [new Error('no reply'), null];
+      if (err && entryError(err)) watermarks.set(e.name, err);
+      else if (err) throw err;
+      else watermarks.set(e.name, v === null || v === undefined || v === '' ? undefined : Number(v));
     });
     return { nowMs, watermarks };
   }
@@ -201,4 +220,13 @@ export class CronDuty implements Duty {
     }
     return Math.max(CRON.minSleepMs, Math.min(CRON.maxSleepMs, Math.round(wait)));
   }
+}
+
+/**
+ * An error of one entry's keys (Redis answered: a wrong type, a script error), not of the
+ * connection nor of a failover (READONLY, LOADING, MASTERDOWN…: the round fails at once).
+ */
+function entryError(err: unknown): boolean {
+  if (err instanceof WrongTypeError) return true;
+  return (err as Error)?.name === 'ReplyError' && failoverReply(err as Error) === undefined;
 }
