@@ -168,7 +168,7 @@ describe.skipIf(missing !== undefined)(`the web dashboard in chromium${missing ?
     await server.client.zadd('retry', at + 1, retryJob(kj), at + 2, retryJob(rj), at + 3, retryJob(dj));
     const onRetries = async (jid: string, score: number, button: string) => {
       await page.goto(`${base}/retries`);
-      await page.locator(`input[name="key"][value="${score}|${jid}"]`).check();
+      await page.locator(`input[name="key"][value^="${score}|${jid}|"]`).check();
       await page.locator('#bulk button', { hasText: button }).click();
       await page.waitForURL(/\/retries\?flash=/);
       console.log(`[web] ${button}: ${decodeURIComponent(new URL(page.url()).searchParams.get('flash') ?? '')}`);
