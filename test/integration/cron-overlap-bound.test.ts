@@ -4,9 +4,9 @@
 // maxRecoveries 3 (5 forms), a queue of more than 20 000 jobs is "cannot tell", which counts as
 // running: the entry is skipped at every tick, even when its previous job finished long ago,
 // for as long as the backlog lasts (a nightly job silently stops during an incident).
-// NOT FIXED (review-core): skipped until the lead decides (e.g. remember the previous job's
-// settlement — its ack — so "finished" needs no scan, or scan from the tail, where a job still
-// queued since the last tick would be, and budget by elements, not elements × forms).
+// NOT FIXED (issue 14 note): `it.fails` records the bug — it runs, and it turns red the day the
+// script gets it right (then make it a plain `it`). Candidate fixes: remember the previous job's
+// settlement (its ack) so "finished" needs no scan, or budget by elements, not elements × forms.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCron } from '../../src/config/cron.js';
 import { cronJobHead } from '../../src/job/cron-job.js';
@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(async () => server.stop());
 
 describe('skip-if-running with a backlog in its queue', () => {
-  it.skip('fires when the previous job is finished, even with 25 000 other jobs queued', async () => {
+  it.fails('fires when the previous job is finished, even with 25 000 other jobs queued', async () => {
     const [e] = parseCron({ nightly: { class: 'Reports.Nightly', schedule: '* * * * * *', overlap: 'skip-if-running' } }, (why) => {
       throw new Error(why);
     });
