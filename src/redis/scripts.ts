@@ -74,7 +74,8 @@ function define(redis: Redis): Record<string, Raw> {
 }
 
 /** What a supervisor records of its nodes' lives (the reaps are recovery events). */
-export type FleetEventKind = 'joined' | 'left' | 'exited' | 'fenced';
+export const FLEET_EVENT_KINDS = ['joined', 'left', 'exited', 'fenced'] as const;
+export type FleetEventKind = (typeof FLEET_EVENT_KINDS)[number];
 
 /** Typed calls of the Lua scripts on one connection. */
 export class Scripts {

@@ -112,9 +112,10 @@ describe('supervisor lifecycle (fake pool, real Redis)', () => {
     // Sorted by Redis time, merged with the recovery events the reaps wrote.
     const { openAdmin } = await import('../../src/api/admin-context.js');
     const { listFleetEvents } = await import('../../src/api/fleet-events.js');
+    const { listRecoveries } = await import('../../src/api/recoveries.js');
     const admin = openAdmin({ redisUrl: server.url });
     try {
-      const timeline = await listFleetEvents(admin, 50);
+      const timeline = await listFleetEvents(admin, await listRecoveries(admin.redis, admin.keys, 50), 50);
       expect(timeline.events.map((e) => e.at)).toEqual([...timeline.events.map((e) => e.at)].sort((a, b) => b - a));
       expect(timeline.events.some((e) => e.kind === 'reaped' && e.node === victim)).toBe(true);
       expect(timeline.unreadable).toBe(0);

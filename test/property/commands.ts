@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { SCRIPT_BOUNDS } from '../../src/config/defaults.js';
 import { markerOffset } from '../../src/core/ack-plan.js';
+import { FLEET_EVENT_KINDS } from '../../src/redis/scripts.js';
 import { agree, ScriptCmd, type Cmd } from './checked-call.js';
 import { bkey, rewritesOnly, size } from './conservation.js';
 import { scalar, type Reply } from './lua-runner.js';
@@ -269,7 +270,7 @@ export const requeueCmd = fc.record({ set: fc.constantFrom(...SETS), i: fc.nat()
 
 /** A fleet event: written to the timeline, which holds no payload; it must touch none. */
 export const fleetEventCmd = fc
-  .record({ kind: fc.constantFrom('joined', 'left', 'exited', 'fenced'), n: node, keep: fc.constantFrom(1, 3, 1000), detail: fc.string({ maxLength: 20 }) })
+  .record({ kind: fc.constantFrom(...FLEET_EVENT_KINDS), n: node, keep: fc.constantFrom(1, 3, 1000), detail: fc.string({ maxLength: 20 }) })
   .map(
     ({ kind, n, keep, detail }) =>
       new ScriptCmd(`fleetEvent(${kind}, ${n}, keep=${keep})`, async () => ({

@@ -20,12 +20,13 @@ const TIMELINE_EVENTS = 50;
 
 export const nodesPage: Page = async (r) => {
   const p = r.page;
-  const [report, rec, fenced, timeline] = await Promise.all([
+  const [report, rec, fenced] = await Promise.all([
     listNodes(r.admin.redis, r.admin.keys),
     listRecoveries(r.admin.redis, r.admin.keys, DEPARTED_EVENTS),
     fencingRejections(r.admin),
-    listFleetEvents(r.admin, TIMELINE_EVENTS),
   ]);
+  // The timeline's reaps are the newest of the recovery events just read (DEPARTED_EVENTS >= TIMELINE_EVENTS).
+  const timeline = await listFleetEvents(r.admin, rec, TIMELINE_EVENTS);
   const departed = departedNodes(rec.events, new Set(report.nodes.map((n) => n.id)));
   const alive = report.nodes.filter((n) => n.alive).length;
   const rows = report.nodes.map(
