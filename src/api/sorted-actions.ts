@@ -29,27 +29,42 @@ const BATCH = 200;
 export async function requeueEntries(ctx: AdminContext, set: SetName, entries: Entry[], dryRun: boolean, progress?: Progress): Promise<ActionResult> {
   const res = result(set, 'requeue', dryRun, entries);
   const now = await redisNow(ctx.redis);
+  return changeEach(res, entries, progress, async (e) => {
+    if (!e.job) {
+      res.skipped.push({ jid: entryJid(e), reason: `malformed payload (${e.malformed}); delete it instead` });
+      return undefined;
+    }
+    if (dryRun) return undefined;
+    const rc = e.job.data.retry_count;
+    const payload = patchJson(e.job.raw, {
+      enqueued_at: now,
+      // A manual retry of a failed job does not spend one (Sidekiq's SortedEntry#retry); a
+      // scheduled job is run as it is (Sidekiq's add_to_queue).
+      ...(set !== 'schedule' && typeof rc === 'number' && Number.isInteger(rc) ? { retry_count: rc - 1 } : {}),
+    });
+    return (await ctx.scripts.requeue(set, e.member, payload, e.job.queue)) === 'moved';
+  });
+}
+
+/**
+ * Runs `change` on every entry, BATCH at a time (the calls of one batch go out pipelined, each
+ * its own atomic command): true counts the entry done, false skipped because it left the set
+ * meanwhile, undefined nothing (the change recorded why itself, or it is a dry run).
+ */
+async function changeEach(
+  res: ActionResult,
+  entries: Entry[],
+  progress: Progress | undefined,
+  change: (e: Entry) => Promise<boolean | undefined>,
+): Promise<ActionResult> {
   for (let i = 0; i < entries.length; i += BATCH) {
     progress?.(i, entries.length);
-    // Calls of one batch go out pipelined; each is its own atomic script.
-    await Promise.all(
-      entries.slice(i, i + BATCH).map(async (e) => {
-        if (!e.job) {
-          res.skipped.push({ jid: entryJid(e), reason: `malformed payload (${e.malformed}); delete it instead` });
-          return;
-        }
-        if (dryRun) return;
-        const rc = e.job.data.retry_count;
-        const payload = patchJson(e.job.raw, {
-          enqueued_at: now,
-          // A manual retry of a failed job does not spend one (Sidekiq's SortedEntry#retry); a
-          // scheduled job is run as it is (Sidekiq's add_to_queue).
-          ...(set !== 'schedule' && typeof rc === 'number' && Number.isInteger(rc) ? { retry_count: rc - 1 } : {}),
-        });
-        if ((await ctx.scripts.requeue(set, e.member, payload, e.job.queue)) === 'moved') res.done++;
-        else res.skipped.push({ jid: entryJid(e), reason: 'no longer in the set' });
-      }),
-    );
+    const batch = entries.slice(i, i + BATCH);
+    const changed = await Promise.all(batch.map(change));
+    changed.forEach((ok, j) => {
+      if (ok) res.done++;
+      else if (ok === false) res.skipped.push({ jid: entryJid(batch[j]), reason: 'no longer in the set' });
+    });
   }
   return res;
 }
@@ -78,26 +93,14 @@ export async function killEntries(
   if (dryRun) return res;
   const now = await redisNow(ctx.redis);
   const minScore = now - bounds.deadTimeout / 1000;
-  for (let i = 0; i < entries.length; i += BATCH) {
-    progress?.(i, entries.length);
-    const batch = entries.slice(i, i + BATCH);
-    const moved = await Promise.all(batch.map((e) => ctx.scripts.kill(set, e.member, now, minScore, bounds.deadMaxJobs)));
-    moved.forEach((m, j) => (m === 'moved' ? res.done++ : res.skipped.push({ jid: entryJid(batch[j]), reason: 'no longer in the set' })));
-  }
-  return res;
+  return changeEach(res, entries, progress, async (e) => (await ctx.scripts.kill(set, e.member, now, minScore, bounds.deadMaxJobs)) === 'moved');
 }
 
 export async function deleteEntries(ctx: AdminContext, set: SetName, entries: Entry[], dryRun: boolean, progress?: Progress): Promise<ActionResult> {
   const res = result(set, 'delete', dryRun, entries);
   if (dryRun) return res;
   const key = ctx.keys[set];
-  for (let i = 0; i < entries.length; i += BATCH) {
-    progress?.(i, entries.length);
-    const batch = entries.slice(i, i + BATCH);
-    const removed = await Promise.all(batch.map((e) => ctx.redis.zrem(key, e.member)));
-    removed.forEach((n, j) => (n === 1 ? res.done++ : res.skipped.push({ jid: entryJid(batch[j]), reason: 'no longer in the set' })));
-  }
-  return res;
+  return changeEach(res, entries, progress, async (e) => (await ctx.redis.zrem(key, e.member)) === 1);
 }
 
 /** Empties the whole set. */
