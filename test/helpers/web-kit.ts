@@ -3,6 +3,9 @@
 // CSRF token from it, posts forms and never follows redirects (tests look at them).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { createWebHandler, type WebHandler } from '../../src/web/handler.js';
+import { startRedis, type RedisServer } from './redis-server.js';
 
 export interface Served {
   url: string;
@@ -77,4 +80,45 @@ export function inlineCode(body: string): string[] {
   for (const m of body.matchAll(/<[a-z][^>]*\s(on[a-z]+|style)\s*=/gi)) found.push(m[0]);
   for (const m of body.matchAll(/javascript:/gi)) found.push(m[0]);
   return found;
+}
+
+export interface WebApp {
+  handler: WebHandler;
+  web: Served;
+  b: Browser;
+}
+
+/**
+ * The rig of a web test file: a private redis-server (flushed before each test, stopped after the
+ * file) handed to `use`; `app(opts)`: a createWebHandler on it, served on a free port; and
+ * `closeAfter(...)` for anything else a test opens. All of it is closed after the file, newest
+ * first, before the server stops.
+ */
+export function useWebRig(use: (server: RedisServer) => void): {
+  app: (opts?: Parameters<typeof createWebHandler>[0]) => Promise<WebApp>;
+  closeAfter: (...o: { close(): Promise<void> }[]) => void;
+} {
+  let server: RedisServer;
+  const open: { close(): Promise<void> }[] = [];
+  beforeAll(async () => {
+    server = await startRedis();
+    use(server);
+  });
+  afterAll(async () => {
+    for (const o of open.reverse()) await o.close();
+    await server?.stop();
+  });
+  beforeEach(async () => {
+    await server.client.flushall();
+  });
+  const closeAfter = (...o: { close(): Promise<void> }[]) => void open.push(...o);
+  return {
+    closeAfter,
+    app: async (opts = {}) => {
+      const handler = createWebHandler({ redisUrl: server.url, ...opts });
+      const web = await serve(handler);
+      closeAfter(handler, web);
+      return { handler, web, b: new Browser(web.url) };
+    },
+  };
 }

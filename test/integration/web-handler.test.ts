@@ -5,7 +5,7 @@
 // read-only auth; mounting under a basePath; paging and search; the live stream's Redis cost
 // does not depend on the number of open tabs.
 import http from 'node:http';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeKeys } from '../../src/redis/keys.js';
 import { parseCron } from '../../src/config/cron.js';
 import { createWebHandler, type WebHandler } from '../../src/web/handler.js';
@@ -18,30 +18,12 @@ import { testConfig } from '../helpers/config.js';
 import { validateValue } from '../../src/config/schema.js';
 import { failedEntry, jid, scheduledEntry, zadd } from '../helpers/admin-kit.js';
 import { fabricateNode, job } from '../helpers/fabricate.js';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { Browser, inlineCode, serve, type Served } from '../helpers/web-kit.js';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { Browser, inlineCode, serve, useWebRig } from '../helpers/web-kit.js';
 
 const keys = makeKeys('');
 let server: RedisServer;
-const open: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  for (const o of open.reverse()) await o.close();
-  await server.stop();
-});
-beforeEach(async () => {
-  await server.client.flushall();
-});
-
-async function app(opts: Parameters<typeof createWebHandler>[0] = {}): Promise<{ handler: WebHandler; web: Served; b: Browser }> {
-  const handler = createWebHandler({ redisUrl: server.url, ...opts });
-  const web = await serve(handler);
-  open.push(handler, web);
-  return { handler, web, b: new Browser(web.url) };
-}
+const { app, closeAfter } = useWebRig((s) => (server = s));
 
 const HOSTILE = '<script>alert("pwned")</script>';
 const PAGES = ['/', '/nodes', '/processes', '/queues', '/retries', '/scheduled', '/dead', '/recoveries', '/stuck', '/audit', '/cron'];
@@ -148,7 +130,7 @@ describe('the job page', () => {
       Array.from({ length: 12_000 }, (_, i) => [1795389000 + i, failedEntry({ jid: i === 11_000 ? j : jid() })] as [number, string]),
     );
     const admin = openAdmin({ redisUrl: server.url });
-    open.push(admin);
+    closeAfter(admin);
     const [slow, fast] = await Promise.all([findJob(admin, j), findJobConcurrently(admin, j)]);
     expect(fast).toEqual(slow);
     expect(fast.matches.map((m) => m.where)).toEqual(['queue', 'in_progress', 'retry', 'dead']);
@@ -265,7 +247,7 @@ describe('authentication', () => {
     const log = createLogger({ level: 'debug', format: 'json', write: (l) => lines.push(l) });
     const config = testConfig({ redisUrl: server.url, webAuth: 'token:very-secret-token-value-42', webHost: '127.0.0.1' });
     const web = await startWebServer(config, 0, log);
-    open.push(web);
+    closeAfter(web);
     const b = new Browser(`http://127.0.0.1:${web.port}`);
     await b.get('/login');
     await b.post('/login', { token: 'very-secret-token-value-42' });
@@ -287,7 +269,7 @@ describe('mounting', () => {
       if (req.url?.startsWith('/admin/verk')) return handler(req, res);
       res.end('parent app');
     });
-    open.push(handler, parent);
+    closeAfter(handler, parent);
     await server.client.sadd(keys.queues, 'mail');
     const b = new Browser(parent.url);
     const page = await b.get('/admin/verk/queues');
