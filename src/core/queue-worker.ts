@@ -341,6 +341,7 @@ export class QueueWorker {
       killGraceMs: this.d.config.killGrace,
       onIgnoredAbort: () => this.d.events.onIgnoredAbort(job.jid),
       log,
+      node: this.d.node,
     });
     entry.run = run;
     const settled = this.settler
