@@ -1,16 +1,7 @@
 // The offline lease checker (test/helpers/lease-checker.ts) on made-up records: each check passes
 // a clean record and fails on the violation it exists for, so a chaos run it passes means something.
 import { describe, expect, it } from 'vitest';
-import {
-  type AttemptEvent,
-  attemptsOf,
-  checkConcurrency,
-  checkRate,
-  checkTicks,
-  checkUnique,
-  longestIdleBacklog,
-  ownershipsOf,
-} from '../helpers/lease-checker.js';
+import { type AttemptEvent, attemptsOf, checkConcurrency, checkRate, checkTicks, checkUnique, longestIdleBacklog, ownershipsOf } from '../helpers/lease-checker.js';
 
 let n = 0;
 const run = (jid: string, key: string, node: string, start: number, end?: number): AttemptEvent[] => {
@@ -49,7 +40,11 @@ describe('attempts and concurrency', () => {
   });
 
   it('rate: count per window', () => {
-    const attempts = attemptsOf([0, 100, 200, 1000, 1100].flatMap((t, i) => run(`j${i}`, 'k', 'n', t, t + 1)), [], 5000);
+    const attempts = attemptsOf(
+      [0, 100, 200, 1000, 1100].flatMap((t, i) => run(`j${i}`, 'k', 'n', t, t + 1)),
+      [],
+      5000,
+    );
     expect(checkRate(attempts, 3, 1000)).toEqual([]);
     expect(checkRate(attempts, 2, 1000).map((v) => v.at)).toEqual([200, 1000, 1100]);
   });
