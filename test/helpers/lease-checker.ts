@@ -13,6 +13,8 @@ export interface AttemptEvent {
   node: string;
   exec: string;
   t: number;
+  /** An end: false when the attempt was aborted (handed back, timed out) rather than finished. */
+  ok?: boolean;
 }
 
 /** The moment a node lost its lease (reaped: Redis TIME of the reap), from verk:recoveries. */
@@ -46,6 +48,8 @@ export interface Attempt {
   end: number;
   /** How the end is known. */
   endedBy: 'end' | 'fence' | 'record';
+  /** It finished (its handler returned before its node was fenced). */
+  finished: boolean;
 }
 
 /**
@@ -63,9 +67,11 @@ export function attemptsOf(events: AttemptEvent[], fences: FenceEvent[], recordE
   const out: Attempt[] = [];
   for (const [exec, s] of starts) {
     const fence = fences.filter((f) => f.node === s.node && f.t >= s.t).reduce((m, f) => Math.min(m, f.t), Number.POSITIVE_INFINITY);
-    const endAt = ends.get(exec)?.t ?? Number.POSITIVE_INFINITY;
+    const endEvent = ends.get(exec);
+    const endAt = endEvent?.t ?? Number.POSITIVE_INFINITY;
     const end = Math.min(endAt, fence, recordEnd);
-    out.push({ jid: s.jid, key: s.key, node: s.node, start: s.t, end, endedBy: end === endAt ? 'end' : end === fence ? 'fence' : 'record' });
+    const endedBy = end === endAt ? 'end' : end === fence ? 'fence' : 'record';
+    out.push({ jid: s.jid, key: s.key, node: s.node, start: s.t, end, endedBy, finished: endedBy === 'end' && endEvent?.ok !== false });
   }
   return out.sort((a, b) => a.start - b.start);
 }
@@ -173,7 +179,7 @@ export function ownershipsOf(enqueues: EnqueueEvent[], attempts: Attempt[], unti
     .filter((e) => e.got === e.jid)
     .map((e) => {
       const mine = attempts.filter((a) => a.jid === e.jid);
-      const release = until === 'started' ? Math.min(...mine.map((a) => a.start)) : Math.min(...mine.filter((a) => a.endedBy === 'end').map((a) => a.end));
+      const release = until === 'started' ? Math.min(...mine.map((a) => a.start)) : Math.min(...mine.filter((a) => a.finished).map((a) => a.end));
       return { key: e.key, jid: e.jid, from: e.t, to: Number.isFinite(release) ? release : recordEnd };
     });
 }

@@ -263,7 +263,9 @@ describe('authentication', () => {
     expect(form.status).toBe(429);
     expect(form.body).toContain('Too many failed sign-ins');
     const audit = (await server.client.lrange('verk:web:audit', 0, -1)).map((l) => JSON.parse(l));
-    expect(audit.filter((e) => e.action === 'sign-in')).toEqual([expect.objectContaining({ who: 'unknown', role: 'none', ip: '127.0.0.1', result: expect.stringContaining('refused: 10 failed sign-ins') })]);
+    expect(audit.filter((e) => e.action === 'sign-in')).toEqual([
+      expect.objectContaining({ who: 'unknown', role: 'none', ip: '127.0.0.1', result: expect.stringContaining('refused: 10 failed sign-ins') }),
+    ]);
     expect(JSON.stringify(audit)).not.toContain('guess-');
     // A session signed in before the lock-out goes on working (a cookie is signed: no guess).
     expect((await signedIn.get('/queues')).status).toBe(200);

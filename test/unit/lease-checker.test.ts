@@ -81,6 +81,17 @@ describe('unique ownership', () => {
     expect(r.staleLocks).toHaveLength(1);
   });
 
+  it('an aborted attempt (handed back) ends then but does not release an until-done lock', () => {
+    const events = [...run('a', 'k', 'n1', 10, 20), ...run('a', 'k', 'n2', 30, 40)];
+    events[1].ok = false;
+    const attempts = attemptsOf(events, [], 100);
+    expect(attempts.map((a) => [a.end, a.finished])).toEqual([
+      [20, false],
+      [40, true],
+    ]);
+    expect(ownershipsOf([{ key: 'k', jid: 'a', got: 'a', t: 0 }], attempts, 'done', 100)[0].to).toBe(40);
+  });
+
   it("until 'started' releases at the first start; an owner killed before its end still owns until a successful end", () => {
     const attempts = attemptsOf([...run('a', 'k', 'n1', 10), ...run('a', 'k', 'n2', 40, 60)], [{ node: 'n1', t: 30 }], 100);
     expect(ownershipsOf([enq('k', 'a', 'a', 0)], attempts, 'started', 100)[0].to).toBe(10);
