@@ -8,6 +8,7 @@ import { ScriptCmd, agree, type Cmd } from './checked-call.js';
 import { size } from './conservation.js';
 import { scalar, type Reply } from './lua-runner.js';
 import { K, NODES, QUEUES, SETS, pick } from './world.js';
+import { lockArgs } from './payloads.js';
 
 /** The keys the harness's payloads lock (payloads.ts gives some of them "verk_unique"). */
 export const UNIQUE_KEYS = ['k1', 'k2', ''] as const;
@@ -48,19 +49,25 @@ export const enqueueUniqueCmd = fc
       }),
   );
 
-export const uniqueStartCmd = fc.record({ q: fc.constantFrom(...QUEUES), n: fc.constantFrom(...NODES), i: fc.nat(), key: fc.constantFrom(...UNIQUE_KEYS), jid: fc.constantFrom('u1', 'u2', '') }).map(
-  ({ q, n, i, key, jid }) =>
-    new ScriptCmd(`uniqueStart(${q}, ${n}, pick=${i}, ${key}, ${jid})`, async (w) => ({
+/** Mostly the picked job's own lock (as the worker sends it), now and then another one. */
+export const uniqueStartCmd = fc
+  .record({ q: fc.constantFrom(...QUEUES), n: fc.constantFrom(...NODES), i: fc.nat(), own: fc.boolean(), key: fc.constantFrom(...UNIQUE_KEYS), jid: fc.constantFrom('u1', 'u2', '') })
+  .map(({ q, n, i, own, key, jid }) =>
+    new ScriptCmd(`uniqueStart(${q}, ${n}, pick=${i}, ${own ? 'its own lock' : `${key}, ${jid}`})`, async (w) => {
+      const raw = await pick(w, K.inprogress(q, n), i);
+      const mine = lockArgs(K.prefix, raw);
+      return {
       script: 'uniqueStart',
       keys: [K.inprogress(q, n)],
-      argv: [K.prefix, await pick(w, K.inprogress(q, n), i), key, jid],
+      argv: [K.prefix, raw, ...(own && mine.length ? mine.slice(1) : [key, jid])],
       allow: () => ({ places: [] }),
       verify: (reply) => {
         if (Number(scalar(reply)) === 1) seen('started');
         return undefined;
       },
-    })),
-);
+    };
+    }),
+  );
 
 const containers = [...QUEUES.map((q) => K.queue(q)), ...SETS.map((s) => K[s])];
 

@@ -12,11 +12,11 @@ import { checkDatabase } from '../../redis/database-check.js';
 import { parseDuration } from '../../util/duration.js';
 import { UsageError } from '../../util/errors.js';
 import { CLASS_NAME, QUEUE_NAME } from '../../job/names.js';
-import { withConnectionOptions, loadForCommand } from '../options.js';
+import { withConfigOptions, withConnectionOptions, loadForCommand } from '../options.js';
 import { printJson } from '../render.js';
 
 export function registerEnqueue(program: Command): void {
-  withConnectionOptions(program.command('enqueue'))
+  withConfigOptions(withConnectionOptions(program.command('enqueue')), ['handlers'])
     .description('enqueue a job, e.g. verk enqueue Mailers.Welcome \'{"user":42}\' --queue mail')
     .argument('<class>', 'job class (the handler path, e.g. Mailers.Welcome)')
     .argument('[args...]', 'job arguments; JSON values are kept as JSON, other words are strings; text that starts like JSON must parse (or use --raw)')
@@ -30,7 +30,7 @@ export function registerEnqueue(program: Command): void {
     .action(async (className: string, args: string[], opts: Record<string, unknown>) => {
       checkClassName(className);
       const argsJson = argsToJson(args, Boolean(opts.raw));
-      const { config } = await loadForCommand({ config: opts.config, redisUrl: opts.redisUrl, prefix: opts.prefix });
+      const { config } = await loadForCommand({ config: opts.config, redisUrl: opts.redisUrl, prefix: opts.prefix, handlers: opts.handlers });
       const handler = opts.unique === false ? undefined : await loadHandlerOptions(config.handlers, className);
       const unique = handler?.options.unique;
       const job = {
@@ -63,6 +63,9 @@ export function registerEnqueue(program: Command): void {
       } finally {
         await client.close();
       }
+      // An imported handler module may hold handles of its own (its own Redis client, timers): they
+      // must not keep a finished `verk enqueue` alive (a failure exits through main's error path).
+      if (handler) await new Promise<void>((r) => process.stdout.write('', () => r())).then(() => process.exit(process.exitCode ?? 0));
     });
 }
 
