@@ -25,11 +25,12 @@ local function unique_release(prefix, key, jid)
   return 1
 end
 
--- unique_release_job(prefix, job): releases the lock a decoded payload carries (not a ttl lock:
--- that one only expires). Returns 1 when released.
+-- unique_release_job(prefix, job): releases the lock a decoded payload carries, for until "done"
+-- or "started" (a ttl lock only expires; another value is no lock verk wrote: the sweeper's).
+-- Returns 1 when released.
 local function unique_release_job(prefix, job)
   local key, till = unique_of(job)
-  if not key or till == 'ttl' then return 0 end
+  if not key or (till ~= 'done' and till ~= 'started') then return 0 end
   return unique_release(prefix, key, job.jid)
 end
 

@@ -44,9 +44,7 @@ export async function listUnique(ctx: AdminContext, limit: number = UNIQUE.listM
     redis.get(keys.uniqueSwept),
     redis.lrange(keys.uniquesReleased, 0, 9),
   ]);
-  const [holders, infos] = names.length
-    ? await Promise.all([redis.mget(...names.map((k) => keys.unique(k))), redis.hmget(keys.uniquesInfo, ...names)])
-    : [[], []];
+  const [holders, infos] = names.length ? await Promise.all([redis.mget(...names.map((k) => keys.unique(k))), redis.hmget(keys.uniquesInfo, ...names)]) : [[], []];
   const locks = names.map((key, i) => {
     const info = parse(infos[i]);
     return {

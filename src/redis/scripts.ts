@@ -383,7 +383,14 @@ export class Scripts {
   }
 
   /** Moves one retry/schedule entry to dead as it is (lua/kill-2.lua), trimming dead by age and size. */
-  async kill(set: 'schedule' | 'retry', member: Buffer | string, nowS: number, deadMinScore: number, deadMaxJobs: number, releaseLock = false): Promise<'moved' | 'gone'> {
+  async kill(
+    set: 'schedule' | 'retry',
+    member: Buffer | string,
+    nowS: number,
+    deadMinScore: number,
+    deadMaxJobs: number,
+    releaseLock = false,
+  ): Promise<'moved' | 'gone'> {
     const k = this.keys;
     const reply = await this.call('kill', false, k[set], k.dead, member, nowS, deadMinScore, deadMaxJobs, ...(releaseLock ? [k.prefix] : []));
     throwIfWrongType('kill', reply);

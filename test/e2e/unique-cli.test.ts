@@ -19,7 +19,8 @@ const BAD = path.join(FIXTURES, 'unique-bad');
 let server: RedisServer;
 usePrivateRedis((s) => (server = s));
 const url = () => ['--redis-url', server.url];
-const enqueue = async (handlers: string, cls: string, args: string[], extra: string[] = []) => verk(['enqueue', cls, ...args, '--handlers', handlers, '--json', ...extra, ...url()]);
+const enqueue = async (handlers: string, cls: string, args: string[], extra: string[] = []) =>
+  verk(['enqueue', cls, ...args, '--handlers', handlers, '--json', ...extra, ...url()]);
 
 describe('verk enqueue with a unique handler', () => {
   it('enqueues once per key, returns the owner to a duplicate, and why/list/show name the lock', async () => {
@@ -57,9 +58,12 @@ describe('verk enqueue with a unique handler', () => {
     const s = parseJson(await enqueue(JOBS, 'Started', ['2', '3000']));
     const w = startWorker(['--redis-url', server.url, '--handlers', JOBS, '--processes', '1', '--log-format', 'json'], { env: { TEST_REDIS_URL: server.url } });
     try {
-      await waitFor(async () => (await server.client.get('verk:unique:account:1')) === null, 15_000, 'the until-done lock released');
+      await waitFor(async () => (await server.client.get('verk:unique:account:1')) === null, { timeoutMs: 15_000, what: 'the until-done lock released' });
       // The Started job is still running (3 s) but its lock went at its start: a second one goes in.
-      await waitFor(async () => (await server.client.lrange('test:unique:events', 0, -1)).some((e) => e.startsWith(`start|${s.jid}|`)), 15_000, 'Started began');
+      await waitFor(async () => (await server.client.lrange('test:unique:events', 0, -1)).some((e) => e.startsWith(`start|${s.jid}|`)), {
+        timeoutMs: 15_000,
+        what: 'Started began',
+      });
       expect(await server.client.get('verk:unique:Started:args[0]=2')).toBeNull();
       expect((await server.client.lrange('test:unique:events', 0, -1)).some((e) => e.startsWith(`end|${s.jid}|`))).toBe(false);
       expect(parseJson(await enqueue(JOBS, 'Started', ['2', '0']))).toMatchObject({ enqueued: true });

@@ -298,7 +298,7 @@ describe('the sweeper', () => {
   it('keeps a lock it cannot tell about (a queue longer than its search budget) and cleans up after expired ttl locks', async () => {
     const a = await enqueue(1);
     const filler = Array.from({ length: 6_000 }, (_, i) => JSON.stringify({ class: 'Plain', args: [i], jid: `f${i}`, queue: 'q' }));
-    await server.client.lpush(keys.queue("q"), ...filler); // the owner is behind 6 000 jobs
+    await server.client.lpush(keys.queue('q'), ...filler); // the owner is behind 6 000 jobs
     const r = await scripts.uniqueSweep(0, 'test');
     expect(r).toMatchObject({ looked: 1, released: [], unknown: 1 });
     expect(await lockOf(1)).toBe(a.jid);

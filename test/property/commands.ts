@@ -117,7 +117,17 @@ export const ackCmd = fc.record({ q: queue, n: node, picks: fc.array(ackPick, { 
           script: 'ack',
           keys: [K.inprogress(q, n), K.processed(), K.processed(q), K.node(n), K.queue(q), K.paused],
           // The lock tail the worker sends for jobs that carry "verk_unique" (a forged one's too).
-          argv: [refill, q, bytes, tombstone, ...pairs.flatMap((x) => [x.spec, x.value]), ...lockTail(K.prefix, pairs.map((x) => x.raw))],
+          argv: [
+            refill,
+            q,
+            bytes,
+            tombstone,
+            ...pairs.flatMap((x) => [x.spec, x.value]),
+            ...lockTail(
+              K.prefix,
+              pairs.map((x) => x.raw),
+            ),
+          ],
           allow: (reply) => ({
             places: [K.inprogress(q, n), K.queue(q)],
             drops: pairs.filter((x) => !x.forged).map((x) => x.raw),
@@ -266,8 +276,7 @@ export const requeueCmd = fc.record({ set: fc.constantFrom(...SETS), i: fc.nat()
         keys: [K[set], K.queue(q), K.queues],
         argv: [member, out, q, ...lockArgs(K.prefix, member, 'done')],
         allow: () => ({ places: [K[set], K.queue(q)], rewrites: [[member, out]] }),
-        verify: (reply, b, a) =>
-          agree('moved', Array.isArray(reply) ? 0 : Number(scalar(reply)), `pushed to ${q}`, size(a, K.queue(q)) - size(b, K.queue(q))),
+        verify: (reply, b, a) => agree('moved', Array.isArray(reply) ? 0 : Number(scalar(reply)), `pushed to ${q}`, size(a, K.queue(q)) - size(b, K.queue(q))),
       };
     }),
 );

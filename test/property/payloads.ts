@@ -38,10 +38,13 @@ const sidekiqJob: fc.Arbitrary<Buffer> = fc
     args: fc.array(value, { maxLength: 3 }),
     extra: fc.array(fc.tuple(fc.constantFrom('retry', 'created_at', 'enqueued_at', 'failed_at', 'error_message', 'verk_recovered', 'x', 'ünï'), value), { maxLength: 3 }),
     sep: fc.constantFrom(',', ', ', ' ,\n '),
-    unique: fc.option(fc.constantFrom('{"key":"k1","until":"done"}', '{"key":"k2","until":"started"}', '{"key":"k1","until":"ttl","ttl":1000}', '{"key":""}', '"junk"', '{"key":"k2"}'), {
-      nil: undefined,
-      freq: 2,
-    }),
+    unique: fc.option(
+      fc.constantFrom('{"key":"k1","until":"done"}', '{"key":"k2","until":"started"}', '{"key":"k1","until":"ttl","ttl":1000}', '{"key":""}', '"junk"', '{"key":"k2"}'),
+      {
+        nil: undefined,
+        freq: 2,
+      },
+    ),
   })
   .map(({ jid, args, extra, sep, unique }) => {
     const members: [string, Buffer][] = [

@@ -51,22 +51,30 @@ export const enqueueUniqueCmd = fc
 
 /** Mostly the picked job's own lock (as the worker sends it), now and then another one. */
 export const uniqueStartCmd = fc
-  .record({ q: fc.constantFrom(...QUEUES), n: fc.constantFrom(...NODES), i: fc.nat(), own: fc.boolean(), key: fc.constantFrom(...UNIQUE_KEYS), jid: fc.constantFrom('u1', 'u2', '') })
-  .map(({ q, n, i, own, key, jid }) =>
-    new ScriptCmd(`uniqueStart(${q}, ${n}, pick=${i}, ${own ? 'its own lock' : `${key}, ${jid}`})`, async (w) => {
-      const raw = await pick(w, K.inprogress(q, n), i);
-      const mine = lockArgs(K.prefix, raw);
-      return {
-      script: 'uniqueStart',
-      keys: [K.inprogress(q, n)],
-      argv: [K.prefix, raw, ...(own && mine.length ? mine.slice(1) : [key, jid])],
-      allow: () => ({ places: [] }),
-      verify: (reply) => {
-        if (Number(scalar(reply)) === 1) seen('started');
-        return undefined;
-      },
-    };
-    }),
+  .record({
+    q: fc.constantFrom(...QUEUES),
+    n: fc.constantFrom(...NODES),
+    i: fc.nat(),
+    own: fc.boolean(),
+    key: fc.constantFrom(...UNIQUE_KEYS),
+    jid: fc.constantFrom('u1', 'u2', ''),
+  })
+  .map(
+    ({ q, n, i, own, key, jid }) =>
+      new ScriptCmd(`uniqueStart(${q}, ${n}, pick=${i}, ${own ? 'its own lock' : `${key}, ${jid}`})`, async (w) => {
+        const raw = await pick(w, K.inprogress(q, n), i);
+        const mine = lockArgs(K.prefix, raw);
+        return {
+          script: 'uniqueStart',
+          keys: [K.inprogress(q, n)],
+          argv: [K.prefix, raw, ...(own && mine.length ? mine.slice(1) : [key, jid])],
+          allow: () => ({ places: [] }),
+          verify: (reply) => {
+            if (Number(scalar(reply)) === 1) seen('started');
+            return undefined;
+          },
+        };
+      }),
   );
 
 const containers = [...QUEUES.map((q) => K.queue(q)), ...SETS.map((s) => K[s])];
@@ -89,19 +97,21 @@ export const uniqueDropCmd = fc.record({ c: fc.nat(containers.length - 1), i: fc
     }),
 );
 
-export const uniqueSweepCmd = fc.record({ grace: fc.constantFrom(0, 0, 600_000), locks: fc.constantFrom(1, 100), budget: fc.constantFrom(1, 3, 5000), nodes: fc.constantFrom(1, 1000) }).map(
-  ({ grace, locks, budget, nodes }) =>
-    new ScriptCmd(`uniqueSweep(grace=${grace}, locks=${locks}, budget=${budget}, nodes=${nodes})`, async () => ({
-      script: 'uniqueSweep',
-      keys: [K.uniques, K.uniquesInfo],
-      argv: [K.prefix, grace, locks, budget, nodes, 5, 'n1'],
-      allow: () => ({ places: [] }),
-      verify: (reply) => {
-        if (Array.isArray(reply) && typeof scalar(reply[0]) === 'number') seen('swept', Number(scalar(reply[1])));
-        return undefined;
-      },
-    })),
-);
+export const uniqueSweepCmd = fc
+  .record({ grace: fc.constantFrom(0, 0, 600_000), locks: fc.constantFrom(1, 100), budget: fc.constantFrom(1, 3, 5000), nodes: fc.constantFrom(1, 1000) })
+  .map(
+    ({ grace, locks, budget, nodes }) =>
+      new ScriptCmd(`uniqueSweep(grace=${grace}, locks=${locks}, budget=${budget}, nodes=${nodes})`, async () => ({
+        script: 'uniqueSweep',
+        keys: [K.uniques, K.uniquesInfo],
+        argv: [K.prefix, grace, locks, budget, nodes, 5, 'n1'],
+        allow: () => ({ places: [] }),
+        verify: (reply) => {
+          if (Array.isArray(reply) && typeof scalar(reply[0]) === 'number') seen('swept', Number(scalar(reply[1])));
+          return undefined;
+        },
+      })),
+  );
 
 export const uniqueWhyCmd = fc.record({ key: fc.constantFrom(...UNIQUE_KEYS), budget: fc.constantFrom(1, 5000) }).map(
   ({ key, budget }) =>

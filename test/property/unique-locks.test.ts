@@ -92,7 +92,10 @@ const pickOf = async (w: World, key: string, i: number) => {
 const enqueue = fc.record({ k: fc.constantFrom(...KEYS), until: fc.constantFrom('done', 'started'), later: fc.boolean() }).map(
   ({ k, until, later }) =>
     new Step(`enqueue(${k}, ${until}${later ? ', scheduled' : ''})`, async (w) => {
-      const r = await w.client.push({ class: 'U', args: [k], queue: 'q', unique: { key: (a) => String(a[0]), until: until as 'done' } }, later ? Date.now() + 3_600_000 : undefined);
+      const r = await w.client.push(
+        { class: 'U', args: [k], queue: 'q', unique: { key: (a) => String(a[0]), until: until as 'done' } },
+        later ? Date.now() + 3_600_000 : undefined,
+      );
       count(r.enqueued ? 'enqueued' : 'refused');
     }),
 );
@@ -143,7 +146,12 @@ const promote = fc.constantFrom('schedule', 'retry').map(
   (set) =>
     new Step(`promote(${set})`, async (w) => {
       const due = await w.redis.zrangeBuffer(K[set as 'retry'], 0, 9);
-      if (due.length) await w.scripts.promote(set as 'retry', 1, due.map((m) => ({ member: m, payload: m, queue: 'q' })));
+      if (due.length)
+        await w.scripts.promote(
+          set as 'retry',
+          1,
+          due.map((m) => ({ member: m, payload: m, queue: 'q' })),
+        );
     }),
 );
 
@@ -239,6 +247,7 @@ describe('unique locks under any sequence of enqueues, fetches, starts, acks, fa
       }),
       { numRuns: 300, interruptAfterTimeLimit: 60_000 },
     );
-    for (const k of ['enqueued', 'refused', 'released at start', 'swept', 'reaped', 'pills', 'zombie ack refused', 'requeue refused']) expect(seen.get(k) ?? 0, k).toBeGreaterThan(0);
+    for (const k of ['enqueued', 'refused', 'released at start', 'swept', 'reaped', 'pills', 'zombie ack refused', 'requeue refused'])
+      expect(seen.get(k) ?? 0, k).toBeGreaterThan(0);
   }, 120_000);
 });

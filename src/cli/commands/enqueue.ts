@@ -55,7 +55,14 @@ export function registerEnqueue(program: Command): void {
         const { jid, enqueued } = await client.push(job, at);
         const scheduled = at !== undefined && at > Date.now();
         if (opts.json)
-          printJson({ jid, queue: job.queue, class: className, scheduled_at: scheduled && enqueued ? new Date(at).toISOString() : null, enqueued, ...(unique ? { unique: true } : {}) });
+          printJson({
+            jid,
+            queue: job.queue,
+            class: className,
+            scheduled_at: scheduled && enqueued ? new Date(at).toISOString() : null,
+            enqueued,
+            ...(unique ? { unique: true } : {}),
+          });
         else {
           process.stdout.write(`${jid}\n`);
           if (!enqueued) process.stderr.write(`not enqueued: job ${jid} holds the unique lock of ${className} for these args (see verk unique why)\n`);
