@@ -18,6 +18,7 @@ import type { RedisServer } from '../helpers/redis-server.js';
 import { signalGroup, startWorker } from '../helpers/cli.js';
 import { usePrivateRedis, workArgs, workEnv } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
+import { rng } from '../helpers/rng.js';
 import { Client } from '../../src/api/client.js';
 import { Scripts } from '../../src/redis/scripts.js';
 import { makeKeys } from '../../src/redis/keys.js';
@@ -32,17 +33,6 @@ const ACK_SLACK_MS = 1000;
 let server: RedisServer;
 usePrivateRedis((s) => (server = s));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Answer {
   key: string;
