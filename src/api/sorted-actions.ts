@@ -45,7 +45,9 @@ export async function requeueEntries(ctx: AdminContext, set: SetName, entries: E
       // scheduled job is run as it is (Sidekiq's add_to_queue).
       ...(set !== 'schedule' && typeof rc === 'number' && Number.isInteger(rc) ? { retry_count: rc - 1 } : {}),
     });
-    const lock = e.job.unique?.until === 'done' ? { key: e.job.unique.key, jid: e.job.jid } : undefined;
+    // A ttl lock only expires; done and started locks are owned again by the requeued job (it has not started).
+    const u = e.job.unique;
+    const lock = u && u.until !== 'ttl' ? { key: u.key, jid: e.job.jid, until: u.until } : undefined;
     const r = await ctx.scripts.requeue(set, e.member, payload, e.job.queue, lock);
     if (typeof r === 'object') {
       res.skipped.push({ jid: entryJid(e), reason: `job ${r.locked} holds its unique lock ${lock!.key}` });

@@ -365,10 +365,10 @@ export class Scripts {
     member: Buffer | string,
     payload: Buffer | string,
     queue: string,
-    unique?: UniqueRef,
+    unique?: UniqueRef & { until?: 'done' | 'started' },
   ): Promise<'moved' | 'gone' | { locked: string }> {
     const k = this.keys;
-    const lock = unique ? [k.prefix, unique.key, unique.jid, 'done'] : [];
+    const lock = unique ? [k.prefix, unique.key, unique.jid, unique.until ?? 'done'] : [];
     const reply = await this.call('requeue', false, k[set], k.queue(queue), k.queues, member, payload, queue, ...lock);
     if (Array.isArray(reply) && String(reply[0]) === 'locked') return { locked: String(reply[1]) };
     throwIfWrongType('requeue', reply);

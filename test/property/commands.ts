@@ -274,7 +274,7 @@ export const requeueCmd = fc.record({ set: fc.constantFrom(...SETS), i: fc.nat()
       return {
         script: 'requeue',
         keys: [K[set], K.queue(q), K.queues],
-        argv: [member, out, q, ...lockArgs(K.prefix, member, 'done')],
+        argv: [member, out, q, ...lockArgs(K.prefix, member, 'requeue')],
         allow: () => ({ places: [K[set], K.queue(q)], rewrites: [[member, out]] }),
         verify: (reply, b, a) => agree('moved', Array.isArray(reply) ? 0 : Number(scalar(reply)), `pushed to ${q}`, size(a, K.queue(q)) - size(b, K.queue(q))),
       };

@@ -140,11 +140,11 @@ function lockOf(raw: Buffer): { key: string; jid: string; until: string } | unde
   }
 }
 
-/** fail-8's optional ARGV[7..9] (and requeue-3's ARGV[4..7] with `until`) for a payload that carries a lock. */
-export function lockArgs(prefix: string, raw: Buffer, until?: string): string[] {
+/** fail-8's optional ARGV[7..9] (`for: 'requeue'`: requeue-3's ARGV[4..7], with the until) for a payload that carries a lock. */
+export function lockArgs(prefix: string, raw: Buffer, use?: 'requeue'): string[] {
   const l = lockOf(raw);
-  if (!l || (until && l.until !== until)) return [];
-  return until ? [prefix, l.key, l.jid, until] : [prefix, l.key, l.jid];
+  if (!l) return [];
+  return use ? [prefix, l.key, l.jid, l.until] : [prefix, l.key, l.jid];
 }
 
 /** ack-6's lock tail for these jobs (ARGV order), as the Settler sends it: empty when none carries a lock. */

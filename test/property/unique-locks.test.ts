@@ -171,7 +171,7 @@ const requeue = fc.record({ set: setName, i: fc.nat() }).map(
       const m = await pickOf(w, K[set as 'dead'], i);
       if (!m) return;
       const l = lockOf(m);
-      const r = await w.scripts.requeue(set as 'dead', m, m, 'q', l);
+      const r = await w.scripts.requeue(set as 'dead', m, m, 'q', l && { key: l.key, jid: l.jid, until: l.until as 'done' });
       if (typeof r === 'object') count('requeue refused');
       // A requeued job runs again from the start: an until 'started' job holds its lock again.
       else if (r === 'moved' && l) w.started.delete(l.jid);
