@@ -5,7 +5,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useScriptsServer } from '../helpers/scripts-server.js';
 import { testConfig } from '../helpers/config.js';
-import type { Scripts } from '../../src/redis/scripts.js';
 import { Client } from '../../src/api/client.js';
 import { decodeJob } from '../../src/job/codec.js';
 import { reapOptions } from '../../src/redis/reap-options.js';
@@ -13,7 +12,7 @@ import type { UniqueOption } from '../../src/job/unique.js';
 
 const NODE = 'n1';
 const ctx = useScriptsServer(async ({ scripts }) => {
-  await ctx.scripts.register(NODE, 60_000, 60_000, { host: 'test' });
+  await scripts.register(NODE, 60_000, 60_000, { host: 'test' });
 });
 const keys = ctx.keys;
 let client: Client;
