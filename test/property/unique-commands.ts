@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { ScriptCmd, agree, type Cmd } from './checked-call.js';
 import { size } from './conservation.js';
 import { scalar, type Reply } from './lua-runner.js';
-import { K, NODES, QUEUES, SETS, pick } from './world.js';
+import { K, NODES, QUEUES, SETS, items, pick, type World } from './world.js';
 import { lockArgs } from './payloads.js';
 
 /** The keys the harness's payloads lock (payloads.ts gives some of them "verk_unique"). */
@@ -16,6 +16,12 @@ export const UNIQUE_KEYS = ['k1', 'k2', ''] as const;
 /** Outcomes seen, for the reach check: enqueued, refused, released at start, dropped with a release, swept. */
 export const uniqueSeen = new Map<string, number>();
 const seen = (k: string, n = 1) => uniqueSeen.set(k, (uniqueSeen.get(k) ?? 0) + n);
+
+/** Mostly a member that carries a lock (when the place holds one), else any (pick's rule). */
+async function pickLocked(w: World, key: string, i: number, locked: boolean): Promise<Buffer> {
+  const mine = locked ? (await items(w.redis, key)).filter((b) => lockArgs(K.prefix, b).length) : [];
+  return mine.length ? mine[i % mine.length] : pick(w, key, i);
+}
 
 export const enqueueUniqueCmd = fc
   .record({
@@ -62,7 +68,7 @@ export const uniqueStartCmd = fc
   .map(
     ({ q, n, i, own, key, jid }) =>
       new ScriptCmd(`uniqueStart(${q}, ${n}, pick=${i}, ${own ? 'its own lock' : `${key}, ${jid}`})`, async (w) => {
-        const raw = await pick(w, K.inprogress(q, n), i);
+        const raw = await pickLocked(w, K.inprogress(q, n), i, own);
         const mine = lockArgs(K.prefix, raw);
         return {
           script: 'uniqueStart',
@@ -79,10 +85,10 @@ export const uniqueStartCmd = fc
 
 const containers = [...QUEUES.map((q) => K.queue(q)), ...SETS.map((s) => K[s])];
 
-export const uniqueDropCmd = fc.record({ c: fc.nat(containers.length - 1), i: fc.nat() }).map(
-  ({ c, i }) =>
-    new ScriptCmd(`uniqueDrop(${containers[c]}, pick=${i})`, async (w) => {
-      const member = await pick(w, containers[c], i);
+export const uniqueDropCmd = fc.record({ c: fc.nat(containers.length - 1), i: fc.nat(), locked: fc.boolean() }).map(
+  ({ c, i, locked }) =>
+    new ScriptCmd(`uniqueDrop(${containers[c]}, pick=${i}${locked ? ', a locked one' : ''})`, async (w) => {
+      const member = await pickLocked(w, containers[c], i, locked);
       return {
         script: 'uniqueDrop',
         keys: [containers[c]],
@@ -90,7 +96,9 @@ export const uniqueDropCmd = fc.record({ c: fc.nat(containers.length - 1), i: fc
         allow: (reply) => ({ places: [containers[c]], drops: Array.from({ length: Array.isArray(reply) ? Number(scalar(reply[0])) : 0 }, () => member) }),
         verify: (reply, b, a) => {
           const [removed, released] = (reply as Reply[]).map((x) => Number(scalar(x)));
-          if (released) seen('dropped');
+          // A locked member removed runs the release (decode, compare-and-delete) whether or not the lock was its own.
+          if (removed && lockArgs(K.prefix, member).length) seen('dropped');
+          if (released) seen('dropped and released');
           return agree('removed', removed, `left ${containers[c]}`, size(b, containers[c]) - size(a, containers[c]));
         },
       };
