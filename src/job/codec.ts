@@ -57,23 +57,22 @@ export function decodeJob(bytes: Buffer | string, fallbackQueue = 'default'): De
   const d = data as Record<string, unknown>;
   if (typeof d.class !== 'string' || d.class === '') return { ok: false, error: 'payload has no "class" string' };
   const args = readArgs(d.args);
-  return {
-    ok: true,
-    job: {
-      raw,
-      data: d,
-      class: d.class,
-      args: args.ok ? args.value : [],
-      argsError: args.ok ? undefined : args.error,
-      jid: typeof d.jid === 'string' && d.jid ? d.jid : typeof d.jid === 'number' ? String(d.jid) : payloadIdentity(bytes),
-      queue: typeof d.queue === 'string' && d.queue ? d.queue : fallbackQueue,
-      retryCount: readRetryCount(d),
-      retry: readRetry(d),
-      enqueuedAt: toSeconds(d.enqueued_at),
-      recovered: typeof d.verk_recovered === 'number' ? d.verk_recovered : undefined,
-      ...(d.verk_unique === undefined ? {} : { unique: uniqueOf(d) }),
-    },
+  const job: Job = {
+    raw,
+    data: d,
+    class: d.class,
+    args: args.ok ? args.value : [],
+    argsError: args.ok ? undefined : args.error,
+    jid: typeof d.jid === 'string' && d.jid ? d.jid : typeof d.jid === 'number' ? String(d.jid) : payloadIdentity(bytes),
+    queue: typeof d.queue === 'string' && d.queue ? d.queue : fallbackQueue,
+    retryCount: readRetryCount(d),
+    retry: readRetry(d),
+    enqueuedAt: toSeconds(d.enqueued_at),
+    recovered: typeof d.verk_recovered === 'number' ? d.verk_recovered : undefined,
   };
+  // Only a payload that carries a lock gets the field (the hot path builds no extra object).
+  if (d.verk_unique !== undefined) job.unique = uniqueOf(d);
+  return { ok: true, job };
 }
 
 /**

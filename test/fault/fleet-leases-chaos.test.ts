@@ -36,7 +36,6 @@ const CRON = JSON.stringify({ tick: { class: 'Count', schedule: '* * * * * *', q
 const KEYS = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-
 async function cronRecord() {
   const ticks = (await server.client.lrange('queue:cron-ledger', 0, -1)).map((j) => (JSON.parse(j) as { cron: { tick: number } }).cron.tick);
   const events = (await server.client.lrange('verk:cron:tick:history', 0, -1)).map((h) => JSON.parse(h) as Record<string, unknown>);
