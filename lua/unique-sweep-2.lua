@@ -20,6 +20,7 @@
 -- ARGV[5] nodes looked at per lock at most
 -- ARGV[6] history length (releases kept in verk:uniques:released)
 -- ARGV[7] who sweeps (written into the history)
+-- ARGV[8] payload bytes read per call at most (all locks together)
 -- Returns { looked at, released, kept alive, kept unknown, cleaned, key, jid, key, jid, ... }
 -- (the released locks), or { 'wrongtype', key } when the index or info has another type.
 -- @include key-types
@@ -30,14 +31,15 @@ local wrong = first_wrong_type({ { KEYS[1], 'zset' }, { KEYS[2], 'hash' } })
 if wrong then return { 'wrongtype', wrong } end
 local prefix = ARGV[1]
 local grace, max_locks, budget, max_nodes, hist = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-if not (grace and max_locks and budget and max_nodes and hist) then return redis.error_reply('unique-sweep: a numeric argument is missing') end
+local byte_budget = tonumber(ARGV[8])
+if not (grace and max_locks and budget and max_nodes and hist and byte_budget) then return redis.error_reply('unique-sweep: a numeric argument is missing') end
 local now = now_ms()
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - grace, 'LIMIT', 0, max_locks)
 local looked, released, alive, unknown, cleaned, out = 0, 0, 0, 0, 0, {}
 local history = prefix .. 'verk:uniques:released'
 local can_record = first_wrong_type({ { history, 'list' } }) == nil
 for _, key in ipairs(due) do
-  if budget <= 0 then break end
+  if budget <= 0 or byte_budget <= 0 then break end
   looked = looked + 1
   local lock = prefix .. 'verk:unique:' .. key
   local t = redis.call('TYPE', lock).ok
@@ -54,8 +56,8 @@ for _, key in ipairs(due) do
     unknown = unknown + 1
   else
     local jid = redis.call('GET', lock)
-    local where, _, spent = unique_where(prefix, jid, info, budget, max_nodes)
-    budget = budget - spent
+    local where, _, spent, read = unique_where(prefix, jid, info, budget, max_nodes, byte_budget)
+    budget, byte_budget = budget - spent, byte_budget - read
     if where == nil then
       if unique_release(prefix, key, jid) == 1 then
         released = released + 1

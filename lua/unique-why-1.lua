@@ -8,6 +8,7 @@
 -- ARGV[2] the unique key
 -- ARGV[3] elements searched at most
 -- ARGV[4] nodes looked at at most
+-- ARGV[5] payload bytes read at most
 -- Returns { holder or false, info JSON or false, where ('nowhere' when not found, 'dead' when
 -- found only in the dead set), node or false, ttl ms (-1 none, -2 no lock), elements searched }.
 -- @include unique-where
@@ -19,12 +20,12 @@ local raw = redis.pcall('HGET', KEYS[1], ARGV[2])
 if type(raw) ~= 'string' then raw = false end
 local ok, info = pcall(cjson.decode, raw or '{}')
 if not ok or type(info) ~= 'table' then info = {} end
-local budget, max_nodes = tonumber(ARGV[3]) or 10000, tonumber(ARGV[4]) or 1000
-local where, node, spent = unique_where(ARGV[1], holder, info, budget, max_nodes)
+local budget, max_nodes, max_bytes = tonumber(ARGV[3]) or 10000, tonumber(ARGV[4]) or 1000, tonumber(ARGV[5]) or 16777216
+local where, node, spent, read = unique_where(ARGV[1], holder, info, budget, max_nodes, max_bytes)
 if not where then
   where = 'nowhere'
   local dead = ARGV[1] .. 'dead'
-  if redis.call('TYPE', dead).ok == 'zset' and redis.call('ZCARD', dead) <= budget - spent then
+  if redis.call('TYPE', dead).ok == 'zset' and redis.call('ZCARD', dead) <= budget - spent and read < max_bytes then
     local needle = '"' .. holder .. '"'
     for pos = 0, redis.call('ZCARD', dead) - 1, 100 do
       for _, e in ipairs(redis.call('ZRANGE', dead, pos, pos + 99)) do

@@ -1,4 +1,5 @@
--- unique_where(prefix, jid, info, budget, max_nodes) -> where, node, searched: where the owner
+-- unique_where(prefix, jid, info, budget, max_nodes, max_bytes) -> where, node, searched, bytes:
+-- where the owner
 -- `jid` of a unique lock is (docs/unique-jobs.md), searched by its jid's quoted text in the
 -- payloads (a false match keeps a lock, never releases one):
 --   'retry' / 'schedule'  found at the score the lock's info remembers (info.at, info.score),
@@ -6,20 +7,23 @@
 --   'queue'               in queue:<info.queue>;
 --   'inprogress' / 'claim' in a registered (or being reaped) node's list of that queue (node);
 --   'unknown'             not found, but not everything could be read within `budget` elements
---                         (a long queue or sorted set, more than `max_nodes` nodes, a key of
---                         another type): cannot tell, so the caller keeps the lock;
+--                         elements or `max_bytes` of payloads (a long queue or sorted set, more
+--                         than `max_nodes` nodes, a key of another type): cannot tell, so the
+--                         caller keeps the lock;
 --   nil                   nowhere: no live place holds it.
 -- Reads only. `info` is the lock's decoded info (may be an empty table).
-local function unique_where(prefix, jid, info, budget, max_nodes)
+local function unique_where(prefix, jid, info, budget, max_nodes, max_bytes)
   local needle = '"' .. jid .. '"'
-  local spent, unknown = 0, false
+  local spent, bytes, unknown = 0, 0, false
   local function scan(items)
     for _, e in ipairs(items) do
+      bytes = bytes + #e
       if string.find(e, needle, 1, true) then return true end
     end
     spent = spent + #items
     return false
   end
+  local function exhausted() return spent >= budget or bytes >= max_bytes end
   local function in_list(key)
     local t = redis.call('TYPE', key).ok
     if t == 'none' then return false end
@@ -27,7 +31,7 @@ local function unique_where(prefix, jid, info, budget, max_nodes)
     local len, pos = redis.call('LLEN', key), 0
     while pos < len do
       local n = math.min(100, budget - spent)
-      if n <= 0 then unknown = true; return false end
+      if n <= 0 or exhausted() then unknown = true; return false end
       local chunk = redis.call('LRANGE', key, pos, pos + n - 1)
       if scan(chunk) then return true end
       if #chunk < n then break end
@@ -43,6 +47,7 @@ local function unique_where(prefix, jid, info, budget, max_nodes)
     local size = redis.call('ZCARD', key)
     if size > budget - spent then unknown = true; return false end
     for pos = 0, size - 1, 100 do
+      if exhausted() then unknown = true; return false end
       if scan(redis.call('ZRANGE', key, pos, pos + 99)) then return true end
     end
     return false
@@ -52,11 +57,11 @@ local function unique_where(prefix, jid, info, budget, max_nodes)
   if info.at == 'retry' or info.at == 'schedule' then
     local key = prefix .. info.at
     if type(info.score) == 'string' and redis.call('TYPE', key).ok == 'zset' and scan(redis.call('ZRANGEBYSCORE', key, info.score, info.score, 'LIMIT', 0, 16)) then
-      return info.at, nil, spent
+      return info.at, nil, spent, bytes
     end
   end
   if q then
-    if in_list(prefix .. 'queue:' .. q) then return 'queue', nil, spent end
+    if in_list(prefix .. 'queue:' .. q) then return 'queue', nil, spent, bytes end
     local nodes = {}
     for _, set in ipairs({ 'verk_nodes', 'verk:reaping' }) do
       local key = prefix .. set
@@ -72,15 +77,15 @@ local function unique_where(prefix, jid, info, budget, max_nodes)
       end
     end
     for _, n in ipairs(nodes) do
-      if in_list(prefix .. 'inprogress:' .. q .. ':' .. n) then return 'inprogress', n, spent end
-      if in_list(prefix .. 'verk:node:' .. n .. ':claim:' .. q) then return 'claim', n, spent end
+      if in_list(prefix .. 'inprogress:' .. q .. ':' .. n) then return 'inprogress', n, spent, bytes end
+      if in_list(prefix .. 'verk:node:' .. n .. ':claim:' .. q) then return 'claim', n, spent, bytes end
     end
   else
     unknown = true
   end
   for _, set in ipairs({ 'retry', 'schedule' }) do
-    if in_set(set) then return set, nil, spent end
+    if in_set(set) then return set, nil, spent, bytes end
   end
-  if unknown then return 'unknown', nil, spent end
-  return nil, nil, spent
+  if unknown then return 'unknown', nil, spent, bytes end
+  return nil, nil, spent, bytes
 end

@@ -144,8 +144,11 @@ export const UNIQUE = {
   sweepLocks: 100,
   /** Payloads one sweep call reads in all while looking for owners (a search past it keeps the lock). */
   sweepElements: 5_000,
-  /** Payloads `verk unique why` reads at most. */
+  /** Payload bytes one sweep call reads in all (a search past it keeps the lock). */
+  sweepBytes: 4 * 1024 * 1024,
+  /** Payloads and payload bytes `verk unique why` reads at most. */
   whyElements: 20_000,
+  whyBytes: 16 * 1024 * 1024,
   /** Nodes whose lists a search looks at; more: cannot tell (the lock is kept). */
   maxNodes: 1_000,
   /** Releases kept in verk:uniques:released. */

@@ -81,6 +81,7 @@ export async function uniqueSweep(s: Scripts, graceMs: number, by: string): Prom
     UNIQUE.maxNodes,
     UNIQUE.historyKept,
     by,
+    UNIQUE.sweepBytes,
   );
   throwIfWrongType('uniqueSweep', reply);
   const r = reply as unknown[];
@@ -104,7 +105,7 @@ export interface UniqueWhy {
 }
 
 export async function uniqueWhy(s: Scripts, key: string): Promise<UniqueWhy> {
-  const r = (await s.call('uniqueWhy', false, s.keys.uniquesInfo, s.keys.prefix, key, UNIQUE.whyElements, UNIQUE.maxNodes)) as unknown[];
+  const r = (await s.call('uniqueWhy', false, s.keys.uniquesInfo, s.keys.prefix, key, UNIQUE.whyElements, UNIQUE.maxNodes, UNIQUE.whyBytes)) as unknown[];
   let info: Record<string, unknown> | null = null;
   if (r[1]) {
     try {

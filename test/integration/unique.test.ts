@@ -290,15 +290,26 @@ describe('the sweeper', () => {
     expect((await ctx.scripts.uniqueSweep(60_000, 'test')).looked).toBe(0);
   });
 
-  it('keeps a lock it cannot tell about (a queue longer than its search budget) and cleans up after expired ttl locks', async () => {
+  it('keeps a lock it cannot tell about (a queue longer than its search budget, in elements or bytes) and cleans up after expired ttl locks', async () => {
     const a = await enqueue(1);
     const filler = Array.from({ length: 6_000 }, (_, i) => JSON.stringify({ class: 'Plain', args: [i], jid: `f${i}`, queue: 'q' }));
     await ctx.server.client.lpush(keys.queue('q'), ...filler); // the owner is behind 6 000 jobs
     const r = await ctx.scripts.uniqueSweep(0, 'test');
     expect(r).toMatchObject({ looked: 1, released: [], unknown: 1 });
     expect(await lockOf(1)).toBe(a.jid);
+    // Fewer jobs than the element budget but more bytes than the byte budget (4 MiB): cannot tell either.
+    await ctx.server.client.del(keys.queue('q'));
+    const big = await enqueue(2);
+    const blob = 'x'.repeat(20_000);
+    await ctx.server.client.lpush(keys.queue('q'), ...Array.from({ length: 300 }, (_, i) => JSON.stringify({ class: 'Plain', args: [blob], jid: `b${i}`, queue: 'q' })));
+    // The first lock looked at (account:1, its owner now gone with the queue) reads 4 MiB and cannot
+    // tell; the call's byte budget is spent, so account:2 waits for the next call. Nothing released.
+    expect(await ctx.scripts.uniqueSweep(0, 'test')).toMatchObject({ looked: 1, released: [], unknown: 1 });
+    expect(await lockOf(1)).toBe(a.jid);
+    expect(await lockOf(2)).toBe(big.jid);
+    await ctx.server.client.del(keys.unique('account:2'));
     await ctx.server.client.del(keys.unique('account:1')); // gone (an expired ttl lock looks the same)
-    expect(await ctx.scripts.uniqueSweep(0, 'test')).toMatchObject({ looked: 1, cleaned: 1, released: [] });
+    expect(await ctx.scripts.uniqueSweep(0, 'test')).toMatchObject({ looked: 2, cleaned: 2, released: [] });
     expect(await ctx.server.client.zcard(keys.uniques)).toBe(0);
   });
 

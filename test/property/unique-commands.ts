@@ -106,13 +106,19 @@ export const uniqueDropCmd = fc.record({ c: fc.nat(containers.length - 1), i: fc
 );
 
 export const uniqueSweepCmd = fc
-  .record({ grace: fc.constantFrom(0, 0, 600_000), locks: fc.constantFrom(1, 100), budget: fc.constantFrom(1, 3, 5000), nodes: fc.constantFrom(1, 1000) })
+  .record({
+    grace: fc.constantFrom(0, 0, 600_000),
+    locks: fc.constantFrom(1, 100),
+    budget: fc.constantFrom(1, 3, 5000),
+    nodes: fc.constantFrom(1, 1000),
+    bytes: fc.constantFrom(1, 100, 4194304),
+  })
   .map(
-    ({ grace, locks, budget, nodes }) =>
-      new ScriptCmd(`uniqueSweep(grace=${grace}, locks=${locks}, budget=${budget}, nodes=${nodes})`, async () => ({
+    ({ grace, locks, budget, nodes, bytes }) =>
+      new ScriptCmd(`uniqueSweep(grace=${grace}, locks=${locks}, budget=${budget}, nodes=${nodes}, bytes=${bytes})`, async () => ({
         script: 'uniqueSweep',
         keys: [K.uniques, K.uniquesInfo],
-        argv: [K.prefix, grace, locks, budget, nodes, 5, 'n1'],
+        argv: [K.prefix, grace, locks, budget, nodes, 5, 'n1', bytes],
         allow: () => ({ places: [] }),
         verify: (reply) => {
           if (Array.isArray(reply) && typeof scalar(reply[0]) === 'number') seen('swept', Number(scalar(reply[1])));
@@ -126,7 +132,7 @@ export const uniqueWhyCmd = fc.record({ key: fc.constantFrom(...UNIQUE_KEYS), bu
     new ScriptCmd(`uniqueWhy(${key}, budget=${budget})`, async () => ({
       script: 'uniqueWhy',
       keys: [K.uniquesInfo],
-      argv: [K.prefix, key, budget, 1000],
+      argv: [K.prefix, key, budget, 1000, 4194304],
       allow: () => ({ places: [] }),
     })),
 );
@@ -139,4 +145,4 @@ export const UNIQUE_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
   uniqueWhy: uniqueWhyCmd,
 };
 
-export const UNIQUE_ARGV_LAYOUT: Record<string, string> = { enqueueUnique: '8', uniqueStart: '4', uniqueDrop: '2', uniqueSweep: '7', uniqueWhy: '4' };
+export const UNIQUE_ARGV_LAYOUT: Record<string, string> = { enqueueUnique: '8', uniqueStart: '4', uniqueDrop: '2', uniqueSweep: '8', uniqueWhy: '5' };
