@@ -17,11 +17,12 @@
 -- ARGV[7] until: "done", "started" or "ttl"
 -- ARGV[8] ttl in ms (until "ttl"; 0 otherwise)
 -- Returns { 1, jid } when enqueued, { 0, holder jid } when refused (the holder may be this very
--- jid: the same call repeated), or { 'wrongtype', key } (nothing written).
+-- jid: the same call repeated), or { 'wrongtype', key } (nothing written; also when the lock key
+-- holds something other than a string).
 -- @include key-types
 -- @include redis-time
 -- @include unique-lock
-local wrong = first_wrong_type({ { KEYS[1], 'set' }, { KEYS[2], 'list' }, { KEYS[3], 'zset' } })
+local wrong = first_wrong_type({ { KEYS[1], 'set' }, { KEYS[2], 'list' }, { KEYS[3], 'zset' }, { ARGV[1] .. 'verk:unique:' .. ARGV[2], 'string' } })
 if wrong then return { 'wrongtype', wrong } end
 local ttl = tonumber(ARGV[8]) or 0
 if ARGV[7] == 'ttl' and not (ttl >= 1) then return redis.error_reply('enqueue-unique: a ttl lock needs a ttl in ms') end

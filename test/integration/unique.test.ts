@@ -96,6 +96,12 @@ describe('enqueue', () => {
     expect(await ctx.server.client.dbsize()).toBe(before);
   });
 
+  it('a lock key of another type is refused with WrongTypeError, nothing written', async () => {
+    await ctx.server.client.rpush(keys.unique('account:5'), 'x');
+    await expect(enqueue(5)).rejects.toThrow(`enqueueUnique: key ${keys.unique('account:5')} holds the wrong type of value; nothing was changed`);
+    expect(await ctx.server.client.llen(keys.queue('q'))).toBe(0);
+  });
+
   it('a ttl lock expires by itself and is not released when its job is done', async () => {
     const r = await enqueue(3, { key: (a) => `account:${String(a[0])}`, until: { ttl: '400ms' } });
     const [job] = await fetchAll();
