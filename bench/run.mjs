@@ -215,6 +215,10 @@ function rows(s) {
     bee: e('bee', 'concurrentPerSec'),
   });
   r.push({
+    label: 'enqueue, unique job (own key), sequential awaits (jobs/s)',
+    verk: e('verk', 'uniqueSequentialPerSec'),
+  });
+  r.push({
     label: 'enqueue, bulk of 1000 (jobs/s)',
     verk: e('verk', 'bulkPerSec'),
     bullmq: e('bullmq', 'bulkPerSec'),

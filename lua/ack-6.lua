@@ -8,7 +8,11 @@
 -- named by hash and not found by its bytes. Found jobs are replaced by the tombstone (LSET) and
 -- all tombstones removed by one LREM, so a batch scans the list once, not once per job. The
 -- caller bounds a call by jobs and bytes (src/config/defaults.ts, SCRIPT_BOUNDS), the refill by
--- jobs and bytes too. Builds no key from a prefix.
+-- jobs and bytes too. Jobs that carry a unique lock (docs/unique-jobs.md) are named again in an
+-- optional tail: their lock is released (compare-and-delete) only when this call removed the job;
+-- an ack without the tail sends and does exactly what it did before.
+-- Built from the prefix the tail names (ARGV "U" pair): <prefix>verk:unique:<key>,
+-- <prefix>verk:uniques, <prefix>verk:uniques:info.
 -- KEYS[1] inprogress:<q>:<node>
 -- KEYS[2] stat:processed
 -- KEYS[3] stat:processed:<q>
@@ -21,27 +25,35 @@
 -- ARGV[4] tombstone: any bytes different from every job named by its bytes below
 -- ARGV[5..] the jobs, two arguments each: a spec ("B<hint>" or "H<hint>:<len>:<off>:<sha1>") and
 --           the exact payload (B) or its marker (H), as lua/include/held-job.lua describes; or
---           "R" and the exact payload: removed at once with LREM -1 (for a short list)
+--           "R" and the exact payload: removed at once with LREM -1 (for a short list);
+--           then, optionally, the lock tail: "U" and the key prefix, followed by pairs
+--           "<n>:<jid>" (n: the job's number, 1-based in ARGV order) and the unique key
 -- Returns { removed, node_alive (1/0), refill status (1 ok, 0 paused, -1 fenced, 2 not asked),
 -- m, the numbers (1-based, in ARGV order) of the m jobs named by hash and not found, job... }.
 -- @include held-job
 -- @include fetch-into
+-- @include unique-lock
 local tomb = ARGV[4]
+local last = #ARGV
 for i = 5, #ARGV, 2 do
   local kind = string.byte(ARGV[i])
+  if kind == 85 and ARGV[i] == 'U' then last = i - 1; break end
   if (kind == 66 or kind == 82) and ARGV[i + 1] == tomb then return redis.error_reply('ack: the tombstone equals a payload named by its bytes') end
 end
-local removed, tombs, jobs, missing = 0, 0, 0, {}
-for i = 5, #ARGV, 2 do
+local removed, tombs, jobs, missing, gone = 0, 0, 0, {}, {}
+for i = 5, last, 2 do
   jobs = jobs + 1
   if string.byte(ARGV[i]) == 82 then
     -- "R": a short list (the caller holds few jobs): remove the tail-most equal element at once.
-    removed = removed + redis.call('LREM', KEYS[1], -1, ARGV[i + 1])
+    local n = redis.call('LREM', KEYS[1], -1, ARGV[i + 1])
+    removed = removed + n
+    if n > 0 then gone[jobs] = true end
   else
     local at = held_index(KEYS[1], ARGV[i], ARGV[i + 1], tomb)
     if at then
       redis.call('LSET', KEYS[1], at, tomb)
       tombs = tombs + 1
+      gone[jobs] = true
     elseif string.byte(ARGV[i]) == 72 then
       table.insert(missing, jobs)
     end
@@ -52,6 +64,11 @@ if tombs > 0 then
   -- Exactly as many as were set: an element that already equalled the tombstone is a job with
   -- those very bytes, so whichever equal elements go, the same bytes stay.
   redis.call('LREM', KEYS[1], -tombs, tomb)
+end
+-- The lock tail: released only for jobs this call removed (a zombie's late ack releases nothing).
+for i = last + 3, #ARGV, 2 do
+  local n, jid = string.match(ARGV[i], '^(%d+):(.*)$')
+  if n and gone[tonumber(n)] then unique_release(ARGV[last + 2], ARGV[i + 1], jid) end
 end
 if removed > 0 then
   -- The jobs are acked already: a corrupt counter (not an integer) must not turn the ack into an

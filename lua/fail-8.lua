@@ -1,7 +1,11 @@
 -- fail: settles one failed job, only if this node still holds it (docs/reliability.md, "Who owns a job"): schedules
 -- a retry, buries it in the dead set (trimmed by age and size) or drops it, counts the
 -- failure, and only then removes it from the in-progress list (write before remove: an error
--- can never leave the job in neither place). Builds no key from a prefix.
+-- can never leave the job in neither place). A job that carries a unique lock (docs/unique-jobs.md)
+-- names it in ARGV[7..9]: dead and drop release it (compare-and-delete), retry keeps it and
+-- records where the job now waits; without them the call is exactly what it was.
+-- Built from the prefix ARGV[7] (optional): <prefix>verk:unique:<key>, <prefix>verk:uniques,
+-- <prefix>verk:uniques:info.
 -- KEYS[1] inprogress:<q>:<node>
 -- KEYS[2] retry
 -- KEYS[3] dead
@@ -16,9 +20,13 @@
 -- ARGV[4] score: retry time or time of death (float epoch seconds)
 -- ARGV[5] dead: remove entries scored below this (epoch seconds)
 -- ARGV[6] dead: keep at most this many entries
+-- ARGV[7] optional: key prefix of the job's unique lock
+-- ARGV[8] optional: the unique key
+-- ARGV[9] optional: the job's jid (the lock's value)
 -- Returns 1 = settled, 0 = not held but the node is alive, -1 = not held and the node is
 -- fenced, or { 'wrongtype', key } (nothing written) when a key it would write has another type.
 -- @include key-types
+-- @include unique-lock
 local mode = ARGV[2]
 local dest = (mode == 'retry' and KEYS[2]) or (mode == 'dead' and KEYS[3]) or nil
 local score, min_score, max_dead = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -46,4 +54,7 @@ redis.pcall('INCR', KEYS[5])
 redis.pcall('INCR', KEYS[6])
 redis.pcall('INCR', KEYS[7])
 redis.call('LREM', KEYS[1], -1, ARGV[1])
+if ARGV[9] then
+  if mode == 'retry' then unique_hint(ARGV[7], ARGV[8], ARGV[9], 'retry', ARGV[4]) else unique_release(ARGV[7], ARGV[8], ARGV[9]) end
+end
 return 1

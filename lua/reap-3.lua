@@ -19,7 +19,9 @@
 -- :started keys, <prefix>inprogress:<q>:<id>, <prefix>verk:node:<id>:claim:<q> (a job the
 -- node's idle wait took and had not yet confirmed), <prefix>queue:<q>,
 -- <prefix>verk:recovered:<jid>, <prefix>verk:recoveries, <prefix>verk:heartbeats (the
--- reaper's schedule: the node leaves it when fully reaped).
+-- reaper's schedule: the node leaves it when fully reaped), and for a poison pill that carries a
+-- unique lock <prefix>verk:unique:<key>, <prefix>verk:uniques, <prefix>verk:uniques:info (the
+-- pill's lock is released; a requeued job keeps its lock: docs/unique-jobs.md).
 -- ARGV[1] key prefix
 -- ARGV[2] node id to reap
 -- ARGV[3] batch size (jobs moved by this call at most)
@@ -41,6 +43,7 @@
 -- @include json-fields
 -- @include key-types
 -- @include redis-time
+-- @include unique-lock
 local prefix, node = ARGV[1], ARGV[2]
 local node_key = prefix .. 'verk:node:' .. node
 if ARGV[6] ~= '1' and redis.call('EXISTS', node_key) == 1 then
@@ -138,6 +141,7 @@ end
 
 local moved, buried, unstarted, remaining = 0, 0, 0, 0
 local pills, event_jobs, event_dead, event_queues = {}, {}, {}, {}
+local pill_jobs = {}
 for _, l in ipairs(lists) do
   local len = redis.call('LLEN', l.list)
   l.take, l.back = 0, {}
@@ -164,6 +168,7 @@ for _, l in ipairs(lists) do
           { type(job.failed_at) == 'number' and 'retried_at' or 'failed_at', string.format('%.6f', now) },
         }
         table.insert(pills, with_fields(raw, fields, job))
+        table.insert(pill_jobs, job)
         table.insert(event_dead, id)
       else
         if count_recoveries and job then raw = set_recovered(raw, tostring(n), job) end
@@ -197,6 +202,7 @@ if buried > 0 then
   for _, p in ipairs(pills) do redis.call('ZADD', KEYS[3], now, p) end
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (now - dead_age))
   redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(dead_max + 1))
+  for _, j in ipairs(pill_jobs) do unique_release_job(prefix, j) end
 end
 for id in pairs(counted) do
   redis.call('SET', prefix .. 'verk:recovered:' .. id, counts[id], 'PX', window)

@@ -44,6 +44,8 @@ export default {
     const client = new Client({ redisUrl: redis.url });
     return {
       enqueue: (data) => client.enqueue(job(data)),
+      // A unique job (docs/unique-jobs.md), each with a key of its own: the cost of taking the lock.
+      enqueueUnique: (key) => client.enqueue({ ...job(undefined), unique: { key: () => key } }),
       bulk: (datas) => client.enqueueBulk(datas.map(job)),
       close: () => client.close(),
     };

@@ -2,9 +2,13 @@
 // enqueueBulk. Writes Sidekiq-shaped jobs (SADD queues + LPUSH, or ZADD schedule) that verk,
 // Sidekiq and `verk work` all read. With durability 'replicated' each write is confirmed by a
 // replica (WAIT) or the call throws UnreplicatedWriteError: the producer knows a failover may undo it.
+// A job with `unique` (a handler's options.unique: docs/unique-jobs.md) is enqueued by one script
+// that takes its lock and pushes it, or returns the jid of the job that holds the lock.
 import type { Redis } from 'ioredis';
 import { DEFAULTS } from '../config/defaults.js';
 import { encodeNewJob, type NewJob } from '../job/codec.js';
+import { uniqueLockFor, type UniqueOption } from '../job/unique.js';
+import { Scripts } from '../redis/scripts.js';
 import { connectRedis } from '../redis/connection.js';
 import { makeKeys, type Keys } from '../redis/keys.js';
 import { epochOf, replicaHas, UnreplicatedWriteError, type Durability } from '../redis/replication.js';
@@ -32,7 +36,19 @@ export interface ClientOptions {
   redisCommandTimeout?: number;
 }
 
-export type EnqueueJob = NewJob;
+export interface EnqueueJob extends Omit<NewJob, 'lock'> {
+  /**
+   * The handler's unique option (e.g. `unique: Rebuild.options.unique`): while a job holding the
+   * same key exists, the enqueue pushes nothing and returns that job's jid.
+   */
+  unique?: UniqueOption;
+}
+
+/** What an enqueue did: `enqueued` false = refused as a duplicate; `jid` is then the lock holder's. */
+export interface EnqueueResult {
+  jid: string;
+  enqueued: boolean;
+}
 
 export class Client {
   readonly redis: Redis;
@@ -40,6 +56,9 @@ export class Client {
   private readonly owned: boolean;
   /** WAIT timeout with durability 'replicated'; undefined: no wait. */
   private readonly waitMs: number | undefined;
+  private scripts: Scripts | undefined;
+  /** Enqueues refused because another job held the unique lock (for the producer's metrics). */
+  refusedDuplicates = 0;
 
   constructor(opts: ClientOptions = {}) {
     const waitMs = opts.durabilityTimeout ?? DEFAULTS.durabilityTimeout;
@@ -82,8 +101,43 @@ export class Client {
     if (!ok) throw new UnreplicatedWriteError(what, epochOf(this.redis) === since ? `no replica within ${this.waitMs}ms` : 'the connection was re-made');
   }
 
-  /** Puts a job at the back of its queue now. Returns its jid. */
+  /** Puts a job at the back of its queue now. Returns its jid (a unique job refused: the holder's jid). */
   async enqueue(job: EnqueueJob): Promise<string> {
+    return (await this.push(job)).jid;
+  }
+
+  /**
+   * enqueue / enqueueAt that says whether the job was pushed (`at`: a Date or epoch ms; at once
+   * when not in the future). For a unique job refused as a duplicate, `jid` is the holder's.
+   */
+  async push(job: EnqueueJob, at?: Date | number): Promise<EnqueueResult> {
+    const atMs = at === undefined ? undefined : typeof at === 'number' ? at : at.getTime();
+    if (atMs !== undefined && !Number.isFinite(atMs)) throw new Error('enqueueAt needs a valid time');
+    const later = atMs !== undefined && atMs > Date.now();
+    if (job.unique) return this.pushUnique(job, job.unique, later ? atMs : undefined);
+    if (later) return { jid: await this.schedule(atMs, job), enqueued: true };
+    return { jid: await this.pushNow(job), enqueued: true };
+  }
+
+  private async pushUnique(job: EnqueueJob, opt: UniqueOption, atMs: number | undefined): Promise<EnqueueResult> {
+    const { unique: _, ...plain } = job;
+    const args = job.args ?? (job.argsJson === undefined ? [] : (JSON.parse(job.argsJson) as unknown[]));
+    const lock = uniqueLockFor(job.class, opt, Array.isArray(args) ? args : []);
+    const { jid, queue, payload } = encodeNewJob({ ...plain, lock }, Date.now() / 1000, atMs === undefined);
+    this.scripts ??= new Scripts(this.redis, this.keys);
+    const scripts = this.scripts;
+    let res = { enqueued: false, holder: '' };
+    const call = async () => {
+      res = await scripts.enqueueUnique({ key: lock.key, until: lock.until, ttlMs: lock.ttl, jid, payload, queue, at: atMs === undefined ? undefined : atMs / 1000 });
+      // Sent again after a lost reply: the lock holds our own jid, the job went in the first time.
+      if (res.holder === jid) res.enqueued = true;
+    };
+    await this.confirmed('enqueue', call);
+    if (!res.enqueued) this.refusedDuplicates++;
+    return { jid: res.enqueued ? jid : res.holder, enqueued: res.enqueued };
+  }
+
+  private async pushNow(job: EnqueueJob): Promise<string> {
     const { jid, queue, payload } = encodeNewJob(job, Date.now() / 1000, true);
     // Pipelined, not MULTI (as Sidekiq's client does): one write, sent at once, one round trip.
     await this.confirmed('enqueue', () => this.redis.pipeline().sadd(this.keys.queues, queue).lpush(this.keys.queue(queue), payload).exec().then(check));
@@ -97,19 +151,28 @@ export class Client {
 
   /** Runs the job at `at` (a Date or epoch milliseconds); at once if that is not in the future. */
   async enqueueAt(at: Date | number, job: EnqueueJob): Promise<string> {
-    const atMs = typeof at === 'number' ? at : at.getTime();
-    if (!Number.isFinite(atMs)) throw new Error('enqueueAt needs a valid time');
-    if (atMs <= Date.now()) return this.enqueue(job);
+    return (await this.push(job, at)).jid;
+  }
+
+  private async schedule(atMs: number, job: EnqueueJob): Promise<string> {
     const { jid, payload } = encodeNewJob(job, Date.now() / 1000, false);
     await this.confirmed('enqueue', () => this.redis.zadd(this.keys.schedule, atMs / 1000, payload));
     return jid;
   }
 
-  /** Enqueues many jobs with one SADD and one LPUSH per queue (Sidekiq's push_bulk). Returns the jids in order. */
+  /**
+   * Enqueues many jobs with one SADD and one LPUSH per queue (Sidekiq's push_bulk). Returns the
+   * jids in order. Unique jobs go one by one (each takes its lock), after the others.
+   */
   async enqueueBulk(jobs: EnqueueJob[]): Promise<string[]> {
     const now = Date.now() / 1000;
     const byQueue = new Map<string, string[]>();
-    const jids = jobs.map((job) => {
+    const unique = new Map<number, EnqueueJob>();
+    const jids = jobs.map((job, i) => {
+      if (job.unique) {
+        unique.set(i, job);
+        return '';
+      }
       const { jid, queue, payload } = encodeNewJob(job, now, true);
       let list = byQueue.get(queue);
       if (!list) byQueue.set(queue, (list = []));
@@ -122,6 +185,7 @@ export class Client {
       for (let i = 0; i < payloads.length; i += 10_000) multi.lpush(this.keys.queue(queue), ...payloads.slice(i, i + 10_000));
     }
     if (byQueue.size) await this.confirmed('enqueue', () => multi.exec().then(check));
+    for (const [i, job] of unique) jids[i] = (await this.push(job)).jid;
     return jids;
   }
 

@@ -7,6 +7,7 @@
 import { inflateSync } from 'node:zlib';
 import { attemptsOf, toSeconds, type Attempt } from '../job/codec.js';
 import { rawMember } from '../job/raw-json.js';
+import { uniqueOf } from '../job/unique.js';
 import type { AdminContext } from './admin-context.js';
 import { parseInprogressKey } from './node-registry.js';
 import { globEscape, queueNames } from './queues.js';
@@ -44,6 +45,8 @@ export interface JobMatch {
   payload: unknown;
   /** The payload exactly as stored. */
   raw: string;
+  /** The unique lock the job carries (docs/unique-jobs.md) and who holds it now (null: free). */
+  unique: { key: string; until: string; holder: string | null } | null;
 }
 
 export interface FindReport {
@@ -64,7 +67,7 @@ export async function findJob(ctx: AdminContext, jid: string): Promise<FindRepor
     await scanList(ctx, report, key, { where: 'in_progress', queue: parsed?.queue ?? null, node: parsed?.node ?? null });
   }
   for (const set of ['schedule', 'retry', 'dead'] as const) await scanSet(ctx, report, set);
-  return report;
+  return lockHolders(ctx, report);
 }
 
 type ListPlace = Pick<JobMatch, 'where' | 'queue' | 'node'>;
@@ -136,7 +139,20 @@ function addMatch(r: FindReport, raw: string, at: Pick<JobMatch, 'where' | 'queu
     attempts: attemptsOf(data),
     payload: data,
     raw,
+    unique: null,
   });
+  const lock = uniqueOf(data);
+  if (lock) r.matches[r.matches.length - 1].unique = { key: lock.key, until: lock.until, holder: null };
+}
+
+/** Reads who holds the lock of each match that carries one. */
+async function lockHolders(ctx: AdminContext, r: FindReport): Promise<FindReport> {
+  await Promise.all(
+    r.matches.map(async (m) => {
+      if (m.unique) m.unique.holder = await ctx.redis.get(ctx.keys.unique(m.unique.key));
+    }),
+  );
+  return r;
 }
 
 /** error_backtrace as lines: a JSON array, Sidekiq's Base64(zlib(JSON array)), or a plain string. */
@@ -174,7 +190,7 @@ export async function findJobConcurrently(ctx: AdminContext, jid: string): Promi
   ]);
   report.matches.sort((a, b) => WHERE_ORDER.indexOf(a.where) - WHERE_ORDER.indexOf(b.where) || a.key.localeCompare(b.key));
   report.truncated.sort();
-  return report;
+  return lockHolders(ctx, report);
 }
 
 const SET_PAGE = 5000;

@@ -1,7 +1,8 @@
 // One queue's jobs for `verk queue list|delete|clear`. Members are read as Buffers and removed
 // with LREM of those exact bytes (a payload is never re-encoded, so LREM matches it even when
 // it is not valid UTF-8). A queue is consumed from its right end (LPUSH in, fetch from the
-// right), so position 0 is the next job to be fetched. Reads are bounded by SCAN_BOUND.
+// right), so position 0 is the next job to be fetched. Reads are bounded by SCAN_BOUND. A job
+// that carries a unique lock is deleted by lua/unique-drop-1.lua, which releases the lock too.
 import { createHash } from 'node:crypto';
 import { toSeconds } from '../job/codec.js';
 import { rawMember } from '../job/raw-json.js';
@@ -54,12 +55,12 @@ export async function listQueueEntries(ctx: AdminContext, queue: string, limit: 
 export async function deleteQueueJobs(ctx: AdminContext, queue: string, jids: string[], dryRun: boolean): Promise<QueueChange & { missing: string[] }> {
   const key = ctx.keys.queue(queue);
   const wanted = new Set(jids);
-  const members = new Map<string, { buf: Buffer; jid: string }>();
+  const members = new Map<string, { buf: Buffer; jid: string; locked: boolean }>();
   for (let start = 0; start < SCAN_BOUND; start += PAGE) {
     const page = await ctx.redis.lrangeBuffer(key, start, Math.min(start + PAGE, SCAN_BOUND) - 1);
     for (const buf of page) {
       const jid = jidOf(buf);
-      if (wanted.has(jid)) members.set(buf.toString('base64'), { buf, jid });
+      if (wanted.has(jid)) members.set(buf.toString('base64'), { buf, jid, locked: parse(buf)?.verk_unique !== undefined });
     }
     if (page.length < PAGE) break;
   }
@@ -76,7 +77,7 @@ export async function deleteQueueJobs(ctx: AdminContext, queue: string, jids: st
     missing: named.filter((j) => !hit.has(j)),
   };
   if (dryRun || found.length === 0) return res;
-  const removed = await Promise.all(found.map((m) => ctx.redis.lrem(key, 0, m.buf)));
+  const removed = await Promise.all(found.map(async (m) => (m.locked ? (await ctx.scripts.uniqueDrop(key, m.buf)).removed : ctx.redis.lrem(key, 0, m.buf))));
   res.done = removed.reduce((a, b) => a + b, 0);
   return res;
 }

@@ -4,7 +4,10 @@
 // failure trims it), delete (ZREM of the exact member), clear (UNLINK the set). Every action can be a
 // dry run. Requeue follows Sidekiq's SortedEntry#retry: fresh enqueued_at, retry_count - 1 (so a
 // manual retry does not spend one); all other bytes of the payload are kept (patchJson). Both
-// name the member by its exact bytes (an invalid-UTF-8 member can be deleted too).
+// name the member by its exact bytes (an invalid-UTF-8 member can be deleted too). A job that
+// carries a unique lock (docs/unique-jobs.md): kill and delete release it in the same call
+// (lua/kill-2.lua, lua/unique-drop-1.lua); a requeue must own it (taken when free, refused with a
+// skip reason when another job holds it).
 import { patchJson } from '../job/raw-json.js';
 import { redisNow, type AdminContext } from './admin-context.js';
 import { entryJid, type Entry, type SetName } from './entries.js';
@@ -42,7 +45,15 @@ export async function requeueEntries(ctx: AdminContext, set: SetName, entries: E
       // scheduled job is run as it is (Sidekiq's add_to_queue).
       ...(set !== 'schedule' && typeof rc === 'number' && Number.isInteger(rc) ? { retry_count: rc - 1 } : {}),
     });
-    return (await ctx.scripts.requeue(set, e.member, payload, e.job.queue)) === 'moved';
+    // A ttl lock only expires; done and started locks are owned again by the requeued job (it has not started).
+    const u = e.job.unique;
+    const lock = u && u.until !== 'ttl' ? { key: u.key, jid: e.job.jid, until: u.until } : undefined;
+    const r = await ctx.scripts.requeue(set, e.member, payload, e.job.queue, lock);
+    if (typeof r === 'object') {
+      res.skipped.push({ jid: entryJid(e), reason: `job ${r.locked} holds its unique lock ${lock!.key}` });
+      return undefined;
+    }
+    return r === 'moved';
   });
 }
 
@@ -93,14 +104,16 @@ export async function killEntries(
   if (dryRun) return res;
   const now = await redisNow(ctx.redis);
   const minScore = now - bounds.deadTimeout / 1000;
-  return changeEach(res, entries, progress, async (e) => (await ctx.scripts.kill(set, e.member, now, minScore, bounds.deadMaxJobs)) === 'moved');
+  return changeEach(res, entries, progress, async (e) => (await ctx.scripts.kill(set, e.member, now, minScore, bounds.deadMaxJobs, !!e.job?.unique)) === 'moved');
 }
 
 export async function deleteEntries(ctx: AdminContext, set: SetName, entries: Entry[], dryRun: boolean, progress?: Progress): Promise<ActionResult> {
   const res = result(set, 'delete', dryRun, entries);
   if (dryRun) return res;
   const key = ctx.keys[set];
-  return changeEach(res, entries, progress, async (e) => (await ctx.redis.zrem(key, e.member)) === 1);
+  return changeEach(res, entries, progress, async (e) =>
+    e.job?.unique ? (await ctx.scripts.uniqueDrop(key, e.member)).removed === 1 : (await ctx.redis.zrem(key, e.member)) === 1,
+  );
 }
 
 /** Empties the whole set. */

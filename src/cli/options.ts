@@ -20,6 +20,12 @@ export function withConnectionOptions(cmd: Command): Command {
   return cmd;
 }
 
+/** Flags for a few more config keys (e.g. `verk enqueue --handlers`). */
+export function withConfigOptions(cmd: Command, keys: readonly ConfigKey[]): Command {
+  for (const key of keys) addConfigOption(cmd, key);
+  return cmd;
+}
+
 /** A flag for every other config key (`verk work`). */
 export function withWorkerOptions(cmd: Command): Command {
   for (const key of CONFIG_KEYS) if (!CONNECTION_KEYS.includes(key)) addConfigOption(cmd, key);

@@ -21,6 +21,7 @@ import { registerQueue } from './commands/queue.js';
 import { registerCron } from './commands/cron.js';
 import { registerWeb } from './commands/web.js';
 import { registerScaleHint } from './commands/scale-hint.js';
+import { registerUnique } from './commands/unique.js';
 
 export function buildProgram(): Command {
   const program = new Command('verk')
@@ -49,5 +50,6 @@ export function buildProgram(): Command {
   registerCron(program);
   registerWeb(program);
   registerScaleHint(program);
+  registerUnique(program);
   return program;
 }

@@ -63,6 +63,9 @@ export const CONFIG_DECLARATION = {
     max: 600_000,
   }),
 
+  uniqueSweepInterval: duration(10_000, 'how often each supervisor looks for unique locks whose job exists nowhere (docs/unique-jobs.md)', { min: 10 }),
+  uniqueSweepGrace: duration(60_000, 'a unique lock is looked at by the sweeper only once it is this old (taken, or last found alive, that long ago)', { min: 0 }),
+
   shutdownTimeout: duration(25_000, 'SIGTERM: how long running jobs may finish before they are handed back'),
   killGrace: duration(5_000, 'how long a timed-out job may ignore its abort before its process is recycled'),
   jobTimeout: duration(0, 'job timeout when neither the handler nor the queue sets one (0 = none)', { defaultText: '0' }),
@@ -133,6 +136,25 @@ export const SCRIPT_BOUNDS = {
   markerBytes: 24,
   /** What an ack writes over a found job before removing all of them with one LREM (not valid JSON). */
   tombstone: '\u0000verk:acked\u0000',
+} as const;
+
+/** Bounds of the unique-job scripts (lua/unique-sweep-2.lua, lua/unique-why-1.lua; docs/unique-jobs.md). */
+export const UNIQUE = {
+  /** Locks one sweep call looks at. */
+  sweepLocks: 100,
+  /** Payloads one sweep call reads in all while looking for owners (a search past it keeps the lock). */
+  sweepElements: 5_000,
+  /** Payload bytes one sweep call reads in all (a search past it keeps the lock). */
+  sweepBytes: 4 * 1024 * 1024,
+  /** Payloads and payload bytes `verk unique why` reads at most. */
+  whyElements: 20_000,
+  whyBytes: 16 * 1024 * 1024,
+  /** Nodes whose lists a search looks at; more: cannot tell (the lock is kept). */
+  maxNodes: 1_000,
+  /** Releases kept in verk:uniques:released. */
+  historyKept: 1_000,
+  /** Locks `verk unique list` shows at most. */
+  listMax: 1_000,
 } as const;
 
 /** Socket settings of every Redis connection (src/redis/connection.ts). */

@@ -13,6 +13,7 @@ import { parseTimerDuration } from '../util/duration.js';
 import { ConfigError } from '../util/errors.js';
 import { ERROR_CLASS } from '../job/error-classes.js';
 import { describeLoadError } from '../util/syntax-error.js';
+import { uniqueOptionProblem, type UniqueOption } from '../job/unique.js';
 
 export interface JobContext {
   jid: string;
@@ -39,6 +40,8 @@ export interface HandlerOptions {
   timeout?: number | string;
   /** Seconds to wait before retry number `count` (0-based); default is Sidekiq's formula. */
   backoff?: (count: number, error: Error) => number;
+  /** One job per key at a time (docs/unique-jobs.md): `{ key: (args) => string | 'args[0]', until }`. */
+  unique?: UniqueOption;
 }
 
 export interface Handler {
@@ -49,6 +52,7 @@ export interface Handler {
   retry?: boolean | number;
   timeoutMs?: number;
   backoff?: (count: number, error: Error) => number;
+  unique?: UniqueOption;
 }
 
 export interface LoadError {
@@ -149,6 +153,36 @@ function failureFor(dir: string, errors: LoadError[], name: string): Error {
   return err;
 }
 
+/** A module's `options` export (named, or on its default export), checked to be an object. */
+function optionsOf(mod: Record<string, unknown>): HandlerOptions {
+  const def = mod.default as Record<string, unknown> | undefined;
+  const options = (mod.options ?? (def && typeof def === 'object' ? def.options : undefined) ?? {}) as HandlerOptions;
+  if (typeof options !== 'object') throw new Error('`options` must be an object');
+  if (options.unique !== undefined) {
+    const problem = uniqueOptionProblem(options.unique);
+    if (problem) throw new Error(problem);
+  }
+  return options;
+}
+
+/**
+ * The options of the handler of one class, for a producer (`verk enqueue`): imports only that
+ * class's file (its perform is never called). Undefined when no file provides the class or the
+ * directory does not exist; a ConfigError (exit 78) naming the file and the field when the module
+ * fails to load or its options are bad.
+ */
+export async function loadHandlerOptions(dir: string, className: string): Promise<{ file: string; options: HandlerOptions } | undefined> {
+  if (!fs.existsSync(dir)) return undefined;
+  const want = normalizeClass(className);
+  const file = findHandlerFiles(dir).find((f) => classNameFor(dir, f) === want);
+  if (!file) return undefined;
+  try {
+    return { file, options: optionsOf(await importModule(file)) };
+  } catch (err) {
+    throw new ConfigError(`handler ${file}: ${await describeLoadError(err, file)}`);
+  }
+}
+
 function toHandler(className: string, file: string, mod: Record<string, unknown>): Handler {
   const def = mod.default as Record<string, unknown> | ((...a: unknown[]) => unknown) | undefined;
   const perform =
@@ -157,11 +191,10 @@ function toHandler(className: string, file: string, mod: Record<string, unknown>
     (def && typeof def === 'object' && typeof def.perform === 'function' && def.perform) ||
     undefined;
   if (!perform) throw new Error('exports no perform(args, ctx) function (export it by name or as the default export)');
-  const options = (mod.options ?? (def && typeof def === 'object' ? def.options : undefined) ?? {}) as HandlerOptions;
-  if (typeof options !== 'object') throw new Error('`options` must be an object');
+  const options = optionsOf(mod);
   const timeoutMs = options.timeout === undefined ? undefined : parseTimerDuration(options.timeout);
   if (options.retry !== undefined && typeof options.retry !== 'boolean' && !(Number.isInteger(options.retry) && options.retry >= 0)) {
     throw new Error('options.retry must be true, false or a whole number');
   }
-  return { className, file, perform: perform as Perform, queue: options.queue, retry: options.retry, timeoutMs, backoff: options.backoff };
+  return { className, file, perform: perform as Perform, queue: options.queue, retry: options.retry, timeoutMs, backoff: options.backoff, unique: options.unique };
 }

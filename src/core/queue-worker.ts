@@ -263,6 +263,8 @@ export class QueueWorker {
       started: false,
       closed: false,
     };
+    const lock = decoded.ok ? decoded.job.unique : undefined;
+    if (lock && lock.until !== 'ttl') entry.unique = { key: lock.key, jid: entry.jid, until: lock.until };
     this.running.add(entry);
     this.settler.hold(entry);
     const release = () => {
@@ -336,6 +338,8 @@ export class QueueWorker {
    */
   private async launch(entry: RunningEntry, job: Job, handler: Handler): Promise<void> {
     if (!(await this.leaseHeld(entry))) return; // handed back while it waited (to run alone, or for a renewal)
+    if (entry.unique?.until === 'started') await this.releaseAtStart(entry);
+    if (entry.closed) return; // handed back while the lock was released
     entry.startedAt = Date.now();
     entry.started = true; // runJob invokes perform synchronously
     const log = () => this.d.log.child({ queue: this.name, jid: job.jid, class: job.class });
@@ -364,6 +368,19 @@ export class QueueWorker {
       while (!this.d.lease.held() && !entry.closed) await sleep(GATE_POLL_MS);
     }
     return !entry.closed;
+  }
+
+  /**
+   * until 'started': the lock goes as the handler starts (lua/unique-start-1.lua: only while this
+   * node holds the job). A failed call is logged; the ack releases the lock then (compare-and-delete).
+   */
+  private async releaseAtStart(entry: RunningEntry): Promise<void> {
+    const lock = entry.unique!;
+    try {
+      if ((await this.d.scripts.uniqueStart(this.name, this.d.node, entry.raw, lock)) !== 'not_held') entry.unique = undefined;
+    } catch (err) {
+      this.d.log.warn('could not release the unique lock of a starting job; its ack releases it', { queue: this.name, jid: entry.jid, error: (err as Error).message });
+    }
   }
 
   private async reconcile(): Promise<void> {

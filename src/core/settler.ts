@@ -7,7 +7,7 @@
 import type { Config } from '../config/schema.js';
 import { SCRIPT_BOUNDS } from '../config/defaults.js';
 import { failedPayload, INVALID_ARGS_ERROR, type Job } from '../job/codec.js';
-import type { AckResult, Scripts } from '../redis/scripts.js';
+import type { AckResult, Scripts, UniqueRef } from '../redis/scripts.js';
 import { confirmWrite, epochOf } from '../redis/replication.js';
 import type { Logger } from '../util/logger.js';
 import { backoffMs, sleep } from '../util/sleep.js';
@@ -48,7 +48,15 @@ export interface RunningEntry {
   run?: JobRun;
   /** Settled (acked/failed) or handed back: nothing more may be written for it. */
   closed: boolean;
+  /**
+   * The unique lock the job still holds (docs/unique-jobs.md; not a ttl lock): the ack and the
+   * dead/drop failure release it in their own script call. Cleared once released at the start.
+   */
+  unique?: UniqueRef & { until: 'started' | 'done' };
 }
+
+const lockOf = (e: RunningEntry): UniqueRef | undefined => (e.unique ? { key: e.unique.key, jid: e.unique.jid } : undefined);
+const locksOf = (entries: RunningEntry[]) => (entries.some((e) => e.unique) ? entries.map(lockOf) : undefined);
 
 /** How the queue worker takes part in acks: refilling freed slots in the same script call. */
 export interface Refill {
@@ -126,7 +134,7 @@ export class Settler {
     };
     await Promise.all(
       calls.map(async (call, i) => {
-        const res = await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, i === 0 ? want : 0));
+        const res = await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, i === 0 ? want : 0, locksOf(call.entries)));
         note(call, res);
         if (res.refill === 'fenced') fenced = true;
         if (res.jobs.length) this.refill.take(res.jobs);
@@ -135,7 +143,9 @@ export class Settler {
     // Jobs named by hash and not found where expected: by their bytes (searched), so none is left unacked.
     if (retry.length) {
       const fallback = planAcks(retry.map((entry) => ({ entry, raw: entry.raw, text: entry.text, pos: 0 })));
-      await Promise.all(fallback.map(async (call) => note(call, await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, 0)))));
+      await Promise.all(
+        fallback.map(async (call) => note(call, await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, 0, locksOf(call.entries))))),
+      );
     }
     // durability 'replicated': a replica confirms the acks; after a reconnect they are sent again by bytes.
     if (this.scripts.durable) await confirmWrite(this.scripts.redis, since, 'ack', () => this.reack(batch.map((b) => b.entry)), this.scripts.durable);
@@ -153,7 +163,7 @@ export class Settler {
   /** Acks again by bytes (the job is searched): changes nothing where the first ack holds. */
   private async reack(entries: RunningEntry[]): Promise<void> {
     const calls = planAcks(entries.map((entry) => ({ entry, raw: entry.raw, text: entry.text, pos: 0 })));
-    await Promise.all(calls.map((call) => this.scripts.ack(this.queue, this.node, call.refs, 0)));
+    await Promise.all(calls.map((call) => this.scripts.ack(this.queue, this.node, call.refs, 0, locksOf(call.entries))));
   }
 
   async fail(entry: RunningEntry, job: Job, error: Error, handler: Handler | undefined): Promise<void> {
@@ -179,6 +189,7 @@ export class Settler {
         score: decision.mode === 'retry' ? nowS + decision.delaySeconds : nowS,
         deadMinScore: nowS - cfg.deadTimeout / 1000,
         deadMaxJobs: cfg.deadMaxJobs,
+        unique: lockOf(entry),
       }),
     );
     const result = decision.mode === 'retry' ? 'retried' : decision.mode === 'dead' ? 'dead' : 'dropped';
@@ -236,6 +247,7 @@ export class Settler {
         score: nowS,
         deadMinScore: nowS - cfg.deadTimeout / 1000,
         deadMaxJobs: cfg.deadMaxJobs,
+        unique: lockOf(entry),
       }),
     );
   }

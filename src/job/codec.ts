@@ -6,6 +6,7 @@ import { isUtf8 } from 'node:buffer';
 import { newJid } from './jid.js';
 import { payloadIdentity } from './identity.js';
 import { patchJson } from './raw-json.js';
+import { uniqueMember, uniqueOf, type UniqueLock } from './unique.js';
 
 /** error_class of a job whose `args` is not an array (it goes to dead without running). */
 export const INVALID_ARGS_ERROR = 'Verk::InvalidArgs';
@@ -31,6 +32,8 @@ export interface Job {
   recovered: number | undefined;
   /** Why `args` is unusable (not an array): such a job is not run but goes to dead. */
   argsError: string | undefined;
+  /** The unique lock the payload carries ("verk_unique", docs/unique-jobs.md), if any. */
+  unique?: UniqueLock;
 }
 
 export type DecodeResult = { ok: true; job: Job } | { ok: false; error: string };
@@ -54,22 +57,22 @@ export function decodeJob(bytes: Buffer | string, fallbackQueue = 'default'): De
   const d = data as Record<string, unknown>;
   if (typeof d.class !== 'string' || d.class === '') return { ok: false, error: 'payload has no "class" string' };
   const args = readArgs(d.args);
-  return {
-    ok: true,
-    job: {
-      raw,
-      data: d,
-      class: d.class,
-      args: args.ok ? args.value : [],
-      argsError: args.ok ? undefined : args.error,
-      jid: typeof d.jid === 'string' && d.jid ? d.jid : typeof d.jid === 'number' ? String(d.jid) : payloadIdentity(bytes),
-      queue: typeof d.queue === 'string' && d.queue ? d.queue : fallbackQueue,
-      retryCount: readRetryCount(d),
-      retry: readRetry(d),
-      enqueuedAt: toSeconds(d.enqueued_at),
-      recovered: typeof d.verk_recovered === 'number' ? d.verk_recovered : undefined,
-    },
+  const job: Job = {
+    raw,
+    data: d,
+    class: d.class,
+    args: args.ok ? args.value : [],
+    argsError: args.ok ? undefined : args.error,
+    jid: typeof d.jid === 'string' && d.jid ? d.jid : typeof d.jid === 'number' ? String(d.jid) : payloadIdentity(bytes),
+    queue: typeof d.queue === 'string' && d.queue ? d.queue : fallbackQueue,
+    retryCount: readRetryCount(d),
+    retry: readRetry(d),
+    enqueuedAt: toSeconds(d.enqueued_at),
+    recovered: typeof d.verk_recovered === 'number' ? d.verk_recovered : undefined,
   };
+  // Only a payload that carries a lock gets the field (the hot path builds no extra object).
+  if (d.verk_unique !== undefined) job.unique = uniqueOf(d);
+  return { ok: true, job };
 }
 
 /**
@@ -126,7 +129,7 @@ export function toSeconds(v: unknown): number | undefined {
 }
 
 /** Keys encodeNewJob writes itself; `extra` cannot override them (the returned jid must match). */
-const RESERVED = new Set(['retry', 'max_retry_count', 'queue', 'class', 'args', 'jid', 'created_at', 'enqueued_at']);
+const RESERVED = new Set(['retry', 'max_retry_count', 'queue', 'class', 'args', 'jid', 'created_at', 'enqueued_at', 'verk_unique']);
 
 export interface NewJob {
   class: string;
@@ -138,6 +141,8 @@ export interface NewJob {
   jid?: string;
   /** More top-level keys, kept verbatim (e.g. tags). */
   extra?: Record<string, unknown>;
+  /** The unique lock the job carries (written as "verk_unique"); see src/job/unique.ts. */
+  lock?: UniqueLock;
 }
 
 /**
@@ -161,7 +166,13 @@ export function encodeNewJob(job: NewJob, nowSeconds: number, enqueued: boolean)
   const head = JSON.stringify({ retry, ...(typeof retry === 'number' ? { max_retry_count: retry } : {}), queue, class: job.class }).slice(0, -1);
   const clash = Object.keys(job.extra ?? {}).filter((k) => RESERVED.has(k));
   if (clash.length) throw new Error(`extra must not set ${clash.join(', ')}: use the job's own fields`);
-  const tail = JSON.stringify({ jid, created_at: nowSeconds, ...(enqueued ? { enqueued_at: nowSeconds } : {}), ...job.extra }).slice(1);
+  const tail = JSON.stringify({
+    jid,
+    created_at: nowSeconds,
+    ...(enqueued ? { enqueued_at: nowSeconds } : {}),
+    ...job.extra,
+    ...(job.lock ? { verk_unique: uniqueMember(job.lock) } : {}),
+  }).slice(1);
   return { jid, queue, payload: `${head},"args":${argsText},${tail}` };
 }
 

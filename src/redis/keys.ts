@@ -56,6 +56,18 @@ export interface Keys {
   webAudit: string;
   /** The fleet's timeline: nodes joined, left, exited, fenced (newest first, bounded: lua/fleet-event-1.lua). */
   events: string;
+  /** A unique-job lock (string: the owner's jid; docs/unique-jobs.md). */
+  unique(key: string): string;
+  /** Pattern matching every unique lock (for SCAN). */
+  uniquePattern: string;
+  /** Unique locks by age (sorted set: key -> Redis ms taken or last found alive by the sweeper). */
+  uniques: string;
+  /** Per unique lock: JSON {jid, since, queue, until, at, score} (hash). */
+  uniquesInfo: string;
+  /** Locks the sweeper released (bounded list, newest first). */
+  uniquesReleased: string;
+  /** Count of locks the sweeper released. */
+  uniqueSwept: string;
 }
 
 export function makeKeys(prefix = ''): Keys {
@@ -99,5 +111,11 @@ export function makeKeys(prefix = ''): Keys {
     processSignals: (identity) => `${p}${identity}-signals`,
     webAudit: `${p}verk:web:audit`,
     events: `${p}verk:events`,
+    unique: (key) => `${p}verk:unique:${key}`,
+    uniquePattern: `${p}verk:unique:*`,
+    uniques: `${p}verk:uniques`,
+    uniquesInfo: `${p}verk:uniques:info`,
+    uniquesReleased: `${p}verk:uniques:released`,
+    uniqueSwept: `${p}verk:stat:unique_swept`,
   };
 }

@@ -67,6 +67,12 @@ export interface ReapOptions {
   startedIds?: string[];
 }
 
+/** A job's unique lock as the scripts that move the job release it: the key and the job's jid. */
+export interface UniqueRef {
+  key: string;
+  jid: string;
+}
+
 export interface FailArgs {
   queue: string;
   node: string;
@@ -76,6 +82,8 @@ export interface FailArgs {
   score: number;
   deadMinScore: number;
   deadMaxJobs: number;
+  /** The job's unique lock (not a ttl lock): dead/drop release it, retry keeps it. */
+  unique?: UniqueRef;
 }
 
 /** Job counts for Sidekiq's daily counters: executions (successes + failures) and failures. */

@@ -24,11 +24,14 @@ import type {
   ReapOptions,
   ReapResult,
   ReapScanResult,
+  UniqueRef,
 } from './script-types.js';
 import { chunksOf, fetchResult, flat, sha1, tombstoneFor } from './script-helpers.js';
 import * as reapCalls from './reap-calls.js';
 import { confirmWrite, epochOf, type DurableOptions } from './replication.js';
 import { cronTick, type CronTickCall, type CronTickResult } from './cron-calls.js';
+import * as uniqueCalls from './unique-calls.js';
+import type { UniqueEnqueue, UniqueEnqueueResult, SweepResult, UniqueWhy } from './unique-calls.js';
 
 /** The scripts the wrappers below call (the contract test checks it against lua/). */
 export const WRAPPED_SCRIPTS = [
@@ -51,6 +54,11 @@ export const WRAPPED_SCRIPTS = [
   'reclaim',
   'cronTick',
   'setPage',
+  'enqueueUnique',
+  'uniqueStart',
+  'uniqueDrop',
+  'uniqueSweep',
+  'uniqueWhy',
 ] as const;
 export type ScriptName = (typeof WRAPPED_SCRIPTS)[number];
 
@@ -175,7 +183,7 @@ export class Scripts {
    * the Settler splits bigger batches). A byte-named job is its exact bytes, as a Buffer or as
    * the string whose UTF-8 encoding they are.
    */
-  async ack(queue: string, node: string, refs: AckRef[], refill = 0): Promise<AckResult> {
+  async ack(queue: string, node: string, refs: AckRef[], refill = 0, locks?: (UniqueRef | undefined)[]): Promise<AckResult> {
     const k = this.keys;
     const jobArgs: Arg[] = [];
     const named: (Buffer | string)[] = [];
@@ -190,6 +198,13 @@ export class Scripts {
         jobArgs.push(`B${r.hint}`, r.bytes);
         named.push(r.bytes);
       } else jobArgs.push(`H${r.hint}:${r.length}:${r.offset}:${r.sha1}`, r.marker);
+    }
+    // The lock tail (lua/ack-6.lua): only when a job of the call carries a unique lock.
+    if (locks?.some(Boolean)) {
+      jobArgs.push('U', k.prefix);
+      locks.forEach((l, i) => {
+        if (l) jobArgs.push(`${i + 1}:${l.jid}`, l.key);
+      });
     }
     const res = (await this.call(
       'ack',
@@ -236,6 +251,7 @@ export class Scripts {
       a.score,
       a.deadMinScore,
       a.deadMaxJobs,
+      ...(a.unique ? [this.keys.prefix, a.unique.key, a.unique.jid] : []),
     );
     throwIfWrongType('fail', reply);
     return statusOf('fail', FAIL_STATUS, reply);
@@ -308,6 +324,31 @@ export class Scripts {
     return out;
   }
 
+  /** Takes the job's unique lock and pushes it, or returns the holder (lua/enqueue-unique-3.lua). */
+  enqueueUnique(e: UniqueEnqueue): Promise<UniqueEnqueueResult> {
+    return uniqueCalls.enqueueUnique(this, e);
+  }
+
+  /** Releases the lock of a job that is starting (until 'started'; lua/unique-start-1.lua). */
+  uniqueStart(queue: string, node: string, raw: Buffer, lock: UniqueRef): Promise<'released' | 'not_owner' | 'not_held'> {
+    return uniqueCalls.uniqueStart(this, queue, node, raw, lock.key, lock.jid);
+  }
+
+  /** Deletes a job by hand from a queue or sorted set and releases its lock (lua/unique-drop-1.lua). */
+  uniqueDrop(container: string, member: Buffer | string): Promise<{ removed: number; released: boolean }> {
+    return uniqueCalls.uniqueDrop(this, container, member);
+  }
+
+  /** One bounded pass of the unique-lock sweeper (lua/unique-sweep-2.lua). */
+  uniqueSweep(graceMs: number, by: string): Promise<SweepResult> {
+    return uniqueCalls.uniqueSweep(this, graceMs, by);
+  }
+
+  /** A lock's holder, info and where the holder is (lua/unique-why-1.lua). */
+  uniqueWhy(key: string): Promise<UniqueWhy> {
+    return uniqueCalls.uniqueWhy(this, key);
+  }
+
   /** Keeps an explanation for a malformed payload buried in `dead` (bounded list, newest first). */
   async recordMalformed(queue: string, node: string, raw: Buffer | string, error: string, nowS: number): Promise<void> {
     const preview = Buffer.isBuffer(raw) ? raw.subarray(0, 500).toString() : raw.slice(0, 500);
@@ -315,10 +356,21 @@ export class Scripts {
     await this.redis.multi().lpush(this.keys.malformed, entry).ltrim(this.keys.malformed, 0, 999).exec();
   }
 
-  /** Moves one sorted-set entry to its queue if it is still there (`moved`) or not (`gone`). */
-  async requeue(set: 'schedule' | 'retry' | 'dead', member: Buffer | string, payload: Buffer | string, queue: string): Promise<'moved' | 'gone'> {
+  /**
+   * Moves one sorted-set entry to its queue if it is still there (`moved`) or not (`gone`). With
+   * `unique` the job must own its lock (taken when free): `locked` when another job holds it.
+   */
+  async requeue(
+    set: 'schedule' | 'retry' | 'dead',
+    member: Buffer | string,
+    payload: Buffer | string,
+    queue: string,
+    unique?: UniqueRef & { until?: 'done' | 'started' },
+  ): Promise<'moved' | 'gone' | { locked: string }> {
     const k = this.keys;
-    const reply = await this.call('requeue', false, k[set], k.queue(queue), k.queues, member, payload, queue);
+    const lock = unique ? [k.prefix, unique.key, unique.jid, unique.until ?? 'done'] : [];
+    const reply = await this.call('requeue', false, k[set], k.queue(queue), k.queues, member, payload, queue, ...lock);
+    if (Array.isArray(reply) && String(reply[0]) === 'locked') return { locked: String(reply[1]) };
     throwIfWrongType('requeue', reply);
     return statusOf('requeue', REQUEUE_STATUS, reply);
   }
@@ -331,9 +383,16 @@ export class Scripts {
   }
 
   /** Moves one retry/schedule entry to dead as it is (lua/kill-2.lua), trimming dead by age and size. */
-  async kill(set: 'schedule' | 'retry', member: Buffer | string, nowS: number, deadMinScore: number, deadMaxJobs: number): Promise<'moved' | 'gone'> {
+  async kill(
+    set: 'schedule' | 'retry',
+    member: Buffer | string,
+    nowS: number,
+    deadMinScore: number,
+    deadMaxJobs: number,
+    releaseLock = false,
+  ): Promise<'moved' | 'gone'> {
     const k = this.keys;
-    const reply = await this.call('kill', false, k[set], k.dead, member, nowS, deadMinScore, deadMaxJobs);
+    const reply = await this.call('kill', false, k[set], k.dead, member, nowS, deadMinScore, deadMaxJobs, ...(releaseLock ? [k.prefix] : []));
     throwIfWrongType('kill', reply);
     return statusOf('kill', REQUEUE_STATUS, reply);
   }

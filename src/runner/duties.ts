@@ -7,6 +7,7 @@ import { Heartbeat, type BeatingNode, type HeartbeatEvents } from '../core/dutie
 import { Reaper } from '../core/duties/reaper.js';
 import { Scheduler } from '../core/duties/scheduler.js';
 import { CronDuty } from '../core/duties/cron.js';
+import { UniqueSweeper } from '../core/duties/unique-sweeper.js';
 import type { Scripts } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
 import { SidekiqRegistry, type RegistryHost } from './sidekiq-registry.js';
@@ -33,6 +34,8 @@ export interface Duties {
   sidekiq: SidekiqRegistry;
   /** Periodic jobs (runs only when the config declares some). */
   cron: CronDuty;
+  /** Releases unique locks whose job exists nowhere. */
+  uniqueSweeper: UniqueSweeper;
   /** Everything the duty runner runs, in start order. */
   list: Duty[];
 }
@@ -44,9 +47,10 @@ export function buildDuties(d: DutyDeps): Duties {
   const scheduler = new Scheduler(d.scripts, d.config, d.log);
   const sidekiq = new SidekiqRegistry(d.sidekiqHost);
   const cron = new CronDuty(d.scripts, d.config, d.log, d.reaperId);
-  const list: Duty[] = [heartbeat, poolWatch, reaperDuty(reaper, d.config), scheduler, sidekiq];
+  const uniqueSweeper = new UniqueSweeper(d.scripts, d.config, d.log, d.reaperId);
+  const list: Duty[] = [heartbeat, poolWatch, reaperDuty(reaper, d.config), scheduler, sidekiq, uniqueSweeper];
   if (Array.isArray(d.config.cron) && d.config.cron.length > 0) list.push(cron);
-  return { heartbeat, poolWatch, reaper, scheduler, sidekiq, cron, list };
+  return { heartbeat, poolWatch, reaper, scheduler, sidekiq, cron, uniqueSweeper, list };
 }
 
 /** The reaper's pass as a duty: reports the nodes reaped and the jobs moved and buried. */

@@ -151,6 +151,15 @@ export function createMetrics(sup: SupervisorView): Metrics {
   });
 
   cronMetrics(registry, sup);
+  new Counter({
+    name: 'verk_unique_swept_total',
+    help: 'Unique locks released by this supervisor because their job existed nowhere (docs/unique-jobs.md; each also in verk:uniques:released).',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sup.uniqueSweeper?.released ?? 0);
+    },
+  });
 
   function busyByQueue(): Map<string, number> {
     const out = new Map<string, number>(sup.config.queues.map((q) => [q.name, 0]));

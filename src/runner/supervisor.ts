@@ -143,6 +143,10 @@ export class Supervisor implements SupervisorView {
     return this.duties.cron;
   }
 
+  get uniqueSweeper() {
+    return this.duties.uniqueSweeper;
+  }
+
   /** For the Sidekiq registry: live children by node id. */
   get children(): ReadonlyMap<string, PoolChild> {
     return this.pool.children;

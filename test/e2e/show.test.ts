@@ -34,6 +34,7 @@ const FIELDS = [
   'retried_at',
   'retry',
   'retry_count',
+  'unique',
   'where',
 ];
 

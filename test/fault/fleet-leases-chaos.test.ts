@@ -18,6 +18,7 @@ import { TEST_INTERVALS, usePrivateRedis, workArgs, workEnv } from '../helpers/e
 import { attemptsOf, checkTicks, longestIdleBacklog } from '../helpers/lease-checker.js';
 import { outageFences, readLeaseRecord, redisNow } from '../helpers/lease-record.js';
 import { waitFor } from '../helpers/wait.js';
+import { rng } from '../helpers/rng.js';
 
 let server: RedisServer;
 let client: Client;
@@ -34,18 +35,6 @@ usePrivateRedis(
 const CRON = JSON.stringify({ tick: { class: 'Count', schedule: '* * * * * *', queue: 'cron-ledger' } });
 const KEYS = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A small seeded generator (mulberry32): the run can be replayed from the printed seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function cronRecord() {
   const ticks = (await server.client.lrange('queue:cron-ledger', 0, -1)).map((j) => (JSON.parse(j) as { cron: { tick: number } }).cron.tick);

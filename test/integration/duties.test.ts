@@ -142,6 +142,7 @@ describe('duty runner', () => {
       ['pool-watch', Math.min(config.heartbeatInterval, 1000)],
       ['reaper', config.reaperInterval],
       ['sidekiq-registry', Math.min(10_000, 2 * config.heartbeatInterval)],
+      ['unique-sweeper', config.uniqueSweepInterval],
     ]);
     // Alone in its fleet, the scheduler polls every schedulerInterval ±50% (Sidekiq's rule).
     const waits = Array.from({ length: 50 }, () => d.scheduler.intervalMs);

@@ -139,6 +139,16 @@ describe('the job page', () => {
     expect(page).toMatch(/in progress on node <code>n1<\/code>/);
     expect(handler.live.listeners).toBe(0);
   });
+
+  it("shows a unique job's lock and who holds it", async () => {
+    const { b } = await app();
+    const j = jid();
+    await server.client.lpush(keys.queue('a'), `{"class":"R","args":[],"queue":"a","jid":"${j}","verk_unique":{"key":"account:<1>","until":"done"}}`);
+    await server.client.set(keys.unique('account:<1>'), j);
+    expect((await b.get(`/job/${j}`)).body).toContain('<dt>Unique lock</dt><dd><code>account:&lt;1&gt;</code> until done: held by this job</dd>');
+    await server.client.set(keys.unique('account:<1>'), 'other');
+    expect((await b.get(`/job/${j}`)).body).toContain('held by <code>other</code>');
+  });
 });
 
 describe('actions', () => {

@@ -15,6 +15,8 @@ import { payloadIdentity } from '../../src/job/identity.js';
 import { FLUSH_DAY, FLUSH_ID, K, NODES, QUEUES, SETS, items, pick, type World } from './world.js';
 import { FLEET_ARGV_LAYOUT, FLEET_CMDS } from './fleet-commands.js';
 import { CRON_ARGV_LAYOUT, CRON_CMDS } from './cron-commands.js';
+import { UNIQUE_ARGV_LAYOUT, UNIQUE_CMDS } from './unique-commands.js';
+import { lockTail, lockArgs } from './payloads.js';
 
 const queue = fc.constantFrom(...QUEUES);
 const node = fc.constantFrom(...NODES);
@@ -114,7 +116,18 @@ export const ackCmd = fc.record({ q: queue, n: node, picks: fc.array(ackPick, { 
         return {
           script: 'ack',
           keys: [K.inprogress(q, n), K.processed(), K.processed(q), K.node(n), K.queue(q), K.paused],
-          argv: [refill, q, bytes, tombstone, ...pairs.flatMap((x) => [x.spec, x.value])],
+          // The lock tail the worker sends for jobs that carry "verk_unique" (a forged one's too).
+          argv: [
+            refill,
+            q,
+            bytes,
+            tombstone,
+            ...pairs.flatMap((x) => [x.spec, x.value]),
+            ...lockTail(
+              K.prefix,
+              pairs.map((x) => x.raw),
+            ),
+          ],
           allow: (reply) => ({
             places: [K.inprogress(q, n), K.queue(q)],
             drops: pairs.filter((x) => !x.forged).map((x) => x.raw),
@@ -171,7 +184,7 @@ export const failCmd = fc
         return {
           script: 'fail',
           keys: [K.inprogress(q, n), K.retry, K.dead, K.processed(), K.processed(q), K.failed(), K.failed(q), K.node(n)],
-          argv: [raw, mode, out, score, min, max],
+          argv: [raw, mode, out, score, min, max, ...lockArgs(K.prefix, raw)],
           allow: () =>
             mode === 'drop'
               ? { places: [K.inprogress(q, n)], drops: [raw] }
@@ -261,9 +274,9 @@ export const requeueCmd = fc.record({ set: fc.constantFrom(...SETS), i: fc.nat()
       return {
         script: 'requeue',
         keys: [K[set], K.queue(q), K.queues],
-        argv: [member, out, q],
+        argv: [member, out, q, ...lockArgs(K.prefix, member, 'requeue')],
         allow: () => ({ places: [K[set], K.queue(q)], rewrites: [[member, out]] }),
-        verify: (reply, b, a) => agree('moved', Number(scalar(reply)), `pushed to ${q}`, size(a, K.queue(q)) - size(b, K.queue(q))),
+        verify: (reply, b, a) => agree('moved', Array.isArray(reply) ? 0 : Number(scalar(reply)), `pushed to ${q}`, size(a, K.queue(q)) - size(b, K.queue(q))),
       };
     }),
 );
@@ -298,7 +311,7 @@ export const killCmd = fc
         return {
           script: 'kill',
           keys: [K[set as 'retry'], K.dead],
-          argv: [member, score, min, max],
+          argv: [member, score, min, max, ...(lockArgs(K.prefix, member).length ? [K.prefix] : [])],
           allow: () => ({
             places: [K[set as 'retry'], K.dead],
             // What it writes to dead is the member's own bytes.
@@ -492,6 +505,7 @@ export const flushDailyStatsCmd = fc.record({ p: fc.nat(50), f: fc.nat(50), base
 export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
   ...FLEET_CMDS,
   ...CRON_CMDS,
+  ...UNIQUE_CMDS,
   fetch: fetchCmd,
   ack: ackCmd,
   fail: failCmd,
@@ -513,12 +527,12 @@ export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
 export const ARGV_LAYOUT: Record<string, string> = {
   fetch: '4',
   ack: '5..',
-  fail: '6',
+  fail: '9',
   handback: '1..',
   reclaim: '2..',
   promote: '3..',
-  requeue: '3',
-  kill: '4',
+  requeue: '7',
+  kill: '5',
   setPage: '4',
   fleetEvent: '5',
   requeueOrphan: '3',
@@ -528,4 +542,5 @@ export const ARGV_LAYOUT: Record<string, string> = {
   flushDailyStats: '6',
   ...FLEET_ARGV_LAYOUT,
   ...CRON_ARGV_LAYOUT,
+  ...UNIQUE_ARGV_LAYOUT,
 };

@@ -10,6 +10,7 @@ import { stats, type Cmd } from './checked-call.js';
 import { ARGV_LAYOUT, SCRIPT_CMDS, acked, reaped } from './commands.js';
 import { faultCmds } from './faults.js';
 import { cronSeen } from './cron-commands.js';
+import { uniqueSeen } from './unique-commands.js';
 import { rewritesSeen } from './conservation.js';
 import { header, scripts } from './lua-runner.js';
 import { TARGETS, initial, setUp, type Initial } from './world.js';
@@ -28,6 +29,7 @@ afterAll(async () => {
     `[measured] ${all} script calls checked; per script calls/errors/wrongtype refusals: ${[...stats].map(([s, v]) => `${s} ${v.calls}/${v.errors}/${v.refusals}`).join(', ')}`,
   );
   console.log(`[measured] cronTick outcomes: ${[...cronSeen].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(`[measured] unique scripts: ${[...uniqueSeen].map(([k, v]) => `${k} ${v}`).join(', ')}`);
   await server?.stop();
 });
 
@@ -90,5 +92,6 @@ describe('the properties above reached the interesting paths', () => {
     expect(acked.forgedRefused).toBeGreaterThan(0);
     expect(acked.tombstoneHeld).toBeGreaterThan(0);
     for (const outcome of ['fired', 'replaced', 'skipped', 'missed', 'run', 'dup', 'stale', 'init']) expect(cronSeen.get(outcome) ?? 0, outcome).toBeGreaterThan(0);
+    for (const outcome of ['enqueued', 'refused', 'started', 'dropped']) expect(uniqueSeen.get(outcome) ?? 0, outcome).toBeGreaterThan(0);
   });
 });

@@ -11,7 +11,7 @@ export const bkey = (b: Buffer): string => b.toString('latin1');
 const unkey = (k: string): Buffer => Buffer.from(k, 'latin1');
 
 /** Lists and sorted sets that hold records (the reaper's schedule holds node ids), not payloads. */
-const NOT_PLACES = new Set(['verk:recoveries', 'verk:malformed', 'verk:heartbeats', 'verk:events']);
+const NOT_PLACES = new Set(['verk:recoveries', 'verk:malformed', 'verk:heartbeats', 'verk:events', 'verk:uniques', 'verk:uniques:released']);
 /** Periodic jobs' tick histories (verk:cron:<name>:history) are records too. */
 const isRecordList = (k: string) => NOT_PLACES.has(k) || /^verk:cron:.*:history$/.test(k);
 

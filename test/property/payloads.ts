@@ -38,8 +38,15 @@ const sidekiqJob: fc.Arbitrary<Buffer> = fc
     args: fc.array(value, { maxLength: 3 }),
     extra: fc.array(fc.tuple(fc.constantFrom('retry', 'created_at', 'enqueued_at', 'failed_at', 'error_message', 'verk_recovered', 'x', 'ünï'), value), { maxLength: 3 }),
     sep: fc.constantFrom(',', ', ', ' ,\n '),
+    unique: fc.option(
+      fc.constantFrom('{"key":"k1","until":"done"}', '{"key":"k2","until":"started"}', '{"key":"k1","until":"ttl","ttl":1000}', '{"key":""}', '"junk"', '{"key":"k2"}'),
+      {
+        nil: undefined,
+        freq: 2,
+      },
+    ),
   })
-  .map(({ jid, args, extra, sep }) => {
+  .map(({ jid, args, extra, sep, unique }) => {
     const members: [string, Buffer][] = [
       ['class', b('"Worker"')],
       ['queue', b('"q"')],
@@ -47,6 +54,7 @@ const sidekiqJob: fc.Arbitrary<Buffer> = fc
     ];
     if (jid !== null) members.push(['jid', b(jid)]);
     members.push(...extra);
+    if (unique !== undefined) members.push(['verk_unique', b(unique)]);
     return object(members, sep);
   });
 
@@ -117,4 +125,31 @@ export function withEnqueuedAt(raw: Buffer, at: number): Buffer {
   const s = raw.toString('latin1');
   if (!/^\{\s*"/.test(s)) return raw;
   return Buffer.concat([raw.subarray(0, raw.lastIndexOf(0x7d)), b(`,"enqueued_at":${at}}`)]);
+}
+
+/** The unique lock a payload carries as the worker reads it (src/job/unique.ts uniqueOf), if any. */
+function lockOf(raw: Buffer): { key: string; jid: string; until: string } | undefined {
+  try {
+    const d = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+    const u = d?.verk_unique as Record<string, unknown> | undefined;
+    if (!u || typeof u.key !== 'string' || u.key === '' || typeof d.jid !== 'string') return undefined;
+    if (u.until !== 'done' && u.until !== 'started') return undefined;
+    return { key: u.key, jid: d.jid, until: u.until };
+  } catch {
+    return undefined;
+  }
+}
+
+/** fail-8's optional ARGV[7..9] (`for: 'requeue'`: requeue-3's ARGV[4..7], with the until) for a payload that carries a lock. */
+export function lockArgs(prefix: string, raw: Buffer, use?: 'requeue'): string[] {
+  const l = lockOf(raw);
+  if (!l) return [];
+  return use ? [prefix, l.key, l.jid, l.until] : [prefix, l.key, l.jid];
+}
+
+/** ack-6's lock tail for these jobs (ARGV order), as the Settler sends it: empty when none carries a lock. */
+export function lockTail(prefix: string, raws: Buffer[]): (string | Buffer)[] {
+  const locks = raws.map(lockOf);
+  if (!locks.some(Boolean)) return [];
+  return ['U', prefix, ...locks.flatMap((l, i) => (l ? [`${i + 1}:${l.jid}`, l.key] : []))];
 }

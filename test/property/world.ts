@@ -69,6 +69,20 @@ export async function setUp(redis: Redis, init: Initial): Promise<void> {
   QUEUES.forEach((q, i) => {
     if (init.paused[i]) pipe.sadd(K.paused, q);
   });
+  // Unique payloads placed in a live place hold their lock (the first of a key wins), so the
+  // scripts that move them have locks to keep and release.
+  const locked = new Set<string>();
+  init.placed.forEach((entries, place) => {
+    if (PLACES[place] === K.dead) return;
+    for (const { p } of entries) {
+      const m = /"jid":"([0-9a-f]{24})".*"verk_unique":\{"key":"(k[12])"/.exec(init.pool[p % init.pool.length].toString('latin1'));
+      if (!m || locked.has(m[2])) continue;
+      locked.add(m[2]);
+      pipe.set(K.unique(m[2]), m[1]);
+      pipe.zadd(K.uniques, 0, m[2]);
+      pipe.hset(K.uniquesInfo, m[2], JSON.stringify({ jid: m[1], since: 0, queue: 'q', until: 'done' }));
+    }
+  });
   init.nodes.forEach((n, i) => {
     const id = NODES[i];
     if (n.registered) pipe.sadd(K.nodes, id);
@@ -116,6 +130,9 @@ export const CORRUPTIBLE: string[] = [
   ...NODES.map((n) => K.nodeInfo(n)),
   ...DAILY,
   RECOVERED,
+  K.uniques,
+  K.uniquesInfo,
+  K.uniquesReleased,
 ];
 
 /** The keys each script writes (or reads) that can be made the wrong type; destinations weigh double. */
@@ -139,6 +156,11 @@ export const TARGETS: Record<string, string[]> = {
   nodeSweep: [K.nodes, K.reaping, K.heartbeats],
   flushDailyStats: DAILY,
   cronTick: [...QUEUE_KEYS, ...QUEUE_KEYS, K.queues, K.nodes],
+  enqueueUnique: [...QUEUE_KEYS, ...QUEUE_KEYS, K.schedule, K.queues, K.uniques, K.uniquesInfo],
+  uniqueStart: [...INPROGRESS_KEYS, K.uniques, K.uniquesInfo],
+  uniqueDrop: [...QUEUE_KEYS, K.retry, K.schedule, K.dead, K.uniques],
+  uniqueSweep: [K.uniques, K.uniquesInfo, K.uniquesReleased, ...QUEUE_KEYS, K.retry, K.nodes],
+  uniqueWhy: [K.uniquesInfo, ...QUEUE_KEYS, K.dead],
 };
 
 /** Where a wrong-typed key's payloads wait meanwhile (a list or sorted set: still counted as a place). */

@@ -78,8 +78,8 @@ describe('lua/ contract', () => {
         if (/ARGV\[[^\d\]]/.test(body)) expect(from.length, 'ARGV indexed by a variable needs a documented ARGV[k..] range').toBeGreaterThan(0);
       });
 
-      it('names the keys it builds from the prefix in its header', () => {
-        const builds = /(?:prefix|ARGV\[1\])\s*\.\./.test(code(text));
+      it('names the keys it builds from the prefix (itself or in an include) in its header', () => {
+        const builds = /(?:prefix|ARGV\[1\])\s*\.\./.test(body);
         expect(
           head.some((l) => l.includes('Built from the prefix')),
           builds ? 'builds keys from the prefix: say which' : 'builds no key from the prefix',

@@ -58,6 +58,7 @@ function describe(jid: string, m: JobMatch, now: number): string {
     ['failed', when(m.failed_at, now)],
     ['retried', when(m.retried_at, now)],
     ['error', m.error_class || m.error_message ? paint.red([m.error_class, m.error_message].filter(Boolean).join(': ')) : null],
+    ['unique', m.unique ? `${m.unique.key} (until ${m.unique.until}; ${lockState(jid, m.unique.holder)})` : null],
   ];
   const lines = [paint.bold(`job ${jid}`)];
   for (const [k, v] of rows) if (v !== null) lines.push(`  ${k.padEnd(13)}${v}`);
@@ -71,6 +72,11 @@ function describe(jid: string, m: JobMatch, now: number): string {
   }
   lines.push('  payload', `    ${m.raw}`);
   return lines.join('\n') + '\n';
+}
+
+function lockState(jid: string, holder: string | null): string {
+  if (holder === null) return 'lock free';
+  return holder === jid ? 'holds the lock' : `lock held by ${holder}`;
 }
 
 function when(t: number | null, now: number): string | null {

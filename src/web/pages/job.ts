@@ -56,7 +56,7 @@ function match(p: Parameters<typeof href>[0], m: JobMatch): Html {
       : m.where === 'queue'
         ? html`waiting in queue <a href="${href(p, `/queues/${seg(m.queue ?? '')}`)}">${m.queue}</a>`
         : html`in <code>${m.where}</code> (${time(m.at)})`;
-  return html`<section class="match"><h2>${where}</h2><dl class="facts"><dt>Class</dt><dd>${m.class ?? '–'}</dd><dt>Retry count</dt><dd>${m.retry_count ?? '–'}</dd><dt>Enqueued</dt><dd>${time(m.enqueued_at)}</dd><dt>Error</dt><dd>${m.error_class ? html`<b>${m.error_class}</b>: ` : ''}${m.error_message ?? '–'}</dd></dl>
+  return html`<section class="match"><h2>${where}</h2><dl class="facts"><dt>Class</dt><dd>${m.class ?? '–'}</dd><dt>Retry count</dt><dd>${m.retry_count ?? '–'}</dd><dt>Enqueued</dt><dd>${time(m.enqueued_at)}</dd><dt>Error</dt><dd>${m.error_class ? html`<b>${m.error_class}</b>: ` : ''}${m.error_message ?? '–'}</dd>${m.unique ? html`<dt>Unique lock</dt><dd><code>${m.unique.key}</code> until ${m.unique.until}: ${m.unique.holder === null ? 'free' : m.unique.holder === (m.payload as { jid?: unknown }).jid ? 'held by this job' : html`held by <code>${m.unique.holder}</code>`}</dd>` : ''}</dl>
 <h3>Args</h3><pre class="payload">${m.args ?? '–'}</pre>
 ${attemptsTable(m.attempts, 'h3')}
 ${m.error_backtrace ? html`<h3>Backtrace</h3><pre class="payload">${m.error_backtrace.join('\n')}</pre>` : ''}
