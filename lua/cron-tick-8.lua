@@ -19,11 +19,16 @@
 --   run   an operator's run now (`verk cron run`): pushed whatever the schedule, pause or overlap
 --         say; the watermark does not move; the job becomes the entry's last job; a resend of
 --         the same run (its jid is already the last job's) pushes nothing
--- Overlap (ARGV[7]) looks for the entry's last job (its exact bytes, or the forms the reap gives
--- it: "verk_recovered": 0..ARGV[15] appended) in queue:<q> and in the in-progress and claim
--- lists of every registered or reaping node, comparing at most ARGV[13] elements in all and
--- looking at ARGV[14] nodes at most; when that bound cuts the search short the job may still be
--- there, which skip-if-running counts as running (it never fires while its last job may run).
+-- skip-if-running: each job it fires carries the entry's unique lock, cron:<name> (docs/unique-jobs.md:
+-- "verk_unique":{"key":"cron:<name>","until":"done"}, taken here with the push), which the scripts
+-- that move the job release when it is acked, dead, dropped, killed or deleted (and the sweeper,
+-- when the job exists nowhere): while the lock is held the tick is skipped, with no search, whatever
+-- the queue's backlog. A last job without the lock (an operator's run while the lock was held, or
+-- one fired before the lock existed) is looked for as replace looks: its exact bytes, or the forms
+-- the reap gives it ("verk_recovered": 0..ARGV[15] appended), in queue:<q> and in the in-progress
+-- and claim lists of every registered or reaping node, comparing at most ARGV[13] elements in all
+-- and looking at ARGV[14] nodes at most; when that bound cuts the search short the job may still
+-- be there, which counts as running (it never fires while its last job may run).
 -- KEYS[1] verk:cron:<name>           hash: last_tick, since, last_jid, last_payload, last_at, last_outcome
 -- KEYS[2] verk:cron:<name>:history   list of tick events, newest first (capped at ARGV[12])
 -- KEYS[3] verk:cron:paused           set of paused entry names
@@ -32,8 +37,9 @@
 -- KEYS[6] queues                     queue names (Sidekiq's registry)
 -- KEYS[7] verk_nodes                 registered nodes (read for overlap only)
 -- KEYS[8] verk:reaping               nodes being reaped (read for overlap only)
--- Built from the prefix ARGV[1] (read only, for overlap): <prefix>inprogress:<q>:<node> and
--- <prefix>verk:node:<node>:claim:<q> of every node in KEYS[7] and KEYS[8].
+-- Built from the prefix ARGV[1]: read only, for overlap, <prefix>inprogress:<q>:<node> and
+-- <prefix>verk:node:<node>:claim:<q> of every node in KEYS[7] and KEYS[8]; for skip-if-running,
+-- the lock <prefix>verk:unique:cron:<name> and its index <prefix>verk:uniques, :info.
 -- ARGV[1] key prefix
 -- ARGV[2] mode: init | fire | miss | run
 -- ARGV[3] entry name
@@ -58,6 +64,7 @@
 -- now: nothing written), or { 'wrongtype', key } (nothing written).
 -- @include key-types
 -- @include redis-time
+-- @include unique-lock
 local prefix, mode, name = ARGV[1], ARGV[2], ARGV[3]
 local tick = tonumber(ARGV[4])
 local hist_len, scan_max, max_nodes, forms_n = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15])
@@ -151,6 +158,8 @@ local function find_last(q, whole)
 end
 
 local q = ARGV[8]
+local lock_key = 'cron:' .. name
+local lock = prefix .. 'verk:unique:' .. lock_key
 -- A run carries a fresh jid: the same jid again is the same call re-sent (ioredis re-sends an
 -- unanswered command on its new connection after a lost reply), already enqueued.
 if mode == 'run' and redis.call('HGET', KEYS[1], 'last_jid') == ARGV[10] then
@@ -161,9 +170,20 @@ if mode == 'fire' then
   if redis.call('SISMEMBER', KEYS[3], name) == 1 then
     skip = 'paused'
   elseif ARGV[7] == 'skip-if-running' then
-    local where, node = find_last(q, true)
+    local holder = redis.pcall('GET', lock)
+    local prev = redis.call('HGET', KEYS[1], 'last_payload') or ''
+    local where, node
+    if type(holder) == 'string' then
+      where = 'locked'
+    elseif type(holder) == 'table' then
+      where = 'unknown'
+    elseif not string.find(prev, '"verk_unique":', 1, true) then
+      where, node = find_last(q, true)
+    end
     local jid = redis.call('HGET', KEYS[1], 'last_jid') or '?'
-    if where == 'queued' then
+    if where == 'locked' then
+      skip = 'previous job ' .. holder .. ' still holds the entry lock ' .. lock_key .. ' (queued, in progress or waiting to retry)'
+    elseif where == 'queued' then
       skip = 'previous job ' .. jid .. ' still queued in ' .. q
     elseif where == 'running' then
       skip = 'previous job ' .. jid .. ' still in progress on node ' .. node
@@ -193,10 +213,17 @@ if mode == 'run' then
 else
   cron_member = '{"entry":' .. cjson.encode(name) .. ',"tick":' .. string.format('%d', math.floor(tick / 1000)) .. '}'
 end
-local payload = ARGV[9] .. ',"created_at":' .. now_s .. ',"enqueued_at":' .. now_s .. ',"cron":' .. cron_member .. '}'
+local jid = ARGV[10]
+-- skip-if-running: the job takes the entry lock (an operator's run only when it is free).
+local locked = ''
+if ARGV[7] == 'skip-if-running' and redis.pcall('EXISTS', lock) == 0 then
+  local info = cjson.encode({ jid = jid, since = now, queue = q, ['until'] = 'done' })
+  local _, taken = unique_take(prefix, lock_key, jid, info, 0, now)
+  if taken then locked = ',"verk_unique":{"key":' .. cjson.encode(lock_key) .. ',"until":"done"}' end
+end
+local payload = ARGV[9] .. ',"created_at":' .. now_s .. ',"enqueued_at":' .. now_s .. ',"cron":' .. cron_member .. locked .. '}'
 redis.call('LPUSH', KEYS[5], payload)
 redis.call('SADD', KEYS[6], q)
-local jid = ARGV[10]
 if mode == 'run' then
   redis.call('HSET', KEYS[1], 'last_jid', jid, 'last_payload', payload, 'last_at', now)
   record({ outcome = 'run', jid = jid })

@@ -1,12 +1,9 @@
-// skip-if-running under a backlog: the script looks for the previous job with one LPOS per form
-// (its exact bytes and the "verk_recovered": 0..maxRecoveries forms), each with MAXLEN
-// overlapScanMax / forms, from the queue's head (the newest jobs). With the default
-// maxRecoveries 3 (5 forms), a queue of more than 20 000 jobs is "cannot tell", which counts as
-// running: the entry is skipped at every tick, even when its previous job finished long ago,
-// for as long as the backlog lasts (a nightly job silently stops during an incident).
-// NOT FIXED (issue 14 note): `it.fails` records the bug — it runs, and it turns red the day the
-// script gets it right (then make it a plain `it`). Candidate fixes: remember the previous job's
-// settlement (its ack) so "finished" needs no scan, or budget by elements, not elements × forms.
+// skip-if-running under a backlog. The script used to look for the previous job with one LPOS per
+// form (its exact bytes and the "verk_recovered": 0..maxRecoveries forms) from the queue's head,
+// with a bound: with the default maxRecoveries 3 (5 forms), a queue of more than 20 000 jobs was
+// "cannot tell", which counts as running, so the entry was skipped at every tick for as long as the
+// backlog lasted (a nightly job silently stopped during an incident; this test failed). The fired
+// job now carries the entry's unique lock, released by its ack: no search, whatever the backlog.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCron } from '../../src/config/cron.js';
 import { cronJobHead } from '../../src/job/cron-job.js';
@@ -14,6 +11,7 @@ import { makeKeys } from '../../src/redis/keys.js';
 import { Scripts } from '../../src/redis/scripts.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
+import { fakeRegistry, workerKit } from '../helpers/engine-kit.js';
 
 let server: RedisServer;
 const keys = makeKeys('');
@@ -24,7 +22,7 @@ beforeAll(async () => {
 afterAll(async () => server.stop());
 
 describe('skip-if-running with a backlog in its queue', () => {
-  it.fails('fires when the previous job is finished, even with 25 000 other jobs queued', async () => {
+  it('fires when the previous job is finished, even with 25 000 other jobs queued', async () => {
     const [e] = parseCron({ nightly: { class: 'Reports.Nightly', schedule: '* * * * * *', overlap: 'skip-if-running' } }, (why) => {
       throw new Error(why);
     });
@@ -37,8 +35,16 @@ describe('skip-if-running with a backlog in its queue', () => {
     const first = Math.floor(armed.nowMs / 1000) * 1000 + 1000;
     await waitRedisPast(first);
     expect((await call('fire', first, armed.nowMs)).outcome).toBe('fired');
-    // The previous job ran and was acked: gone from the queue. Then a backlog of other jobs.
-    await server.client.del(keys.queue(e.queue));
+    // The previous job runs and is acked (releasing the entry's lock). Then a backlog of other jobs.
+    const kit = await workerKit(server.url, 'w1', fakeRegistry({ 'Reports.Nightly': () => undefined }), { queue: e.queue });
+    try {
+      kit.worker.start();
+      await waitFor(async () => (await server.client.exists('verk:unique:cron:nightly')) === 0, { what: 'the ack releasing the lock' });
+    } finally {
+      await kit.worker.stopFetching();
+      await kit.close();
+    }
+    expect(await server.client.llen(keys.queue(e.queue))).toBe(0);
     for (let i = 0; i < 25; i++) await server.client.lpush(keys.queue(e.queue), ...Array.from({ length: 1000 }, (_, j) => `{"jid":"other-${i}-${j}"}`));
     const second = first + 1000;
     await waitRedisPast(second);

@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/util/logger.js';
 import { Ticker } from '../../src/util/ticker.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
+import { fakeRegistry, workerKit } from '../helpers/engine-kit.js';
 
 let server: RedisServer;
 let scripts: Scripts;
@@ -101,7 +102,7 @@ describe('cron-tick script', () => {
     expect((await call(e, 'fire', nowMs + 1)).outcome).toBe('dup');
   });
 
-  it('skip-if-running: skips while the last job is queued, in a node’s list (also as the reap rewrote it), fires once it is gone', async () => {
+  it('skip-if-running: the fired job carries the entry lock; ticks are skipped while it holds it (queued, in progress, reaped back), and fire once a worker acked it', async () => {
     const e = entry({ overlap: 'skip-if-running' });
     let { nowMs: t } = await call(e, 'init', 0);
     const next = async () => {
@@ -110,20 +111,57 @@ describe('cron-tick script', () => {
       return t;
     };
     expect((await call(e, 'fire', await next(), 'j1')).outcome).toBe('fired');
+    const [job] = await queued();
+    expect(JSON.parse(job).verk_unique).toEqual({ key: 'cron:e', until: 'done' });
+    expect(await server.client.get('verk:unique:cron:e')).toBe('j1');
     const skipped = await call(e, 'fire', await next(), 'j2');
     expect(skipped).toMatchObject({ outcome: 'skipped' });
-    expect(skipped.reason).toContain('j1 still queued');
-    // Fetched by a registered node: in progress.
-    await server.client.sadd(keys.nodes, 'n1');
-    const [job] = await queued();
+    expect(skipped.reason).toContain('previous job j1 still holds the entry lock cron:e');
+    // Fetched by a node: in progress. Reaped: back in the queue with "verk_recovered" appended.
     await server.client.lmove(keys.queue('default'), keys.inprogress('default', 'n1'), 'RIGHT', 'LEFT');
-    expect((await call(e, 'fire', await next(), 'j3')).reason).toContain('j1 still in progress on node n1');
-    // Reaped: back in the queue with "verk_recovered" appended.
+    expect((await call(e, 'fire', await next(), 'j3')).outcome).toBe('skipped');
     await server.client.del(keys.inprogress('default', 'n1'));
     await server.client.rpush(keys.queue('default'), `${job.slice(0, -1)},"verk_recovered":1}`);
-    expect((await call(e, 'fire', await next(), 'j4')).reason).toContain('j1 still queued');
-    await server.client.del(keys.queue('default'));
+    expect((await call(e, 'fire', await next(), 'j4')).outcome).toBe('skipped');
+    // A worker runs and acks it: the ack releases the lock, and the next tick fires.
+    const ran: string[] = [];
+    const kit = await workerKit(server.url, 'w1', fakeRegistry({ 'Reports.Nightly': (_args, ctx) => void ran.push(ctx.jid) }), { queue: 'default' });
+    try {
+      kit.worker.start();
+      await waitFor(async () => (await server.client.exists('verk:unique:cron:e')) === 0, { what: 'the ack releasing the lock' });
+    } finally {
+      await kit.worker.stopFetching();
+      await kit.close();
+    }
+    expect(ran).toEqual(['j1']);
     expect((await call(e, 'fire', await next(), 'j5')).outcome).toBe('fired');
+    expect(await server.client.get('verk:unique:cron:e')).toBe('j5');
+  });
+
+  it('skip-if-running: a last job without the lock (an operator’s run while it was held, or a job fired before the lock) is looked for by its bytes', async () => {
+    const e = entry({ overlap: 'skip-if-running' });
+    let { nowMs: t } = await call(e, 'init', 0);
+    const next = async () => {
+      t += 1;
+      await waitFor(async () => (await redisNow()) >= t);
+      return t;
+    };
+    expect((await call(e, 'fire', await next(), 'j1')).outcome).toBe('fired');
+    // An operator's run while j1 holds the lock: pushed without it.
+    expect((await call(e, 'run', 0, 'r1')).outcome).toBe('run');
+    const run = (await queued()).find((j) => JSON.parse(j).jid === 'r1')!;
+    expect(JSON.parse(run).verk_unique).toBeUndefined();
+    // j1 goes (as its ack would release it): r1, the last job, is found in the queue by its bytes.
+    await server.client.lrem(keys.queue('default'), 0, (await queued()).find((j) => JSON.parse(j).jid === 'j1')!);
+    await server.client.del('verk:unique:cron:e');
+    await server.client.sadd(keys.nodes, 'n1');
+    const skip = await call(e, 'fire', await next(), 'j2');
+    expect(skip.reason).toContain('r1 still queued');
+    await server.client.lmove(keys.queue('default'), keys.inprogress('default', 'n1'), 'RIGHT', 'LEFT');
+    expect((await call(e, 'fire', await next(), 'j3')).reason).toContain('r1 still in progress on node n1');
+    await server.client.del(keys.inprogress('default', 'n1'));
+    expect((await call(e, 'fire', await next(), 'j4')).outcome).toBe('fired');
+    expect(await server.client.get('verk:unique:cron:e')).toBe('j4');
   });
 
   it('replace: removes the last job while it is still queued, then pushes the new one', async () => {
