@@ -15,7 +15,7 @@ import type { Client } from '../../src/api/client.js';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { signalGroup, startWorker } from '../helpers/cli.js';
 import { TEST_INTERVALS, usePrivateRedis, workArgs, workEnv } from '../helpers/e2e.js';
-import { attemptsOf, checkTicks, longestIdleBacklog } from '../helpers/lease-checker.js';
+import { attemptsOf, checkConcurrency, checkTicks, longestIdleBacklog } from '../helpers/lease-checker.js';
 import { outageFences, readLeaseRecord, redisNow } from '../helpers/lease-record.js';
 import { waitFor } from '../helpers/wait.js';
 import { rng } from '../helpers/rng.js';
@@ -32,7 +32,12 @@ usePrivateRedis(
   { appendonly: true },
 );
 
-const CRON = JSON.stringify({ tick: { class: 'Count', schedule: '* * * * * *', queue: 'cron-ledger' } });
+// `tick` fires every second into a queue no one serves (its jobs are the record); `solo` fires
+// 1.2 s jobs every second with skip-if-running: its runs must never overlap.
+const CRON = JSON.stringify({
+  tick: { class: 'Count', schedule: '* * * * * *', queue: 'cron-ledger' },
+  solo: { class: 'Leased', schedule: '* * * * * *', queue: 'leased', overlap: 'skip-if-running', args: [{ key: 'cron-solo', sleepMs: 1200 }] },
+});
 const KEYS = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -154,6 +159,10 @@ describe('fleet leases chaos', () => {
       // Recovery: a dead node's jobs are back within TTL + reaper interval; allow the Redis outage and a margin for a loaded box.
       const recoveryBoundMs = TEST_INTERVALS.nodeTtlMs + TEST_INTERVALS.reaperMs + TEST_INTERVALS.blockMs + redisDownMs + 3000;
       const idle = longestIdleBacklog(attempts, enqueued, record.end);
+      // skip-if-running: the entry's runs never overlap (a run on a node counts until its fencing).
+      const solo = attempts.filter((a) => a.key === 'cron-solo');
+      const soloOverlaps = checkConcurrency(solo, () => 1).violations;
+      const soloSkips = (await server.client.lrange('verk:cron:solo:history', 0, -1)).filter((h) => JSON.parse(h).outcome === 'skipped').length;
       const longestIdle = Math.max(...idle.values());
 
       const summary =
@@ -164,7 +173,8 @@ describe('fleet leases chaos', () => {
         `[measured] fleet leases chaos (seed ${seed}): ${summary}. cron: ${ticks.length} ticks, ${tickReport.duplicates} duplicates, ${tickReport.holes.length} left out, ` +
           `${notFired.length} missed/skipped, lag median ${lags[Math.floor(lags.length / 2)]} ms, max ${lags[lags.length - 1]} ms. ` +
           `jobs: ${enqueued.length} enqueued, ${lost.length} lost, ${attempts.length} attempts, ${rerunsAfterFence} re-run after a fencing, ${rerunsUnexplained} re-run otherwise, ` +
-          `${record.fences.length} fencings; longest idle backlog ${longestIdle} ms (bound ${recoveryBoundMs} ms)`,
+          `${record.fences.length} fencings; longest idle backlog ${longestIdle} ms (bound ${recoveryBoundMs} ms). ` +
+          `skip-if-running: ${new Set(solo.map((a) => a.jid)).size} runs (${solo.length} attempts), ${soloSkips} ticks skipped, ${soloOverlaps.length} overlaps`,
       );
       expect(tickReport.duplicates).toBe(0);
       expect(tickReport.holes).toEqual([]);
@@ -173,6 +183,8 @@ describe('fleet leases chaos', () => {
       expect(lost).toEqual([]);
       expect(rerunsUnexplained).toBe(0);
       expect(longestIdle).toBeLessThan(recoveryBoundMs);
+      expect(soloOverlaps).toEqual([]);
+      expect(new Set(solo.map((a) => a.jid)).size).toBeGreaterThan(3);
     },
     150_000 + Number(process.env.FLEET_CHAOS_ROUNDS ?? 0) * 7000,
   );
