@@ -25,34 +25,10 @@
 -- Returns { removed, node_alive (1/0), refill status (1 ok, 0 paused, -1 fenced, 2 not asked),
 -- m, the numbers (1-based, in ARGV order) of the m jobs named by hash and not found, job... }.
 -- @include held-job
+-- @include ack-remove
 -- @include fetch-into
-local tomb = ARGV[4]
-for i = 5, #ARGV, 2 do
-  local kind = string.byte(ARGV[i])
-  if (kind == 66 or kind == 82) and ARGV[i + 1] == tomb then return redis.error_reply('ack: the tombstone equals a payload named by its bytes') end
-end
-local removed, tombs, jobs, missing = 0, 0, 0, {}
-for i = 5, #ARGV, 2 do
-  jobs = jobs + 1
-  if string.byte(ARGV[i]) == 82 then
-    -- "R": a short list (the caller holds few jobs): remove the tail-most equal element at once.
-    removed = removed + redis.call('LREM', KEYS[1], -1, ARGV[i + 1])
-  else
-    local at = held_index(KEYS[1], ARGV[i], ARGV[i + 1], tomb)
-    if at then
-      redis.call('LSET', KEYS[1], at, tomb)
-      tombs = tombs + 1
-    elseif string.byte(ARGV[i]) == 72 then
-      table.insert(missing, jobs)
-    end
-  end
-end
-removed = removed + tombs
-if tombs > 0 then
-  -- Exactly as many as were set: an element that already equalled the tombstone is a job with
-  -- those very bytes, so whichever equal elements go, the same bytes stay.
-  redis.call('LREM', KEYS[1], -tombs, tomb)
-end
+local removed, missing, jobs = ack_remove(KEYS[1], ARGV[4], 5, 2, nil)
+if type(removed) == 'table' then return removed end
 if removed > 0 then
   -- The jobs are acked already: a corrupt counter (not an integer) must not turn the ack into an
   -- error, so the counters are best effort, as in fail-8.

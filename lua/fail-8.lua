@@ -16,9 +16,15 @@
 -- ARGV[4] score: retry time or time of death (float epoch seconds)
 -- ARGV[5] dead: remove entries scored below this (epoch seconds)
 -- ARGV[6] dead: keep at most this many entries
+-- ARGV[7] optional, for a queue with a cluster-wide limit (docs/limits.md): the key prefix
+-- ARGV[8] optional: the queue name
+-- ARGV[9] optional: the job's identity; with ARGV[7..9] the job's slot is released once it is
+--         removed (lua/include/limit-release.lua builds <prefix>verk:limit:<q>:held|ready|parked:<key>)
 -- Returns 1 = settled, 0 = not held but the node is alive, -1 = not held and the node is
 -- fenced, or { 'wrongtype', key } (nothing written) when a key it would write has another type.
 -- @include key-types
+-- @include redis-time
+-- @include limit-release
 local mode = ARGV[2]
 local dest = (mode == 'retry' and KEYS[2]) or (mode == 'dead' and KEYS[3]) or nil
 local score, min_score, max_dead = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -27,6 +33,7 @@ if dest and not (score and score == score) then return redis.error_reply('fail: 
 if mode == 'dead' and not (min_score and max_dead) then return redis.error_reply('fail: dead trim bounds are not numbers') end
 local checks = { { KEYS[1], 'list' } }
 if dest then table.insert(checks, { dest, 'zset' }) end
+if ARGV[9] then limit_release_checks(ARGV[7], ARGV[8], KEYS[8] .. ':slots', checks) end
 local wrong = first_wrong_type(checks)
 if wrong then return { 'wrongtype', wrong } end
 if not redis.call('LPOS', KEYS[1], ARGV[1], 'RANK', -1) then
@@ -46,4 +53,5 @@ redis.pcall('INCR', KEYS[5])
 redis.pcall('INCR', KEYS[6])
 redis.pcall('INCR', KEYS[7])
 redis.call('LREM', KEYS[1], -1, ARGV[1])
+if ARGV[9] then limit_release(ARGV[7], KEYS[8] .. ':slots', ARGV[8], ARGV[9], now_ms()) end
 return 1

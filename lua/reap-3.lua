@@ -19,7 +19,9 @@
 -- :started keys, <prefix>inprogress:<q>:<id>, <prefix>verk:node:<id>:claim:<q> (a job the
 -- node's idle wait took and had not yet confirmed), <prefix>queue:<q>,
 -- <prefix>verk:recovered:<jid>, <prefix>verk:recoveries, <prefix>verk:heartbeats (the
--- reaper's schedule: the node leaves it when fully reaped).
+-- reaper's schedule: the node leaves it when fully reaped), <prefix>verk:node:<id>:slots and
+-- <prefix>verk:limit:<q>:held|ready (cluster-wide limits: every slot the node held is released
+-- by the batch that deregisters it, docs/limits.md).
 -- ARGV[1] key prefix
 -- ARGV[2] node id to reap
 -- ARGV[3] batch size (jobs moved by this call at most)
@@ -41,6 +43,7 @@
 -- @include json-fields
 -- @include key-types
 -- @include redis-time
+-- @include limit-release
 local prefix, node = ARGV[1], ARGV[2]
 local node_key = prefix .. 'verk:node:' .. node
 if ARGV[6] ~= '1' and redis.call('EXISTS', node_key) == 1 then
@@ -59,7 +62,7 @@ local now = now_s()
 
 -- Plan: reads only ---------------------------------------------------------------------
 local lists = {}
-local checks = { { KEYS[1], 'set' }, { KEYS[2], 'set' }, { KEYS[3], 'zset' }, { history, 'list' }, { prefix .. 'verk:heartbeats', 'zset' } }
+local checks = { { KEYS[1], 'set' }, { KEYS[2], 'set' }, { KEYS[3], 'zset' }, { history, 'list' }, { prefix .. 'verk:heartbeats', 'zset' }, { node_key .. ':slots', 'hash' } }
 local wrong_queues = first_wrong_type({ { queues_key, 'set' } })
 if wrong_queues then return { 'wrongtype', 0, 0, 0, 0, wrong_queues } end
 for _, q in ipairs(redis.call('SMEMBERS', queues_key)) do
@@ -205,6 +208,7 @@ if event then
   redis.call('LPUSH', history, event)
   redis.call('LTRIM', history, 0, hist_len - 1)
 end
+limit_release_all(prefix, node_key .. ':slots', math.floor(now * 1000))
 if registered then
   redis.call('SREM', KEYS[1], node)
   redis.call('SADD', KEYS[2], node)

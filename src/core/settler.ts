@@ -7,6 +7,7 @@
 import type { Config } from '../config/schema.js';
 import { SCRIPT_BOUNDS } from '../config/defaults.js';
 import { failedPayload, INVALID_ARGS_ERROR, type Job } from '../job/codec.js';
+import { payloadIdentity } from '../job/identity.js';
 import type { AckResult, Scripts } from '../redis/scripts.js';
 import { confirmWrite, epochOf } from '../redis/replication.js';
 import type { Logger } from '../util/logger.js';
@@ -126,7 +127,7 @@ export class Settler {
     };
     await Promise.all(
       calls.map(async (call, i) => {
-        const res = await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, i === 0 ? want : 0));
+        const res = await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, i === 0 ? want : 0, this.idsOf(call.entries)));
         note(call, res);
         if (res.refill === 'fenced') fenced = true;
         if (res.jobs.length) this.refill.take(res.jobs);
@@ -135,7 +136,7 @@ export class Settler {
     // Jobs named by hash and not found where expected: by their bytes (searched), so none is left unacked.
     if (retry.length) {
       const fallback = planAcks(retry.map((entry) => ({ entry, raw: entry.raw, text: entry.text, pos: 0 })));
-      await Promise.all(fallback.map(async (call) => note(call, await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, 0)))));
+      await Promise.all(fallback.map(async (call) => note(call, await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, 0, this.idsOf(call.entries))))));
     }
     // durability 'replicated': a replica confirms the acks; after a reconnect they are sent again by bytes.
     if (this.scripts.durable) await confirmWrite(this.scripts.redis, since, 'ack', () => this.reack(batch.map((b) => b.entry)), this.scripts.durable);
@@ -153,7 +154,13 @@ export class Settler {
   /** Acks again by bytes (the job is searched): changes nothing where the first ack holds. */
   private async reack(entries: RunningEntry[]): Promise<void> {
     const calls = planAcks(entries.map((entry) => ({ entry, raw: entry.raw, text: entry.text, pos: 0 })));
-    await Promise.all(calls.map((call) => this.scripts.ack(this.queue, this.node, call.refs, 0)));
+    await Promise.all(calls.map((call) => this.scripts.ack(this.queue, this.node, call.refs, 0, this.idsOf(call.entries))));
+  }
+
+  /** A limited queue's ack names each job's slot record by the job's identity (docs/limits.md); other queues send none. */
+  private idsOf(entries: RunningEntry[]): string[] | undefined {
+    if (!this.scripts.limited(this.queue)) return undefined;
+    return entries.map((e) => (e.identity ??= payloadIdentity(e.raw)));
   }
 
   async fail(entry: RunningEntry, job: Job, error: Error, handler: Handler | undefined): Promise<void> {

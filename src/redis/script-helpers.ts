@@ -2,8 +2,8 @@
 // tombstone, cutting a batch into bounded calls, argument flattening.
 import { createHash } from 'node:crypto';
 import { SCRIPT_BOUNDS } from '../config/defaults.js';
-import type { FetchResult } from './script-types.js';
-import { FETCH_STATUS, statusOf } from './statuses.js';
+import type { AckRef, AckResult, FetchResult } from './script-types.js';
+import { ALIVE_STATUS, FETCH_STATUS, REFILL_STATUS, statusOf } from './statuses.js';
 
 export function fetchResult(reply: unknown): FetchResult {
   const res = reply as [number, ...Buffer[]];
@@ -45,4 +45,39 @@ export const sha1 = (s: Buffer | string) => createHash('sha1').update(s).digest(
 
 export function flat(obj: Record<string, string | number>): (string | number)[] {
   return Object.entries(obj).flat();
+}
+
+/**
+ * The jobs' arguments of an ack (lua/ack-6.lua: a spec and the bytes or marker of each job;
+ * `extra(i)` appends one more per job, as ack-limited's identities) and the tombstone for them.
+ */
+export function ackJobArgs(refs: AckRef[], extra?: (i: number) => string): { args: (string | Buffer)[]; tomb: string } {
+  const args: (string | Buffer)[] = [];
+  const named: (Buffer | string)[] = [];
+  refs.forEach((r, i) => {
+    if (typeof r === 'string' || Buffer.isBuffer(r)) {
+      args.push('B0', r);
+      named.push(r);
+    } else if ('remove' in r) {
+      args.push('R', r.remove);
+      named.push(r.remove);
+    } else if ('bytes' in r) {
+      args.push(`B${r.hint}`, r.bytes);
+      named.push(r.bytes);
+    } else args.push(`H${r.hint}:${r.length}:${r.offset}:${r.sha1}`, r.marker);
+    if (extra) args.push(extra(i));
+  });
+  return { args, tomb: tombstoneFor(named) };
+}
+
+/** An ack's reply: { removed, alive, refill status, m, m missing numbers, job... }. */
+export function ackResult(script: string, res: unknown[]): AckResult {
+  const m = Number(res[3]);
+  return {
+    removed: Number(res[0]),
+    alive: statusOf(script, ALIVE_STATUS, res[1]),
+    refill: statusOf(script, REFILL_STATUS, res[2]),
+    missing: res.slice(4, 4 + m).map((x) => Number(x) - 1),
+    jobs: res.slice(4 + m) as Buffer[],
+  };
 }

@@ -1,7 +1,8 @@
 // The argument and result types of the typed script calls (src/redis/scripts.ts), kept apart so
 // the wrappers stay one screen per script. Imported through scripts.ts.
 
-export type FetchResult = { status: 'ok'; jobs: Buffer[] } | { status: 'paused' | 'fenced'; jobs: [] };
+/** `more` (limited queues only): the fetch stopped at its park bound with jobs left to sort. */
+export type FetchResult = ({ status: 'ok'; jobs: Buffer[] } | { status: 'paused' | 'fenced'; jobs: [] }) & { more?: boolean };
 
 /**
  * How an ack names one job (lua/include/held-job.lua). `hint` is the position from the tail of the
@@ -22,7 +23,7 @@ export type AckRef =
  * the wait took (a claim left over from a wait whose reply was lost); the left-over jobs are
  * in the in-progress list (or back in the queue) and the caller must reconcile.
  */
-export type ClaimResult = { status: 'ok' | 'paused' | 'fenced'; jobs: Buffer[]; consistent: boolean };
+export type ClaimResult = { status: 'ok' | 'paused' | 'fenced'; jobs: Buffer[]; consistent: boolean; more?: boolean };
 export interface ReapScanResult {
   /** The call was full: due nodes may remain (call again). */
   more: boolean;

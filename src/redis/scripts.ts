@@ -6,7 +6,7 @@ import type { Redis, ChainableCommander } from 'ioredis';
 import { FLEET, HANDBACK, SCRIPT_BOUNDS } from '../config/defaults.js';
 import type { Keys } from './keys.js';
 import { scriptSources } from './script-source.js';
-import { ALIVE_STATUS, FAIL_STATUS, FETCH_STATUS, HEARTBEAT_STATUS, REFILL_STATUS, REQUEUE_STATUS, statusOf, throwIfWrongType } from './statuses.js';
+import { FAIL_STATUS, FETCH_STATUS, HEARTBEAT_STATUS, REQUEUE_STATUS, statusOf, throwIfWrongType } from './statuses.js';
 
 export { scriptSources } from './script-source.js';
 export type * from './script-types.js';
@@ -25,7 +25,10 @@ import type {
   ReapResult,
   ReapScanResult,
 } from './script-types.js';
-import { chunksOf, fetchResult, flat, sha1, tombstoneFor } from './script-helpers.js';
+import { ackJobArgs, ackResult, chunksOf, fetchResult, flat, sha1 } from './script-helpers.js';
+import * as limitCalls from './limit-calls.js';
+import type { LimitSpec, Outlook } from './limit-calls.js';
+import { payloadIdentity } from '../job/identity.js';
 import * as reapCalls from './reap-calls.js';
 import { confirmWrite, epochOf, type DurableOptions } from './replication.js';
 import { cronTick, type CronTickCall, type CronTickResult } from './cron-calls.js';
@@ -50,6 +53,11 @@ export const WRAPPED_SCRIPTS = [
   'flushDailyStats',
   'reclaim',
   'cronTick',
+  'fetchLimited',
+  'claimLimited',
+  'ackLimited',
+  'handbackLimited',
+  'limitAudit',
 ] as const;
 export type ScriptName = (typeof WRAPPED_SCRIPTS)[number];
 
@@ -60,7 +68,7 @@ export type ScriptName = (typeof WRAPPED_SCRIPTS)[number];
  * and the reaper's schedule are not confirmed (losing one in a failover loses no job:
  * src/redis/replication.ts, docs/redis-ha.md).
  */
-const DURABLE_WRITES: ReadonlySet<ScriptName> = new Set(['register', 'fail', 'handback', 'reap', 'requeueOrphan', 'requeue', 'promote', 'reclaim']);
+const DURABLE_WRITES: ReadonlySet<ScriptName> = new Set(['register', 'fail', 'handback', 'handbackLimited', 'reap', 'requeueOrphan', 'requeue', 'promote', 'reclaim']);
 
 type Arg = string | number | Buffer;
 type Raw = (...args: Arg[]) => Promise<unknown>;
@@ -80,15 +88,37 @@ export type FleetEventKind = (typeof FLEET_EVENT_KINDS)[number];
 /** Typed calls of the Lua scripts on one connection. */
 export class Scripts {
   private readonly r: Record<string, Raw>;
+  /** Queue → its limit as the scripts take it (docs/limits.md); a queue not here runs today's scripts. */
+  private readonly limitSpecs: ReadonlyMap<string, string>;
+  /** Per limited queue: ms until its next rate-blocked key reopens, from the last take (-1: none). */
+  private readonly reopenIn = new Map<string, number>();
 
   constructor(
     readonly redis: Redis,
     readonly keys: Keys,
     /** Set with durability 'replicated': the writes of DURABLE_WRITES are confirmed by a replica. */
     readonly durable?: DurableOptions,
+    /** Cluster-wide limits of the queues this connection fetches (config `limits`). */
+    readonly limits: readonly LimitSpec[] = [],
   ) {
     this.r = define(redis);
     if (durable) epochOf(redis);
+    this.limitSpecs = new Map(limits.map((l) => [l.queue, limitCalls.specText(l)]));
+  }
+
+  /** Whether `queue` has a cluster-wide limit (its fetch, ack, failure and hand-back release slots). */
+  limited(queue: string): boolean {
+    return this.limitSpecs.has(queue);
+  }
+
+  /** The same calls on another connection (a blocking one), with the same limits. */
+  on(redis: Redis): Scripts {
+    return new Scripts(redis, this.keys, undefined, this.limits);
+  }
+
+  private outlook<T extends Outlook>(queue: string, res: T): T {
+    this.reopenIn.set(queue, res.waitMs);
+    return res;
   }
 
   /** A script call; `buffers` uses the command's Buffer variant (payloads in the reply as Buffers). */
@@ -118,6 +148,8 @@ export class Scripts {
   }
 
   async fetch(queue: string, node: string, max: number, firstFetch: boolean): Promise<FetchResult> {
+    const limit = this.limitSpecs.get(queue);
+    if (limit !== undefined) return this.outlook(queue, await limitCalls.fetchLimited(this, limit, queue, node, max, firstFetch));
     return fetchResult(await this.call('fetch', true, ...this.fetchArgs(queue, node, max, firstFetch)));
   }
 
@@ -129,6 +161,8 @@ export class Scripts {
    * to fetch besides the claimed one. Only for a connection of its own (it blocks).
    */
   async waitAndClaim(queue: string, node: string, more: number, timeoutS: number): Promise<ClaimResult> {
+    const limit = this.limitSpecs.get(queue);
+    if (limit !== undefined) return this.outlook(queue, await limitCalls.waitAndClaimLimited(this, limit, queue, node, more + 1, timeoutS, this.reopenIn.get(queue) ?? -1));
     const k = this.keys;
     const claim = k.nodeClaim(node, queue);
     const pipe = this.redis.pipeline().blmoveBuffer(k.queue(queue), claim, 'RIGHT', 'LEFT', timeoutS) as unknown as Record<
@@ -174,22 +208,14 @@ export class Scripts {
    * the Settler splits bigger batches). A byte-named job is its exact bytes, as a Buffer or as
    * the string whose UTF-8 encoding they are.
    */
-  async ack(queue: string, node: string, refs: AckRef[], refill = 0): Promise<AckResult> {
-    const k = this.keys;
-    const jobArgs: Arg[] = [];
-    const named: (Buffer | string)[] = [];
-    for (const r of refs) {
-      if (typeof r === 'string' || Buffer.isBuffer(r)) {
-        jobArgs.push('B0', r);
-        named.push(r);
-      } else if ('remove' in r) {
-        jobArgs.push('R', r.remove);
-        named.push(r.remove);
-      } else if ('bytes' in r) {
-        jobArgs.push(`B${r.hint}`, r.bytes);
-        named.push(r.bytes);
-      } else jobArgs.push(`H${r.hint}:${r.length}:${r.offset}:${r.sha1}`, r.marker);
+  async ack(queue: string, node: string, refs: AckRef[], refill = 0, ids?: string[]): Promise<AckResult> {
+    const limit = this.limitSpecs.get(queue);
+    if (limit !== undefined) {
+      if (!ids || ids.length !== refs.length) throw new Error(`ack of limited queue ${queue}: every job needs its identity`);
+      return limitCalls.ackLimited(this, limit, queue, node, refs, ids, refill);
     }
+    const k = this.keys;
+    const { args, tomb } = ackJobArgs(refs);
     const res = (await this.call(
       'ack',
       true,
@@ -202,22 +228,17 @@ export class Scripts {
       Math.min(refill, SCRIPT_BOUNDS.fetchMaxJobs),
       queue,
       SCRIPT_BOUNDS.fetchMaxBytes,
-      tombstoneFor(named),
-      ...jobArgs,
+      tomb,
+      ...args,
     )) as unknown[];
-    const m = Number(res[3]);
-    return {
-      removed: Number(res[0]),
-      alive: statusOf('ack', ALIVE_STATUS, res[1]),
-      refill: statusOf('ack', REFILL_STATUS, res[2]),
-      missing: res.slice(4, 4 + m).map((x) => Number(x) - 1),
-      jobs: res.slice(4 + m) as Buffer[],
-    };
+    return ackResult('ack', res);
   }
 
   /** Settles a failed job: `settled`, `not_held` (the node is alive but no longer holds it) or `fenced`. */
   async fail(a: FailArgs): Promise<FailStatus> {
     const k = this.keys;
+    // A limited queue's job releases its slot in the same call (fail-8's optional ARGV tail).
+    const release = this.limitSpecs.has(a.queue) ? [k.prefix, a.queue, payloadIdentity(a.raw)] : [];
     const reply = await this.call(
       'fail',
       false,
@@ -235,6 +256,7 @@ export class Scripts {
       a.score,
       a.deadMinScore,
       a.deadMaxJobs,
+      ...release,
     );
     throwIfWrongType('fail', reply);
     return statusOf('fail', FAIL_STATUS, reply);
@@ -242,6 +264,7 @@ export class Scripts {
 
   /** `from: 'claim'` hands back jobs left in the node's claim list (lua/claim-5.lua) instead. */
   async handback(queue: string, node: string, raws: Buffer[], from: 'inprogress' | 'claim' = 'inprogress'): Promise<number> {
+    if (this.limitSpecs.has(queue)) return limitCalls.handbackLimited(this, queue, node, raws, from);
     const list = from === 'claim' ? this.keys.nodeClaim(node, queue) : this.keys.inprogress(queue, node);
     let moved = 0;
     // In calls of at most HANDBACK.maxJobs jobs and maxBytes bytes: each job is two scans of the
@@ -268,6 +291,11 @@ export class Scripts {
       taken += Number(reply);
     }
     return taken;
+  }
+
+  /** Recounts the limited queues' held counts from the slot records and fixes what disagrees (lua/limit-audit-2.lua). */
+  limitAudit(): Promise<limitCalls.AuditResult> {
+    return limitCalls.limitAudit(this, this.limits);
   }
 
   reap(o: ReapOptions): Promise<ReapResult> {

@@ -7,6 +7,7 @@ import { Heartbeat, type BeatingNode, type HeartbeatEvents } from '../core/dutie
 import { Reaper } from '../core/duties/reaper.js';
 import { Scheduler } from '../core/duties/scheduler.js';
 import { CronDuty } from '../core/duties/cron.js';
+import { LimitAudit } from '../core/duties/limit-audit.js';
 import type { Scripts } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
 import { SidekiqRegistry, type RegistryHost } from './sidekiq-registry.js';
@@ -33,6 +34,8 @@ export interface Duties {
   sidekiq: SidekiqRegistry;
   /** Periodic jobs (runs only when the config declares some). */
   cron: CronDuty;
+  /** The limits' audit (runs only when the config declares limits). */
+  limitAudit: LimitAudit;
   /** Everything the duty runner runs, in start order. */
   list: Duty[];
 }
@@ -46,7 +49,9 @@ export function buildDuties(d: DutyDeps): Duties {
   const cron = new CronDuty(d.scripts, d.config, d.log, d.reaperId);
   const list: Duty[] = [heartbeat, poolWatch, reaperDuty(reaper, d.config), scheduler, sidekiq];
   if (Array.isArray(d.config.cron) && d.config.cron.length > 0) list.push(cron);
-  return { heartbeat, poolWatch, reaper, scheduler, sidekiq, cron, list };
+  const limitAudit = new LimitAudit(d.scripts, d.config.limits ?? [], d.log);
+  if (d.config.limits?.length) list.push(limitAudit);
+  return { heartbeat, poolWatch, reaper, scheduler, sidekiq, cron, limitAudit, list };
 }
 
 /** The reaper's pass as a duty: reports the nodes reaped and the jobs moved and buried. */

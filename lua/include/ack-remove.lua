@@ -1,0 +1,37 @@
+-- ack_remove(list, tomb, first, stride, on_removed) -> removed, missing: removes finished jobs
+-- named in ARGV from `first` on, `stride` arguments each (a spec and the payload or marker first:
+-- lua/include/held-job.lua; "R" = remove the tail-most equal element at once with LREM -1). Found
+-- jobs are replaced by the tombstone (LSET) and all tombstones removed by one LREM, so a batch
+-- scans the list once. `on_removed(i)` (optional) is called with the ARGV position of each job
+-- removed; `missing` lists the numbers (1-based) of jobs named by hash and not found.
+local function ack_remove(list, tomb, first, stride, on_removed)
+  for i = first, #ARGV, stride do
+    local kind = string.byte(ARGV[i])
+    if (kind == 66 or kind == 82) and ARGV[i + 1] == tomb then return redis.error_reply('ack: the tombstone equals a payload named by its bytes') end
+  end
+  local removed, tombs, jobs, missing = 0, 0, 0, {}
+  for i = first, #ARGV, stride do
+    jobs = jobs + 1
+    if string.byte(ARGV[i]) == 82 then
+      -- "R": a short list (the caller holds few jobs): remove the tail-most equal element at once.
+      local n = redis.call('LREM', list, -1, ARGV[i + 1])
+      removed = removed + n
+      if n > 0 and on_removed then on_removed(i) end
+    else
+      local at = held_index(list, ARGV[i], ARGV[i + 1], tomb)
+      if at then
+        redis.call('LSET', list, at, tomb)
+        tombs = tombs + 1
+        if on_removed then on_removed(i) end
+      elseif string.byte(ARGV[i]) == 72 then
+        table.insert(missing, jobs)
+      end
+    end
+  end
+  if tombs > 0 then
+    -- Exactly as many as were set: an element that already equalled the tombstone is a job with
+    -- those very bytes, so whichever equal elements go, the same bytes stay.
+    redis.call('LREM', list, -tombs, tomb)
+  end
+  return removed + tombs, missing, jobs
+end
