@@ -20,11 +20,13 @@ for i = 3, #ARGV, 2 do
   conc[ARGV[i]] = tonumber(ARGV[i + 1]) or 0
   counts[ARGV[i]] = {}
 end
-local seen = 0
+local seen, nodes = 0, {}
 for _, set in ipairs({ KEYS[1], KEYS[2] }) do
   for _, node in ipairs(redis.call('SMEMBERS', set)) do
     local slots = prefix .. 'verk:node:' .. node .. ':slots'
-    if redis.call('TYPE', slots).ok == 'hash' then
+    -- A node in both sets (registered again while its reaping ran) is counted once.
+    if not nodes[node] and redis.call('TYPE', slots).ok == 'hash' then
+      nodes[node] = true
       seen = seen + redis.call('HLEN', slots)
       if seen > cap then return { 'too_big', seen } end
       local all = redis.call('HGETALL', slots)

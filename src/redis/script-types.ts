@@ -1,8 +1,11 @@
 // The argument and result types of the typed script calls (src/redis/scripts.ts), kept apart so
 // the wrappers stay one screen per script. Imported through scripts.ts.
 
-/** `more` (limited queues only): the fetch stopped at its park bound with jobs left to sort. */
-export type FetchResult = ({ status: 'ok'; jobs: Buffer[] } | { status: 'paused' | 'fenced'; jobs: [] }) & { more?: boolean };
+/**
+ * Limited queues only: `more` = the fetch stopped at its park bound with jobs left to sort;
+ * `waitMs` = ms until the next rate-blocked key reopens (-1: none).
+ */
+export type FetchResult = ({ status: 'ok'; jobs: Buffer[] } | { status: 'paused' | 'fenced'; jobs: [] }) & { more?: boolean; waitMs?: number };
 
 /**
  * How an ack names one job (lua/include/held-job.lua). `hint` is the position from the tail of the

@@ -186,7 +186,7 @@ describe('rate', () => {
     let waits = 0;
     while (fetched < 16 && Date.now() < deadline) {
       const r = await lim.fetch(rq, A, 10, fetched === 0);
-      const [s, us] = (await server.client.time()) as [string, string];
+      const [s, us] = (await server.client.time()) as unknown as [string, string];
       for (const _ of r.jobs) starts.push(Number(s) * 1000 + Math.floor(Number(us) / 1000));
       fetched += r.jobs.length;
       if (r.jobs.length) {
@@ -199,9 +199,9 @@ describe('rate', () => {
         );
       } else {
         // The fetch says when the window reopens: wait that long, not a guess.
-        expect(r.waitMs).toBeGreaterThanOrEqual(0);
+        expect(r.waitMs ?? -1).toBeGreaterThanOrEqual(0);
         waits++;
-        await new Promise((res) => setTimeout(res, Math.max(5, r.waitMs)));
+        await new Promise((res) => setTimeout(res, Math.max(5, r.waitMs ?? 0)));
       }
     }
     expect(fetched).toBe(16);

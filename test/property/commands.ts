@@ -15,6 +15,7 @@ import { payloadIdentity } from '../../src/job/identity.js';
 import { FLUSH_DAY, FLUSH_ID, K, NODES, QUEUES, SETS, items, pick, type World } from './world.js';
 import { FLEET_ARGV_LAYOUT, FLEET_CMDS } from './fleet-commands.js';
 import { CRON_ARGV_LAYOUT, CRON_CMDS } from './cron-commands.js';
+import { LIMIT_ARGV_LAYOUT, LIMIT_CMDS } from './limit-commands.js';
 
 const queue = fc.constantFrom(...QUEUES);
 const node = fc.constantFrom(...NODES);
@@ -153,7 +154,9 @@ export const ackCmd = fc.record({ q: queue, n: node, picks: fc.array(ackPick, { 
 
 const items_ = (w: World, key: string) => items(w.redis, key);
 
-export const failCmd = fc
+/** `limited`: whether the call carries the release tail (a limited queue's failure). */
+export const failCmdWith = (limited: fc.Arbitrary<boolean>) =>
+  fc
   .record({
     q: queue,
     n: node,
@@ -162,16 +165,18 @@ export const failCmd = fc
     score: fc.integer({ min: 1000, max: 2000 }),
     min: fc.constantFrom(0, 1500),
     max: fc.constantFrom(1, 2, 100),
+    limited,
   })
   .map(
-    ({ q, n, i, mode, score, min, max }) =>
-      new ScriptCmd(`fail(${q}, ${n}, pick=${i}, ${mode}, score=${score}, deadMin=${min}, deadMax=${max})`, async (w) => {
+    ({ q, n, i, mode, score, min, max, limited }) =>
+      new ScriptCmd(`fail(${q}, ${n}, pick=${i}, ${mode}, score=${score}, deadMin=${min}, deadMax=${max}${limited ? ', release' : ''})`, async (w) => {
         const raw = await pick(w, K.inprogress(q, n), i);
         const out = withFailure(raw, i);
         return {
           script: 'fail',
           keys: [K.inprogress(q, n), K.retry, K.dead, K.processed(), K.processed(q), K.failed(), K.failed(q), K.node(n)],
-          argv: [raw, mode, out, score, min, max],
+          // A limited queue's failure releases the job's slot (the optional tail, docs/limits.md).
+          argv: [raw, mode, out, score, min, max, ...(limited ? [K.prefix, q, payloadIdentity(raw)] : [])],
           allow: () =>
             mode === 'drop'
               ? { places: [K.inprogress(q, n)], drops: [raw] }
@@ -184,6 +189,8 @@ export const failCmd = fc
         };
       }),
   );
+
+export const failCmd = failCmdWith(fc.boolean());
 
 export const handbackCmd = fc.record({ q: queue, n: node, is: picks }).map(
   ({ q, n, is }) =>
@@ -451,13 +458,14 @@ export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
   heartbeat: heartbeatCmd,
   reap: reapCmd,
   flushDailyStats: flushDailyStatsCmd,
+  ...LIMIT_CMDS,
 };
 
 /** ARGV slots each command fills, as the script headers name them ("n.." = n and more). */
 export const ARGV_LAYOUT: Record<string, string> = {
   fetch: '4',
   ack: '5..',
-  fail: '6',
+  fail: '9',
   handback: '1..',
   reclaim: '2..',
   promote: '3..',
@@ -471,4 +479,5 @@ export const ARGV_LAYOUT: Record<string, string> = {
   flushDailyStats: '6',
   ...FLEET_ARGV_LAYOUT,
   ...CRON_ARGV_LAYOUT,
+  ...LIMIT_ARGV_LAYOUT,
 };
