@@ -49,8 +49,9 @@ export function buildDuties(d: DutyDeps): Duties {
   const cron = new CronDuty(d.scripts, d.config, d.log, d.reaperId);
   const list: Duty[] = [heartbeat, poolWatch, reaperDuty(reaper, d.config), scheduler, sidekiq];
   if (Array.isArray(d.config.cron) && d.config.cron.length > 0) list.push(cron);
-  const limitAudit = new LimitAudit(d.scripts, d.config.limits ?? [], d.log);
-  if (d.config.limits?.length) list.push(limitAudit);
+  const limits = Array.isArray(d.config.limits) ? d.config.limits : [];
+  const limitAudit = new LimitAudit(d.scripts, limits, d.log);
+  if (limits.length > 0) list.push(limitAudit);
   return { heartbeat, poolWatch, reaper, scheduler, sidekiq, cron, limitAudit, list };
 }
 

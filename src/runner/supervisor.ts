@@ -78,7 +78,7 @@ export class Supervisor implements SupervisorView {
       commandTimeoutMs: config.redisCommandTimeout,
       sentinelPassword: config.sentinelPassword,
     });
-    this.scripts = new Scripts(this.redis, makeKeys(config.prefix), durableOptions(config, log), config.limits ?? []);
+    this.scripts = new Scripts(this.redis, makeKeys(config.prefix), durableOptions(config, log), Array.isArray(config.limits) ? config.limits : []);
     this.nodes = new NodeRecords({
       config,
       scripts: this.scripts,
