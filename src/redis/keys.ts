@@ -56,6 +56,17 @@ export interface Keys {
   webAudit: string;
   /** The fleet's timeline: nodes joined, left, exited, fenced (newest first, bounded: lua/fleet-event-1.lua). */
   events: string;
+  /** Cluster-wide limits (docs/limits.md; the scripts build these from the prefix): a node's slot records. */
+  nodeSlots(id: string): string;
+  /** A limited queue's slots held per key (hash), keys due to start a parked job (zset), keys with parked jobs (set). */
+  limitHeld(q: string): string;
+  limitReady(q: string): string;
+  limitKeys(q: string): string;
+  /** A key's parked jobs (list, oldest at the fetch end) and its rate log (zset of start times). */
+  limitParked(q: string, key: string): string;
+  limitRate(q: string, key: string): string;
+  /** Every node's limits as it started with them (hash: queue → limit). */
+  limits: string;
 }
 
 export function makeKeys(prefix = ''): Keys {
@@ -99,5 +110,12 @@ export function makeKeys(prefix = ''): Keys {
     processSignals: (identity) => `${p}${identity}-signals`,
     webAudit: `${p}verk:web:audit`,
     events: `${p}verk:events`,
+    nodeSlots: (id) => `${p}verk:node:${id}:slots`,
+    limitHeld: (q) => `${p}verk:limit:${q}:held`,
+    limitReady: (q) => `${p}verk:limit:${q}:ready`,
+    limitKeys: (q) => `${p}verk:limit:${q}:keys`,
+    limitParked: (q, key) => `${p}verk:limit:${q}:parked:${key}`,
+    limitRate: (q, key) => `${p}verk:limit:${q}:rate:${key}`,
+    limits: `${p}verk:limits`,
   };
 }

@@ -11,9 +11,6 @@ import type { Scripts } from '../../redis/scripts.js';
 import type { Logger } from '../../util/logger.js';
 import type { Duty, DutyReport } from './duty.js';
 
-/** The hash every node writes its limits to (queue → limitRecord). */
-export const limitsKey = (prefix: string): string => `${prefix}verk:limits`;
-
 export class LimitAudit implements Duty {
   readonly name = 'limit-audit';
   readonly intervalMs = LIMITS.auditIntervalMs;
@@ -49,7 +46,7 @@ export class LimitAudit implements Duty {
 
   /** Writes this node's limits to verk:limits, warning about each queue whose recorded limit differs. */
   private async publish(): Promise<void> {
-    const key = limitsKey(this.scripts.keys.prefix);
+    const key = this.scripts.keys.limits;
     const before = await this.scripts.redis.hgetall(key);
     for (const l of this.limits) {
       const mine = limitRecord(l);
