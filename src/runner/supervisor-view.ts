@@ -35,4 +35,6 @@ export interface SupervisorView {
   readonly failover?: { readonly failovers: number; readonly repairs: Readonly<Record<string, number>> };
   /** Periodic jobs this supervisor decided: counts per entry, and the fire lags since the last read. */
   readonly cron?: { readonly counts: ReadonlyMap<string, CronCounts>; drainLags(): { entry: string; lagMs: number }[] };
+  /** Cluster-wide limits: fixes the audit made (with correct scripts, none). */
+  readonly limitAudit?: { readonly fixes: number };
 }

@@ -137,6 +137,11 @@ export class Supervisor implements SupervisorView {
     return this.scripts.keys;
   }
 
+  /** The limits' audit (its fixes are a metric). */
+  get limitAudit() {
+    return this.duties.limitAudit;
+  }
+
   get cron() {
     return this.duties.cron;
   }

@@ -1,7 +1,8 @@
 // Cluster-wide limits end to end with the built binary: `verk work` with a limit publishes it to
 // verk:limits and holds its slots while its jobs run; `verk limits` (without the config) shows
 // held/limit, holders by node and parked jobs, `verk limits why` says the key is full and who holds
-// it, and names a free key "nothing parked"; a bad limit stops `verk work` with exit 78 naming the
+// it, and names a free key "nothing parked"; /metrics has the slots held, the parked jobs and the
+// audit's fixes (0); a bad limit stops `verk work` with exit 78 naming the
 // file, the queue and the field.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +12,8 @@ import type { RedisServer } from '../helpers/redis-server.js';
 import { signalGroup, startWorker, verk } from '../helpers/cli.js';
 import { usePrivateRedis, workArgs, workEnv } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
+import { httpGet } from '../helpers/e2e-kit.js';
+import { freePort } from '../helpers/redis-server.js';
 
 let server: RedisServer;
 usePrivateRedis((s) => {
@@ -23,7 +26,8 @@ describe('verk limits', () => {
   it('shows held/limit, holders and parked jobs of a running fleet, and why a key waits', async () => {
     const jobs = Array.from({ length: 6 }, (_, n) => JSON.stringify({ class: 'Count', args: [{ account: 'acme', sleepMs: 60_000, n }], jid: `lim${n}`, queue: 'slow' }));
     await server.client.lpush('queue:slow', ...jobs);
-    const w = startWorker(workArgs(server, ['--processes', '1', '--queues', 'slow:5', '--limits', LIMITS]), { env: workEnv(server) });
+    const port = await freePort();
+    const w = startWorker(workArgs(server, ['--processes', '1', '--queues', 'slow:5', '--limits', LIMITS, '--health-port', String(port)]), { env: workEnv(server) });
     try {
       await waitFor(async () => Number(await server.client.hget('verk:limit:slow:held', 'acme')) === 2 && (await server.client.llen('verk:limit:slow:parked:acme')) === 4, {
         what: 'two jobs running, four parked',
@@ -48,6 +52,10 @@ describe('verk limits', () => {
       const table = await cli();
       expect(String(table.stdout)).toContain('slow: concurrency 2 per key args[0].account; 2 held, 4 parked');
       expect(String(table.stdout)).toMatch(/acme\s+2\/2/);
+      const metrics = (await httpGet(port, "/metrics")).body;
+      expect(metrics).toContain('verk_limit_slots_held{queue="slow"} 2');
+      expect(metrics).toContain('verk_queue_parked_jobs{queue="slow"} 4');
+      expect(metrics).toContain('verk_limit_audit_fixes_total 0');
       const notLimited = JSON.parse(String((await cli('why', 'default', 'x', '--json')).stdout));
       expect(notLimited.verdict).toBe('not_limited');
     } finally {
