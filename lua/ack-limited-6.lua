@@ -19,7 +19,8 @@
 --           job's identity (src/job/identity.ts: the slot record's name)
 -- Returns { removed, node_alive (1/0), refill status (1 ok, 0 paused, -1 fenced, 2 not asked),
 -- m, the numbers of the m jobs named by hash and not found, job... } as ack-6, or
--- { 'wrongtype', key } (nothing written) when a limit key has another type.
+-- { 'wrongtype', key } (nothing written) when a limit key has another type; with a refill, a key
+-- of another type is an error before any write (the fencing and pause checks come after the ack).
 -- @include held-job
 -- @include ack-remove
 -- @include key-types
@@ -31,9 +32,19 @@
 local spec = limit_spec(ARGV[6])
 if not spec then return redis.error_reply('ack-limited: the limit (ARGV[6]) does not decode') end
 local prefix, q, slots = ARGV[5], ARGV[2], KEYS[4] .. ':slots'
-local wrong = first_wrong_type(limit_release_checks(prefix, q, slots, {}))
-if wrong then return { 'wrongtype', wrong } end
+local want = tonumber(ARGV[1])
 local now = now_ms()
+-- The refill's take checks the keys it writes (a superset of the release's) before any write.
+local L, status
+if want > 0 then
+  L = limit_ctx(prefix, q, KEYS[5], KEYS[1], KEYS[4], KEYS[6], spec, now)
+  status = limit_open(L)
+  if type(status) == 'table' then return redis.error_reply(status[1]) end
+end
+if status ~= 1 then
+  local wrong = first_wrong_type(limit_release_checks(prefix, q, slots, {}))
+  if wrong then return { 'wrongtype', wrong } end
+end
 local removed, missing, jobs = ack_remove(KEYS[1], ARGV[4], 7, 3, function(i) limit_release(prefix, slots, q, ARGV[i + 2], now) end)
 if type(removed) == 'table' then return removed end
 if removed > 0 then
@@ -44,14 +55,10 @@ local alive = 1
 if removed < jobs then alive = redis.call('EXISTS', KEYS[4]) end
 local out = { removed, alive, 2, #missing }
 for j = 1, #missing do table.insert(out, missing[j]) end
-local want = tonumber(ARGV[1])
 if want == 0 then return out end
-local L = limit_ctx(prefix, q, KEYS[5], KEYS[1], KEYS[4], KEYS[6], spec)
-local status = limit_open(L)
-if type(status) == 'table' then return redis.error_reply(status[1]) end
 out[3] = status
 if status == -1 then out[2] = 0 end
 if status ~= 1 then return out end
-wrong = limit_take(L, out, want, tonumber(ARGV[3]))
+local wrong = limit_take(L, out, want, tonumber(ARGV[3]))
 if wrong then return redis.error_reply('WRONGTYPE ' .. wrong .. ' has another type than a limit expects (the ack is done; the job stays in the queue)') end
 return out

@@ -48,7 +48,7 @@ export default {
       close: () => client.close(),
     };
   },
-  startWorker(redis, { concurrency, processes = 1, probePort, execArgv = [] }) {
+  startWorker(redis, { concurrency, processes = 1, probePort, execArgv = [], workArgs = [] }) {
     const dir = handlersDir();
     const proc = spawn(
       process.execPath,
@@ -68,6 +68,7 @@ export default {
         'json',
         '--log-level',
         'info',
+        ...workArgs,
       ],
       {
         cwd: dir,

@@ -1,7 +1,8 @@
 -- The take half of a cluster-wide limit (docs/limits.md, "The take"): used by fetch-limited,
 -- claim-limited and ack-limited's refill. Needs the identity, limit-key, limit-release and
 -- redis-time includes before it.
--- limit_ctx(prefix, q, queue, inprogress, node_key, paused, spec) -> L, the call's state.
+-- limit_ctx(prefix, q, queue, inprogress, node_key, paused, spec, now) -> L, the call's state
+-- (now: Redis ms, read with TIME when not given).
 -- limit_open(L) -> 1 ok, 0 queue paused, -1 fenced (the node's heartbeat key is gone), or
 -- { err } when a key the take writes has another type (nothing written).
 -- limit_sort(L, out, raw): one job from the queue's fetch end (or the node's claim list) is
@@ -13,12 +14,12 @@
 -- max_bytes (at least one is taken), the queue is empty, or spec.P jobs were parked.
 -- The invariant every step keeps (the property tests check it): a key with parked jobs is in the
 -- ready set or has no free slot, so a release, a reopening rate window or the audit serves it.
-local function limit_ctx(prefix, q, queue, inprogress, node_key, paused, spec)
+local function limit_ctx(prefix, q, queue, inprogress, node_key, paused, spec, now)
   local base = prefix .. 'verk:limit:' .. q .. ':'
   return {
     prefix = prefix, q = q, queue = queue, inprogress = inprogress, node_key = node_key, paused = paused,
     slots = node_key .. ':slots', base = base, held = base .. 'held', ready = base .. 'ready', keys = base .. 'keys',
-    spec = spec, now = now_ms(), got = 0, bytes = 0, parked = 0, typed = {},
+    spec = spec, now = now or now_ms(), got = 0, bytes = 0, parked = 0, typed = {},
   }
 end
 
@@ -59,8 +60,8 @@ local function limit_acquire(L, out, raw, id, key, rate)
   if key then
     redis.call('HINCRBY', L.held, key, 1)
     local field = L.q .. '\t' .. id
-    local cur = redis.call('HGET', L.slots, field)
-    redis.call('HSET', L.slots, field, cur and (cur .. '\t' .. key) or key)
+    -- A second job of one identity on this node: its key is joined to the record's.
+    if redis.call('HSETNX', L.slots, field, key) == 0 then redis.call('HSET', L.slots, field, redis.call('HGET', L.slots, field) .. '\t' .. key) end
     if L.spec.r > 0 then
       -- Members are unique: the start time, the job and the log's size (one more per start within the ms).
       redis.call('ZADD', rate, L.now, L.now .. ':' .. id .. ':' .. redis.call('ZCARD', rate))
