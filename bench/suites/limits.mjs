@@ -25,7 +25,9 @@ export async function limitsRun(verk, redis, { jobs, reps, log, attempt }) {
   const summary = {};
   for (const [name, rs] of Object.entries(runs)) {
     const ok = rs.filter((r) => !r.error);
-    summary[name] = ok.length ? { jobsPerSec: median(ok.map((r) => r.jobsPerSec)), commandsPerJob: median(ok.map((r) => r.commands.total)), runs: ok.map((r) => r.jobsPerSec) } : { error: rs[0]?.error };
+    summary[name] = ok.length
+      ? { jobsPerSec: median(ok.map((r) => r.jobsPerSec)), commandsPerJob: median(ok.map((r) => r.commands.total)), runs: ok.map((r) => r.jobsPerSec) }
+      : { error: rs[0]?.error };
   }
   const u = summary.unlimited;
   const l = summary.limited;

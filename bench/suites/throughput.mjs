@@ -18,7 +18,8 @@ export async function throughputRun(sys, redis, { jobs, concurrency, processes =
   await redis.admin.flushall();
   const producer = sys.producer(redis);
   // `data` may be a function of the job's number (the limits suite gives each job its key).
-  for (let i = 0; i < jobs; i += chunk) await producer.bulk(Array.from({ length: Math.min(chunk, jobs - i) }, (_, j) => (typeof data === 'function' ? data(i + j) : data)));
+  for (let i = 0; i < jobs; i += chunk)
+    await producer.bulk(Array.from({ length: Math.min(chunk, jobs - i) }, (_, j) => (typeof data === 'function' ? data(i + j) : data)));
   await producer.close();
   await redis.admin.config('RESETSTAT');
   if (longest) await resetLongest(redis.admin);

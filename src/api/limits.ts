@@ -63,7 +63,13 @@ export async function limitDefs(ctx: AdminContext, config: readonly LimitEntry[]
   for (const [queue, text] of Object.entries(await ctx.redis.hgetall(ctx.keys.limits))) {
     try {
       const r = JSON.parse(text) as StoredLimit;
-      out.set(queue, { key: r.key ?? '', concurrency: Number(r.concurrency ?? 0), rate: Number(r.rate ?? 0), rate_window_ms: Number(r.rateWindow ?? 0), source: 'redis' });
+      out.set(queue, {
+        key: r.key ?? '',
+        concurrency: Number(r.concurrency ?? 0),
+        rate: Number(r.rate ?? 0),
+        rate_window_ms: Number(r.rateWindow ?? 0),
+        source: 'redis',
+      });
     } catch {
       /* a record this version cannot read: shown from the config if it has one */
     }
@@ -188,7 +194,8 @@ export async function whyLimited(ctx: AdminContext, queue: string, key: string, 
       .join(', ');
     reasons.push(`concurrency full: ${s.held}/${s.limit} slots held${by ? ` by ${by}` : ''}; the next job starts when one of them finishes or its node is reaped`);
   }
-  if (s.next_reopening) reasons.push(`rate window used: ${s.rate_used}/${q.limit.rate} started in the last ${q.limit.rate_window_ms} ms; the key may start again at ${s.next_reopening}`);
+  if (s.next_reopening)
+    reasons.push(`rate window used: ${s.rate_used}/${q.limit.rate} started in the last ${q.limit.rate_window_ms} ms; the key may start again at ${s.next_reopening}`);
   if (s.parked > 0) {
     if (paused) verdict = 'paused';
     else if (fetchers.length === 0) verdict = 'no_fetcher';
@@ -198,4 +205,3 @@ export async function whyLimited(ctx: AdminContext, queue: string, key: string, 
   }
   return { queue, key, verdict, reasons, state: s };
 }
-

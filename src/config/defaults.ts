@@ -47,7 +47,9 @@ export const CONFIG_DECLARATION = {
   }),
   schedulerBatch: int(100, 'schedule/retry entries moved per script call', { min: 1, max: 10_000 }),
   cron: cron('periodic jobs by name, e.g. { nightly: { class, schedule, tz, catchUp, overlap } } (docs/cron.md; JSON in env and flags)'),
-  limits: limits("cluster-wide limits per queue and key, e.g. { 'api.partner': { key: 'args[0].account', concurrency: 3, rate: '100/min' } } (docs/limits.md; JSON in env and flags)"),
+  limits: limits(
+    "cluster-wide limits per queue and key, e.g. { 'api.partner': { key: 'args[0].account', concurrency: 3, rate: '100/min' } } (docs/limits.md; JSON in env and flags)",
+  ),
   blockTimeout: duration(5_000, 'how long an idle fetcher blocks on an empty queue before re-checking (also how soon a resumed queue is served)', { min: 10 }),
   redisCommandTimeout: duration(5_000, 'a Redis command without a reply this long fails and its connection is re-made (blocking waits get blockTimeout on top)', {
     min: 50,

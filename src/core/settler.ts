@@ -136,7 +136,9 @@ export class Settler {
     // Jobs named by hash and not found where expected: by their bytes (searched), so none is left unacked.
     if (retry.length) {
       const fallback = planAcks(retry.map((entry) => ({ entry, raw: entry.raw, text: entry.text, pos: 0 })));
-      await Promise.all(fallback.map(async (call) => note(call, await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, 0, this.idsOf(call.entries))))));
+      await Promise.all(
+        fallback.map(async (call) => note(call, await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, 0, this.idsOf(call.entries))))),
+      );
     }
     // durability 'replicated': a replica confirms the acks; after a reconnect they are sent again by bytes.
     if (this.scripts.durable) await confirmWrite(this.scripts.redis, since, 'ack', () => this.reack(batch.map((b) => b.entry)), this.scripts.durable);

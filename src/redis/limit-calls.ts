@@ -74,14 +74,36 @@ export async function fetchLimited(s: Scripts, spec: string, queue: string, node
  * a push to wake anyone), then claim-limited sorts what was claimed and takes up to `want` jobs.
  * The jobs returned are every job taken (a claimed job may have been parked instead).
  */
-export async function waitAndClaimLimited(s: Scripts, spec: string, queue: string, node: string, want: number, timeoutS: number, waitMs: number): Promise<ClaimResult & Outlook> {
+export async function waitAndClaimLimited(
+  s: Scripts,
+  spec: string,
+  queue: string,
+  node: string,
+  want: number,
+  timeoutS: number,
+  waitMs: number,
+): Promise<ClaimResult & Outlook> {
   const k = s.keys;
   const claim = k.nodeClaim(node, queue);
   let bound = Math.min(timeoutS * 1000, LIMITS.idleWaitMs);
   if (waitMs >= 0) bound = Math.min(bound, Math.max(10, waitMs));
-  const pipe = s.redis.pipeline().blmoveBuffer(k.queue(queue), claim, 'RIGHT', 'LEFT', bound / 1000) as unknown as Record<string, (...a: unknown[]) => ChainableCommander>;
+  const pipe = s.redis.pipeline().blmoveBuffer(k.queue(queue), claim, 'RIGHT', 'LEFT', bound / 1000) as unknown as Record<
+    string,
+    (...a: unknown[]) => ChainableCommander
+  >;
   const res = await pipe
-    .claimLimitedBuffer(claim, k.inprogress(queue, node), k.node(node), k.queue(queue), k.paused, Math.min(want, SCRIPT_BOUNDS.fetchMaxJobs), queue, SCRIPT_BOUNDS.fetchMaxBytes, k.prefix, spec)
+    .claimLimitedBuffer(
+      claim,
+      k.inprogress(queue, node),
+      k.node(node),
+      k.queue(queue),
+      k.paused,
+      Math.min(want, SCRIPT_BOUNDS.fetchMaxJobs),
+      queue,
+      SCRIPT_BOUNDS.fetchMaxBytes,
+      k.prefix,
+      spec,
+    )
     .exec();
   const [waitErr, taken] = res?.[0] ?? [new Error('pipeline aborted'), null];
   const [err, reply] = res?.[1] ?? [new Error('pipeline aborted'), null];

@@ -162,7 +162,8 @@ export class Scripts {
    */
   async waitAndClaim(queue: string, node: string, more: number, timeoutS: number): Promise<ClaimResult> {
     const limit = this.limitSpecs.get(queue);
-    if (limit !== undefined) return this.outlook(queue, await limitCalls.waitAndClaimLimited(this, limit, queue, node, more + 1, timeoutS, this.reopenIn.get(queue) ?? -1));
+    if (limit !== undefined)
+      return this.outlook(queue, await limitCalls.waitAndClaimLimited(this, limit, queue, node, more + 1, timeoutS, this.reopenIn.get(queue) ?? -1));
     const k = this.keys;
     const claim = k.nodeClaim(node, queue);
     const pipe = this.redis.pipeline().blmoveBuffer(k.queue(queue), claim, 'RIGHT', 'LEFT', timeoutS) as unknown as Record<

@@ -157,8 +157,12 @@ export function createMetrics(sup: SupervisorView): Metrics {
     gauge(registry, 'verk_limit_slots_held', 'Cluster-wide limits: slots held fleet-wide in a limited queue (all keys).', ['queue'], (g) =>
       reading?.limits.forEach((r, queue) => g.set({ queue }, r.held)),
     );
-    gauge(registry, 'verk_queue_parked_jobs', 'Jobs of a limited queue parked behind a full or rate-limited key (not in queue:<q>, so not in verk_queue_size).', ['queue'], (g) =>
-      reading?.limits.forEach((r, queue) => g.set({ queue }, r.parked)),
+    gauge(
+      registry,
+      'verk_queue_parked_jobs',
+      'Jobs of a limited queue parked behind a full or rate-limited key (not in queue:<q>, so not in verk_queue_size).',
+      ['queue'],
+      (g) => reading?.limits.forEach((r, queue) => g.set({ queue }, r.parked)),
     );
     new Counter({
       name: 'verk_limit_audit_fixes_total',

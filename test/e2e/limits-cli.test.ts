@@ -29,10 +29,13 @@ describe('verk limits', () => {
     const port = await freePort();
     const w = startWorker(workArgs(server, ['--processes', '1', '--queues', 'slow:5', '--limits', LIMITS, '--health-port', String(port)]), { env: workEnv(server) });
     try {
-      await waitFor(async () => Number(await server.client.hget('verk:limit:slow:held', 'acme')) === 2 && (await server.client.llen('verk:limit:slow:parked:acme')) === 4, {
-        what: 'two jobs running, four parked',
-        timeoutMs: 20_000,
-      });
+      await waitFor(
+        async () => Number(await server.client.hget('verk:limit:slow:held', 'acme')) === 2 && (await server.client.llen('verk:limit:slow:parked:acme')) === 4,
+        {
+          what: 'two jobs running, four parked',
+          timeoutMs: 20_000,
+        },
+      );
       const cli = (...args: string[]) => verk(['limits', ...args, '--redis-url', server.url], { cwd: os.tmpdir() });
       const r = await cli('--json');
       expect(r.exitCode, String(r.stderr)).toBe(0);
@@ -52,7 +55,7 @@ describe('verk limits', () => {
       const table = await cli();
       expect(String(table.stdout)).toContain('slow: concurrency 2 per key args[0].account; 2 held, 4 parked');
       expect(String(table.stdout)).toMatch(/acme\s+2\/2/);
-      const metrics = (await httpGet(port, "/metrics")).body;
+      const metrics = (await httpGet(port, '/metrics')).body;
       expect(metrics).toContain('verk_limit_slots_held{queue="slow"} 2');
       expect(metrics).toContain('verk_queue_parked_jobs{queue="slow"} 4');
       expect(metrics).toContain('verk_limit_audit_fixes_total 0');

@@ -58,122 +58,129 @@ async function ledger(): Promise<Exec[]> {
 }
 
 describe('limits chaos', () => {
-  it(
-    '4 nodes, random kill -9 and restart: never more than 2 running per account, no job lost, no account starved past the recovery time',
-    async () => {
-      const seed = Number(process.env.LIMITS_CHAOS_SEED ?? Date.now() % 1_000_000);
-      const rounds = Number(process.env.LIMITS_CHAOS_ROUNDS ?? 4);
-      const random = rng(seed);
-      const total = 200 + rounds * 60;
-      const jobs = Array.from({ length: total }, (_, n) =>
-        JSON.stringify({ class: 'Limited', args: [{ account: ACCOUNTS[n % ACCOUNTS.length], sleepMs: 80 + Math.floor(random() * 120) }], jid: `lc${n}`, queue: Q, retry: true }),
-      );
-      for (let i = 0; i < jobs.length; i += 100) await server.client.lpush(`queue:${Q}`, ...jobs.slice(i, i + 100));
-      const limits = JSON.stringify({ [Q]: { key: 'args[0].account', concurrency: LIMIT } });
-      const start = () => startWorker(workArgs(server, ['--processes', '1', '--queues', `${Q}:4`, '--limits', limits]), { env: workEnv(server) });
-      const nodes = [start(), start(), start(), start()];
-      const all = [...nodes];
-      // Which supervisor ran which node (to end a killed node's executions at its reap event).
-      const nodeOf = new Map<string, number>();
-      let watching = true;
-      const watch = (async () => {
-        while (watching) {
-          for (const id of await server.client.smembers('verk_nodes').catch(() => [] as string[])) {
-            const spid = await server.client.hget(`verk:node:${id}:info`, 'supervisor_pid').catch(() => null);
-            if (spid) nodeOf.set(id, Number(spid));
-          }
-          await sleep(100);
+  it('4 nodes, random kill -9 and restart: never more than 2 running per account, no job lost, no account starved past the recovery time', async () => {
+    const seed = Number(process.env.LIMITS_CHAOS_SEED ?? Date.now() % 1_000_000);
+    const rounds = Number(process.env.LIMITS_CHAOS_ROUNDS ?? 4);
+    const random = rng(seed);
+    const total = 200 + rounds * 60;
+    const jobs = Array.from({ length: total }, (_, n) =>
+      JSON.stringify({
+        class: 'Limited',
+        args: [{ account: ACCOUNTS[n % ACCOUNTS.length], sleepMs: 80 + Math.floor(random() * 120) }],
+        jid: `lc${n}`,
+        queue: Q,
+        retry: true,
+      }),
+    );
+    for (let i = 0; i < jobs.length; i += 100) await server.client.lpush(`queue:${Q}`, ...jobs.slice(i, i + 100));
+    const limits = JSON.stringify({ [Q]: { key: 'args[0].account', concurrency: LIMIT } });
+    const start = () => startWorker(workArgs(server, ['--processes', '1', '--queues', `${Q}:4`, '--limits', limits]), { env: workEnv(server) });
+    const nodes = [start(), start(), start(), start()];
+    const all = [...nodes];
+    // Which supervisor ran which node (to end a killed node's executions at its reap event).
+    const nodeOf = new Map<string, number>();
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        for (const id of await server.client.smembers('verk_nodes').catch(() => [] as string[])) {
+          const spid = await server.client.hget(`verk:node:${id}:info`, 'supervisor_pid').catch(() => null);
+          if (spid) nodeOf.set(id, Number(spid));
         }
-      })();
-      const killed: number[] = [];
-      const log: string[] = [];
-      try {
-        await waitFor(async () => (await server.client.llen('test:limit:ledger')) >= 20, { what: 'the first jobs', timeoutMs: 30_000 });
-        for (let round = 0; round < rounds; round++) {
-          const i = Math.floor(random() * nodes.length);
-          killed.push(nodes[i].pid!);
-          signalGroup(nodes[i].pid!, 'SIGKILL');
-          await nodes[i];
-          nodes[i] = start();
-          all.push(nodes[i]);
-          log.push(`killed -9 node ${i}`);
-          await sleep(1500 + Math.floor(random() * 1000));
-        }
-        await waitFor(async () => new Set((await ledger()).filter((e) => e.end !== undefined).map((e) => e.jid)).size === total, {
-          what: 'every job done',
-          timeoutMs: 90_000,
-        });
-        await waitFor(async () => (await server.client.hlen(`verk:limit:${Q}:held`)) === 0, { what: 'every slot free', timeoutMs: 10_000 });
-      } finally {
-        watching = false;
-        await watch;
-        for (const w of nodes) signalGroup(w.pid!, 'SIGTERM');
-        await Promise.all(all);
+        await sleep(100);
       }
-      // A killed node's open executions end at its reap event (Redis time, seconds).
-      const reapedAt = new Map<number, number>();
-      for (const raw of await server.client.lrange('verk:recoveries', 0, -1)) {
-        const ev = JSON.parse(raw) as { at: number; node: string };
-        const spid = nodeOf.get(ev.node);
-        if (spid !== undefined) reapedAt.set(spid, Math.min(reapedAt.get(spid) ?? Infinity, ev.at * 1000));
+    })();
+    const killed: number[] = [];
+    const log: string[] = [];
+    try {
+      await waitFor(async () => (await server.client.llen('test:limit:ledger')) >= 20, { what: 'the first jobs', timeoutMs: 30_000 });
+      for (let round = 0; round < rounds; round++) {
+        const i = Math.floor(random() * nodes.length);
+        killed.push(nodes[i].pid!);
+        signalGroup(nodes[i].pid!, 'SIGKILL');
+        await nodes[i];
+        nodes[i] = start();
+        all.push(nodes[i]);
+        log.push(`killed -9 node ${i}`);
+        await sleep(1500 + Math.floor(random() * 1000));
       }
-      const execs = await ledger();
-      const open = execs.filter((e) => e.end === undefined);
-      for (const e of open) e.end = reapedAt.get(e.spid);
-      const unexplained = open.filter((e) => e.end === undefined || !killed.includes(e.spid));
-      // Never more than LIMIT running per account, at any instant (a sweep over starts and ends).
-      let worst = 0;
-      for (const account of ACCOUNTS) {
-        const points = execs
-          .filter((e) => e.account === account)
-          .flatMap((e) => [
-            [e.start, 1],
-            [e.end ?? Infinity, -1],
-          ])
-          .sort((x, y) => x[0] - y[0] || x[1] - y[1]);
-        let n = 0;
-        for (const [, d] of points) worst = Math.max(worst, (n += d));
-      }
-      // Done once; run again only when an earlier run died with its node (before or right after its end: its ack was lost).
-      const doneRuns = new Map<string, Exec[]>();
-      for (const e of execs) if (!open.includes(e)) doneRuns.set(e.jid, [...(doneRuns.get(e.jid) ?? []), e]);
-      const twiceDone = [...doneRuns.values()].filter((runs) => runs.length > 1);
-      const twiceUnexplained = twiceDone.filter((runs) => runs.sort((x, y) => x.start - y.start).slice(0, -1).some((r) => !killed.includes(r.spid))).length;
-      const rerun = new Set(open.map((e) => e.jid)).size;
-      // Starvation: an account with jobs not yet started and none running.
-      let worstIdle = 0;
-      for (const account of ACCOUNTS) {
-        const mine = execs.filter((e) => e.account === account).sort((x, y) => x.start - y.start);
-        const lastStart = mine.at(-1)!.start;
-        const points = mine.flatMap((e) => [
+      await waitFor(async () => new Set((await ledger()).filter((e) => e.end !== undefined).map((e) => e.jid)).size === total, {
+        what: 'every job done',
+        timeoutMs: 90_000,
+      });
+      await waitFor(async () => (await server.client.hlen(`verk:limit:${Q}:held`)) === 0, { what: 'every slot free', timeoutMs: 10_000 });
+    } finally {
+      watching = false;
+      await watch;
+      for (const w of nodes) signalGroup(w.pid!, 'SIGTERM');
+      await Promise.all(all);
+    }
+    // A killed node's open executions end at its reap event (Redis time, seconds).
+    const reapedAt = new Map<number, number>();
+    for (const raw of await server.client.lrange('verk:recoveries', 0, -1)) {
+      const ev = JSON.parse(raw) as { at: number; node: string };
+      const spid = nodeOf.get(ev.node);
+      if (spid !== undefined) reapedAt.set(spid, Math.min(reapedAt.get(spid) ?? Infinity, ev.at * 1000));
+    }
+    const execs = await ledger();
+    const open = execs.filter((e) => e.end === undefined);
+    for (const e of open) e.end = reapedAt.get(e.spid);
+    const unexplained = open.filter((e) => e.end === undefined || !killed.includes(e.spid));
+    // Never more than LIMIT running per account, at any instant (a sweep over starts and ends).
+    let worst = 0;
+    for (const account of ACCOUNTS) {
+      const points = execs
+        .filter((e) => e.account === account)
+        .flatMap((e) => [
           [e.start, 1],
-          [e.end!, -1],
-        ]);
-        points.sort((x, y) => x[0] - y[0] || y[1] - x[1]);
-        let n = 0;
-        let idleSince: number | undefined;
-        for (const [t, d] of points) {
-          if (t > lastStart) break;
-          n += d;
-          if (n === 0 && idleSince === undefined) idleSince = t;
-          if (n > 0 && idleSince !== undefined) {
-            worstIdle = Math.max(worstIdle, t - idleSince);
-            idleSince = undefined;
-          }
+          [e.end ?? Infinity, -1],
+        ])
+        .sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+      let n = 0;
+      for (const [, d] of points) worst = Math.max(worst, (n += d));
+    }
+    // Done once; run again only when an earlier run died with its node (before or right after its end: its ack was lost).
+    const doneRuns = new Map<string, Exec[]>();
+    for (const e of execs) if (!open.includes(e)) doneRuns.set(e.jid, [...(doneRuns.get(e.jid) ?? []), e]);
+    const twiceDone = [...doneRuns.values()].filter((runs) => runs.length > 1);
+    const twiceUnexplained = twiceDone.filter((runs) =>
+      runs
+        .sort((x, y) => x.start - y.start)
+        .slice(0, -1)
+        .some((r) => !killed.includes(r.spid)),
+    ).length;
+    const rerun = new Set(open.map((e) => e.jid)).size;
+    // Starvation: an account with jobs not yet started and none running.
+    let worstIdle = 0;
+    for (const account of ACCOUNTS) {
+      const mine = execs.filter((e) => e.account === account).sort((x, y) => x.start - y.start);
+      const lastStart = mine.at(-1)!.start;
+      const points = mine.flatMap((e) => [
+        [e.start, 1],
+        [e.end!, -1],
+      ]);
+      points.sort((x, y) => x[0] - y[0] || y[1] - x[1]);
+      let n = 0;
+      let idleSince: number | undefined;
+      for (const [t, d] of points) {
+        if (t > lastStart) break;
+        n += d;
+        if (n === 0 && idleSince === undefined) idleSince = t;
+        if (n > 0 && idleSince !== undefined) {
+          worstIdle = Math.max(worstIdle, t - idleSince);
+          idleSince = undefined;
         }
       }
-      const recoveryMs = TEST_INTERVALS.nodeTtlMs + TEST_INTERVALS.reaperMs + LIMITS.idleWaitMs + 1000;
-      console.log(
-        `[measured] limits chaos (seed ${seed}): ${log.join('; ')}. ${total} jobs, ${execs.length} executions, at most ${worst} running per account (limit ${LIMIT}); ` +
-          `${rerun} jobs re-run after their node was killed, ${twiceDone.length} completed twice (${twiceUnexplained} not explained by a kill), ${unexplained.length} unexplained open runs; ` +
-          `longest time an account with waiting jobs had none running: ${Math.round(worstIdle)} ms (bound ${recoveryMs} ms)`,
-      );
-      expect(unexplained).toEqual([]);
-      expect(worst).toBeLessThanOrEqual(LIMIT);
-      expect(doneRuns.size).toBe(total);
-      expect(twiceUnexplained).toBe(0);
-      expect(worstIdle).toBeLessThan(recoveryMs);
-    },
-    180_000,
-  );
+    }
+    const recoveryMs = TEST_INTERVALS.nodeTtlMs + TEST_INTERVALS.reaperMs + LIMITS.idleWaitMs + 1000;
+    console.log(
+      `[measured] limits chaos (seed ${seed}): ${log.join('; ')}. ${total} jobs, ${execs.length} executions, at most ${worst} running per account (limit ${LIMIT}); ` +
+        `${rerun} jobs re-run after their node was killed, ${twiceDone.length} completed twice (${twiceUnexplained} not explained by a kill), ${unexplained.length} unexplained open runs; ` +
+        `longest time an account with waiting jobs had none running: ${Math.round(worstIdle)} ms (bound ${recoveryMs} ms)`,
+    );
+    expect(unexplained).toEqual([]);
+    expect(worst).toBeLessThanOrEqual(LIMIT);
+    expect(doneRuns.size).toBe(total);
+    expect(twiceUnexplained).toBe(0);
+    expect(worstIdle).toBeLessThan(recoveryMs);
+  }, 180_000);
 });

@@ -72,7 +72,9 @@ describe('a limited queue run by three nodes', () => {
     try {
       await waitFor(() => ran.size === total + hot.length, { what: 'every job ran', timeoutMs: 60_000 });
       const ms = Date.now() - t0;
-      console.log(`[measured] 3 nodes × concurrency 10, limit 2 per account: ${total + hot.length} jobs (100 on one key) in ${ms} ms; at most ${worst} of one account at once`);
+      console.log(
+        `[measured] 3 nodes × concurrency 10, limit 2 per account: ${total + hot.length} jobs (100 on one key) in ${ms} ms; at most ${worst} of one account at once`,
+      );
       expect(worst).toBeLessThanOrEqual(2);
       expect(worst).toBe(2);
       expect([...ran.values()].every((c) => c === 1)).toBe(true);

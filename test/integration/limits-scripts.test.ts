@@ -111,7 +111,9 @@ describe('the take', () => {
     const count = (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
     const listOps = count('rpop') + count('lpush') + count('lrange') + count('lindex');
     const total = [...stats.matchAll(/cmdstat_[a-z|]+:calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
-    console.log(`[measured] 100 fetches of a queue whose only key is full with 9998 parked: ${total} Redis commands (${(total / 100).toFixed(1)} per fetch), ${listOps} list reads/writes`);
+    console.log(
+      `[measured] 100 fetches of a queue whose only key is full with 9998 parked: ${total} Redis commands (${(total / 100).toFixed(1)} per fetch), ${listOps} list reads/writes`,
+    );
     expect(total / 100).toBeLessThan(20);
     expect(count('rpop')).toBeLessThanOrEqual(100); // one empty RPOP of the queue per call, no parked job touched
     // Another key, pushed behind the backlog, runs at once.
@@ -146,7 +148,19 @@ describe('releases', () => {
     expect(await held('z')).toBe(1);
     // A freezes: its heartbeat key expires, a reaper hands its job back and frees its slot.
     await server.client.del(keys.node(A));
-    const reaped = await lim.reap({ node: A, by: B, batch: 100, maxRecoveries: 3, recoveryWindowMs: 60_000, isolateFrom: 2, force: false, countRecoveries: true, historyLength: 10, deadTimeoutS: 100, deadMaxJobs: 10 });
+    const reaped = await lim.reap({
+      node: A,
+      by: B,
+      batch: 100,
+      maxRecoveries: 3,
+      recoveryWindowMs: 60_000,
+      isolateFrom: 2,
+      force: false,
+      countRecoveries: true,
+      historyLength: 10,
+      deadTimeoutS: 100,
+      deadMaxJobs: 10,
+    });
     expect(reaped.status).toBe('reaped');
     expect(await held('z')).toBe(0);
     const b = await lim.fetch(Q, B, 10, true);
@@ -159,14 +173,26 @@ describe('releases', () => {
     expect(Object.values(await server.client.hgetall(`${keys.node(B)}:slots`))).toEqual(['z']);
   });
 
-  it("the reaper frees every slot of a dead node in the call that deregisters it, and makes the keys due", async () => {
+  it('the reaper frees every slot of a dead node in the call that deregisters it, and makes the keys due', async () => {
     const jobs = Array.from({ length: 6 }, (_, i) => job(i % 2 ? 'p' : 'q'));
     await push(...jobs);
     await lim.fetch(Q, A, 10, true);
     expect([await held('p'), await held('q')]).toEqual([2, 2]);
     await server.client.del(keys.node(A));
     // One batch of 1 job: the node is deregistered by it, and all four slots go with it.
-    const r = await lim.reap({ node: A, by: B, batch: 1, maxRecoveries: 3, recoveryWindowMs: 60_000, isolateFrom: 2, force: false, countRecoveries: true, historyLength: 10, deadTimeoutS: 100, deadMaxJobs: 10 });
+    const r = await lim.reap({
+      node: A,
+      by: B,
+      batch: 1,
+      maxRecoveries: 3,
+      recoveryWindowMs: 60_000,
+      isolateFrom: 2,
+      force: false,
+      countRecoveries: true,
+      historyLength: 10,
+      deadTimeoutS: 100,
+      deadMaxJobs: 10,
+    });
     expect(r.moved).toBe(1);
     expect(r.remaining).toBe(3);
     expect(await server.client.sismember(keys.nodes, A)).toBe(0);
@@ -221,7 +247,12 @@ describe('the audit', () => {
     const r = await lim.limitAudit();
     expect(r.status).toBe('ok');
     if (r.status !== 'ok') return;
-    expect(r.fixes).toEqual(expect.arrayContaining([{ queue: Q, key: 'c', what: 'held', was: 7, now: 2 }, { queue: Q, key: 'ghost', what: 'held', was: 3, now: 0 }]));
+    expect(r.fixes).toEqual(
+      expect.arrayContaining([
+        { queue: Q, key: 'c', what: 'held', was: 7, now: 2 },
+        { queue: Q, key: 'ghost', what: 'held', was: 3, now: 0 },
+      ]),
+    );
     expect(await held('c')).toBe(2);
     // A key left with parked jobs, room and no ready entry (a raised concurrency) is made due.
     await server.client.hset(`verk:limit:${Q}:held`, 'c', 2);

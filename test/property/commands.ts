@@ -157,38 +157,38 @@ const items_ = (w: World, key: string) => items(w.redis, key);
 /** `limited`: whether the call carries the release tail (a limited queue's failure). */
 export const failCmdWith = (limited: fc.Arbitrary<boolean>) =>
   fc
-  .record({
-    q: queue,
-    n: node,
-    i: fc.nat(),
-    mode: fc.constantFrom('retry', 'dead', 'drop'),
-    score: fc.integer({ min: 1000, max: 2000 }),
-    min: fc.constantFrom(0, 1500),
-    max: fc.constantFrom(1, 2, 100),
-    limited,
-  })
-  .map(
-    ({ q, n, i, mode, score, min, max, limited }) =>
-      new ScriptCmd(`fail(${q}, ${n}, pick=${i}, ${mode}, score=${score}, deadMin=${min}, deadMax=${max}${limited ? ', release' : ''})`, async (w) => {
-        const raw = await pick(w, K.inprogress(q, n), i);
-        const out = withFailure(raw, i);
-        return {
-          script: 'fail',
-          keys: [K.inprogress(q, n), K.retry, K.dead, K.processed(), K.processed(q), K.failed(), K.failed(q), K.node(n)],
-          // A limited queue's failure releases the job's slot (the optional tail, docs/limits.md).
-          argv: [raw, mode, out, score, min, max, ...(limited ? [K.prefix, q, payloadIdentity(raw)] : [])],
-          allow: () =>
-            mode === 'drop'
-              ? { places: [K.inprogress(q, n)], drops: [raw] }
-              : {
-                  places: [K.inprogress(q, n), mode === 'dead' ? K.dead : K.retry],
-                  rewrites: [[raw, out]],
-                  mergeInto: [mode === 'dead' ? K.dead : K.retry],
-                  deadTrim: mode === 'dead' ? { key: K.dead, minScore: min, maxJobs: max, written: 1, writtenScore: score } : undefined,
-                },
-        };
-      }),
-  );
+    .record({
+      q: queue,
+      n: node,
+      i: fc.nat(),
+      mode: fc.constantFrom('retry', 'dead', 'drop'),
+      score: fc.integer({ min: 1000, max: 2000 }),
+      min: fc.constantFrom(0, 1500),
+      max: fc.constantFrom(1, 2, 100),
+      limited,
+    })
+    .map(
+      ({ q, n, i, mode, score, min, max, limited }) =>
+        new ScriptCmd(`fail(${q}, ${n}, pick=${i}, ${mode}, score=${score}, deadMin=${min}, deadMax=${max}${limited ? ', release' : ''})`, async (w) => {
+          const raw = await pick(w, K.inprogress(q, n), i);
+          const out = withFailure(raw, i);
+          return {
+            script: 'fail',
+            keys: [K.inprogress(q, n), K.retry, K.dead, K.processed(), K.processed(q), K.failed(), K.failed(q), K.node(n)],
+            // A limited queue's failure releases the job's slot (the optional tail, docs/limits.md).
+            argv: [raw, mode, out, score, min, max, ...(limited ? [K.prefix, q, payloadIdentity(raw)] : [])],
+            allow: () =>
+              mode === 'drop'
+                ? { places: [K.inprogress(q, n)], drops: [raw] }
+                : {
+                    places: [K.inprogress(q, n), mode === 'dead' ? K.dead : K.retry],
+                    rewrites: [[raw, out]],
+                    mergeInto: [mode === 'dead' ? K.dead : K.retry],
+                    deadTrim: mode === 'dead' ? { key: K.dead, minScore: min, maxJobs: max, written: 1, writtenScore: score } : undefined,
+                  },
+          };
+        }),
+    );
 
 export const failCmd = failCmdWith(fc.boolean());
 

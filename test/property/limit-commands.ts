@@ -58,7 +58,8 @@ export async function limitInvariants(redis: Redis): Promise<string | undefined>
         if (!field.startsWith(`${q}\t`)) continue;
         const id = field.slice(q.length + 1);
         const keys = value.split('\t');
-        if (keys.length > (ids.get(id) ?? 0)) return `${n} holds ${keys.length} slot(s) of ${q} for job ${JSON.stringify(id)} but ${ids.get(id) ?? 0} such job(s) in ${K.inprogress(q, n)}`;
+        if (keys.length > (ids.get(id) ?? 0))
+          return `${n} holds ${keys.length} slot(s) of ${q} for job ${JSON.stringify(id)} but ${ids.get(id) ?? 0} such job(s) in ${K.inprogress(q, n)}`;
         for (const k of keys) records.set(k, (records.get(k) ?? 0) + 1);
       }
     }
@@ -99,12 +100,14 @@ export function uniqueWorld(init: Initial): Initial {
 
 let uniques = 0;
 /** A producer enqueues a new job (never seen before) to a queue's push end. */
-export const enqueueUniqueCmd = fc.record({ q: queue, k: fc.constantFrom('"a"', '"b"', '7', '') }).map(
-  ({ q, k }) =>
-    new StepCmd(`enqueue a new job of key ${k || '(none)'} to ${q}`, (w) =>
-      w.redis.lpush(K.queue(q), `{"class":"T","args":[${k}],"jid":"new${++uniques}"}`).catch(() => 0),
-    ),
-);
+export const enqueueUniqueCmd = fc
+  .record({ q: queue, k: fc.constantFrom('"a"', '"b"', '7', '') })
+  .map(
+    ({ q, k }) =>
+      new StepCmd(`enqueue a new job of key ${k || '(none)'} to ${q}`, (w) =>
+        w.redis.lpush(K.queue(q), `{"class":"T","args":[${k}],"jid":"new${++uniques}"}`).catch(() => 0),
+      ),
+  );
 
 /** Runs `cmd` and then checks the limits' invariants: any step (a script call or a fault) must keep them. */
 export function withInvariants(arb: fc.Arbitrary<Cmd>): fc.Arbitrary<Cmd> {
@@ -125,10 +128,14 @@ function takeAgrees(q: string, n: string, jobs: Reply[], b: Census, a: Census, r
   const gained = size(a, K.inprogress(q, n)) - size(b, K.inprogress(q, n));
   limitSeen.taken += jobs.length;
   if (fromParked < 0) limitSeen.parked -= fromParked;
-  return agree('jobs returned − removed', jobs.length - removed, 'in progress grew by', gained) ?? agree('taken', jobs.length, 'left the queue, parked lists and claim list', fromQueue + fromParked + claimed);
+  return (
+    agree('jobs returned − removed', jobs.length - removed, 'in progress grew by', gained) ??
+    agree('taken', jobs.length, 'left the queue, parked lists and claim list', fromQueue + fromParked + claimed)
+  );
 }
 
-export const fetchLimitedCmd = fc.record({ q: queue, n: node, max: fc.integer({ min: 1, max: 4 }), first: fc.boolean(), bytes: budget }).map(({ q, n, max, first, bytes }) =>
+export const fetchLimitedCmd = fc.record({ q: queue, n: node, max: fc.integer({ min: 1, max: 4 }), first: fc.boolean(), bytes: budget }).map(
+  ({ q, n, max, first, bytes }) =>
     new ScriptCmd(`fetchLimited(${q}, ${n}, ${max}, first=${first}, budget=${bytes})`, async () => ({
       script: 'fetchLimited',
       keys: [K.queue(q), K.inprogress(q, n), K.node(n), K.nodeQueues(n), K.paused],
@@ -140,9 +147,10 @@ export const fetchLimitedCmd = fc.record({ q: queue, n: node, max: fc.integer({ 
         return takeAgrees(q, n, jobs, b, a) ?? agree('at most', Math.min(jobs.length, max), 'taken', jobs.length);
       },
     })),
-  );
+);
 
-export const claimLimitedCmd = fc.record({ q: queue, n: node, want: fc.integer({ min: 1, max: 4 }) }).map(({ q, n, want }) =>
+export const claimLimitedCmd = fc.record({ q: queue, n: node, want: fc.integer({ min: 1, max: 4 }) }).map(
+  ({ q, n, want }) =>
     new ScriptCmd(`claimLimited(${q}, ${n}, want=${want})`, async () => ({
       script: 'claimLimited',
       keys: [K.nodeClaim(n, q), K.inprogress(q, n), K.node(n), K.queue(q), K.paused],
@@ -160,9 +168,11 @@ export const claimLimitedCmd = fc.record({ q: queue, n: node, want: fc.integer({
         );
       },
     })),
-  );
+);
 
-export const ackLimitedCmd = fc.record({ q: queue, n: node, is: fc.array(fc.nat(), { maxLength: 3 }), by: fc.constantFrom('B0', 'R'), refill: fc.integer({ min: 0, max: 3 }), bytes: budget }).map(
+export const ackLimitedCmd = fc
+  .record({ q: queue, n: node, is: fc.array(fc.nat(), { maxLength: 3 }), by: fc.constantFrom('B0', 'R'), refill: fc.integer({ min: 0, max: 3 }), bytes: budget })
+  .map(
     ({ q, n, is, by, refill, bytes }) =>
       new ScriptCmd(`ackLimited(${q}, ${n}, picks=[${is}] by ${by}, refill=${refill}, budget=${bytes})`, async (w) => {
         const raws = await Promise.all(is.map((i) => pick(w, K.inprogress(q, n), i)));
@@ -187,20 +197,24 @@ export const ackLimitedCmd = fc.record({ q: queue, n: node, is: fc.array(fc.nat(
       }),
   );
 
-export const handbackLimitedCmd = fc.record({ q: queue, n: node, is: fc.array(fc.nat(), { maxLength: 3 }), from: fc.constantFrom('inprogress', 'inprogress', 'claim') }).map(({ q, n, is, from }) =>
-    new ScriptCmd(`handbackLimited(${q}, ${n}, picks=[${is}], from ${from})`, async (w) => {
-      const list = from === 'claim' ? K.nodeClaim(n, q) : K.inprogress(q, n);
-      return {
-        script: 'handbackLimited',
-        keys: [list, K.queue(q), K.node(n)],
-        argv: [K.prefix, q, from === 'claim' ? '0' : '1', ...(await Promise.all(is.map((i) => pick(w, list, i))))],
-        allow: () => ({ places: [list, K.queue(q)] }),
-        verify: (reply, b, a) => agree('moved', Number(scalar(reply)), 'pushed to the queue', size(a, K.queue(q)) - size(b, K.queue(q))),
-      };
-    }),
+export const handbackLimitedCmd = fc
+  .record({ q: queue, n: node, is: fc.array(fc.nat(), { maxLength: 3 }), from: fc.constantFrom('inprogress', 'inprogress', 'claim') })
+  .map(
+    ({ q, n, is, from }) =>
+      new ScriptCmd(`handbackLimited(${q}, ${n}, picks=[${is}], from ${from})`, async (w) => {
+        const list = from === 'claim' ? K.nodeClaim(n, q) : K.inprogress(q, n);
+        return {
+          script: 'handbackLimited',
+          keys: [list, K.queue(q), K.node(n)],
+          argv: [K.prefix, q, from === 'claim' ? '0' : '1', ...(await Promise.all(is.map((i) => pick(w, list, i))))],
+          allow: () => ({ places: [list, K.queue(q)] }),
+          verify: (reply, b, a) => agree('moved', Number(scalar(reply)), 'pushed to the queue', size(a, K.queue(q)) - size(b, K.queue(q))),
+        };
+      }),
   );
 
-export const limitAuditCmd = fc.constant(null).map(() =>
+export const limitAuditCmd = fc.constant(null).map(
+  () =>
     new ScriptCmd('limitAudit()', async () => ({
       script: 'limitAudit',
       keys: [K.nodes, K.reaping],
@@ -211,7 +225,7 @@ export const limitAuditCmd = fc.constant(null).map(() =>
         return undefined;
       },
     })),
-  );
+);
 
 /** The limited commands, by script name. */
 export const LIMIT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
@@ -223,4 +237,3 @@ export const LIMIT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
 };
 
 export const LIMIT_ARGV_LAYOUT: Record<string, string> = { fetchLimited: '6', claimLimited: '5', ackLimited: '7..', handbackLimited: '4..', limitAudit: '3..' };
-

@@ -22,7 +22,9 @@ export function registerLimits(program: Command): void {
       for (const q of r.queues) {
         const l = q.limit;
         const what = [l.concurrency ? `concurrency ${l.concurrency}` : '', l.rate ? `rate ${l.rate}/${l.rate_window_ms}ms` : ''].filter(Boolean).join(', ');
-        process.stdout.write(`${q.queue}: ${what} per ${l.key ? `key ${l.key}` : 'queue'}; ${q.held_total} held, ${q.parked_total} parked${l.source === 'config' ? ' (from this config: no node has recorded it yet)' : ''}\n`);
+        process.stdout.write(
+          `${q.queue}: ${what} per ${l.key ? `key ${l.key}` : 'queue'}; ${q.held_total} held, ${q.parked_total} parked${l.source === 'config' ? ' (from this config: no node has recorded it yet)' : ''}\n`,
+        );
         if (q.keys.length === 0) {
           process.stdout.write('  no key holds a slot or waits\n');
           continue;
