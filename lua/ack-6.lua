@@ -29,16 +29,7 @@
 -- @include fetch-into
 local removed, missing, jobs = ack_remove(KEYS[1], ARGV[4], 5, 2, nil)
 if type(removed) == 'table' then return removed end
-if removed > 0 then
-  -- The jobs are acked already: a corrupt counter (not an integer) must not turn the ack into an
-  -- error, so the counters are best effort, as in fail-8.
-  redis.pcall('INCRBY', KEYS[2], removed)
-  redis.pcall('INCRBY', KEYS[3], removed)
-end
-local alive = 1
-if removed < jobs then alive = redis.call('EXISTS', KEYS[4]) end
-local out = { removed, alive, 2, #missing }
-for j = 1, #missing do table.insert(out, missing[j]) end
+local out = ack_reply(removed, missing, jobs, KEYS[2], KEYS[3], KEYS[4])
 local want = tonumber(ARGV[1])
 if want == 0 then return out end
 out[3] = fetch_into(out, KEYS[5], KEYS[1], KEYS[4], KEYS[6], ARGV[2], want, nil, tonumber(ARGV[3]))

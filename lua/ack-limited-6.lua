@@ -47,14 +47,7 @@ if status ~= 1 then
 end
 local removed, missing, jobs = ack_remove(KEYS[1], ARGV[4], 7, 3, function(i) limit_release(prefix, slots, q, ARGV[i + 2], now) end)
 if type(removed) == 'table' then return removed end
-if removed > 0 then
-  redis.pcall('INCRBY', KEYS[2], removed)
-  redis.pcall('INCRBY', KEYS[3], removed)
-end
-local alive = 1
-if removed < jobs then alive = redis.call('EXISTS', KEYS[4]) end
-local out = { removed, alive, 2, #missing }
-for j = 1, #missing do table.insert(out, missing[j]) end
+local out = ack_reply(removed, missing, jobs, KEYS[2], KEYS[3], KEYS[4])
 if want == 0 then return out end
 out[3] = status
 if status == -1 then out[2] = 0 end

@@ -4,6 +4,8 @@
 -- jobs are replaced by the tombstone (LSET) and all tombstones removed by one LREM, so a batch
 -- scans the list once. `on_removed(i)` (optional) is called with the ARGV position of each job
 -- removed; `missing` lists the numbers (1-based) of jobs named by hash and not found.
+-- ack_reply(removed, missing, jobs, processed, processed_q, node_key) -> the reply's head
+-- { removed, node_alive, 2 (no refill yet), m, missing... }, after counting the removed jobs.
 local function ack_remove(list, tomb, first, stride, on_removed)
   for i = first, #ARGV, stride do
     local kind = string.byte(ARGV[i])
@@ -34,4 +36,18 @@ local function ack_remove(list, tomb, first, stride, on_removed)
     redis.call('LREM', list, -tombs, tomb)
   end
   return removed + tombs, missing, jobs
+end
+
+local function ack_reply(removed, missing, jobs, processed, processed_q, node_key)
+  if removed > 0 then
+    -- The jobs are acked already: a corrupt counter (not an integer) must not turn the ack into an
+    -- error, so the counters are best effort, as in fail-8.
+    redis.pcall('INCRBY', processed, removed)
+    redis.pcall('INCRBY', processed_q, removed)
+  end
+  local alive = 1
+  if removed < jobs then alive = redis.call('EXISTS', node_key) end
+  local out = { removed, alive, 2, #missing }
+  for j = 1, #missing do table.insert(out, missing[j]) end
+  return out
 end

@@ -6,6 +6,7 @@
 import { QUEUE_NAME } from '../job/names.js';
 import { parseDuration } from '../util/duration.js';
 import type { Fail } from './queues.js';
+import { namedEntries } from './named-entries.js';
 
 /** One step of a key path: a field of an object or an index of an array. */
 export type KeyStep = string | number;
@@ -31,18 +32,9 @@ const MAX_WINDOW_MS = 86_400_000;
 
 /** Accepts { queue: { key?, concurrency?, rate? } } or its JSON text. */
 export function parseLimits(value: unknown, fail: Fail): LimitEntry[] {
-  let v = value;
-  if (typeof v === 'string') {
-    if (v.trim() === '') return [];
-    try {
-      v = JSON.parse(v);
-    } catch (err) {
-      return fail(`must be an object of queues (JSON in the environment or on the command line): ${(err as Error).message}`);
-    }
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v))
-    return fail(`must be an object of queues like { 'api.partner': { key: 'args[0].account', concurrency: 3 } }, got ${JSON.stringify(v)}`);
-  return Object.entries(v as Record<string, unknown>).map(([queue, e]) => parseEntry(queue, e, (why) => fail(`queue ${JSON.stringify(queue)}: ${why}`)));
+  return namedEntries(value, fail, 'queues', "{ 'api.partner': { key: 'args[0].account', concurrency: 3 } }").map(([queue, e]) =>
+    parseEntry(queue, e, (why) => fail(`queue ${JSON.stringify(queue)}: ${why}`)),
+  );
 }
 
 function parseEntry(queue: string, e: unknown, fail: Fail): LimitEntry {

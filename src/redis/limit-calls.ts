@@ -2,10 +2,9 @@
 // claim-limited (behind the idle wait), ack-limited, handback-limited, fail-8's release tail and
 // the audit. Scripts (src/redis/scripts.ts) sends these instead of fetch/claim/ack/handback for
 // a queue named in its limits, and today's scripts, byte for byte, for every other queue.
-import type { ChainableCommander } from 'ioredis';
 import { HANDBACK, LIMITS, SCRIPT_BOUNDS } from '../config/defaults.js';
 import type { AckRef, AckResult, ClaimResult, FetchResult } from './script-types.js';
-import { ackJobArgs, ackResult, chunksOf } from './script-helpers.js';
+import { ackHead, ackJobArgs, ackResult, blockThenClaim, chunksOf } from './script-helpers.js';
 import type { Scripts } from './scripts.js';
 import { FETCH_STATUS, statusOf, throwIfWrongType } from './statuses.js';
 
@@ -84,31 +83,20 @@ export async function waitAndClaimLimited(
   waitMs: number,
 ): Promise<ClaimResult & Outlook> {
   const k = s.keys;
-  const claim = k.nodeClaim(node, queue);
   let bound = Math.min(timeoutS * 1000, LIMITS.idleWaitMs);
   if (waitMs >= 0) bound = Math.min(bound, Math.max(10, waitMs));
-  const pipe = s.redis.pipeline().blmoveBuffer(k.queue(queue), claim, 'RIGHT', 'LEFT', bound / 1000) as unknown as Record<
-    string,
-    (...a: unknown[]) => ChainableCommander
-  >;
-  const res = await pipe
-    .claimLimitedBuffer(
-      claim,
-      k.inprogress(queue, node),
-      k.node(node),
-      k.queue(queue),
-      k.paused,
-      Math.min(want, SCRIPT_BOUNDS.fetchMaxJobs),
-      queue,
-      SCRIPT_BOUNDS.fetchMaxBytes,
-      k.prefix,
-      spec,
-    )
-    .exec();
-  const [waitErr, taken] = res?.[0] ?? [new Error('pipeline aborted'), null];
-  const [err, reply] = res?.[1] ?? [new Error('pipeline aborted'), null];
-  if (err) throw err;
-  if (waitErr) throw waitErr;
+  const args = [
+    k.inprogress(queue, node),
+    k.node(node),
+    k.queue(queue),
+    k.paused,
+    Math.min(want, SCRIPT_BOUNDS.fetchMaxJobs),
+    queue,
+    SCRIPT_BOUNDS.fetchMaxBytes,
+    k.prefix,
+    spec,
+  ];
+  const { taken, reply } = await blockThenClaim(s.redis, k, queue, node, bound / 1000, 'claimLimited', args);
   const r = reply as unknown[];
   const status = statusOf('claimLimited', FETCH_STATUS, r[0]);
   const consistent = Number(r[1]) === (taken === null ? 0 : 1);
@@ -117,25 +105,8 @@ export async function waitAndClaimLimited(
 
 /** ack-6's call with each job's identity (its slot record's name) after its ref. */
 export async function ackLimited(s: Scripts, spec: string, queue: string, node: string, refs: AckRef[], ids: string[], refill: number): Promise<AckResult> {
-  const k = s.keys;
   const { args, tomb } = ackJobArgs(refs, (i) => ids[i]);
-  const res = (await s.call(
-    'ackLimited',
-    true,
-    k.inprogress(queue, node),
-    k.processed(),
-    k.processed(queue),
-    k.node(node),
-    k.queue(queue),
-    k.paused,
-    Math.min(refill, SCRIPT_BOUNDS.fetchMaxJobs),
-    queue,
-    SCRIPT_BOUNDS.fetchMaxBytes,
-    tomb,
-    k.prefix,
-    spec,
-    ...args,
-  )) as unknown[];
+  const res = (await s.call('ackLimited', true, ...ackHead(s.keys, queue, node, refill, tomb), s.keys.prefix, spec, ...args)) as unknown[];
   throwIfWrongType('ackLimited', res);
   return ackResult('ackLimited', res);
 }

@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto';
 import { SCRIPT_BOUNDS } from '../config/defaults.js';
 import type { AckRef, AckResult, FetchResult } from './script-types.js';
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { Keys } from './keys.js';
 import { ALIVE_STATUS, FETCH_STATUS, REFILL_STATUS, statusOf } from './statuses.js';
 
 export function fetchResult(reply: unknown): FetchResult {
@@ -70,6 +72,22 @@ export function ackJobArgs(refs: AckRef[], extra?: (i: number) => string): { arg
   return { args, tomb: tombstoneFor(named) };
 }
 
+/** The keys and the first ARGV of an ack (ack-6 and ack-limited-6 share them). */
+export function ackHead(k: Keys, queue: string, node: string, refill: number, tomb: string): (string | number)[] {
+  return [
+    k.inprogress(queue, node),
+    k.processed(),
+    k.processed(queue),
+    k.node(node),
+    k.queue(queue),
+    k.paused,
+    Math.min(refill, SCRIPT_BOUNDS.fetchMaxJobs),
+    queue,
+    SCRIPT_BOUNDS.fetchMaxBytes,
+    tomb,
+  ];
+}
+
 /** An ack's reply: { removed, alive, refill status, m, m missing numbers, job... }. */
 export function ackResult(script: string, res: unknown[]): AckResult {
   const m = Number(res[3]);
@@ -80,4 +98,28 @@ export function ackResult(script: string, res: unknown[]): AckResult {
     missing: res.slice(4, 4 + m).map((x) => Number(x) - 1),
     jobs: res.slice(4 + m) as Buffer[],
   };
+}
+
+/**
+ * The idle wait: `BLMOVE queue:<q> → the node's claim list` with a claim script (`script`, the
+ * Buffer variant, given its arguments after the claim list) right behind it in one pipeline.
+ * Returns what the wait took (null: it timed out) and the script's reply.
+ */
+export async function blockThenClaim(
+  redis: Redis,
+  k: Keys,
+  queue: string,
+  node: string,
+  timeoutS: number,
+  script: string,
+  args: unknown[],
+): Promise<{ taken: unknown; reply: unknown }> {
+  const claim = k.nodeClaim(node, queue);
+  const pipe = redis.pipeline().blmoveBuffer(k.queue(queue), claim, 'RIGHT', 'LEFT', timeoutS) as unknown as Record<string, (...a: unknown[]) => ChainableCommander>;
+  const res = await pipe[`${script}Buffer`](claim, ...args).exec();
+  const [waitErr, taken] = res?.[0] ?? [new Error('pipeline aborted'), null];
+  const [err, reply] = res?.[1] ?? [new Error('pipeline aborted'), null];
+  if (err) throw err;
+  if (waitErr) throw waitErr;
+  return { taken, reply };
 }

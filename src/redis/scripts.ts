@@ -25,7 +25,7 @@ import type {
   ReapResult,
   ReapScanResult,
 } from './script-types.js';
-import { ackJobArgs, ackResult, chunksOf, fetchResult, flat, sha1 } from './script-helpers.js';
+import { ackHead, ackJobArgs, ackResult, blockThenClaim, chunksOf, fetchResult, flat, sha1 } from './script-helpers.js';
 import * as limitCalls from './limit-calls.js';
 import type { LimitSpec, Outlook } from './limit-calls.js';
 import { payloadIdentity } from '../job/identity.js';
@@ -165,27 +165,8 @@ export class Scripts {
     if (limit !== undefined)
       return this.outlook(queue, await limitCalls.waitAndClaimLimited(this, limit, queue, node, more + 1, timeoutS, this.reopenIn.get(queue) ?? -1));
     const k = this.keys;
-    const claim = k.nodeClaim(node, queue);
-    const pipe = this.redis.pipeline().blmoveBuffer(k.queue(queue), claim, 'RIGHT', 'LEFT', timeoutS) as unknown as Record<
-      string,
-      (...a: unknown[]) => ChainableCommander
-    >;
-    const res = await pipe
-      .claimBuffer(
-        claim,
-        k.inprogress(queue, node),
-        k.node(node),
-        k.queue(queue),
-        k.paused,
-        Math.min(more, SCRIPT_BOUNDS.fetchMaxJobs),
-        queue,
-        SCRIPT_BOUNDS.fetchMaxBytes,
-      )
-      .exec();
-    const [waitErr, taken] = res?.[0] ?? [new Error('pipeline aborted'), null];
-    const [err, reply] = res?.[1] ?? [new Error('pipeline aborted'), null];
-    if (err) throw err;
-    if (waitErr) throw waitErr;
+    const args = [k.inprogress(queue, node), k.node(node), k.queue(queue), k.paused, Math.min(more, SCRIPT_BOUNDS.fetchMaxJobs), queue, SCRIPT_BOUNDS.fetchMaxBytes];
+    const { taken, reply } = await blockThenClaim(this.redis, k, queue, node, timeoutS, 'claim', args);
     const r = reply as [number, number, ...Buffer[]];
     const status = statusOf('claim', FETCH_STATUS, r[0]);
     const claimed = Number(r[1]);
@@ -215,23 +196,8 @@ export class Scripts {
       if (!ids || ids.length !== refs.length) throw new Error(`ack of limited queue ${queue}: every job needs its identity`);
       return limitCalls.ackLimited(this, limit, queue, node, refs, ids, refill);
     }
-    const k = this.keys;
     const { args, tomb } = ackJobArgs(refs);
-    const res = (await this.call(
-      'ack',
-      true,
-      k.inprogress(queue, node),
-      k.processed(),
-      k.processed(queue),
-      k.node(node),
-      k.queue(queue),
-      k.paused,
-      Math.min(refill, SCRIPT_BOUNDS.fetchMaxJobs),
-      queue,
-      SCRIPT_BOUNDS.fetchMaxBytes,
-      tomb,
-      ...args,
-    )) as unknown[];
+    const res = (await this.call('ack', true, ...ackHead(this.keys, queue, node, refill, tomb), ...args)) as unknown[];
     return ackResult('ack', res);
   }
 

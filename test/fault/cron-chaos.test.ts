@@ -13,6 +13,7 @@ import type { RedisServer } from '../helpers/redis-server.js';
 import { signalGroup, startWorker } from '../helpers/cli.js';
 import { TEST_INTERVALS, usePrivateRedis, workArgs, workEnv } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
+import { rng } from '../helpers/rng.js';
 
 let server: RedisServer;
 usePrivateRedis(
@@ -26,18 +27,6 @@ usePrivateRedis(
 
 const CRON = JSON.stringify({ tick: { class: 'Count', schedule: '* * * * * *', queue: 'cron-ledger' } });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A small seeded generator (mulberry32): the run can be replayed from the printed seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function record() {
   const ticks = (await server.client.lrange('queue:cron-ledger', 0, -1)).map((j) => (JSON.parse(j) as { cron: { tick: number } }).cron.tick);

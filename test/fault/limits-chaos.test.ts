@@ -13,6 +13,7 @@ import type { RedisServer } from '../helpers/redis-server.js';
 import { signalGroup, startWorker } from '../helpers/cli.js';
 import { TEST_INTERVALS, usePrivateRedis, workArgs, workEnv } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
+import { rng } from '../helpers/rng.js';
 import { LIMITS } from '../../src/config/defaults.js';
 
 let server: RedisServer;
@@ -24,17 +25,6 @@ const Q = 'lim';
 const LIMIT = 2;
 const ACCOUNTS = ['a', 'b', 'c', 'd', 'e', 'f'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Exec {
   jid: string;

@@ -123,6 +123,22 @@ describe('the take', () => {
   });
 });
 
+/** A reaper on B reaps the dead node A, `batch` jobs per call. */
+const reapA = (batch: number) =>
+  lim.reap({
+    node: A,
+    by: B,
+    batch,
+    maxRecoveries: 3,
+    recoveryWindowMs: 60_000,
+    isolateFrom: 2,
+    force: false,
+    countRecoveries: true,
+    historyLength: 10,
+    deadTimeoutS: 100,
+    deadMaxJobs: 10,
+  });
+
 describe('releases', () => {
   it('fail (retry) and hand-back release the slot of the job they removed, and only once', async () => {
     await push(job('k'), job('k'), job('k'));
@@ -148,19 +164,7 @@ describe('releases', () => {
     expect(await held('z')).toBe(1);
     // A freezes: its heartbeat key expires, a reaper hands its job back and frees its slot.
     await server.client.del(keys.node(A));
-    const reaped = await lim.reap({
-      node: A,
-      by: B,
-      batch: 100,
-      maxRecoveries: 3,
-      recoveryWindowMs: 60_000,
-      isolateFrom: 2,
-      force: false,
-      countRecoveries: true,
-      historyLength: 10,
-      deadTimeoutS: 100,
-      deadMaxJobs: 10,
-    });
+    const reaped = await reapA(100);
     expect(reaped.status).toBe('reaped');
     expect(await held('z')).toBe(0);
     const b = await lim.fetch(Q, B, 10, true);
@@ -180,19 +184,7 @@ describe('releases', () => {
     expect([await held('p'), await held('q')]).toEqual([2, 2]);
     await server.client.del(keys.node(A));
     // One batch of 1 job: the node is deregistered by it, and all four slots go with it.
-    const r = await lim.reap({
-      node: A,
-      by: B,
-      batch: 1,
-      maxRecoveries: 3,
-      recoveryWindowMs: 60_000,
-      isolateFrom: 2,
-      force: false,
-      countRecoveries: true,
-      historyLength: 10,
-      deadTimeoutS: 100,
-      deadMaxJobs: 10,
-    });
+    const r = await reapA(1);
     expect(r.moved).toBe(1);
     expect(r.remaining).toBe(3);
     expect(await server.client.sismember(keys.nodes, A)).toBe(0);
