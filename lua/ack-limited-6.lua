@@ -52,6 +52,7 @@ if want == 0 then return out end
 out[3] = status
 if status == -1 then out[2] = 0 end
 if status ~= 1 then return out end
-local wrong = limit_take(L, out, want, tonumber(ARGV[3]))
-if wrong then return redis.error_reply('WRONGTYPE ' .. wrong .. ' has another type than a limit expects (the ack is done; the job stays in the queue)') end
+-- A key of another type stops the refill (its job stays in the queue): the ack is done and its
+-- reply must reach the worker; the next fetch meets the key and errs with nothing taken.
+limit_take(L, out, want, tonumber(ARGV[3]))
 return out

@@ -16,7 +16,8 @@
 -- ARGV[4] key prefix
 -- ARGV[5] the limit (JSON, lua/include/limit-key.lua)
 -- Returns { status, claimed, more, wait_ms, job... }: claimed = how many jobs the claim list held;
--- the jobs are every job taken (claimed ones included: a claimed job may have been parked).
+-- the jobs are every job taken (claimed ones included: a claimed job may have been parked). A key
+-- of another type is an error when no job was taken (what was not sorted is back in the queue).
 -- @include key-types
 -- @include identity
 -- @include redis-time
@@ -46,11 +47,15 @@ for i = #claimed, 1, -1 do
     -- Not sorted yet: claimed[1..i] go back to the fetch end, oldest (claimed[i]) last in.
     for j = 1, i do redis.call('RPUSH', KEYS[4], claimed[j]) end
     redis.call('DEL', KEYS[1])
-    return redis.error_reply('WRONGTYPE ' .. wrong .. ' has another type than a limit expects (the claimed job was put back)')
+    local err = limit_failed(L, wrong)
+    if err then return err end
+    out[3], out[4] = limit_outlook(L)
+    return out
   end
 end
 redis.call('DEL', KEYS[1])
 local wrong = limit_take(L, out, tonumber(ARGV[1]) or 0, tonumber(ARGV[3]))
-if wrong then return redis.error_reply('WRONGTYPE ' .. wrong .. ' has another type than a limit expects (the job stays in the queue)') end
+local err = wrong and limit_failed(L, wrong)
+if err then return err end
 out[3], out[4] = limit_outlook(L)
 return out

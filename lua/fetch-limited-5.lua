@@ -17,7 +17,8 @@
 -- ARGV[6] the limit (JSON, lua/include/limit-key.lua: limit_spec)
 -- Returns { status, more, wait_ms, job... }: status 1 = ok, 0 = queue paused, -1 = fenced; more =
 -- 1 when jobs are left to sort (call again at once); wait_ms = ms until the next rate-blocked key
--- reopens (-1 = none). A key of another type is an error (the job it concerned stays in the queue).
+-- reopens (-1 = none). A key of another type is an error when no job was taken yet (the job it
+-- concerned stays in the queue); after a job was taken the call returns what it took.
 -- @include key-types
 -- @include identity
 -- @include redis-time
@@ -33,6 +34,7 @@ if status ~= 1 then return { status, 0, -1 } end
 if ARGV[3] == '1' then redis.call('SADD', KEYS[4], ARGV[2]) end
 local out = { 1, 0, -1 }
 local wrong = limit_take(L, out, tonumber(ARGV[1]), tonumber(ARGV[4]))
-if wrong then return redis.error_reply('WRONGTYPE ' .. wrong .. ' has another type than a limit expects (the job stays in the queue)') end
+local err = wrong and limit_failed(L, wrong)
+if err then return err end
 out[2], out[3] = limit_outlook(L)
 return out

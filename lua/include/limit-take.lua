@@ -32,11 +32,14 @@ local function limit_open(L)
   return 1
 end
 
--- A key's parked list and rate log, type-checked once per call (an error before any write for the job).
+-- A key's parked list and rate log (the log only with a rate), type-checked once per call: the
+-- job they concern is not sorted when one has another type.
 local function limit_keys_of(L, key)
   local parked, rate = L.base .. 'parked:' .. key, L.base .. 'rate:' .. key
   if not L.typed[key] then
-    local wrong = first_wrong_type({ { parked, 'list' }, { rate, 'zset' } })
+    local checks = { { parked, 'list' } }
+    if L.spec.r > 0 then table.insert(checks, { rate, 'zset' }) end
+    local wrong = first_wrong_type(checks)
     if wrong then return nil, wrong end
     L.typed[key] = true
   end
@@ -126,6 +129,14 @@ local function limit_serve(L, out, want, max_bytes)
 end
 
 -- Returns nil, or the name of a key of another type (the job it concerned is back at the fetch end).
+-- limit_failed(L, wrong) -> the error reply for it when the call has taken no job yet (nothing a
+-- worker must learn of was written), else nil: the caller returns what it took, and the next call
+-- meets the key first and errs with nothing taken.
+local function limit_failed(L, wrong)
+  if L.got > 0 then return nil end
+  return redis.error_reply('WRONGTYPE ' .. wrong .. ' has another type than a limit expects (the job stays in the queue)')
+end
+
 local function limit_take(L, out, want, max_bytes)
   local wrong = limit_serve(L, out, want, max_bytes)
   if wrong then return wrong end

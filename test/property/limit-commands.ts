@@ -140,7 +140,8 @@ export const fetchLimitedCmd = fc.record({ q: queue, n: node, max: fc.integer({ 
       script: 'fetchLimited',
       keys: [K.queue(q), K.inprogress(q, n), K.node(n), K.nodeQueues(n), K.paused],
       argv: [max, q, first ? '1' : '0', bytes, K.prefix, spec(q)],
-      allow: () => ({ places: [K.queue(q), K.inprogress(q, n)], placePrefixes: [parkedPrefix(q)] }),
+      // An error takes no job into the in-progress list (the worker would never learn of it).
+      allow: (reply) => ({ places: reply === undefined ? [K.queue(q)] : [K.queue(q), K.inprogress(q, n)], placePrefixes: [parkedPrefix(q)] }),
       verify: (reply, b, a) => {
         const r = reply as Reply[];
         const jobs = Number(scalar(r[0])) === 1 ? r.slice(3) : [];
@@ -155,7 +156,10 @@ export const claimLimitedCmd = fc.record({ q: queue, n: node, want: fc.integer({
       script: 'claimLimited',
       keys: [K.nodeClaim(n, q), K.inprogress(q, n), K.node(n), K.queue(q), K.paused],
       argv: [want, q, 60, K.prefix, spec(q)],
-      allow: () => ({ places: [K.nodeClaim(n, q), K.inprogress(q, n), K.queue(q)], placePrefixes: [parkedPrefix(q)] }),
+      allow: (reply) => ({
+        places: reply === undefined ? [K.nodeClaim(n, q), K.queue(q)] : [K.nodeClaim(n, q), K.inprogress(q, n), K.queue(q)],
+        placePrefixes: [parkedPrefix(q)],
+      }),
       verify: (reply, b, a) => {
         const r = reply as Reply[];
         const status = Number(scalar(r[0]));

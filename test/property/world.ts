@@ -102,7 +102,13 @@ const DAILY = [K.statsFlushed(FLUSH_ID), K.processedOn(FLUSH_DAY), K.failedOn(FL
 const QUEUE_KEYS = QUEUES.map((q) => K.queue(q));
 const INPROGRESS_KEYS = QUEUES.flatMap((q) => NODES.map((n) => K.inprogress(q, n)));
 /** A limited queue's counts and ready set, and the nodes' slot records (test/property/limit-commands.ts). */
-const LIMIT_KEYS = [...QUEUES.flatMap((q) => [`verk:limit:${q}:held`, `verk:limit:${q}:ready`]), ...NODES.map((n) => `${K.node(n)}:slots`)];
+const LIMIT_KEYS = [
+  ...QUEUES.flatMap((q) => [`verk:limit:${q}:held`, `verk:limit:${q}:ready`]),
+  ...NODES.map((n) => `${K.node(n)}:slots`),
+  // Parked lists of keys the payloads often have (a missing path; queue r's one key).
+  'verk:limit:q:parked:-',
+  'verk:limit:r:parked:*',
+];
 /** The recovery counter of a job node n2 holds (resolved at run time). */
 export const RECOVERED = 'recovered-of-a-held-job';
 
