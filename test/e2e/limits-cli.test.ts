@@ -2,7 +2,7 @@
 // verk:limits and holds its slots while its jobs run; `verk limits` (without the config) shows
 // held/limit, holders by node and parked jobs, `verk limits why` says the key is full and who holds
 // it, and names a free key "nothing parked"; /metrics has the slots held, the parked jobs and the
-// audit's fixes (0); a bad limit stops `verk work` with exit 78 naming the
+// audit's fixes (0), `verk queues` the parked jobs beside the size; a bad limit stops `verk work` with exit 78 naming the
 // file, the queue and the field.
 import fs from 'node:fs';
 import os from 'node:os';
