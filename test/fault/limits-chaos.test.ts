@@ -14,9 +14,10 @@ import { describe, expect, it } from 'vitest';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { signalGroup, startWorker } from '../helpers/cli.js';
 import { TEST_INTERVALS, usePrivateRedis, workArgs, workEnv } from '../helpers/e2e.js';
-import { attemptsOf, checkConcurrency, longestIdleBacklog } from '../helpers/lease-checker.js';
+import { attemptsOf, checkConcurrency, checkReruns, longestIdleBacklog } from '../helpers/lease-checker.js';
 import { readLeaseRecord, redisNow } from '../helpers/lease-record.js';
 import { rng } from '../helpers/rng.js';
+import { freezePastTtl, killAndReplace } from '../helpers/chaos.js';
 import { waitFor } from '../helpers/wait.js';
 import { LIMITS } from '../../src/config/defaults.js';
 
@@ -51,16 +52,9 @@ describe('limits chaos', () => {
       await waitFor(async () => (await server.client.llen('test:leases')) >= 20, { what: 'the first jobs', timeoutMs: 30_000 });
       for (let round = 0; round < rounds; round++) {
         const i = Math.floor(random() * nodes.length);
-        if (round % 3 === 1) {
-          signalGroup(nodes[i].pid!, 'SIGSTOP');
-          await sleep(TEST_INTERVALS.nodeTtlMs + 1500);
-          signalGroup(nodes[i].pid!, 'SIGCONT');
-          log.push(`froze node ${i} for ${TEST_INTERVALS.nodeTtlMs + 1500} ms`);
-        } else {
-          signalGroup(nodes[i].pid!, 'SIGKILL');
-          await nodes[i].catch(() => undefined);
-          nodes[i] = start();
-          all.push(nodes[i]);
+        if (round % 3 === 1) log.push(`froze node ${i} for ${await freezePastTtl(nodes[i].pid!)} ms`);
+        else {
+          await killAndReplace(nodes, i, start, all);
           log.push(`killed -9 node ${i}`);
         }
         await sleep(1500 + Math.floor(random() * 1000));
@@ -77,11 +71,7 @@ describe('limits chaos', () => {
     const worst = Math.max(...concurrency.maxRunning.values());
     const done = new Set(await server.client.hkeys('test:done'));
     const lost = enqueued.filter((e) => !done.has(e.jid));
-    const byJid = new Map<string, typeof attempts>();
-    for (const a of attempts) byJid.set(a.jid, [...(byJid.get(a.jid) ?? []), a]);
-    const fencedDuring = (a: (typeof attempts)[number]) => record.fences.some((f) => f.node === a.node && f.t >= a.start);
-    const reruns = [...byJid.values()].filter((l) => l.length > 1);
-    const unexplained = reruns.filter((l) => l.slice(0, -1).some((a) => a.finished && !fencedDuring(a)));
+    const { reruns, unexplained } = checkReruns(attempts, record.fences);
     const fencedAttempts = attempts.filter((a) => a.endedBy === 'fence').length;
     // The whole backlog is there before the fleet is up: it counts from the first start.
     const firstStart = Math.min(...attempts.map((a) => a.start));
