@@ -29,6 +29,7 @@ import { ackHead, ackJobArgs, ackResult, blockThenClaim, chunksOf, fetchResult, 
 import * as limitCalls from './limit-calls.js';
 import type { LimitSpec, Outlook } from './limit-calls.js';
 import { payloadIdentity } from '../job/identity.js';
+import { monotonicMs } from '../util/clock.js';
 import * as reapCalls from './reap-calls.js';
 import { confirmWrite, epochOf, type DurableOptions } from './replication.js';
 import { cronTick, type CronTickCall, type CronTickResult } from './cron-calls.js';
@@ -91,8 +92,11 @@ export class Scripts {
   private readonly r: Record<string, Raw>;
   /** Queue → its limit as the scripts take it (docs/limits.md); a queue not here runs today's scripts. */
   private readonly limitSpecs: ReadonlyMap<string, string>;
-  /** Per limited queue: ms until its next rate-blocked key reopens, from the last take (-1: none). */
-  private readonly reopenIn = new Map<string, number>();
+  /**
+   * Per limited queue: when (this machine's monotonic ms) its next rate-blocked key reopens, from
+   * the last take on this connection or on one made with on() (the fetch and the idle wait share it).
+   */
+  private reopenAt = new Map<string, number>();
 
   constructor(
     readonly redis: Redis,
@@ -114,12 +118,21 @@ export class Scripts {
 
   /** The same calls on another connection (a blocking one), with the same limits. */
   on(redis: Redis): Scripts {
-    return new Scripts(redis, this.keys, undefined, this.limits);
+    const other = new Scripts(redis, this.keys, undefined, this.limits);
+    other.reopenAt = this.reopenAt;
+    return other;
   }
 
   private outlook<T extends Outlook>(queue: string, res: T): T {
-    this.reopenIn.set(queue, res.waitMs);
+    if (res.waitMs >= 0) this.reopenAt.set(queue, monotonicMs() + res.waitMs);
+    else this.reopenAt.delete(queue);
     return res;
+  }
+
+  /** Ms until the queue's next rate-blocked key reopens, as the last take said (-1: none). */
+  private reopenIn(queue: string): number {
+    const at = this.reopenAt.get(queue);
+    return at === undefined ? -1 : Math.max(0, at - monotonicMs());
   }
 
   /** A script call; `buffers` uses the command's Buffer variant (payloads in the reply as Buffers). */
@@ -163,8 +176,7 @@ export class Scripts {
    */
   async waitAndClaim(queue: string, node: string, more: number, timeoutS: number): Promise<ClaimResult> {
     const limit = this.limitSpecs.get(queue);
-    if (limit !== undefined)
-      return this.outlook(queue, await limitCalls.waitAndClaimLimited(this, limit, queue, node, more + 1, timeoutS, this.reopenIn.get(queue) ?? -1));
+    if (limit !== undefined) return this.outlook(queue, await limitCalls.waitAndClaimLimited(this, limit, queue, node, more + 1, timeoutS, this.reopenIn(queue)));
     const k = this.keys;
     const args = [k.inprogress(queue, node), k.node(node), k.queue(queue), k.paused, Math.min(more, SCRIPT_BOUNDS.fetchMaxJobs), queue, SCRIPT_BOUNDS.fetchMaxBytes];
     const { taken, reply } = await blockThenClaim(this.redis, k, queue, node, timeoutS, 'claim', args);
