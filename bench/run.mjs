@@ -1,10 +1,11 @@
-// `npm run bench [-- --quick] [--only=verk,bullmq,bee] [--suites=enqueue,latency,throughput,fleet,payload,highc]
+// `npm run bench [-- --quick] [--only=verk,bullmq,bee] [--suites=enqueue,latency,throughput,fleet,payload,highc,limits]
 // [--redis-core=N]` (the last: Redis pinned to CPU N at real-time priority, bench/lib/redis-server.mjs)
 // Runs verk, BullMQ and Bee-Queue side by side against one private redis-server started here
 // (stopped by PID at the end): enqueue throughput, pickup latency + RSS at rest, and no-op
 // throughput at concurrency 10 and 50 (+ verk --processes 2) with commands per job and RSS
 // under load (the default suites); on request the scale suites of issue 12 (bench/suites/
-// scale.mjs: idle fleet, payload size, high concurrency). Prints markdown tables and writes
+// scale.mjs: idle fleet, payload size, high concurrency) and the cost of a cluster-wide limit
+// (bench/suites/limits.mjs). Prints markdown tables and writes
 // bench/results/<timestamp>.json.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +18,7 @@ import { markdownTable, targets } from './lib/report.mjs';
 import { enqueueRun } from './suites/enqueue.mjs';
 import { latencyRun } from './suites/latency.mjs';
 import { throughputRun } from './suites/throughput.mjs';
+import { limitsRun } from './suites/limits.mjs';
 import { redisOptions, runScaleSuites, scaleParams, scaleReport } from './suites/scale.mjs';
 import verk, { cleanupVerk } from './systems/verk.mjs';
 import bullmq from './systems/bullmq.mjs';
@@ -87,6 +89,7 @@ async function main() {
   log(`redis-server ${meta.redis} pid ${redis.pid} on 127.0.0.1:${redis.port}; ${quick ? 'quick' : 'full'} run`);
   const raw = { enqueue: {}, latency: {}, throughput: {} };
   let scaleRaw = {};
+  let limitsResult;
   try {
     if (suites.has('enqueue')) {
       for (const sys of systems) {
@@ -117,6 +120,7 @@ async function main() {
       }
     }
     scaleRaw = await runScaleSuites({ suites, systems, only, redis, S, log, attempt });
+    if (suites.has('limits')) limitsResult = await limitsRun(verk, redis, { jobs: P.jobs, reps: P.reps, log, attempt });
   } finally {
     probe.close();
     await redis.stop();
@@ -140,12 +144,13 @@ async function main() {
     console.log(commandBreakdown(summary));
   } else console.log(`\n${header.slice(0, 2).join('\n')}`);
   if (scale.text) console.log(`\n${scale.text}\n`);
+  if (limitsResult) console.log(`\n${limitsResult.text}\n`);
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   fs.mkdirSync(dir, { recursive: true });
   const file = `${dir}${meta.date.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`;
   fs.writeFileSync(
     file,
-    `${JSON.stringify({ meta, summary: { ...summary, ...scale.summary }, raw: { ...raw, ...scaleRaw }, table, scaleTables: scale.text, elapsedSeconds: elapsed }, null, 2)}\n`,
+    `${JSON.stringify({ meta, summary: { ...summary, ...scale.summary, ...(limitsResult ? { limits: limitsResult.summary } : {}) }, raw: { ...raw, ...scaleRaw, ...(limitsResult ? { limits: limitsResult.raw } : {}) }, table, scaleTables: scale.text, elapsedSeconds: elapsed }, null, 2)}\n`,
   );
   log(`done in ${elapsed}s; results in ${file}`);
 }

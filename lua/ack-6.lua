@@ -31,55 +31,15 @@
 -- Returns { removed, node_alive (1/0), refill status (1 ok, 0 paused, -1 fenced, 2 not asked),
 -- m, the numbers (1-based, in ARGV order) of the m jobs named by hash and not found, job... }.
 -- @include held-job
--- @include fetch-into
 -- @include unique-lock
-local tomb = ARGV[4]
-local last = #ARGV
-for i = 5, #ARGV, 2 do
-  local kind = string.byte(ARGV[i])
-  if kind == 85 and ARGV[i] == 'U' then last = i - 1; break end
-  if (kind == 66 or kind == 82) and ARGV[i + 1] == tomb then return redis.error_reply('ack: the tombstone equals a payload named by its bytes') end
-end
-local removed, tombs, jobs, missing, gone = 0, 0, 0, {}, {}
-for i = 5, last, 2 do
-  jobs = jobs + 1
-  if string.byte(ARGV[i]) == 82 then
-    -- "R": a short list (the caller holds few jobs): remove the tail-most equal element at once.
-    local n = redis.call('LREM', KEYS[1], -1, ARGV[i + 1])
-    removed = removed + n
-    if n > 0 then gone[jobs] = true end
-  else
-    local at = held_index(KEYS[1], ARGV[i], ARGV[i + 1], tomb)
-    if at then
-      redis.call('LSET', KEYS[1], at, tomb)
-      tombs = tombs + 1
-      gone[jobs] = true
-    elseif string.byte(ARGV[i]) == 72 then
-      table.insert(missing, jobs)
-    end
-  end
-end
-removed = removed + tombs
-if tombs > 0 then
-  -- Exactly as many as were set: an element that already equalled the tombstone is a job with
-  -- those very bytes, so whichever equal elements go, the same bytes stay.
-  redis.call('LREM', KEYS[1], -tombs, tomb)
-end
--- The lock tail: released only for jobs this call removed (a zombie's late ack releases nothing).
-for i = last + 3, #ARGV, 2 do
-  local n, jid = string.match(ARGV[i], '^(%d+):(.*)$')
-  if n and gone[tonumber(n)] then unique_release(ARGV[last + 2], ARGV[i + 1], jid) end
-end
-if removed > 0 then
-  -- The jobs are acked already: a corrupt counter (not an integer) must not turn the ack into an
-  -- error, so the counters are best effort, as in fail-8.
-  redis.pcall('INCRBY', KEYS[2], removed)
-  redis.pcall('INCRBY', KEYS[3], removed)
-end
-local alive = 1
-if removed < jobs then alive = redis.call('EXISTS', KEYS[4]) end
-local out = { removed, alive, 2, #missing }
-for j = 1, #missing do table.insert(out, missing[j]) end
+-- @include ack-remove
+-- @include fetch-into
+local last, release_locks = ack_lock_tail(5, 2)
+local gone = {}
+local removed, missing, jobs = ack_remove(KEYS[1], ARGV[4], 5, 2, function(i) gone[(i - 5) / 2 + 1] = true end, last)
+if type(removed) == 'table' then return removed end
+release_locks(gone)
+local out = ack_reply(removed, missing, jobs, KEYS[2], KEYS[3], KEYS[4])
 local want = tonumber(ARGV[1])
 if want == 0 then return out end
 out[3] = fetch_into(out, KEYS[5], KEYS[1], KEYS[4], KEYS[6], ARGV[2], want, nil, tonumber(ARGV[3]))

@@ -20,13 +20,22 @@
 -- ARGV[4] score: retry time or time of death (float epoch seconds)
 -- ARGV[5] dead: remove entries scored below this (epoch seconds)
 -- ARGV[6] dead: keep at most this many entries
--- ARGV[7] optional: key prefix of the job's unique lock
--- ARGV[8] optional: the unique key
--- ARGV[9] optional: the job's jid (the lock's value)
+-- ARGV[7] optional: the key prefix (for the tails below)
+-- ARGV[8] optional: the job's unique key ("" = none; docs/unique-jobs.md)
+-- ARGV[9] optional: the job's jid (the lock's value); retry keeps the lock (and records where the
+--         job waits), dead and drop release it
+-- ARGV[10] optional, for a queue with a cluster-wide limit (docs/limits.md): the queue name ("" = none)
+-- ARGV[11] optional: the job's identity; with ARGV[10..11] the job's slot is released once it is
+--         removed (lua/include/limit-release.lua builds <prefix>verk:limit:<q>:held|ready|parked:<key>)
 -- Returns 1 = settled, 0 = not held but the node is alive, -1 = not held and the node is
 -- fenced, or { 'wrongtype', key } (nothing written) when a key it would write has another type.
 -- @include key-types
+-- @include redis-time
 -- @include unique-lock
+-- @include limit-release
+local prefix = ARGV[7]
+local lock_key, lock_jid = ARGV[8] ~= '' and ARGV[8] or nil, ARGV[9]
+local limit_q, limit_id = ARGV[10] ~= '' and ARGV[10] or nil, ARGV[11]
 local mode = ARGV[2]
 local dest = (mode == 'retry' and KEYS[2]) or (mode == 'dead' and KEYS[3]) or nil
 local score, min_score, max_dead = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -35,6 +44,7 @@ if dest and not (score and score == score) then return redis.error_reply('fail: 
 if mode == 'dead' and not (min_score and max_dead) then return redis.error_reply('fail: dead trim bounds are not numbers') end
 local checks = { { KEYS[1], 'list' } }
 if dest then table.insert(checks, { dest, 'zset' }) end
+if limit_q and limit_id then limit_release_checks(prefix, limit_q, KEYS[8] .. ':slots', checks) end
 local wrong = first_wrong_type(checks)
 if wrong then return { 'wrongtype', wrong } end
 if not redis.call('LPOS', KEYS[1], ARGV[1], 'RANK', -1) then
@@ -54,7 +64,8 @@ redis.pcall('INCR', KEYS[5])
 redis.pcall('INCR', KEYS[6])
 redis.pcall('INCR', KEYS[7])
 redis.call('LREM', KEYS[1], -1, ARGV[1])
-if ARGV[9] then
-  if mode == 'retry' then unique_hint(ARGV[7], ARGV[8], ARGV[9], 'retry', ARGV[4]) else unique_release(ARGV[7], ARGV[8], ARGV[9]) end
+if lock_key and lock_jid then
+  if mode == 'retry' then unique_hint(prefix, lock_key, lock_jid, 'retry', ARGV[4]) else unique_release(prefix, lock_key, lock_jid) end
 end
+if limit_q and limit_id then limit_release(prefix, KEYS[8] .. ':slots', limit_q, limit_id, now_ms()) end
 return 1

@@ -19,7 +19,9 @@
 -- :started keys, <prefix>inprogress:<q>:<id>, <prefix>verk:node:<id>:claim:<q> (a job the
 -- node's idle wait took and had not yet confirmed), <prefix>queue:<q>,
 -- <prefix>verk:recovered:<jid>, <prefix>verk:recoveries, <prefix>verk:heartbeats (the
--- reaper's schedule: the node leaves it when fully reaped), and for a poison pill that carries a
+-- reaper's schedule: the node leaves it when fully reaped), <prefix>verk:node:<id>:slots and
+-- <prefix>verk:limit:<q>:held|ready (cluster-wide limits: every slot the node held is released
+-- by the batch that deregisters it, docs/limits.md), and for a poison pill that carries a
 -- unique lock <prefix>verk:unique:<key>, <prefix>verk:uniques, <prefix>verk:uniques:info (the
 -- pill's lock is released; a requeued job keeps its lock: docs/unique-jobs.md).
 -- ARGV[1] key prefix
@@ -44,6 +46,7 @@
 -- @include key-types
 -- @include redis-time
 -- @include unique-lock
+-- @include limit-release
 local prefix, node = ARGV[1], ARGV[2]
 local node_key = prefix .. 'verk:node:' .. node
 if ARGV[6] ~= '1' and redis.call('EXISTS', node_key) == 1 then
@@ -62,7 +65,7 @@ local now = now_s()
 
 -- Plan: reads only ---------------------------------------------------------------------
 local lists = {}
-local checks = { { KEYS[1], 'set' }, { KEYS[2], 'set' }, { KEYS[3], 'zset' }, { history, 'list' }, { prefix .. 'verk:heartbeats', 'zset' } }
+local checks = { { KEYS[1], 'set' }, { KEYS[2], 'set' }, { KEYS[3], 'zset' }, { history, 'list' }, { prefix .. 'verk:heartbeats', 'zset' }, { node_key .. ':slots', 'hash' } }
 local wrong_queues = first_wrong_type({ { queues_key, 'set' } })
 if wrong_queues then return { 'wrongtype', 0, 0, 0, 0, wrong_queues } end
 for _, q in ipairs(redis.call('SMEMBERS', queues_key)) do
@@ -211,6 +214,7 @@ if event then
   redis.call('LPUSH', history, event)
   redis.call('LTRIM', history, 0, hist_len - 1)
 end
+limit_release_all(prefix, node_key .. ':slots', math.floor(now * 1000))
 if registered then
   redis.call('SREM', KEYS[1], node)
   redis.call('SADD', KEYS[2], node)

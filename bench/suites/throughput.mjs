@@ -4,7 +4,8 @@
 // commands per job (INFO commandstats at completion, minus the bench's own polls), Redis network
 // bytes per job (INFO stats) and the peak RSS of the worker process(es) under load. Options for
 // the payload and high-concurrency suites: `data` (every job's data), `chunk` (jobs per bulk
-// enqueue call), `longest` (also read the longest command of the run, bench/lib/longest-command.mjs).
+// enqueue call), `longest` (also read the longest command of the run, bench/lib/longest-command.mjs),
+// `workArgs` (more `verk work` flags, e.g. --limits).
 import { nowMs, parseCommandstats, perJob, round, sleep } from '../lib/stats.mjs';
 import { rssMiB } from '../lib/proc.mjs';
 import { readLongest, resetLongest } from '../lib/longest-command.mjs';
@@ -13,15 +14,17 @@ const POLL_MS = 20;
 const STALL_MS = 60_000;
 const CHUNK = 1000;
 
-export async function throughputRun(sys, redis, { jobs, concurrency, processes = 1, data, chunk = CHUNK, longest = false }) {
+export async function throughputRun(sys, redis, { jobs, concurrency, processes = 1, data, chunk = CHUNK, longest = false, workArgs }) {
   await redis.admin.flushall();
   const producer = sys.producer(redis);
-  for (let i = 0; i < jobs; i += chunk) await producer.bulk(new Array(Math.min(chunk, jobs - i)).fill(data));
+  // `data` may be a function of the job's number (the limits suite gives each job its key).
+  for (let i = 0; i < jobs; i += chunk)
+    await producer.bulk(Array.from({ length: Math.min(chunk, jobs - i) }, (_, j) => (typeof data === 'function' ? data(i + j) : data)));
   await producer.close();
   await redis.admin.config('RESETSTAT');
   if (longest) await resetLongest(redis.admin);
   const tSpawn = nowMs();
-  const w = sys.startWorker(redis, { concurrency, processes });
+  const w = sys.startWorker(redis, { concurrency, processes, workArgs });
   let first;
   let last = { t: tSpawn, n: 0 };
   let rssPeak = 0;

@@ -50,7 +50,7 @@ export default {
       close: () => client.close(),
     };
   },
-  startWorker(redis, { concurrency, processes = 1, probePort, execArgv = [] }) {
+  startWorker(redis, { concurrency, processes = 1, probePort, execArgv = [], workArgs = [] }) {
     const dir = handlersDir();
     const proc = spawn(
       process.execPath,
@@ -70,6 +70,7 @@ export default {
         'json',
         '--log-level',
         'info',
+        ...workArgs,
       ],
       {
         cwd: dir,

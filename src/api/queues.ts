@@ -11,6 +11,8 @@ export interface QueueInfo {
   /** Seconds the oldest job has waited; 0 when the queue is empty or its enqueued_at is unknown. */
   latency: number;
   paused: boolean;
+  /** A limited queue's jobs parked behind full or rate-limited keys (not in `size`; docs/limits.md); absent for other queues. */
+  parked?: number;
 }
 
 export async function queueNames(ctx: AdminContext): Promise<string[]> {
@@ -46,14 +48,27 @@ export async function queueUsage(ctx: AdminContext, queue: string): Promise<{ us
 
 export async function listQueues(ctx: AdminContext): Promise<QueueInfo[]> {
   const paused = new Set(await pausedQueues(ctx));
-  const names = [...new Set([...(await queueNames(ctx)), ...paused])].sort();
+  // Limited queues (recorded by the nodes in verk:limits) also count their parked jobs.
+  const limited = new Set(await ctx.redis.hkeys(ctx.keys.limits));
+  const names = [...new Set([...(await queueNames(ctx)), ...paused, ...limited])].sort();
   const now = await redisNow(ctx.redis);
   return Promise.all(
     names.map(async (name) => {
       const [size, oldest] = await Promise.all([ctx.redis.llen(ctx.keys.queue(name)), ctx.redis.lindex(ctx.keys.queue(name), -1)]);
-      return { name, size, latency: latencyOf(oldest, now), paused: paused.has(name) };
+      const info: QueueInfo = { name, size, latency: latencyOf(oldest, now), paused: paused.has(name) };
+      if (limited.has(name)) info.parked = await parkedJobs(ctx, name);
+      return info;
     }),
   );
+}
+
+/** Jobs parked in a limited queue: the lengths of its keys' parked lists (at most 1 000 keys read). */
+export async function parkedJobs(ctx: AdminContext, queue: string): Promise<number> {
+  const keys = await ctx.redis.srandmember(ctx.keys.limitKeys(queue), 1000);
+  if (keys.length === 0) return 0;
+  const pipe = ctx.redis.pipeline();
+  for (const key of keys) pipe.llen(ctx.keys.limitParked(queue, key));
+  return ((await pipe.exec()) ?? []).reduce((n, [, v]) => n + Number(v ?? 0), 0);
 }
 
 export function latencyOf(oldest: string | null, nowS: number): number {

@@ -19,6 +19,7 @@ import { registerProcesses } from './commands/processes.js';
 import { registerShow } from './commands/show.js';
 import { registerQueue } from './commands/queue.js';
 import { registerCron } from './commands/cron.js';
+import { registerLimits } from './commands/limits.js';
 import { registerWeb } from './commands/web.js';
 import { registerScaleHint } from './commands/scale-hint.js';
 import { registerUnique } from './commands/unique.js';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerShow(program);
   registerQueue(program);
   registerCron(program);
+  registerLimits(program);
   registerWeb(program);
   registerScaleHint(program);
   registerUnique(program);

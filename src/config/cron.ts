@@ -7,6 +7,7 @@ import { CLASS_NAME, QUEUE_NAME } from '../job/names.js';
 import { scheduleProblem } from '../job/cron-schedule.js';
 import { parseDuration } from '../util/duration.js';
 import type { Fail } from './queues.js';
+import { namedEntries } from './named-entries.js';
 
 export const CATCH_UP = ['skip', 'latest', 'all'] as const;
 export const OVERLAP = ['allow', 'skip-if-running', 'replace'] as const;
@@ -54,18 +55,9 @@ const FIELDS = ['class', 'args', 'queue', 'schedule', 'tz', 'catchUp', 'catchUpM
 
 /** Accepts { name: { class, schedule, ... } } or its JSON text. */
 export function parseCron(value: unknown, fail: Fail): CronEntry[] {
-  let v = value;
-  if (typeof v === 'string') {
-    if (v.trim() === '') return [];
-    try {
-      v = JSON.parse(v);
-    } catch (err) {
-      return fail(`must be an object of entries (JSON in the environment or on the command line): ${(err as Error).message}`);
-    }
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v))
-    return fail(`must be an object of entries like { nightly: { class: 'Reports.Nightly', schedule: '0 3 * * *' } }, got ${JSON.stringify(v)}`);
-  return Object.entries(v as Record<string, unknown>).map(([name, e]) => parseEntry(name, e, (why) => fail(`entry ${JSON.stringify(name)}: ${why}`)));
+  return namedEntries(value, fail, 'entries', "{ nightly: { class: 'Reports.Nightly', schedule: '0 3 * * *' } }").map(([name, e]) =>
+    parseEntry(name, e, (why) => fail(`entry ${JSON.stringify(name)}: ${why}`)),
+  );
 }
 
 function parseEntry(name: string, e: unknown, fail: Fail): CronEntry {

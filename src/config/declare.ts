@@ -4,8 +4,9 @@
 import { formatDuration, MAX_TIMER_MS, MAX_TIMER_TEXT, parseDuration } from '../util/duration.js';
 import { parseQueues, type Fail, type QueueConfig } from './queues.js';
 import { parseCron, type CronEntry } from './cron.js';
+import { parseLimits, type LimitEntry } from './limits.js';
 
-export type Kind = 'duration' | 'int' | 'string' | 'bool' | 'enum' | 'queues' | 'cron';
+export type Kind = 'duration' | 'int' | 'string' | 'bool' | 'enum' | 'queues' | 'cron' | 'limits';
 
 /** One config key: `T` is its resolved type, `D` its default as a config file would write it. */
 export interface KeyDecl<T = unknown, D = unknown> {
@@ -147,6 +148,11 @@ export function queues(def: string, help: string, o: Common = {}): KeyDecl<Queue
 /** Periodic jobs by name (see parseCron): an object in a file, its JSON text in env and flags. */
 export function cron(help: string, o: Common = {}): KeyDecl<CronEntry[], Record<string, never>> {
   return { kind: 'cron', default: {}, help, arg: o.arg ?? '<json>', ...common(o, '{}'), parse: parseCron };
+}
+
+/** Cluster-wide limits by queue (see parseLimits): an object in a file, its JSON text in env and flags. */
+export function limits(help: string, o: Common = {}): KeyDecl<LimitEntry[], Record<string, never>> {
+  return { kind: 'limits', default: {}, help, arg: o.arg ?? '<json>', ...common(o, '{}'), parse: parseLimits };
 }
 
 function common(o: Common, defaultText: string): Pick<KeyDecl, 'defaultText' | 'short' | 'envAliases'> {

@@ -2,7 +2,7 @@
 // declaration of the config keys below, from which the Config type, validation, the environment
 // layer, the `verk work` flags, their --help text and the docs table are all derived.
 import os from 'node:os';
-import { bool, cron, duration, int, oneOf, queues, text, type KeyDecl } from './declare.js';
+import { bool, cron, duration, int, limits, oneOf, queues, text, type KeyDecl } from './declare.js';
 import { parseRedisUrl } from '../util/redis-url.js';
 import { checkWebAuth } from './web-auth.js';
 
@@ -47,6 +47,9 @@ export const CONFIG_DECLARATION = {
   }),
   schedulerBatch: int(100, 'schedule/retry entries moved per script call', { min: 1, max: 10_000 }),
   cron: cron('periodic jobs by name, e.g. { nightly: { class, schedule, tz, catchUp, overlap } } (docs/cron.md; JSON in env and flags)'),
+  limits: limits(
+    "cluster-wide limits per queue and key, e.g. { 'api.partner': { key: 'args[0].account', concurrency: 3, rate: '100/min' } } (docs/limits.md; JSON in env and flags)",
+  ),
   blockTimeout: duration(5_000, 'how long an idle fetcher blocks on an empty queue before re-checking (also how soon a resumed queue is served)', { min: 10 }),
   redisCommandTimeout: duration(5_000, 'a Redis command without a reply this long fails and its connection is re-made (blocking waits get blockTimeout on top)', {
     min: 50,
@@ -261,6 +264,29 @@ export const CRON = {
   overlapMaxNodes: 2_000,
   /** Recovered forms ("verk_recovered": 0..n) of the previous job looked for besides its exact bytes. */
   overlapRecoveredForms: 10,
+} as const;
+
+/** Cluster-wide limits (src/core/duties/limit-audit.ts, lua/include/limit-take.lua, docs/limits.md). */
+export const LIMITS = {
+  /** Jobs one take call parks at most (moved from the queue to a full key's parked list): bounds the script's time. */
+  parkPerCall: 200,
+  /** Due keys one take call serves at most from the ready set. */
+  readyPerCall: 100,
+  /**
+   * An idle fetcher of a limited queue waits at most this long before looking at the ready set again: a slot a
+   * reaper freed or a rate window that reopened, with no new push to wake the wait, is served within it.
+   */
+  idleWaitMs: 1_000,
+  /** How often the audit compares each limited queue's held counts with the slot records (one supervisor per interval). */
+  auditIntervalMs: 30_000,
+  /** Slot records and keys one audit call reads at most (beyond it the audit skips the queue and says so). */
+  auditMaxRecords: 100_000,
+  /** The key of a job whose key path is missing or not a string or number. */
+  missingKey: '-',
+  /** The key of every job of a limited queue without a key path. */
+  queueKey: '*',
+  /** A key longer than this (bytes), or with a control character, becomes "sha1:<hex of it>". */
+  maxKeyBytes: 128,
 } as const;
 
 /** What `verk init` writes into the generated Dockerfile and manifests. */

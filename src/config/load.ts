@@ -78,6 +78,7 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
   const config = merged as unknown as Config;
   if (typeof merged.queues === 'string') config.queues = validateValue('queues', merged.queues, 'defaults');
   if (!Array.isArray(merged.cron)) config.cron = validateValue('cron', merged.cron, 'defaults');
+  if (!Array.isArray(merged.limits)) config.limits = validateValue('limits', merged.limits, 'defaults');
   if (config.processes === 0) config.processes = cpuCount();
   config.handlers = path.resolve(handlersBase, config.handlers);
   crossCheck(config);
@@ -86,6 +87,8 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
   Object.freeze(config.queues);
   for (const e of config.cron) Object.freeze(e);
   Object.freeze(config.cron);
+  for (const e of config.limits) Object.freeze(e);
+  Object.freeze(config.limits);
   return { config: Object.freeze(config), file: file?.path };
 }
 

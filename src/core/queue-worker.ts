@@ -10,7 +10,7 @@ import { argsPreview } from '../job/args-preview.js';
 import { decodeJob, type Job } from '../job/codec.js';
 import { payloadIdentity } from '../job/identity.js';
 import { isolateFrom } from '../redis/reap-options.js';
-import { Scripts, type FetchResult } from '../redis/scripts.js';
+import type { FetchResult, Scripts } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
 import { backoffMs, sleep } from '../util/sleep.js';
 import type { Handler, HandlerRegistry } from './handlers.js';
@@ -74,16 +74,26 @@ export class QueueWorker {
   private readonly starts: StartRecords;
   /** Recovered jobs from this many recoveries on run alone. */
   private readonly isolateFrom: number;
+  /** The queue has a cluster-wide limit (src/redis/limit-calls.ts). */
+  private readonly limited: boolean;
+  /** Jobs the pending idle wait may claim (0 when none is pending). */
+  private waitReserved = 0;
 
   constructor(private readonly d: QueueWorkerDeps) {
-    this.wakeScripts = new Scripts(d.blocking, d.scripts.keys);
+    this.wakeScripts = d.scripts.on(d.blocking);
+    this.limited = d.scripts.limited(d.queue.name);
     this.starts = new StartRecords(d.scripts.redis, d.scripts.keys.nodeStarted(d.node), d.log);
     this.isolateFrom = isolateFrom(d.config.maxRecoveries);
     this.settler = new Settler(d.queue.name, d.node, d.config, d.scripts, d.log, d.events, {
       // Slots the acked jobs free up, refilled in the ack's own script call (not while the
       // queue is empty: then the loop is waiting for a job and fetches it itself).
       // Nor before a pending reconcile has run (after a failover it takes back running jobs whose fetch was undone first).
-      want: (acked) => (this.stopped || this.idle || this.d.gate.closed || this.reconcileNeeded ? 0 : Math.max(0, d.queue.concurrency - this.running.size + acked)),
+      // A limited queue refills while idle too: its parked jobs wait for exactly the slot this ack
+      // frees (docs/limits.md); the jobs the pending wait may claim are kept free for it.
+      want: (acked) =>
+        this.stopped || (this.idle && !this.limited) || this.d.gate.closed || this.reconcileNeeded
+          ? 0
+          : Math.max(0, d.queue.concurrency - this.running.size - this.waitReserved + acked),
       take: (jobs) => jobs.forEach((raw) => this.startJob(raw)),
     });
   }
@@ -221,7 +231,8 @@ export class QueueWorker {
         continue;
       }
       this.firstFetch = false;
-      this.idle = res.jobs.length === 0;
+      // A limited queue's fetch may stop at its park bound with jobs left to sort: then not idle.
+      this.idle = res.jobs.length === 0 && res.more !== true;
       for (const raw of res.jobs) this.startJob(raw);
     }
   }
@@ -233,12 +244,13 @@ export class QueueWorker {
    */
   private async waitForJobs(free: number): Promise<FetchResult | undefined> {
     const woken = new Promise<undefined>((r) => (this.idleWaiter = () => r(undefined)));
+    this.waitReserved = free;
     try {
       const res = await Promise.race([this.wakeScripts.waitAndClaim(this.name, this.d.node, free - 1, this.d.config.blockTimeout / 1000), woken]);
       if (res === undefined) return undefined;
       // A claim left by an earlier wait whose reply was lost is in the in-progress list now: reconcile.
       if (!res.consistent) this.reconcileNeeded = true;
-      return res.status === 'ok' ? { status: 'ok', jobs: res.jobs } : { status: res.status, jobs: [] };
+      return res.status === 'ok' ? { status: 'ok', jobs: res.jobs, more: res.more } : { status: res.status, jobs: [] };
     } catch (err) {
       // The fetch pipelined behind the wait may have run with its reply lost (a half-open
       // blocking connection): compare what we hold with what we run before fetching again.
@@ -248,6 +260,7 @@ export class QueueWorker {
       return undefined;
     } finally {
       this.idleWaiter = undefined;
+      this.waitReserved = 0;
     }
   }
 

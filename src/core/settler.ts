@@ -7,7 +7,8 @@
 import type { Config } from '../config/schema.js';
 import { SCRIPT_BOUNDS } from '../config/defaults.js';
 import { failedPayload, INVALID_ARGS_ERROR, type Job } from '../job/codec.js';
-import type { AckResult, Scripts, UniqueRef } from '../redis/scripts.js';
+import { payloadIdentity } from '../job/identity.js';
+import type { AckResult, AckTags, Scripts, UniqueRef } from '../redis/scripts.js';
 import { confirmWrite, epochOf } from '../redis/replication.js';
 import type { Logger } from '../util/logger.js';
 import { backoffMs, sleep } from '../util/sleep.js';
@@ -134,7 +135,7 @@ export class Settler {
     };
     await Promise.all(
       calls.map(async (call, i) => {
-        const res = await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, i === 0 ? want : 0, locksOf(call.entries)));
+        const res = await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, i === 0 ? want : 0, this.tagsOf(call.entries)));
         note(call, res);
         if (res.refill === 'fenced') fenced = true;
         if (res.jobs.length) this.refill.take(res.jobs);
@@ -144,7 +145,7 @@ export class Settler {
     if (retry.length) {
       const fallback = planAcks(retry.map((entry) => ({ entry, raw: entry.raw, text: entry.text, pos: 0 })));
       await Promise.all(
-        fallback.map(async (call) => note(call, await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, 0, locksOf(call.entries))))),
+        fallback.map(async (call) => note(call, await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, 0, this.tagsOf(call.entries))))),
       );
     }
     // durability 'replicated': a replica confirms the acks; after a reconnect they are sent again by bytes.
@@ -163,7 +164,16 @@ export class Settler {
   /** Acks again by bytes (the job is searched): changes nothing where the first ack holds. */
   private async reack(entries: RunningEntry[]): Promise<void> {
     const calls = planAcks(entries.map((entry) => ({ entry, raw: entry.raw, text: entry.text, pos: 0 })));
-    await Promise.all(calls.map((call) => this.scripts.ack(this.queue, this.node, call.refs, 0, locksOf(call.entries))));
+    await Promise.all(calls.map((call) => this.scripts.ack(this.queue, this.node, call.refs, 0, this.tagsOf(call.entries))));
+  }
+
+  /**
+   * What an ack names besides the jobs: a limited queue's job identities (their slot records,
+   * docs/limits.md) and the unique locks to release (docs/unique-jobs.md); neither for other jobs.
+   */
+  private tagsOf(entries: RunningEntry[]): AckTags {
+    const ids = this.scripts.limited(this.queue) ? entries.map((e) => (e.identity ??= payloadIdentity(e.raw))) : undefined;
+    return { ids, locks: locksOf(entries) };
   }
 
   async fail(entry: RunningEntry, job: Job, error: Error, handler: Handler | undefined): Promise<void> {

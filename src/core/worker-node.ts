@@ -61,7 +61,7 @@ export class WorkerNode {
       commandTimeoutMs: config.redisCommandTimeout,
       sentinelPassword: config.sentinelPassword,
     });
-    this.scripts = new Scripts(this.redis, makeKeys(config.prefix), durableOptions(config, log));
+    this.scripts = new Scripts(this.redis, makeKeys(config.prefix), durableOptions(config, log), Array.isArray(config.limits) ? config.limits : []);
     let wasDown = false;
     this.redis.on('close', () => (wasDown = true));
     this.redis.on('ready', () => {

@@ -68,6 +68,17 @@ export interface Keys {
   uniquesReleased: string;
   /** Count of locks the sweeper released. */
   uniqueSwept: string;
+  /** Cluster-wide limits (docs/limits.md; the scripts build these from the prefix): a node's slot records. */
+  nodeSlots(id: string): string;
+  /** A limited queue's slots held per key (hash), keys due to start a parked job (zset), keys with parked jobs (set). */
+  limitHeld(q: string): string;
+  limitReady(q: string): string;
+  limitKeys(q: string): string;
+  /** A key's parked jobs (list, oldest at the fetch end) and its rate log (zset of start times). */
+  limitParked(q: string, key: string): string;
+  limitRate(q: string, key: string): string;
+  /** Every node's limits as it started with them (hash: queue → limit). */
+  limits: string;
 }
 
 export function makeKeys(prefix = ''): Keys {
@@ -117,5 +128,12 @@ export function makeKeys(prefix = ''): Keys {
     uniquesInfo: `${p}verk:uniques:info`,
     uniquesReleased: `${p}verk:uniques:released`,
     uniqueSwept: `${p}verk:stat:unique_swept`,
+    nodeSlots: (id) => `${p}verk:node:${id}:slots`,
+    limitHeld: (q) => `${p}verk:limit:${q}:held`,
+    limitReady: (q) => `${p}verk:limit:${q}:ready`,
+    limitKeys: (q) => `${p}verk:limit:${q}:keys`,
+    limitParked: (q, key) => `${p}verk:limit:${q}:parked:${key}`,
+    limitRate: (q, key) => `${p}verk:limit:${q}:rate:${key}`,
+    limits: `${p}verk:limits`,
   };
 }

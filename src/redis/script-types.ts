@@ -1,7 +1,11 @@
 // The argument and result types of the typed script calls (src/redis/scripts.ts), kept apart so
 // the wrappers stay one screen per script. Imported through scripts.ts.
 
-export type FetchResult = { status: 'ok'; jobs: Buffer[] } | { status: 'paused' | 'fenced'; jobs: [] };
+/**
+ * Limited queues only: `more` = the fetch stopped at its park bound with jobs left to sort;
+ * `waitMs` = ms until the next rate-blocked key reopens (-1: none).
+ */
+export type FetchResult = ({ status: 'ok'; jobs: Buffer[] } | { status: 'paused' | 'fenced'; jobs: [] }) & { more?: boolean; waitMs?: number };
 
 /**
  * How an ack names one job (lua/include/held-job.lua). `hint` is the position from the tail of the
@@ -22,7 +26,7 @@ export type AckRef =
  * the wait took (a claim left over from a wait whose reply was lost); the left-over jobs are
  * in the in-progress list (or back in the queue) and the caller must reconcile.
  */
-export type ClaimResult = { status: 'ok' | 'paused' | 'fenced'; jobs: Buffer[]; consistent: boolean };
+export type ClaimResult = { status: 'ok' | 'paused' | 'fenced'; jobs: Buffer[]; consistent: boolean; more?: boolean };
 export interface ReapScanResult {
   /** The call was full: due nodes may remain (call again). */
   more: boolean;
@@ -108,4 +112,10 @@ export interface PromoteEntry {
   member: Buffer;
   payload: Buffer | string;
   queue: string;
+}
+
+/** What an ack names besides the jobs: a limited queue's job identities (its slot records), and the unique locks to release. */
+export interface AckTags {
+  ids?: string[];
+  locks?: (UniqueRef | undefined)[];
 }

@@ -6,7 +6,7 @@ import type { Redis, ChainableCommander } from 'ioredis';
 import { FLEET, HANDBACK, SCRIPT_BOUNDS } from '../config/defaults.js';
 import type { Keys } from './keys.js';
 import { scriptSources } from './script-source.js';
-import { ALIVE_STATUS, FAIL_STATUS, FETCH_STATUS, HEARTBEAT_STATUS, REFILL_STATUS, REQUEUE_STATUS, statusOf, throwIfWrongType } from './statuses.js';
+import { FAIL_STATUS, FETCH_STATUS, HEARTBEAT_STATUS, REQUEUE_STATUS, statusOf, throwIfWrongType } from './statuses.js';
 
 export { scriptSources } from './script-source.js';
 export type * from './script-types.js';
@@ -25,8 +25,13 @@ import type {
   ReapResult,
   ReapScanResult,
   UniqueRef,
+  AckTags,
 } from './script-types.js';
-import { chunksOf, fetchResult, flat, sha1, tombstoneFor } from './script-helpers.js';
+import { ackHead, ackJobArgs, ackResult, blockThenClaim, chunksOf, fetchResult, flat, lockTail, sha1 } from './script-helpers.js';
+import * as limitCalls from './limit-calls.js';
+import type { LimitSpec, Outlook } from './limit-calls.js';
+import { payloadIdentity } from '../job/identity.js';
+import { monotonicMs } from '../util/clock.js';
 import * as reapCalls from './reap-calls.js';
 import { confirmWrite, epochOf, type DurableOptions } from './replication.js';
 import { cronTick, type CronTickCall, type CronTickResult } from './cron-calls.js';
@@ -59,6 +64,11 @@ export const WRAPPED_SCRIPTS = [
   'uniqueDrop',
   'uniqueSweep',
   'uniqueWhy',
+  'fetchLimited',
+  'claimLimited',
+  'ackLimited',
+  'handbackLimited',
+  'limitAudit',
 ] as const;
 export type ScriptName = (typeof WRAPPED_SCRIPTS)[number];
 
@@ -69,7 +79,7 @@ export type ScriptName = (typeof WRAPPED_SCRIPTS)[number];
  * and the reaper's schedule are not confirmed (losing one in a failover loses no job:
  * src/redis/replication.ts, docs/redis-ha.md).
  */
-const DURABLE_WRITES: ReadonlySet<ScriptName> = new Set(['register', 'fail', 'handback', 'reap', 'requeueOrphan', 'requeue', 'promote', 'reclaim']);
+const DURABLE_WRITES: ReadonlySet<ScriptName> = new Set(['register', 'fail', 'handback', 'handbackLimited', 'reap', 'requeueOrphan', 'requeue', 'promote', 'reclaim']);
 
 type Arg = string | number | Buffer;
 type Raw = (...args: Arg[]) => Promise<unknown>;
@@ -89,15 +99,49 @@ export type FleetEventKind = (typeof FLEET_EVENT_KINDS)[number];
 /** Typed calls of the Lua scripts on one connection. */
 export class Scripts {
   private readonly r: Record<string, Raw>;
+  /** Queue → its limit as the scripts take it (docs/limits.md); a queue not here runs today's scripts. */
+  private readonly limitSpecs: ReadonlyMap<string, string>;
+  /**
+   * Per limited queue: when (this machine's monotonic ms) its next rate-blocked key reopens, from
+   * the last take on this connection or on one made with on() (the fetch and the idle wait share it).
+   */
+  private reopenAt = new Map<string, number>();
 
   constructor(
     readonly redis: Redis,
     readonly keys: Keys,
     /** Set with durability 'replicated': the writes of DURABLE_WRITES are confirmed by a replica. */
     readonly durable?: DurableOptions,
+    /** Cluster-wide limits of the queues this connection fetches (config `limits`). */
+    readonly limits: readonly LimitSpec[] = [],
   ) {
     this.r = define(redis);
     if (durable) epochOf(redis);
+    this.limitSpecs = new Map(limits.map((l) => [l.queue, limitCalls.specText(l)]));
+  }
+
+  /** Whether `queue` has a cluster-wide limit (its fetch, ack, failure and hand-back release slots). */
+  limited(queue: string): boolean {
+    return this.limitSpecs.has(queue);
+  }
+
+  /** The same calls on another connection (a blocking one), with the same limits. */
+  on(redis: Redis): Scripts {
+    const other = new Scripts(redis, this.keys, undefined, this.limits);
+    other.reopenAt = this.reopenAt;
+    return other;
+  }
+
+  private outlook<T extends Outlook>(queue: string, res: T): T {
+    if (res.waitMs >= 0) this.reopenAt.set(queue, monotonicMs() + res.waitMs);
+    else this.reopenAt.delete(queue);
+    return res;
+  }
+
+  /** Ms until the queue's next rate-blocked key reopens, as the last take said (-1: none). */
+  private reopenIn(queue: string): number {
+    const at = this.reopenAt.get(queue);
+    return at === undefined ? -1 : Math.max(0, at - monotonicMs());
   }
 
   /** A script call; `buffers` uses the command's Buffer variant (payloads in the reply as Buffers). */
@@ -127,6 +171,8 @@ export class Scripts {
   }
 
   async fetch(queue: string, node: string, max: number, firstFetch: boolean): Promise<FetchResult> {
+    const limit = this.limitSpecs.get(queue);
+    if (limit !== undefined) return this.outlook(queue, await limitCalls.fetchLimited(this, limit, queue, node, max, firstFetch));
     return fetchResult(await this.call('fetch', true, ...this.fetchArgs(queue, node, max, firstFetch)));
   }
 
@@ -138,28 +184,11 @@ export class Scripts {
    * to fetch besides the claimed one. Only for a connection of its own (it blocks).
    */
   async waitAndClaim(queue: string, node: string, more: number, timeoutS: number): Promise<ClaimResult> {
+    const limit = this.limitSpecs.get(queue);
+    if (limit !== undefined) return this.outlook(queue, await limitCalls.waitAndClaimLimited(this, limit, queue, node, more + 1, timeoutS, this.reopenIn(queue)));
     const k = this.keys;
-    const claim = k.nodeClaim(node, queue);
-    const pipe = this.redis.pipeline().blmoveBuffer(k.queue(queue), claim, 'RIGHT', 'LEFT', timeoutS) as unknown as Record<
-      string,
-      (...a: unknown[]) => ChainableCommander
-    >;
-    const res = await pipe
-      .claimBuffer(
-        claim,
-        k.inprogress(queue, node),
-        k.node(node),
-        k.queue(queue),
-        k.paused,
-        Math.min(more, SCRIPT_BOUNDS.fetchMaxJobs),
-        queue,
-        SCRIPT_BOUNDS.fetchMaxBytes,
-      )
-      .exec();
-    const [waitErr, taken] = res?.[0] ?? [new Error('pipeline aborted'), null];
-    const [err, reply] = res?.[1] ?? [new Error('pipeline aborted'), null];
-    if (err) throw err;
-    if (waitErr) throw waitErr;
+    const args = [k.inprogress(queue, node), k.node(node), k.queue(queue), k.paused, Math.min(more, SCRIPT_BOUNDS.fetchMaxJobs), queue, SCRIPT_BOUNDS.fetchMaxBytes];
+    const { taken, reply } = await blockThenClaim(this.redis, k, queue, node, timeoutS, 'claim', args);
     const r = reply as [number, number, ...Buffer[]];
     const status = statusOf('claim', FETCH_STATUS, r[0]);
     const claimed = Number(r[1]);
@@ -183,57 +212,24 @@ export class Scripts {
    * the Settler splits bigger batches). A byte-named job is its exact bytes, as a Buffer or as
    * the string whose UTF-8 encoding they are.
    */
-  async ack(queue: string, node: string, refs: AckRef[], refill = 0, locks?: (UniqueRef | undefined)[]): Promise<AckResult> {
-    const k = this.keys;
-    const jobArgs: Arg[] = [];
-    const named: (Buffer | string)[] = [];
-    for (const r of refs) {
-      if (typeof r === 'string' || Buffer.isBuffer(r)) {
-        jobArgs.push('B0', r);
-        named.push(r);
-      } else if ('remove' in r) {
-        jobArgs.push('R', r.remove);
-        named.push(r.remove);
-      } else if ('bytes' in r) {
-        jobArgs.push(`B${r.hint}`, r.bytes);
-        named.push(r.bytes);
-      } else jobArgs.push(`H${r.hint}:${r.length}:${r.offset}:${r.sha1}`, r.marker);
+  async ack(queue: string, node: string, refs: AckRef[], refill = 0, tags: AckTags = {}): Promise<AckResult> {
+    const limit = this.limitSpecs.get(queue);
+    if (limit !== undefined) {
+      if (!tags.ids || tags.ids.length !== refs.length) throw new Error(`ack of limited queue ${queue}: every job needs its identity`);
+      return limitCalls.ackLimited(this, limit, queue, node, refs, tags.ids, refill, tags.locks);
     }
-    // The lock tail (lua/ack-6.lua): only when a job of the call carries a unique lock.
-    if (locks?.some(Boolean)) {
-      jobArgs.push('U', k.prefix);
-      locks.forEach((l, i) => {
-        if (l) jobArgs.push(`${i + 1}:${l.jid}`, l.key);
-      });
-    }
-    const res = (await this.call(
-      'ack',
-      true,
-      k.inprogress(queue, node),
-      k.processed(),
-      k.processed(queue),
-      k.node(node),
-      k.queue(queue),
-      k.paused,
-      Math.min(refill, SCRIPT_BOUNDS.fetchMaxJobs),
-      queue,
-      SCRIPT_BOUNDS.fetchMaxBytes,
-      tombstoneFor(named),
-      ...jobArgs,
-    )) as unknown[];
-    const m = Number(res[3]);
-    return {
-      removed: Number(res[0]),
-      alive: statusOf('ack', ALIVE_STATUS, res[1]),
-      refill: statusOf('ack', REFILL_STATUS, res[2]),
-      missing: res.slice(4, 4 + m).map((x) => Number(x) - 1),
-      jobs: res.slice(4 + m) as Buffer[],
-    };
+    const { args, tomb } = ackJobArgs(refs);
+    const res = (await this.call('ack', true, ...ackHead(this.keys, queue, node, refill, tomb), ...args, ...lockTail(this.keys.prefix, tags.locks))) as unknown[];
+    return ackResult('ack', res);
   }
 
   /** Settles a failed job: `settled`, `not_held` (the node is alive but no longer holds it) or `fenced`. */
   async fail(a: FailArgs): Promise<FailStatus> {
     const k = this.keys;
+    // fail-8's optional tail: the job's unique lock (kept by a retry, released by dead and drop)
+    // and a limited queue's slot, released in the same call.
+    const limited = this.limitSpecs.has(a.queue);
+    const tail = a.unique || limited ? [k.prefix, a.unique?.key ?? '', a.unique?.jid ?? '', limited ? a.queue : '', limited ? payloadIdentity(a.raw) : ''] : [];
     const reply = await this.call(
       'fail',
       false,
@@ -251,7 +247,7 @@ export class Scripts {
       a.score,
       a.deadMinScore,
       a.deadMaxJobs,
-      ...(a.unique ? [this.keys.prefix, a.unique.key, a.unique.jid] : []),
+      ...tail,
     );
     throwIfWrongType('fail', reply);
     return statusOf('fail', FAIL_STATUS, reply);
@@ -259,6 +255,7 @@ export class Scripts {
 
   /** `from: 'claim'` hands back jobs left in the node's claim list (lua/claim-5.lua) instead. */
   async handback(queue: string, node: string, raws: Buffer[], from: 'inprogress' | 'claim' = 'inprogress'): Promise<number> {
+    if (this.limitSpecs.has(queue)) return limitCalls.handbackLimited(this, queue, node, raws, from);
     const list = from === 'claim' ? this.keys.nodeClaim(node, queue) : this.keys.inprogress(queue, node);
     let moved = 0;
     // In calls of at most HANDBACK.maxJobs jobs and maxBytes bytes: each job is two scans of the
@@ -285,6 +282,11 @@ export class Scripts {
       taken += Number(reply);
     }
     return taken;
+  }
+
+  /** Recounts the limited queues' held counts from the slot records and fixes what disagrees (lua/limit-audit-2.lua). */
+  limitAudit(): Promise<limitCalls.AuditResult> {
+    return limitCalls.limitAudit(this, this.limits);
   }
 
   reap(o: ReapOptions): Promise<ReapResult> {

@@ -8,6 +8,7 @@ import { Reaper } from '../core/duties/reaper.js';
 import { Scheduler } from '../core/duties/scheduler.js';
 import { CronDuty } from '../core/duties/cron.js';
 import { UniqueSweeper } from '../core/duties/unique-sweeper.js';
+import { LimitAudit } from '../core/duties/limit-audit.js';
 import type { Scripts } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
 import { SidekiqRegistry, type RegistryHost } from './sidekiq-registry.js';
@@ -36,6 +37,8 @@ export interface Duties {
   cron: CronDuty;
   /** Releases unique locks whose job exists nowhere. */
   uniqueSweeper: UniqueSweeper;
+  /** The limits' audit (runs only when the config declares limits). */
+  limitAudit: LimitAudit;
   /** Everything the duty runner runs, in start order. */
   list: Duty[];
 }
@@ -50,7 +53,10 @@ export function buildDuties(d: DutyDeps): Duties {
   const uniqueSweeper = new UniqueSweeper(d.scripts, d.config, d.log, d.reaperId);
   const list: Duty[] = [heartbeat, poolWatch, reaperDuty(reaper, d.config), scheduler, sidekiq, uniqueSweeper];
   if (Array.isArray(d.config.cron) && d.config.cron.length > 0) list.push(cron);
-  return { heartbeat, poolWatch, reaper, scheduler, sidekiq, cron, uniqueSweeper, list };
+  const limits = Array.isArray(d.config.limits) ? d.config.limits : [];
+  const limitAudit = new LimitAudit(d.scripts, limits, d.log);
+  if (limits.length > 0) list.push(limitAudit);
+  return { heartbeat, poolWatch, reaper, scheduler, sidekiq, cron, uniqueSweeper, limitAudit, list };
 }
 
 /** The reaper's pass as a duty: reports the nodes reaped and the jobs moved and buried. */

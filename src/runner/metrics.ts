@@ -22,6 +22,8 @@ interface QueueReading {
 }
 interface RedisReading {
   queues: Map<string, QueueReading>;
+  /** Limited queues: slots held and jobs parked (docs/limits.md). */
+  limits: Map<string, { held: number; parked: number }>;
   retry: number;
   schedule: number;
   dead: number;
@@ -160,6 +162,27 @@ export function createMetrics(sup: SupervisorView): Metrics {
       this.inc(sup.uniqueSweeper?.released ?? 0);
     },
   });
+  if (limitedQueues(sup).length > 0) {
+    gauge(registry, 'verk_limit_slots_held', 'Cluster-wide limits: slots held fleet-wide in a limited queue (all keys).', ['queue'], (g) =>
+      reading?.limits.forEach((r, queue) => g.set({ queue }, r.held)),
+    );
+    gauge(
+      registry,
+      'verk_queue_parked_jobs',
+      'Jobs of a limited queue parked behind a full or rate-limited key (not in queue:<q>, so not in verk_queue_size).',
+      ['queue'],
+      (g) => reading?.limits.forEach((r, queue) => g.set({ queue }, r.parked)),
+    );
+    new Counter({
+      name: 'verk_limit_audit_fixes_total',
+      help: 'Held counts (or ready entries) the limits audit of this supervisor had to fix; with correct scripts always 0.',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(sup.limitAudit?.fixes ?? 0);
+      },
+    });
+  }
 
   function busyByQueue(): Map<string, number> {
     const out = new Map<string, number>(sup.config.queues.map((q) => [q.name, 0]));
@@ -259,7 +282,32 @@ async function readRedis(sup: SupervisorView): Promise<RedisReading> {
   const now = timeReplySeconds(value(base + 3) as [string, string]);
   const queues = new Map<string, QueueReading>();
   names.forEach((q, i) => queues.set(q, { size: Number(value(2 * i)), latencyS: latencyOf(value(2 * i + 1) as string | null, now) }));
-  return { queues, retry: Number(value(base)), schedule: Number(value(base + 1)), dead: Number(value(base + 2)) };
+  return { queues, retry: Number(value(base)), schedule: Number(value(base + 1)), dead: Number(value(base + 2)), limits: await readLimits(sup) };
+}
+
+const limitedQueues = (sup: SupervisorView): string[] => (Array.isArray(sup.config.limits) ? sup.config.limits.map((l) => l.queue) : []);
+
+/** Per limited queue: the held counts summed, and the parked lists' lengths (at most 1 000 keys read per queue). */
+async function readLimits(sup: SupervisorView): Promise<RedisReading['limits']> {
+  const out: RedisReading['limits'] = new Map();
+  const names = limitedQueues(sup);
+  if (names.length === 0) return out;
+  const k = sup.keys;
+  const first = sup.redis.pipeline();
+  for (const q of names) first.hvals(k.limitHeld(q)).srandmember(k.limitKeys(q), 1000);
+  const res = (await withTimeout(first.exec(), REDIS_READ_TIMEOUT_MS, 'Redis read timed out')) ?? [];
+  const second = sup.redis.pipeline();
+  const parkedKeys = names.map((_, i) => (res[2 * i + 1]?.[1] as string[] | null) ?? []);
+  names.forEach((q, i) => parkedKeys[i].forEach((key) => second.llen(k.limitParked(q, key))));
+  const lens = parkedKeys.some((x) => x.length) ? ((await withTimeout(second.exec(), REDIS_READ_TIMEOUT_MS, 'Redis read timed out')) ?? []) : [];
+  let at = 0;
+  names.forEach((q, i) => {
+    const held = ((res[2 * i]?.[1] as string[] | null) ?? []).reduce((n, v) => n + Number(v), 0);
+    let parked = 0;
+    for (let j = 0; j < parkedKeys[i].length; j++) parked += Number(lens[at++]?.[1] ?? 0);
+    out.set(q, { held, parked });
+  });
+  return out;
 }
 
 /** Seconds since the job's enqueued_at (float epoch seconds); 0 for an empty queue or an unreadable job. */

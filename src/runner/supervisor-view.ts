@@ -37,4 +37,6 @@ export interface SupervisorView {
   readonly cron?: { readonly counts: ReadonlyMap<string, CronCounts>; drainLags(): { entry: string; lagMs: number }[] };
   /** Unique locks this supervisor's sweeper released (their job existed nowhere). */
   readonly uniqueSweeper?: { readonly released: number };
+  /** Cluster-wide limits: fixes the audit made (with correct scripts, none). */
+  readonly limitAudit?: { readonly fixes: number };
 }

@@ -78,7 +78,7 @@ export class Supervisor implements SupervisorView {
       commandTimeoutMs: config.redisCommandTimeout,
       sentinelPassword: config.sentinelPassword,
     });
-    this.scripts = new Scripts(this.redis, makeKeys(config.prefix), durableOptions(config, log));
+    this.scripts = new Scripts(this.redis, makeKeys(config.prefix), durableOptions(config, log), Array.isArray(config.limits) ? config.limits : []);
     this.nodes = new NodeRecords({
       config,
       scripts: this.scripts,
@@ -137,6 +137,11 @@ export class Supervisor implements SupervisorView {
 
   get keys(): Keys {
     return this.scripts.keys;
+  }
+
+  /** The limits' audit (its fixes are a metric). */
+  get limitAudit() {
+    return this.duties.limitAudit;
   }
 
   get cron() {

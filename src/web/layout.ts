@@ -1,5 +1,4 @@
-// The page shell every page shares: navigation (Limits is a disabled slot until the fleet-leases
-// issue's limits land), the live figures in the header (filled by public/verk-web.js from
+// The page shell every page shares: navigation, the live figures in the header (filled by public/verk-web.js from
 // the /live stream), a flash message, and helpers for links and action forms that respect the
 // mount path and carry the CSRF token. Read-only users see no action buttons (and the server
 // refuses their POSTs anyway).
@@ -29,10 +28,9 @@ const NAV: { path: string; label: string }[] = [
   { path: '/recoveries', label: 'Recoveries' },
   { path: '/stuck', label: 'Stuck' },
   { path: '/cron', label: 'Cron' },
+  { path: '/limits', label: 'Limits' },
   { path: '/audit', label: 'Audit' },
 ];
-
-const LATER = ['Limits'];
 
 /** A link target under the mount path, with an optional query. */
 export function href(p: Pick<PageCtx, 'base'>, path: string, query?: Record<string, string | number | undefined>): string {
@@ -76,7 +74,7 @@ export function layout(p: PageCtx, title: string, active: string, body: Value, o
 <a class="brand" href="${href(p, '/')}">verk</a>
 <nav aria-label="Pages"><ul>${NAV.map((n) =>
     n.label === active ? html`<li><a href="${href(p, n.path)}" aria-current="page">${n.label}</a></li>` : html`<li><a href="${href(p, n.path)}">${n.label}</a></li>`,
-  )}${LATER.map((l) => html`<li><span class="disabled" aria-disabled="true" title="after the fleet-leases issue">${l}</span></li>`)}</ul></nav>
+  )}</ul></nav>
 <p class="live" aria-live="off">processed <b data-live="processed">–</b> · failed <b data-live="failed">–</b> · retries <b data-live="retry">–</b> · dead <b data-live="dead">–</b> · nodes <b data-live="nodes">–</b> <span class="dot" data-live-state="off" title="live updates">●</span></p>
 </header>
 <main id="main"${o.refresh ? html` data-refresh="${o.refresh}"` : ''}>

@@ -12,6 +12,7 @@ import { queuePageView, queuesPage } from './pages/queues.js';
 import { recoveriesPage } from './pages/recoveries.js';
 import { SET_VIEWS, setPageView } from './pages/sets.js';
 import { stuckPage } from './pages/stuck.js';
+import { limitsPage } from './pages/limits.js';
 
 interface Route<T> {
   pattern: RegExp;
@@ -45,6 +46,7 @@ export const PAGES: Route<Page>[] = [
   route('/job/:jid', findJobPage),
   route('/recoveries', recoveriesPage),
   route('/stuck', stuckPage),
+  route('/limits', limitsPage),
   route('/audit', auditPage),
   route('/cron', cronPage),
   route('/cron/:name', cronEntryPage),

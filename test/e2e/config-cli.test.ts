@@ -39,9 +39,11 @@ describe('verk work flags', () => {
               ? 'a:1'
               : d.kind === 'cron'
                 ? '{"n":{"class":"A","schedule":"0 3 * * *"}}'
-                : d.kind === 'enum'
-                  ? String(d.default)
-                  : 'x';
+                : d.kind === 'limits'
+                  ? '{"a":{"concurrency":1}}'
+                  : d.kind === 'enum'
+                    ? String(d.default)
+                    : 'x';
       const special: Record<string, string> = { handlers: 'jobs', webAuth: 'token:x-sample-0123456789', webReadAuth: 'basic:u:p' };
       args.push(flagOf(key), special[key] ?? value);
     }

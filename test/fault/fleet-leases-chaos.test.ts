@@ -15,10 +15,11 @@ import type { Client } from '../../src/api/client.js';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { signalGroup, startWorker } from '../helpers/cli.js';
 import { TEST_INTERVALS, usePrivateRedis, workArgs, workEnv } from '../helpers/e2e.js';
-import { attemptsOf, checkConcurrency, checkTicks, longestIdleBacklog } from '../helpers/lease-checker.js';
+import { attemptsOf, checkConcurrency, checkReruns, checkTicks, longestIdleBacklog } from '../helpers/lease-checker.js';
 import { outageFences, readLeaseRecord, redisNow } from '../helpers/lease-record.js';
 import { waitFor } from '../helpers/wait.js';
 import { rng } from '../helpers/rng.js';
+import { freezePastTtl, killAndReplace } from '../helpers/chaos.js';
 
 let server: RedisServer;
 let client: Client;
@@ -88,10 +89,7 @@ describe('fleet leases chaos', () => {
           const i = Math.floor(random() * nodes.length);
           if (round % 5 === 2) {
             // Frozen past its TTL: peers reap its worker node; it resumes with stale plans and jobs.
-            signalGroup(nodes[i].pid!, 'SIGSTOP');
-            await sleep(TEST_INTERVALS.nodeTtlMs + 1500);
-            signalGroup(nodes[i].pid!, 'SIGCONT');
-            log.push(`froze node ${i} for ${TEST_INTERVALS.nodeTtlMs + 1500} ms`);
+            log.push(`froze node ${i} for ${await freezePastTtl(nodes[i].pid!)} ms`);
           } else if (round % 5 === 4) {
             paused = true;
             await sleep(100);
@@ -103,10 +101,7 @@ describe('fleet leases chaos', () => {
             paused = false;
             log.push(`restarted Redis (${Date.now() - t0} ms down)`);
           } else {
-            signalGroup(nodes[i].pid!, 'SIGKILL');
-            await nodes[i].catch(() => undefined);
-            nodes[i] = start();
-            all.push(nodes[i]);
+            await killAndReplace(nodes, i, start, all);
             log.push(`killed -9 node ${i} and started a new one`);
           }
           await sleep(1500 + Math.floor(random() * 2000));
@@ -136,13 +131,9 @@ describe('fleet leases chaos', () => {
       const attempts = attemptsOf(record.attempts, record.fences, record.end);
       const done = new Set(await server.client.hkeys('test:done'));
       const lost = enqueued.filter((e) => !done.has(e.jid));
-      const byJid = new Map<string, typeof attempts>();
-      for (const a of attempts) byJid.set(a.jid, [...(byJid.get(a.jid) ?? []), a]);
       // An attempt is run again only when its node was fenced after it started (killed or frozen
       // before its ack landed: the reaper gave the job back) or it was handed back unfinished.
-      const fencedDuring = (a: (typeof attempts)[number]) => record.fences.some((f) => f.node === a.node && f.t >= a.start);
-      const reruns = [...byJid.values()].filter((l) => l.length > 1);
-      const unexplained = reruns.filter((l) => l.slice(0, -1).some((a) => a.finished && !fencedDuring(a)));
+      const { reruns, unexplained } = checkReruns(attempts, record.fences);
       if (unexplained.length > 0) {
         const outputs = await Promise.all(all.map((w) => w.catch((e) => e)));
         const fleet = (await server.client.lrange('verk:events', 0, -1)).map((e) => JSON.parse(e));

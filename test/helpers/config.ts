@@ -7,6 +7,7 @@ export function testConfig(over: Partial<Config> = {}): Config {
     ...(DEFAULTS as unknown as Config),
     queues: [{ name: 'default', concurrency: 5, timeout: 0 }],
     cron: [],
+    limits: [],
     processes: 1,
     handlers: '/nonexistent',
     heartbeatInterval: 100,

@@ -76,6 +76,18 @@ export function attemptsOf(events: AttemptEvent[], fences: FenceEvent[], recordE
   return out.sort((a, b) => a.start - b.start);
 }
 
+/**
+ * Jobs that ran more than once, and those of them not explained: an earlier attempt finished while
+ * its node was never fenced after it started (a re-run is explained only by a fencing: the node was
+ * killed or frozen before its ack landed, and the reaper gave the job back).
+ */
+export function checkReruns(attempts: Attempt[], fences: FenceEvent[]): { reruns: Attempt[][]; unexplained: Attempt[][] } {
+  const fencedDuring = (a: Attempt) => fences.some((f) => f.node === a.node && f.t >= a.start);
+  const reruns = [...groupBy(attempts, (a) => a.jid).values()].filter((l) => l.length > 1);
+  const unexplained = reruns.filter((l) => l.slice(0, -1).some((a) => a.finished && !fencedDuring(a)));
+  return { reruns, unexplained };
+}
+
 export interface ConcurrencyReport {
   /** Per key, the most attempts running at one instant. */
   maxRunning: Map<string, number>;

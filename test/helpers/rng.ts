@@ -1,4 +1,4 @@
-// A small seeded random generator (mulberry32) for the chaos tests: a run can be replayed from its printed seed.
+// A small seeded generator (mulberry32) for the chaos tests: a run can be replayed from the seed it prints.
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

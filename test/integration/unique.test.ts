@@ -123,7 +123,7 @@ describe('the scripts that move a job', () => {
     const [job] = await fetchAll();
     expect(await lockOf(1)).toBe(a.jid);
     expect((await enqueue(1)).jid).toBe(a.jid); // in progress: still the owner
-    expect((await ctx.scripts.ack('q', NODE, [job.raw], 0, [job.lock])).removed).toBe(1);
+    expect((await ctx.scripts.ack('q', NODE, [job.raw], 0, { locks: [job.lock] })).removed).toBe(1);
     expect(await lockOf(1)).toBeNull();
     expect(await ctx.server.client.zscore(keys.uniques, 'account:1')).toBeNull();
     expect(await ctx.server.client.hget(keys.uniquesInfo, 'account:1')).toBeNull();
@@ -140,7 +140,7 @@ describe('the scripts that move a job', () => {
     const refs = jobs.map((j, i) => ({ bytes: j.raw, hint: jobs.length - i }));
     // A lock named for a job of another jid never releases (compare-and-delete).
     const locks = jobs.map((j) => j.lock);
-    expect((await ctx.scripts.ack('q', NODE, refs, 0, locks)).removed).toBe(3);
+    expect((await ctx.scripts.ack('q', NODE, refs, 0, { locks })).removed).toBe(3);
     expect(await lockOf(1)).toBeNull();
     expect(await lockOf(2)).toBeNull();
     expect([a.enqueued, b.enqueued]).toEqual([true, true]);
@@ -154,7 +154,7 @@ describe('the scripts that move a job', () => {
     const r = await ctx.scripts.reapAll(reapOptions(testConfig(), NODE, 'test'));
     expect(r.moved).toBe(1);
     expect(await lockOf(1)).toBe(a.jid);
-    expect((await ctx.scripts.ack('q', NODE, [job.raw], 0, [job.lock])).removed).toBe(0);
+    expect((await ctx.scripts.ack('q', NODE, [job.raw], 0, { locks: [job.lock] })).removed).toBe(0);
     expect(await lockOf(1)).toBe(a.jid);
     expect((await enqueue(1)).enqueued).toBe(false);
   });
@@ -170,7 +170,7 @@ describe('the scripts that move a job', () => {
     // A second job may be enqueued while the first runs; the first one's ack leaves it alone.
     const b = await enqueue(1, started);
     expect(b.enqueued).toBe(true);
-    expect((await ctx.scripts.ack('q', NODE, [job.raw], 0, [job.lock])).removed).toBe(1);
+    expect((await ctx.scripts.ack('q', NODE, [job.raw], 0, { locks: [job.lock] })).removed).toBe(1);
     expect(await lockOf(1)).toBe(b.jid);
     expect(await ctx.scripts.uniqueStart('q', NODE, job.raw, job.lock!)).toBe('not_held');
   });
@@ -340,7 +340,7 @@ describe('the hot path', () => {
     const monitor = await ctx.server.client.duplicate().monitor();
     const seen: string[][] = [];
     monitor.on('monitor', (_t: string, args: string[]) => seen.push(args));
-    await ctx.scripts.ack('q', NODE, [jobs[0]], 0, [undefined]);
+    await ctx.scripts.ack('q', NODE, [jobs[0]], 0, { locks: [undefined] });
     await new Promise((r) => setTimeout(r, 100));
     monitor.disconnect();
     const evals = seen.filter((a) => /^eval/i.test(a[0]));

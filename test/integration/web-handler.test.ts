@@ -26,7 +26,7 @@ let server: RedisServer;
 const { app, closeAfter } = useWebRig((s) => (server = s));
 
 const HOSTILE = '<script>alert("pwned")</script>';
-const PAGES = ['/', '/nodes', '/processes', '/queues', '/retries', '/scheduled', '/dead', '/recoveries', '/stuck', '/audit', '/cron'];
+const PAGES = ['/', '/nodes', '/processes', '/queues', '/retries', '/scheduled', '/dead', '/recoveries', '/stuck', '/audit', '/cron', '/limits'];
 
 async function fabricateHostile(): Promise<{ deadJid: string; queueJid: string }> {
   const queueJid = jid();
@@ -43,6 +43,10 @@ async function fabricateHostile(): Promise<{ deadJid: string; queueJid: string }
     info: { host: HOSTILE, pid: 1, identity: 'h:1' },
     inprogress: { [q]: [job(jid(), { queue: q, args: JSON.stringify([HOSTILE]) })] },
   });
+  // A limited queue whose key and holder are hostile text.
+  await server.client.hset(keys.limits, q, JSON.stringify({ key: 'args[0]', path: ['args', 0], concurrency: 2, rate: 0, rateWindow: 0 }));
+  await server.client.hset(keys.limitHeld(q), HOSTILE, 1);
+  await server.client.hset(keys.nodeSlots('n-<i>1</i>'), `${q}\tj1`, HOSTILE);
   await server.client.lpush(
     keys.recoveries,
     JSON.stringify({ at: 1795389000, by: HOSTILE, node: 'gone-<u>', moved: 1, dead: 0, queues: { [q]: 1 }, jids: [HOSTILE], dead_jids: {} }),
@@ -70,6 +74,23 @@ describe('pages', () => {
     expect((await b.get(`/queues/${encodeURIComponent('<b>q</b>')}`)).body).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(CSP).toContain("default-src 'self'");
     expect(CSP).not.toContain('unsafe-inline');
+  });
+
+  it('Limits shows each limited queue and key: held/limit, holders, parked, rate used', async () => {
+    const { b } = await app();
+    expect((await b.get('/limits')).body).toContain('No limits');
+    await server.client.hset(keys.limits, 'api', JSON.stringify({ key: 'args[0].account', path: ['args', 0, 'account'], concurrency: 2, rate: 10, rateWindow: 60_000 }));
+    await server.client.hset(keys.limitHeld('api'), 'acme', 2);
+    await fabricateNode(server.client, keys, { id: 'n-lim', ttlMs: 60_000, info: { host: 'h', pid: 1, identity: 'h:1' } });
+    await server.client.hset(keys.nodeSlots('n-lim'), 'api\tj1', 'acme', 'api\tj2', 'acme');
+    await server.client.lpush(keys.limitParked('api', 'acme'), job(jid()), job(jid()), job(jid()));
+    await server.client.sadd(keys.limitKeys('api'), 'acme');
+    const now = Date.now();
+    await server.client.zadd(keys.limitRate('api', 'acme'), now, 'a', now, 'b');
+    const page = (await b.get('/limits')).body;
+    expect(page).toContain('At most 2 running, 10 started per 60000 ms per key <code>args[0].account</code> · 2 held · 3 parked');
+    expect(page).toMatch(/<td><code>acme<\/code><\/td><td class="num">2\/2<\/td><td><code>n-lim<\/code> ×2 <\/td><td class="num">3<\/td><td class="num">2\/10<\/td>/);
+    expect(page).toContain('aria-current="page">Limits<');
   });
 
   it('pages a queue in fetch order and searches dead by args substring', async () => {

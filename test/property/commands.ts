@@ -17,6 +17,7 @@ import { FLEET_ARGV_LAYOUT, FLEET_CMDS } from './fleet-commands.js';
 import { CRON_ARGV_LAYOUT, CRON_CMDS } from './cron-commands.js';
 import { UNIQUE_ARGV_LAYOUT, UNIQUE_CMDS } from './unique-commands.js';
 import { lockTail, lockArgs } from './payloads.js';
+import { LIMIT_ARGV_LAYOUT, LIMIT_CMDS } from './limit-commands.js';
 
 const queue = fc.constantFrom(...QUEUES);
 const node = fc.constantFrom(...NODES);
@@ -166,37 +167,51 @@ export const ackCmd = fc.record({ q: queue, n: node, picks: fc.array(ackPick, { 
 
 const items_ = (w: World, key: string) => items(w.redis, key);
 
-export const failCmd = fc
-  .record({
-    q: queue,
-    n: node,
-    i: fc.nat(),
-    mode: fc.constantFrom('retry', 'dead', 'drop'),
-    score: fc.integer({ min: 1000, max: 2000 }),
-    min: fc.constantFrom(0, 1500),
-    max: fc.constantFrom(1, 2, 100),
-  })
-  .map(
-    ({ q, n, i, mode, score, min, max }) =>
-      new ScriptCmd(`fail(${q}, ${n}, pick=${i}, ${mode}, score=${score}, deadMin=${min}, deadMax=${max})`, async (w) => {
-        const raw = await pick(w, K.inprogress(q, n), i);
-        const out = withFailure(raw, i);
-        return {
-          script: 'fail',
-          keys: [K.inprogress(q, n), K.retry, K.dead, K.processed(), K.processed(q), K.failed(), K.failed(q), K.node(n)],
-          argv: [raw, mode, out, score, min, max, ...lockArgs(K.prefix, raw)],
-          allow: () =>
-            mode === 'drop'
-              ? { places: [K.inprogress(q, n)], drops: [raw] }
-              : {
-                  places: [K.inprogress(q, n), mode === 'dead' ? K.dead : K.retry],
-                  rewrites: [[raw, out]],
-                  mergeInto: [mode === 'dead' ? K.dead : K.retry],
-                  deadTrim: mode === 'dead' ? { key: K.dead, minScore: min, maxJobs: max, written: 1, writtenScore: score } : undefined,
-                },
-        };
-      }),
-  );
+/** fail-8's optional tail as Scripts.fail sends it: prefix, lock key and jid, limited queue and identity. */
+function failTail(raw: Buffer, q: string, limited: boolean): string[] {
+  const lock = lockArgs(K.prefix, raw);
+  if (!lock.length && !limited) return [];
+  return [K.prefix, lock[1] ?? '', lock[2] ?? '', limited ? q : '', limited ? payloadIdentity(raw) : ''];
+}
+
+/** `limited`: whether the call carries the release tail (a limited queue's failure). */
+export const failCmdWith = (limited: fc.Arbitrary<boolean>) =>
+  fc
+    .record({
+      q: queue,
+      n: node,
+      i: fc.nat(),
+      mode: fc.constantFrom('retry', 'dead', 'drop'),
+      score: fc.integer({ min: 1000, max: 2000 }),
+      min: fc.constantFrom(0, 1500),
+      max: fc.constantFrom(1, 2, 100),
+      limited,
+    })
+    .map(
+      ({ q, n, i, mode, score, min, max, limited }) =>
+        new ScriptCmd(`fail(${q}, ${n}, pick=${i}, ${mode}, score=${score}, deadMin=${min}, deadMax=${max}${limited ? ', release' : ''})`, async (w) => {
+          const raw = await pick(w, K.inprogress(q, n), i);
+          const out = withFailure(raw, i);
+          return {
+            script: 'fail',
+            keys: [K.inprogress(q, n), K.retry, K.dead, K.processed(), K.processed(q), K.failed(), K.failed(q), K.node(n)],
+            // The optional tail: the job's unique lock (docs/unique-jobs.md) and, for a limited
+            // queue's failure, the job's slot (docs/limits.md).
+            argv: [raw, mode, out, score, min, max, ...failTail(raw, q, limited)],
+            allow: () =>
+              mode === 'drop'
+                ? { places: [K.inprogress(q, n)], drops: [raw] }
+                : {
+                    places: [K.inprogress(q, n), mode === 'dead' ? K.dead : K.retry],
+                    rewrites: [[raw, out]],
+                    mergeInto: [mode === 'dead' ? K.dead : K.retry],
+                    deadTrim: mode === 'dead' ? { key: K.dead, minScore: min, maxJobs: max, written: 1, writtenScore: score } : undefined,
+                  },
+          };
+        }),
+    );
+
+export const failCmd = failCmdWith(fc.boolean());
 
 export const handbackCmd = fc.record({ q: queue, n: node, is: picks }).map(
   ({ q, n, is }) =>
@@ -521,13 +536,14 @@ export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
   heartbeat: heartbeatCmd,
   reap: reapCmd,
   flushDailyStats: flushDailyStatsCmd,
+  ...LIMIT_CMDS,
 };
 
 /** ARGV slots each command fills, as the script headers name them ("n.." = n and more). */
 export const ARGV_LAYOUT: Record<string, string> = {
   fetch: '4',
   ack: '5..',
-  fail: '9',
+  fail: '11',
   handback: '1..',
   reclaim: '2..',
   promote: '3..',
@@ -543,4 +559,5 @@ export const ARGV_LAYOUT: Record<string, string> = {
   ...FLEET_ARGV_LAYOUT,
   ...CRON_ARGV_LAYOUT,
   ...UNIQUE_ARGV_LAYOUT,
+  ...LIMIT_ARGV_LAYOUT,
 };

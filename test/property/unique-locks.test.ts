@@ -128,7 +128,7 @@ const ack = fc.record({ n: node, is: fc.array(fc.nat(), { minLength: 1, maxLengt
       const pool = stale ? w.fetched.get(n)! : await items(w.redis, K.inprogress('q', n));
       if (!pool.length) return;
       const raws = [...new Set(is.map((i) => pool[i % pool.length]))];
-      const r = await w.scripts.ack('q', n, raws, 0, raws.map(lockOf));
+      const r = await w.scripts.ack('q', n, raws, 0, { locks: raws.map(lockOf) });
       if (stale && r.removed < raws.length) count('zombie ack refused');
     }),
 );

@@ -115,6 +115,14 @@ export const FLUSH_DAY = '2026-03-01';
 const DAILY = [K.statsFlushed(FLUSH_ID), K.processedOn(FLUSH_DAY), K.failedOn(FLUSH_DAY)];
 const QUEUE_KEYS = QUEUES.map((q) => K.queue(q));
 const INPROGRESS_KEYS = QUEUES.flatMap((q) => NODES.map((n) => K.inprogress(q, n)));
+/** A limited queue's counts and ready set, and the nodes' slot records (test/property/limit-commands.ts). */
+const LIMIT_KEYS = [
+  ...QUEUES.flatMap((q) => [`verk:limit:${q}:held`, `verk:limit:${q}:ready`]),
+  ...NODES.map((n) => `${K.node(n)}:slots`),
+  // Parked lists of keys the payloads often have (a missing path; queue r's one key).
+  'verk:limit:q:parked:-',
+  'verk:limit:r:parked:*',
+];
 /** The recovery counter of a job node n2 holds (resolved at run time). */
 export const RECOVERED = 'recovered-of-a-held-job';
 
@@ -129,6 +137,7 @@ export const CORRUPTIBLE: string[] = [
   ...NODES.map((n) => K.nodeQueues(n)),
   ...NODES.map((n) => K.nodeInfo(n)),
   ...DAILY,
+  ...LIMIT_KEYS,
   RECOVERED,
   K.uniques,
   K.uniquesInfo,
@@ -161,6 +170,11 @@ export const TARGETS: Record<string, string[]> = {
   uniqueDrop: [...QUEUE_KEYS, K.retry, K.schedule, K.dead, K.uniques],
   uniqueSweep: [K.uniques, K.uniquesInfo, K.uniquesReleased, ...QUEUE_KEYS, K.retry, K.nodes],
   uniqueWhy: [K.uniquesInfo, ...QUEUE_KEYS, K.dead],
+  fetchLimited: [...INPROGRESS_KEYS, ...LIMIT_KEYS, ...LIMIT_KEYS, K.paused],
+  claimLimited: [...INPROGRESS_KEYS, ...QUEUE_KEYS, ...LIMIT_KEYS, ...LIMIT_KEYS],
+  ackLimited: [...INPROGRESS_KEYS, ...LIMIT_KEYS, ...LIMIT_KEYS, ...STATS],
+  handbackLimited: [...QUEUE_KEYS, ...LIMIT_KEYS],
+  limitAudit: [K.nodes, K.reaping, ...LIMIT_KEYS],
 };
 
 /** Where a wrong-typed key's payloads wait meanwhile (a list or sorted set: still counted as a place). */

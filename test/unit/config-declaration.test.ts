@@ -71,6 +71,11 @@ function sample(key: ConfigKey, cwd: string): { argv: string[]; expected: unknow
           },
         ],
       };
+    case 'limits':
+      return {
+        argv: [flag, '{"api.partner":{"key":"args[0].account","concurrency":3,"rate":"100/min"}}'],
+        expected: [{ queue: 'api.partner', key: 'args[0].account', path: ['args', 0, 'account'], concurrency: 3, rate: 100, rateWindow: 60_000 }],
+      };
     case 'string':
       if (key === 'redisUrl') return { argv: [flag, 'rediss://example.test:6380/2'], expected: 'rediss://example.test:6380/2' };
       if (key === 'webAuth' || key === 'webReadAuth') return { argv: [flag, 'token:x-sample-0123456789'], expected: 'token:x-sample-0123456789' };

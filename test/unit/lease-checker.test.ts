@@ -1,7 +1,17 @@
 // The offline lease checker (test/helpers/lease-checker.ts) on made-up records: each check passes
 // a clean record and fails on the violation it exists for, so a chaos run it passes means something.
 import { describe, expect, it } from 'vitest';
-import { type AttemptEvent, attemptsOf, checkConcurrency, checkRate, checkTicks, checkUnique, longestIdleBacklog, ownershipsOf } from '../helpers/lease-checker.js';
+import {
+  type AttemptEvent,
+  attemptsOf,
+  checkConcurrency,
+  checkRate,
+  checkReruns,
+  checkTicks,
+  checkUnique,
+  longestIdleBacklog,
+  ownershipsOf,
+} from '../helpers/lease-checker.js';
 
 let n = 0;
 const run = (jid: string, key: string, node: string, start: number, end?: number): AttemptEvent[] => {
@@ -31,6 +41,13 @@ describe('attempts and concurrency', () => {
     const late = checkConcurrency(attemptsOf([...zombie, ...run('p', 'k', 'n2', 300, 400)], fences, 1000), () => 1);
     expect(late.violations).toEqual([]);
     expect(late.maxRunning.get('k')).toBe(1);
+  });
+
+  it('a re-run is explained only by a fencing of the node of an earlier attempt after it started', () => {
+    const fenced = attemptsOf([...run('j', 'k', 'n1', 0), ...run('j', 'k', 'n2', 50, 60)], [{ node: 'n1', t: 30 }], 100);
+    expect(checkReruns(fenced, [{ node: 'n1', t: 30 }])).toMatchObject({ reruns: [expect.any(Array)], unexplained: [] });
+    const twice = attemptsOf([...run('j', 'k', 'n1', 0, 10), ...run('j', 'k', 'n2', 50, 60)], [], 100);
+    expect(checkReruns(twice, []).unexplained).toHaveLength(1);
   });
 
   it('limits are per key', () => {
