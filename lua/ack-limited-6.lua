@@ -2,7 +2,9 @@
 -- jobs as ack-6 does (lua/include/ack-remove.lua), releases the slot of each job it removed (and
 -- only of those: a zombie's late ack finds no job and releases nothing), counts them, then refills
 -- through the take of fetch-limited (due keys first: a freed key's next job starts here). The
--- caller bounds a call by jobs and bytes as for ack-6. Builds its limit keys from the prefix.
+-- caller bounds a call by jobs and bytes as for ack-6.
+-- Built from the prefix ARGV[5]: <prefix>verk:limit:<q>:held|ready|keys|parked:<key>|rate:<key> and <prefix>verk:node:<node>:slots (lua/include/limit-*.lua); with the lock tail, <prefix>verk:unique:<key>,
+-- <prefix>verk:uniques and <prefix>verk:uniques:info (the prefix the tail names).
 -- KEYS[1] inprogress:<q>:<node>
 -- KEYS[2] stat:processed
 -- KEYS[3] stat:processed:<q>

@@ -4,7 +4,8 @@
 -- ARGV[1] jobs in all. Runs also when the wait timed out with nothing claimed: that is how an
 -- idle node serves a key a reaper freed or whose rate window reopened (the wait of a limited
 -- queue is bounded: src/redis/limit-calls.ts). Fenced or paused: the claimed jobs go back to
--- the fetch end of the queue, as in claim-5. Builds its limit keys from the prefix.
+-- the fetch end of the queue, as in claim-5.
+-- Built from the prefix ARGV[4]: <prefix>verk:limit:<q>:held|ready|keys|parked:<key>|rate:<key> and <prefix>verk:node:<node>:slots (lua/include/limit-*.lua).
 -- KEYS[1] verk:node:<node>:claim:<q>
 -- KEYS[2] inprogress:<q>:<node>
 -- KEYS[3] verk:node:<node>          heartbeat key

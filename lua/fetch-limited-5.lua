@@ -13,7 +13,8 @@
 -- ARGV[2] queue name
 -- ARGV[3] "1" to record the queue in KEYS[4] (first fetch of this queue by this node)
 -- ARGV[4] byte budget: stop taking jobs once their payloads add up to this (at least one is taken)
--- ARGV[5] key prefix (for <prefix>verk:limit:<q>:held|ready|keys|parked:<key>|rate:<key>)
+-- Built from the prefix ARGV[5]: <prefix>verk:limit:<q>:held|ready|keys|parked:<key>|rate:<key> and <prefix>verk:node:<node>:slots (lua/include/limit-*.lua).
+-- ARGV[5] key prefix
 -- ARGV[6] the limit (JSON, lua/include/limit-key.lua: limit_spec)
 -- Returns { status, more, wait_ms, job... }: status 1 = ok, 0 = queue paused, -1 = fenced; more =
 -- 1 when jobs are left to sort (call again at once); wait_ms = ms until the next rate-blocked key

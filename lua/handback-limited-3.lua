@@ -2,7 +2,8 @@
 -- this node holds to the front of their queue without spending a retry, and releases the slot of
 -- each one it moved, found by the job's identity (so a job whose fetch reply was lost, whose slot
 -- the worker never saw, releases it too). A job no longer held is skipped and releases nothing.
--- The queue's next take sorts the jobs again. Builds its limit keys from the prefix.
+-- The queue's next take sorts the jobs again.
+-- Built from the prefix ARGV[1]: <prefix>verk:limit:<q>:held|ready|keys|parked:<key>|rate:<key> and <prefix>verk:node:<node>:slots (lua/include/limit-*.lua).
 -- KEYS[1] inprogress:<q>:<node> (or the node's claim list: its jobs hold no slot)
 -- KEYS[2] queue:<q>
 -- KEYS[3] verk:node:<node>   heartbeat key (its :slots hash holds the node's slot records)

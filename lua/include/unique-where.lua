@@ -5,6 +5,8 @@
 --   'retry' / 'schedule'  found at the score the lock's info remembers (info.at, info.score),
 --                         or in a set small enough to read whole;
 --   'queue'               in queue:<info.queue>;
+--   'parked'              in a parked list of that queue (cluster-wide limits, docs/limits.md:
+--                         verk:limit:<q>:parked:<key> of every key in verk:limit:<q>:keys; node = the key);
 --   'inprogress' / 'claim' in a registered (or being reaped) node's list of that queue (node);
 --   'unknown'             not found, but not everything could be read within `budget` elements
 --                         elements or `max_bytes` of payloads (a long queue or sorted set, more
@@ -62,6 +64,20 @@ local function unique_where(prefix, jid, info, budget, max_nodes, max_bytes)
   end
   if q then
     if in_list(prefix .. 'queue:' .. q) then return 'queue', nil, spent, bytes end
+    -- A limited queue's parked jobs: not in queue:<q>, still waiting (docs/limits.md).
+    local keys = prefix .. 'verk:limit:' .. q .. ':keys'
+    local kt = redis.call('TYPE', keys).ok
+    if kt == 'set' then
+      if redis.call('SCARD', keys) > budget - spent then
+        unknown = true
+      else
+        for _, key in ipairs(redis.call('SMEMBERS', keys)) do
+          if in_list(prefix .. 'verk:limit:' .. q .. ':parked:' .. key) then return 'parked', key, spent, bytes end
+        end
+      end
+    elseif kt ~= 'none' then
+      unknown = true
+    end
     local nodes = {}
     for _, set in ipairs({ 'verk_nodes', 'verk:reaping' }) do
       local key = prefix .. set

@@ -90,7 +90,7 @@ export async function uniqueSweep(s: Scripts, graceMs: number, by: string): Prom
   return { looked: Number(r[0]), released, alive: Number(r[2]), unknown: Number(r[3]), cleaned: Number(r[4]) };
 }
 
-export type UniqueWhere = 'queue' | 'inprogress' | 'claim' | 'retry' | 'schedule' | 'dead' | 'unknown' | 'nowhere';
+export type UniqueWhere = 'queue' | 'parked' | 'inprogress' | 'claim' | 'retry' | 'schedule' | 'dead' | 'unknown' | 'nowhere';
 
 export interface UniqueWhy {
   key: string;

@@ -12,6 +12,7 @@ import { printJson, printTable } from '../render.js';
 
 const WHERE: Record<string, string> = {
   queue: 'waiting in its queue',
+  parked: 'parked behind its limit key (docs/limits.md)',
   inprogress: 'in progress',
   claim: 'being claimed',
   retry: 'waiting to be retried',
@@ -57,7 +58,12 @@ export function registerUnique(program: Command): void {
 
 function describe(r: UniqueWhyReport): string {
   if (r.holder === null) return `no unique lock ${JSON.stringify(r.key)}: an enqueue with this key goes in\n`;
-  const where = r.where === 'inprogress' || r.where === 'claim' ? `${WHERE[r.where]} on node ${r.node}` : (WHERE[r.where] ?? r.where);
+  const where =
+    r.where === 'inprogress' || r.where === 'claim'
+      ? `${WHERE[r.where]} on node ${r.node}`
+      : r.where === 'parked'
+        ? `${WHERE.parked} ${r.node}`
+        : (WHERE[r.where] ?? r.where);
   const rows = [
     ['key', r.key],
     ['holder', r.holder],
