@@ -61,6 +61,8 @@ export class QueueWorker {
   /** Ends the idle BLMOVE wait at once (it takes no job, so it can simply be abandoned). */
   private idleWaiter: (() => void) | undefined;
   private reconcileNeeded = false;
+  /** Reconciles requested from outside (reconnects): one asked during a reconcile runs again. */
+  private reconcileAsks = 0;
   private reconcileErrors = 0;
   /** Fetches that failed in a row (the retry backs off: 250 ms doubling to 2 s, as reconnects do). */
   private fetchErrors = 0;
@@ -114,9 +116,16 @@ export class QueueWorker {
       );
   }
 
-  /** After a reconnect: hand back anything in our list that we are not running (a lost fetch reply). */
+  /**
+   * After a reconnect: hand back anything in our list that we are not running (a lost fetch
+   * reply), and take back running jobs a failover put back in the queue. Runs at once, even with
+   * every slot busy: a job that finished before it would be acked where it no longer is and run
+   * again from the queue.
+   */
   requestReconcile(): void {
     this.reconcileNeeded = true;
+    this.reconcileAsks++;
+    this.slotWaiter?.();
   }
 
   /** Resolves when every settle write (ack, failure) begun so far is done; handlers may still run. */
@@ -173,16 +182,6 @@ export class QueueWorker {
   private async loop(): Promise<void> {
     const { queue, scripts, node, log } = this.d;
     while (!this.stopped) {
-      const free = queue.concurrency - this.running.size;
-      if (free <= 0) {
-        await new Promise<void>((r) => (this.slotWaiter = r));
-        this.slotWaiter = undefined;
-        continue;
-      }
-      if (this.d.gate.closed) {
-        await sleep(GATE_POLL_MS);
-        continue;
-      }
       if (this.reconcileNeeded) {
         try {
           await this.reconcile();
@@ -194,6 +193,16 @@ export class QueueWorker {
           await sleep(backoffMs(this.reconcileErrors, 250, 5000));
           continue;
         }
+      }
+      const free = queue.concurrency - this.running.size;
+      if (free <= 0) {
+        await new Promise<void>((r) => (this.slotWaiter = r));
+        this.slotWaiter = undefined;
+        continue;
+      }
+      if (this.d.gate.closed) {
+        await sleep(GATE_POLL_MS);
+        continue;
       }
       let res: FetchResult | undefined;
       try {
@@ -350,7 +359,8 @@ export class QueueWorker {
   }
 
   private async reconcile(): Promise<void> {
+    const asks = this.reconcileAsks;
     await reconcileHeld(this.d.scripts, this.name, this.d.node, this.running, this.d.log);
-    this.reconcileNeeded = false;
+    if (this.reconcileAsks === asks) this.reconcileNeeded = false;
   }
 }

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { freePort, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { usePrivateRedis } from '../helpers/e2e.js';
-import { job, keys } from '../helpers/engine-kit.js';
+import { fakeRegistry, job, keys, latch, workerKit } from '../helpers/engine-kit.js';
 import { testConfig } from '../helpers/config.js';
 import { waitFor } from '../helpers/wait.js';
 import { connectRedis } from '../../src/redis/connection.js';
@@ -52,6 +52,35 @@ describe('a worker reconciles with a primary that missed its fetch', () => {
       expect((redisEvents().reclaimed ?? 0) - before).toBe(1);
     } finally {
       redis.disconnect();
+    }
+  });
+
+  it('every slot busy: the reconcile a reconnect asks for takes the running job back at once, not once it finished', async () => {
+    const done = latch();
+    let runs = 0;
+    const kit = await workerKit(server.url, 'n3', fakeRegistry({ T: () => (runs++, done.promise) }), { concurrency: 1 });
+    const held = keys.inprogress('q', 'n3');
+    try {
+      await server.client.rpush(keys.queue('q'), job(1));
+      kit.worker.start();
+      await waitFor(async () => runs === 1 && (await server.client.llen(held)) === 1, { what: 'the job running' });
+      // The new primary missed the fetch: the job is queued again, not held.
+      await server.client.multi().del(held).rpush(keys.queue('q'), job(1)).exec();
+      const before = redisEvents().reclaimed ?? 0;
+      kit.worker.requestReconcile();
+      // Before the fix the reconcile waited for a free slot: the job was acked where it no longer
+      // was, then fetched and run again.
+      await waitFor(async () => (await server.client.llen(keys.queue('q'))) === 0, { what: 'the running job taken back while it runs', timeoutMs: 3_000 });
+      expect(await server.client.lrange(held, 0, -1)).toEqual([job(1)]);
+      expect((redisEvents().reclaimed ?? 0) - before).toBe(1);
+      done.open();
+      await waitFor(async () => (await server.client.llen(held)) === 0, { what: 'the job acked' });
+      await kit.worker.settleWrites();
+      expect(runs).toBe(1);
+      expect(kit.events.rejected).toBe(0);
+    } finally {
+      done.open();
+      await kit.close();
     }
   });
 

@@ -1,0 +1,175 @@
+// Reconcile after a failover, shown with real processes (issue 16 item 3): a primary, a replica
+// whose replication stream runs through a TCP proxy (test/helpers/sentinel-rig.ts, replicaLink
+// 'proxy'), three Sentinels, one `verk work` with one queue of 2 slots. Two jobs run; two more
+// wait in the queue; the replica has all of that. Then the stream is frozen: the two running
+// jobs finish and their acks fetch the two waiting ones, on the primary only. SENTINEL FAILOVER
+// promotes the replica, which shows the two jobs the node is running as queued. The node's
+// reconcile must take them back (lua/reclaim-3.lua) before anything fetches them again: each job
+// runs once, nothing is lost, and the reclaim is counted in verk_redis_events_total{event="reclaimed"}.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { startRedis, freePort, type RedisServer } from '../helpers/redis-server.js';
+import { startSentinelRig, sentinelMissing, type SentinelRig } from '../helpers/sentinel-rig.js';
+import { startWorker } from '../helpers/cli.js';
+import { logLines, stopWorker, type Worker } from '../helpers/fault-kit.js';
+import { ledger } from '../helpers/ledger.js';
+import { executions } from '../helpers/e2e.js';
+import { waitFor } from '../helpers/wait.js';
+import { Client } from '../../src/api/client.js';
+
+const missing = sentinelMissing();
+if (missing) console.log(`[skipped] failover reclaim: ${missing}`);
+
+const HA_JOBS = fileURLToPath(new URL('../fixtures/ha-jobs/', import.meta.url));
+/** The first two jobs: long enough to enqueue the next two and check the replica behind them. */
+const FIRST_MS = 2_500;
+/** The two jobs fetched while the stream is frozen: still running when the failover is over. */
+const SECOND_MS = 6_000;
+/** WAIT's bound: the first jobs' ack confirmation outlasts the failover (3 attempts ≈ 3 × this). */
+const DURABILITY_TIMEOUT_MS = 2_000;
+
+/** Sums a counter over the lines of a /metrics text: `name{label="value"} n`. */
+function metric(text: string, series: string): number {
+  let n = 0;
+  for (const line of text.split('\n')) if (line.startsWith(`${series} `)) n += Number(line.slice(series.length + 1));
+  return n;
+}
+
+describe.skipIf(missing !== undefined)('failover through Sentinel: the reclaim (real processes)', () => {
+  let rig: SentinelRig;
+  let record: RedisServer;
+  beforeAll(async () => {
+    rig = await startSentinelRig({ replicaLink: 'proxy' });
+    record = await startRedis();
+  }, 60_000);
+  afterAll(async () => {
+    await rig?.stop();
+    await record?.stop();
+  });
+  const started: Worker[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((w) => stopWorker(w)));
+  });
+
+  it('a node whose fetch the new primary never got takes its running jobs back: each runs once', async () => {
+    const healthPort = await freePort();
+    const worker = startWorker(
+      [
+        '--redis-url',
+        rig.url,
+        '--handlers',
+        HA_JOBS,
+        '--log-format',
+        'json',
+        '--processes',
+        '1',
+        '--queues',
+        'default:2',
+        '--heartbeat-interval',
+        '500ms',
+        '--node-ttl',
+        '15s',
+        '--reaper-interval',
+        '1s',
+        '--block-timeout',
+        '1s',
+        '--redis-command-timeout',
+        '4s',
+        // The first jobs' acks are confirmed (or redone on the new primary), so only a reclaim decides.
+        '--durability',
+        'replicated',
+        '--durability-timeout',
+        `${DURABILITY_TIMEOUT_MS}ms`,
+        '--shutdown-timeout',
+        '2s',
+        '--health-port',
+        String(healthPort),
+      ],
+      { env: { TEST_REDIS_URL: record.url, HA_NODE: 'n0' } },
+    );
+    started.push(worker);
+    const client = new Client({ redisUrl: rig.url });
+    try {
+      const old = await rig.primary();
+      const [node] = await waitFor(
+        async () => {
+          const ids = await old.client.smembers('verk_nodes');
+          return ids.length === 1 ? ids : null;
+        },
+        { what: 'the node registered', timeoutMs: 30_000 },
+      );
+      const held = `inprogress:default:${node}`;
+      const jidsIn = async (redis: typeof old.client, key: string) => (await redis.lrange(key, 0, -1)).map((r) => (JSON.parse(r) as { jid: string }).jid).sort();
+      const first = [await client.enqueue({ class: 'Append', args: [{ sleepMs: FIRST_MS }] }), await client.enqueue({ class: 'Append', args: [{ sleepMs: FIRST_MS }] })];
+      await waitFor(async () => (await old.client.llen(held)) === 2, { what: 'the first jobs running', timeoutMs: 10_000 });
+      const second = [
+        await client.enqueue({ class: 'Append', args: [{ sleepMs: SECOND_MS }] }),
+        await client.enqueue({ class: 'Append', args: [{ sleepMs: SECOND_MS }] }),
+      ];
+      await rig.inSync();
+      rig.link!.freeze();
+      // The first jobs finish; their acks fetch the second ones: on the primary only.
+      await waitFor(async () => (await jidsIn(old.client, held)).join() === [...second].sort().join() && (await old.client.llen('queue:default')) === 0, {
+        what: 'the second jobs fetched while the stream is frozen',
+        timeoutMs: 10_000,
+        intervalMs: 20,
+      });
+      const replica = await rig.replica();
+      // What the failover will promote: the first jobs still held, the second still queued.
+      expect(await jidsIn(replica.client, 'queue:default')).toEqual([...second].sort());
+      expect(await jidsIn(replica.client, held)).toEqual([...first].sort());
+      const t0 = Date.now();
+      const { from } = await rig.failover();
+      const promotedAt = Date.now();
+      await rig.rejoin(from);
+      await rig.link!.close();
+      const fresh = await rig.primary();
+      expect(fresh.port).toBe(replica.port);
+      // Every job done, then nothing left anywhere to run again.
+      const all = [...first, ...second];
+      await waitFor(
+        async () => {
+          const done = new Set(await record.client.hkeys('test:done'));
+          if (!all.every((j) => done.has(j))) return false;
+          const [queued, holding] = await Promise.all([fresh.client.llen('queue:default'), fresh.client.llen(held)]);
+          return queued === 0 && holding === 0;
+        },
+        { what: 'every job done and nothing queued or held', timeoutMs: 30_000, intervalMs: 100 },
+      );
+      const metrics = await waitFor(
+        async () => {
+          const text = await fetch(`http://127.0.0.1:${healthPort}/metrics`).then((r) => r.text());
+          return metric(text, 'verk_redis_failovers_total') >= 1 ? text : null;
+        },
+        { what: 'the supervisor to count the new server', timeoutMs: 10_000, intervalMs: 100 },
+      );
+      const reclaimed = metric(metrics, 'verk_redis_events_total{event="reclaimed"}');
+      const res = await stopWorker(started.splice(0)[0]);
+      const took = logLines(res.all, 'took back from the queue running jobs');
+      const runs = await executions(record.client);
+      const f = await ledger(
+        'failover reclaim: fetch undone while the node runs the job',
+        all,
+        { verk: fresh.client, record: record.client },
+        {
+          // Executions of the two jobs running at the failover, and of the two before them.
+          runs_of_running: second.map((j) => runs.get(j) ?? 0).join('+'),
+          runs_of_first: first.map((j) => runs.get(j) ?? 0).join('+'),
+          reclaimed,
+          reclaim_logs: took.length,
+          promote_ms: promotedAt - t0,
+          // From the Sentinels naming the new primary to the node's reclaim log line.
+          reclaim_after_promotion_ms: took.length ? Date.parse(String(took[0].ts)) - promotedAt : 'none',
+          failovers_detected: metric(metrics, 'verk_redis_failovers_total'),
+        },
+      );
+      expect(f.lost).toBe(0);
+      expect(f.done).toBe(4);
+      expect(f.duplicated).toBe(0);
+      expect(reclaimed).toBe(2);
+      expect(took.map((l) => l.count)).toEqual([2]);
+    } finally {
+      await client.close();
+    }
+  }, 90_000);
+});
