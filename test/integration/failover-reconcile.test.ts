@@ -58,7 +58,17 @@ describe('a worker reconciles with a primary that missed its fetch', () => {
   it('every slot busy: the reconcile a reconnect asks for takes the running job back at once, not once it finished', async () => {
     const done = latch();
     let runs = 0;
-    const kit = await workerKit(server.url, 'n3', fakeRegistry({ T: () => (runs++, done.promise) }), { concurrency: 1 });
+    const kit = await workerKit(
+      server.url,
+      'n3',
+      fakeRegistry({
+        T: () => {
+          runs++;
+          return done.promise;
+        },
+      }),
+      { concurrency: 1 },
+    );
     const held = keys.inprogress('q', 'n3');
     try {
       await server.client.rpush(keys.queue('q'), job(1));
