@@ -20,7 +20,8 @@ import { FailoverWatch } from '../../src/runner/failover-watch.js';
 import { redisEvents } from '../../src/redis/failover-stats.js';
 import { Client, UnreplicatedWriteError } from '../../src/api/client.js';
 import { confirmWrite, epochOf } from '../../src/redis/replication.js';
-import { silentLogger } from '../../src/util/logger.js';
+import { createLogger, silentLogger } from '../../src/util/logger.js';
+import { Reaper } from '../../src/core/duties/reaper.js';
 
 let server: RedisServer;
 usePrivateRedis((s) => (server = s));
@@ -138,7 +139,7 @@ describe('the supervisor notices a new server', () => {
       expect(watch.serverId).not.toBe(first);
       expect(registered.sort()).toEqual(['A', 'B']);
       expect((await own.client.smembers(keys.nodes)).sort()).toEqual(['A', 'B']);
-      expect(watch.repairs).toEqual({ reregistered: 2, reaped: 0 });
+      expect(watch.repairs).toEqual({ reregistered: 2, reaped: 0, orphaned: 0, unowned: 0 });
       // B is reaped for real (a recovery event names it), then its heartbeat is refused: fenced, not re-registered.
       await own.client.srem(keys.nodes, 'B');
       await own.client.lpush(keys.recoveries, JSON.stringify({ node: 'B', moved: 3 }));
@@ -147,6 +148,56 @@ describe('the supervisor notices a new server', () => {
       // A's registration lost again within 2 × nodeTtl of the failover: kept.
       await own.client.srem(keys.nodes, 'A');
       expect(await watch.keepAfterRefusal('A')).toBe(true);
+    } finally {
+      redis.disconnect();
+      await own.stop();
+    }
+  }, 30_000);
+});
+
+describe('the pass after a failover hands back the lists of nodes that are gone', () => {
+  it('finds them (the reaper does not), requeues those a verk node left, leaves the unknown ones, logs once', async () => {
+    // Persistence on: the restart is a new server (new run_id) holding the state crafted below.
+    const own = await startRedis({ appendonly: true });
+    const redis = connectRedis(own.url, { name: 'test:sup' });
+    const scripts = new Scripts(redis, keys);
+    const config = testConfig({ redisUrl: own.url, nodeTtl: 5_000 });
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger({ format: 'json', level: 'info', write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const watch = new FailoverWatch({ redis, scripts, config, log, nodes: () => ['A'], register: async () => undefined });
+    watch.attach();
+    try {
+      await waitFor(() => watch.serverId !== undefined, { what: 'the first server seen' });
+      await scripts.register('A', 60_000, 60_000, {});
+      await scripts.register('alive', 60_000, 60_000, {});
+      await own.client.rpush(keys.inprogress('q', 'alive'), job(10));
+      // 'gone': a verk node (the timeline says it joined), neither registered nor alive, two jobs held.
+      await scripts.fleetEvent('joined', 'gone', 'host:1:x', 'queues q:5');
+      await own.client.rpush(keys.inprogress('q', 'gone'), job(1), job(2));
+      // A claim of a node that no longer exists (only verk writes claim lists; the job never started).
+      await own.client.rpush(keys.nodeClaim('gone2', 'q'), job(3));
+      // Nothing says who wrote this one: it may be a live fixed-id Elixir verk node's.
+      await own.client.rpush(keys.inprogress('q', 'elixir-1'), job(4));
+      // The reaper visits registered nodes only: 'gone' keeps its jobs.
+      await new Reaper(scripts, config, silentLogger, 'test-reaper').pass();
+      expect(await own.client.llen(keys.inprogress('q', 'gone'))).toBe(2);
+      expect(await own.client.llen(keys.queue('q'))).toBe(0);
+      await own.restart();
+      await waitFor(() => watch.failovers === 1 && lines.some((l) => String(l.msg).startsWith('Redis is a new server')), {
+        what: 'the new server noticed and the pass logged',
+        timeoutMs: 15_000,
+      });
+      // Handed back to the fetch end of the queue (the right), in their order.
+      expect(await own.client.lrange(keys.queue('q'), 0, -1)).toEqual([job(1), job(2), job(3)]);
+      expect(await own.client.exists(keys.inprogress('q', 'gone'), keys.nodeClaim('gone2', 'q'))).toBe(0);
+      expect(await own.client.lrange(keys.inprogress('q', 'elixir-1'), 0, -1)).toEqual([job(4)]);
+      expect(await own.client.lrange(keys.inprogress('q', 'alive'), 0, -1)).toEqual([job(10)]);
+      expect(watch.repairs).toMatchObject({ orphaned: 3, unowned: 1 });
+      const pass = lines.filter((l) => String(l.msg).startsWith('Redis is a new server'));
+      expect(pass).toHaveLength(1);
+      expect(pass[0]).toMatchObject({ orphaned: 3, orphan_lists: 2, unowned: 1, unowned_lists: [keys.inprogress('q', 'elixir-1')] });
+      // The same server again: no second pass.
+      expect(await watch.tick()).toBe(false);
     } finally {
       redis.disconnect();
       await own.stop();
