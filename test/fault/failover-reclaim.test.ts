@@ -6,6 +6,9 @@
 // promotes the replica, which shows the two jobs the node is running as queued. The node's
 // reconcile must take them back (lua/reclaim-3.lua) before anything fetches them again: each job
 // runs once, nothing is lost, and the reclaim is counted in verk_redis_events_total{event="reclaimed"}.
+// Planted beside it: the in-progress list of a verk node that is gone (the timeline says it joined;
+// neither registered nor alive), which no reaper visits: the supervisor's pass on the new server
+// hands it back (verk_failover_repairs_total{repair="orphaned"}) and its job runs once.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { startRedis, freePort, type RedisServer } from '../helpers/redis-server.js';
@@ -106,6 +109,13 @@ describe.skipIf(missing !== undefined)('failover through Sentinel: the reclaim (
         await client.enqueue({ class: 'Append', args: [{ sleepMs: SECOND_MS }] }),
         await client.enqueue({ class: 'Append', args: [{ sleepMs: SECOND_MS }] }),
       ];
+      const orphan = 'orphan-1';
+      const orphanList = 'inprogress:default:gone-1';
+      await old.client.rpush(
+        orphanList,
+        JSON.stringify({ class: 'Append', args: [{ sleepMs: 0 }], jid: orphan, queue: 'default', retry: true, created_at: Date.now() / 1000 }),
+      );
+      await old.client.lpush('verk:events', JSON.stringify({ at: Date.now(), kind: 'joined', node: 'gone-1', identity: 'elsewhere:1:x', detail: '' }));
       await rig.inSync();
       rig.link!.freeze();
       // The first jobs finish; their acks fetch the second ones: on the primary only.
@@ -126,13 +136,13 @@ describe.skipIf(missing !== undefined)('failover through Sentinel: the reclaim (
       const fresh = await rig.primary();
       expect(fresh.port).toBe(replica.port);
       // Every job done, then nothing left anywhere to run again.
-      const all = [...first, ...second];
+      const all = [...first, ...second, orphan];
       await waitFor(
         async () => {
           const done = new Set(await record.client.hkeys('test:done'));
           if (!all.every((j) => done.has(j))) return false;
           const [queued, holding] = await Promise.all([fresh.client.llen('queue:default'), fresh.client.llen(held)]);
-          return queued === 0 && holding === 0;
+          return queued === 0 && holding === 0 && (await fresh.client.exists(orphanList)) === 0;
         },
         { what: 'every job done and nothing queued or held', timeoutMs: 30_000, intervalMs: 100 },
       );
@@ -144,9 +154,11 @@ describe.skipIf(missing !== undefined)('failover through Sentinel: the reclaim (
         { what: 'the supervisor to count the new server', timeoutMs: 10_000, intervalMs: 100 },
       );
       const reclaimed = metric(metrics, 'verk_redis_events_total{event="reclaimed"}');
+      const orphaned = metric(metrics, 'verk_failover_repairs_total{repair="orphaned"}');
       const res = await stopWorker(started.splice(0)[0]);
       const took = logLines(res.all, 'took back from the queue running jobs');
       const runs = await executions(record.client);
+      const pass = logLines(res.all, 'Redis is a new server');
       const f = await ledger(
         'failover reclaim: fetch undone while the node runs the job',
         all,
@@ -156,18 +168,25 @@ describe.skipIf(missing !== undefined)('failover through Sentinel: the reclaim (
           runs_of_running: second.map((j) => runs.get(j) ?? 0).join('+'),
           runs_of_first: first.map((j) => runs.get(j) ?? 0).join('+'),
           reclaimed,
+          orphaned,
+          runs_of_orphan: runs.get(orphan) ?? 0,
           reclaim_logs: took.length,
           promote_ms: promotedAt - t0,
           // From the Sentinels naming the new primary to the node's reclaim log line.
           reclaim_after_promotion_ms: took.length ? Date.parse(String(took[0].ts)) - promotedAt : 'none',
+          // From the promotion to the supervisor's pass on the new server (its one log line).
+          pass_after_promotion_ms: pass.length ? Date.parse(String(pass[0].ts)) - promotedAt : 'none',
           failovers_detected: metric(metrics, 'verk_redis_failovers_total'),
         },
       );
       expect(f.lost).toBe(0);
-      expect(f.done).toBe(4);
+      expect(f.done).toBe(5);
       expect(f.duplicated).toBe(0);
       expect(reclaimed).toBe(2);
       expect(took.map((l) => l.count)).toEqual([2]);
+      expect(orphaned).toBe(1);
+      expect(pass).toHaveLength(1);
+      expect(pass[0]).toMatchObject({ orphaned: 1, orphan_lists: 1 });
     } finally {
       await client.close();
     }
