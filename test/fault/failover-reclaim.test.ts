@@ -9,12 +9,12 @@
 // Planted beside it: the in-progress list of a verk node that is gone (the timeline says it joined;
 // neither registered nor alive), which no reaper visits: the supervisor's pass on the new server
 // hands it back (verk_failover_repairs_total{repair="orphaned"}) and its job runs once.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
-import { startRedis, freePort, type RedisServer } from '../helpers/redis-server.js';
-import { startSentinelRig, sentinelMissing, type SentinelRig } from '../helpers/sentinel-rig.js';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/redis-server.js';
+import { sentinelMissing } from '../helpers/sentinel-rig.js';
 import { startWorker } from '../helpers/cli.js';
-import { logLines, stopWorker, type Worker } from '../helpers/fault-kit.js';
+import { logLines, stopWorker } from '../helpers/fault-kit.js';
+import { haWorkerArgs, useHaRig } from '../helpers/ha-kit.js';
 import { ledger } from '../helpers/ledger.js';
 import { executions } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
@@ -23,7 +23,6 @@ import { Client } from '../../src/api/client.js';
 const missing = sentinelMissing();
 if (missing) console.log(`[skipped] failover reclaim: ${missing}`);
 
-const HA_JOBS = fileURLToPath(new URL('../fixtures/ha-jobs/', import.meta.url));
 /** The first two jobs: long enough to enqueue the next two and check the replica behind them. */
 const FIRST_MS = 2_500;
 /** The two jobs fetched while the stream is frozen: still running when the failover is over. */
@@ -39,61 +38,27 @@ function metric(text: string, series: string): number {
 }
 
 describe.skipIf(missing !== undefined)('failover through Sentinel: the reclaim (real processes)', () => {
-  let rig: SentinelRig;
-  let record: RedisServer;
-  beforeAll(async () => {
-    rig = await startSentinelRig({ replicaLink: 'proxy' });
-    record = await startRedis();
-  }, 60_000);
-  afterAll(async () => {
-    await rig?.stop();
-    await record?.stop();
-  });
-  const started: Worker[] = [];
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((w) => stopWorker(w)));
-  });
+  const ha = useHaRig({ replicaLink: 'proxy' });
+  const { started } = ha;
 
   it('a node whose fetch the new primary never got takes its running jobs back: each runs once', async () => {
     const healthPort = await freePort();
     const worker = startWorker(
-      [
-        '--redis-url',
-        rig.url,
-        '--handlers',
-        HA_JOBS,
-        '--log-format',
-        'json',
-        '--processes',
-        '1',
-        '--queues',
-        'default:2',
-        '--heartbeat-interval',
-        '500ms',
-        '--node-ttl',
-        '15s',
-        '--reaper-interval',
-        '1s',
-        '--block-timeout',
-        '1s',
-        '--redis-command-timeout',
-        '4s',
+      haWorkerArgs(ha.rig.url, {
+        queues: 'default:2',
+        nodeTtl: '15s',
+        commandTimeout: '4s',
         // The first jobs' acks are confirmed (or redone on the new primary), so only a reclaim decides.
-        '--durability',
-        'replicated',
-        '--durability-timeout',
-        `${DURABILITY_TIMEOUT_MS}ms`,
-        '--shutdown-timeout',
-        '2s',
-        '--health-port',
-        String(healthPort),
-      ],
-      { env: { TEST_REDIS_URL: record.url, HA_NODE: 'n0' } },
+        durability: 'replicated',
+        durabilityTimeoutMs: DURABILITY_TIMEOUT_MS,
+        healthPort,
+      }),
+      { env: { TEST_REDIS_URL: ha.record.url, HA_NODE: 'n0' } },
     );
     started.push(worker);
-    const client = new Client({ redisUrl: rig.url });
+    const client = new Client({ redisUrl: ha.rig.url });
     try {
-      const old = await rig.primary();
+      const old = await ha.rig.primary();
       const [node] = await waitFor(
         async () => {
           const ids = await old.client.smembers('verk_nodes');
@@ -116,30 +81,30 @@ describe.skipIf(missing !== undefined)('failover through Sentinel: the reclaim (
         JSON.stringify({ class: 'Append', args: [{ sleepMs: 0 }], jid: orphan, queue: 'default', retry: true, created_at: Date.now() / 1000 }),
       );
       await old.client.lpush('verk:events', JSON.stringify({ at: Date.now(), kind: 'joined', node: 'gone-1', identity: 'elsewhere:1:x', detail: '' }));
-      await rig.inSync();
-      rig.link!.freeze();
+      await ha.rig.inSync();
+      ha.rig.link!.freeze();
       // The first jobs finish; their acks fetch the second ones: on the primary only.
       await waitFor(async () => (await jidsIn(old.client, held)).join() === [...second].sort().join() && (await old.client.llen('queue:default')) === 0, {
         what: 'the second jobs fetched while the stream is frozen',
         timeoutMs: 10_000,
         intervalMs: 20,
       });
-      const replica = await rig.replica();
+      const replica = await ha.rig.replica();
       // What the failover will promote: the first jobs still held, the second still queued.
       expect(await jidsIn(replica.client, 'queue:default')).toEqual([...second].sort());
       expect(await jidsIn(replica.client, held)).toEqual([...first].sort());
       const t0 = Date.now();
-      const { from } = await rig.failover();
+      const { from } = await ha.rig.failover();
       const promotedAt = Date.now();
-      await rig.rejoin(from);
-      await rig.link!.close();
-      const fresh = await rig.primary();
+      await ha.rig.rejoin(from);
+      await ha.rig.link!.close();
+      const fresh = await ha.rig.primary();
       expect(fresh.port).toBe(replica.port);
       // Every job done, then nothing left anywhere to run again.
       const all = [...first, ...second, orphan];
       await waitFor(
         async () => {
-          const done = new Set(await record.client.hkeys('test:done'));
+          const done = new Set(await ha.record.client.hkeys('test:done'));
           if (!all.every((j) => done.has(j))) return false;
           const [queued, holding] = await Promise.all([fresh.client.llen('queue:default'), fresh.client.llen(held)]);
           return queued === 0 && holding === 0 && (await fresh.client.exists(orphanList)) === 0;
@@ -157,12 +122,12 @@ describe.skipIf(missing !== undefined)('failover through Sentinel: the reclaim (
       const orphaned = metric(metrics, 'verk_failover_repairs_total{repair="orphaned"}');
       const res = await stopWorker(started.splice(0)[0]);
       const took = logLines(res.all, 'took back from the queue running jobs');
-      const runs = await executions(record.client);
+      const runs = await executions(ha.record.client);
       const pass = logLines(res.all, 'Redis is a new server');
       const f = await ledger(
         'failover reclaim: fetch undone while the node runs the job',
         all,
-        { verk: fresh.client, record: record.client },
+        { verk: fresh.client, record: ha.record.client },
         {
           // Executions of the two jobs running at the failover, and of the two before them.
           runs_of_running: second.map((j) => runs.get(j) ?? 0).join('+'),
