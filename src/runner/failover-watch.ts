@@ -68,7 +68,10 @@ export class FailoverWatch {
   async keepAfterRefusal(id: string): Promise<boolean> {
     await this.tick().catch(() => undefined);
     if (this.now() - this.lastFailoverAt > 2 * this.d.config.nodeTtl) return false;
-    return (await this.repairNodes([id]).catch(() => 0)) > 0;
+    // Kept when registered now: again by this call, or by the pass on the new server that the
+    // refused beat raced with (only this supervisor registers its live ids).
+    const reaped = await this.repairNodes([id]).catch(() => undefined);
+    return reaped !== undefined && !reaped.has(id);
   }
 
   private now(): number {
@@ -114,28 +117,28 @@ export class FailoverWatch {
     }
   }
 
-  /** Registers again each of `ids` the server does not know, unless it was reaped. Returns how many. */
-  private async repairNodes(ids: string[]): Promise<number> {
-    if (ids.length === 0) return 0;
+  /** Registers again each of `ids` the server does not know, unless it was reaped. Returns those reaped (left to fencing). */
+  private async repairNodes(ids: string[]): Promise<Set<string>> {
+    const left = new Set<string>();
+    if (ids.length === 0) return left;
     const k = this.d.scripts.keys;
     const pipe = this.d.redis.pipeline();
     // Registered with its heartbeat key expired: the next heartbeat renews it (or a reaper is quicker).
     for (const id of ids) pipe.sismember(k.nodes, id);
     const res = (await withTimeout(pipe.exec(), this.d.config.redisCommandTimeout)) ?? [];
     const missing = ids.filter((_, i) => res[i] && !res[i][0] && Number(res[i][1]) !== 1);
-    if (missing.length === 0) return 0;
+    if (missing.length === 0) return left;
     // Nodes named by the newest recovery events (a reap that moved jobs writes one).
     const reaped = await withTimeout(nodesNamedIn(this.d.redis, this.d.scripts.keys.recoveries, FAILOVER.historyChecked), this.d.config.redisCommandTimeout);
-    let n = 0;
     for (const id of missing) {
       if (reaped.has(id)) {
         this.repairs.reaped++;
+        left.add(id);
         continue;
       }
       await this.d.register(id);
       this.repairs.reregistered++;
-      n++;
     }
-    return n;
+    return left;
   }
 }

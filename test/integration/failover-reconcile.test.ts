@@ -14,7 +14,7 @@ import { testConfig } from '../helpers/config.js';
 import { waitFor } from '../helpers/wait.js';
 import { connectRedis } from '../../src/redis/connection.js';
 import { Scripts } from '../../src/redis/scripts.js';
-import { reconcileHeld } from '../../src/core/reconcile.js';
+import { NodeNotRegisteredError, reconcileHeld } from '../../src/core/reconcile.js';
 import type { RunningEntry } from '../../src/core/settler.js';
 import { FailoverWatch } from '../../src/runner/failover-watch.js';
 import { redisEvents } from '../../src/redis/failover-stats.js';
@@ -101,10 +101,52 @@ describe('a worker reconciles with a primary that missed its fetch', () => {
     try {
       await server.client.rpush(keys.queue('q'), job(1));
       expect(await scripts.reclaim('q', 'n2', [Buffer.from(job(1))], 100)).toBe(-1);
-      await reconcileHeld(scripts, 'q', 'n2', [entry(job(1))], silentLogger);
+      await expect(reconcileHeld(scripts, 'q', 'n2', [entry(job(1))], silentLogger)).rejects.toBeInstanceOf(NodeNotRegisteredError);
       expect(await server.client.lrange(keys.queue('q'), 0, -1)).toEqual([job(1)]);
     } finally {
       redis.disconnect();
+    }
+  });
+
+  it('registration lost with the fetch: the worker fetches nothing until it is registered again, then takes its job back', async () => {
+    const done = latch();
+    let runs = 0;
+    const kit = await workerKit(
+      server.url,
+      'n4',
+      fakeRegistry({
+        T: () => {
+          runs++;
+          return done.promise;
+        },
+      }),
+      { concurrency: 1 },
+    );
+    const held = keys.inprogress('q', 'n4');
+    try {
+      await server.client.rpush(keys.queue('q'), job(1));
+      kit.worker.start();
+      await waitFor(async () => runs === 1 && (await server.client.llen(held)) === 1, { what: 'the job running' });
+      // The new primary has neither the registration nor the fetch (both came just before the failover).
+      await server.client.multi().del(held, keys.node('n4')).srem(keys.nodes, 'n4').rpush(keys.queue('q'), job(1)).exec();
+      kit.worker.requestReconcile();
+      // Before the fix the reclaim was refused and the reconcile counted as done: the job stayed
+      // queued, to be fetched and run again once it finished.
+      await new Promise((r) => setTimeout(r, 700));
+      expect(kit.events.fenced).toEqual([]);
+      expect(await server.client.lrange(keys.queue('q'), 0, -1)).toEqual([job(1)]);
+      // Its supervisor registers it again: the retried reconcile takes the job back.
+      await kit.scripts.register('n4', 60_000, 60_000, { host: 'test' });
+      await waitFor(async () => (await server.client.llen(keys.queue('q'))) === 0, { what: 'the running job taken back', timeoutMs: 5_000 });
+      expect(await server.client.lrange(held, 0, -1)).toEqual([job(1)]);
+      done.open();
+      await waitFor(async () => (await server.client.llen(held)) === 0, { what: 'the job acked' });
+      await kit.worker.settleWrites();
+      expect(runs).toBe(1);
+      expect(kit.events.fenced).toEqual([]);
+    } finally {
+      done.open();
+      await kit.close();
     }
   });
 });
@@ -140,6 +182,8 @@ describe('the supervisor notices a new server', () => {
       expect(registered.sort()).toEqual(['A', 'B']);
       expect((await own.client.smembers(keys.nodes)).sort()).toEqual(['A', 'B']);
       expect(watch.repairs).toEqual({ reregistered: 2, reaped: 0, orphaned: 0, unowned: 0 });
+      // A beat refused just before the pass registered A again (they raced): A is kept, not fenced.
+      expect(await watch.keepAfterRefusal('A')).toBe(true);
       // B is reaped for real (a recovery event names it), then its heartbeat is refused: fenced, not re-registered.
       await own.client.srem(keys.nodes, 'B');
       await own.client.lpush(keys.recoveries, JSON.stringify({ node: 'B', moved: 3 }));
