@@ -3,7 +3,9 @@
 // the Settler. Payloads stay the bytes that were fetched (every write names the job by them).
 // Recovered ("marked") jobs write a start record first and start one at a time; suspected
 // poison pills run alone (IsolationGate). On shutdown or fencing it hands unsettled jobs back;
-// after a reconnect it hands back jobs it holds but is not running.
+// after a reconnect it hands back jobs it holds but is not running. Jobs a fetch returns after a
+// reconnect are not started (the command was sent again on the new connection, maybe to a new
+// primary that still had queued the jobs this node runs): the reconcile sorts them out.
 import type { Redis } from 'ioredis';
 import type { Config, QueueConfig } from '../config/schema.js';
 import { argsPreview } from '../job/args-preview.js';
@@ -11,6 +13,7 @@ import { decodeJob, type Job } from '../job/codec.js';
 import { payloadIdentity } from '../job/identity.js';
 import { isolateFrom } from '../redis/reap-options.js';
 import { Scripts, type FetchResult } from '../redis/scripts.js';
+import { epochOf } from '../redis/replication.js';
 import type { Logger } from '../util/logger.js';
 import { backoffMs, sleep } from '../util/sleep.js';
 import type { Handler, HandlerRegistry } from './handlers.js';
@@ -83,7 +86,7 @@ export class QueueWorker {
       // queue is empty: then the loop is waiting for a job and fetches it itself).
       // Nor before a pending reconcile has run (after a failover it takes back running jobs whose fetch was undone first).
       want: (acked) => (this.stopped || this.idle || this.d.gate.closed || this.reconcileNeeded ? 0 : Math.max(0, d.queue.concurrency - this.running.size + acked)),
-      take: (jobs) => jobs.forEach((raw) => this.startJob(raw)),
+      take: (jobs, epoch) => this.startFetched(jobs, epochOf(d.scripts.redis) === epoch),
     });
   }
 
@@ -207,8 +210,16 @@ export class QueueWorker {
       let res: FetchResult | undefined;
       try {
         // An empty queue (after the first fetch) is waited on, with the fetch pipelined behind the wait.
+        const epochs = this.epochs();
         res = this.idle && !this.firstFetch ? await this.waitForJobs(free) : await scripts.fetch(queue.name, node, free, this.firstFetch);
         if (!res) continue;
+        if (this.epochs() !== epochs) {
+          // Answered after a reconnect, maybe by a new primary: trust neither its jobs nor its refusal.
+          if (res.status === 'ok') this.startFetched(res.jobs, false);
+          this.reconcileNeeded = true;
+          this.idle = false;
+          continue;
+        }
         this.fetchErrors = 0;
       } catch (err) {
         if (this.stopped) break;
@@ -228,8 +239,28 @@ export class QueueWorker {
       }
       this.firstFetch = false;
       this.idle = res.jobs.length === 0;
-      for (const raw of res.jobs) this.startJob(raw);
+      this.startFetched(res.jobs, true);
     }
+  }
+
+  /** Both connections' reconnect counts (epochOf), as one value to compare. */
+  private epochs(): string {
+    return `${epochOf(this.d.scripts.redis)}:${epochOf(this.d.blocking)}`;
+  }
+
+  /**
+   * Starts fetched jobs, unless `fresh` is false: the fetch was answered after a reconnect (sent
+   * again on the new connection: after a failover the new primary may still have queued a job
+   * this node runs, and the fetch took it again). Then they stay held, unstarted, and the
+   * reconcile matches them with the running jobs or hands them back.
+   */
+  private startFetched(jobs: Buffer[], fresh: boolean): void {
+    if (!fresh && jobs.length > 0) {
+      this.reconcileNeeded = true;
+      this.reconcileAsks++;
+      return;
+    }
+    for (const raw of jobs) this.startJob(raw);
   }
 
   /**

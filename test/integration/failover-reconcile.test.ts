@@ -95,6 +95,49 @@ describe('a worker reconciles with a primary that missed its fetch', () => {
     }
   });
 
+  it('an idle wait sent again after a reconnect takes back the job the node runs: held once, not started twice', async () => {
+    const done = latch();
+    let runs = 0;
+    const kit = await workerKit(
+      server.url,
+      'n5',
+      fakeRegistry({
+        T: () => {
+          runs++;
+          return done.promise;
+        },
+      }),
+      { concurrency: 2, config: { blockTimeout: 5_000 } },
+    );
+    const held = keys.inprogress('q', 'n5');
+    try {
+      await server.client.rpush(keys.queue('q'), job(1));
+      kit.worker.start();
+      await waitFor(async () => runs === 1 && (await server.client.llen(held)) === 1, { what: 'the job running' });
+      await waitFor(async () => /blocked_clients:1/.test(await server.client.info('clients')), { what: 'the idle wait blocked' });
+      const id = /id=(\d+) [^\n]*name=test:n5:block/.exec(String(await server.client.call('CLIENT', 'LIST')))![1];
+      // The new primary missed the fetch, and the wait's connection drops (ioredis sends the
+      // BLMOVE and its claim again on the new connection, where they take the job back).
+      await server.client.multi().del(held).rpush(keys.queue('q'), job(1)).call('CLIENT', 'KILL', 'ID', id).exec();
+      await waitFor(async () => (await server.client.llen(keys.queue('q'))) === 0 && (await server.client.llen(held)) === 1, {
+        what: 'the job claimed again',
+      });
+      // Before the fix the claimed job started a second time in the same node.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(runs).toBe(1);
+      expect(await server.client.lrange(held, 0, -1)).toEqual([job(1)]);
+      done.open();
+      await waitFor(async () => (await server.client.llen(held)) === 0, { what: 'the job acked' });
+      await kit.worker.settleWrites();
+      expect(runs).toBe(1);
+      expect(kit.events.rejected).toBe(0);
+      expect(await server.client.llen(keys.queue('q'))).toBe(0);
+    } finally {
+      done.open();
+      await kit.close();
+    }
+  });
+
   it('a fenced node (heartbeat key gone) takes nothing back', async () => {
     const redis = connectRedis(server.url, { name: 'test:n2' });
     const scripts = new Scripts(redis, keys);
