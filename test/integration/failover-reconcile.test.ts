@@ -36,6 +36,45 @@ const entry = (raw: string, closed = false): RunningEntry => ({
   closed,
 });
 
+/**
+ * A worker of queue q (node `node`) running job(1), whose handler waits for the test. finishOnce:
+ * lets it finish and checks it was acked, having run once.
+ */
+async function runningJob(node: string, opts: Parameters<typeof workerKit>[3]) {
+  const done = latch();
+  let runs = 0;
+  const kit = await workerKit(
+    server.url,
+    node,
+    fakeRegistry({
+      T: () => {
+        runs++;
+        return done.promise;
+      },
+    }),
+    opts,
+  );
+  const held = keys.inprogress('q', node);
+  await server.client.rpush(keys.queue('q'), job(1));
+  kit.worker.start();
+  await waitFor(async () => runs === 1 && (await server.client.llen(held)) === 1, { what: 'the job running' });
+  return {
+    kit,
+    held,
+    runs: () => runs,
+    async finishOnce() {
+      done.open();
+      await waitFor(async () => (await server.client.llen(held)) === 0, { what: 'the job acked' });
+      await kit.worker.settleWrites();
+      expect(runs).toBe(1);
+    },
+    async close() {
+      done.open();
+      await kit.close();
+    },
+  };
+}
+
 describe('a worker reconciles with a primary that missed its fetch', () => {
   it('takes back from the queue a job it runs and no longer holds; leaves a settled one', async () => {
     const redis = connectRedis(server.url, { name: 'test:n1' });
@@ -57,84 +96,44 @@ describe('a worker reconciles with a primary that missed its fetch', () => {
   });
 
   it('every slot busy: the reconcile a reconnect asks for takes the running job back at once, not once it finished', async () => {
-    const done = latch();
-    let runs = 0;
-    const kit = await workerKit(
-      server.url,
-      'n3',
-      fakeRegistry({
-        T: () => {
-          runs++;
-          return done.promise;
-        },
-      }),
-      { concurrency: 1 },
-    );
-    const held = keys.inprogress('q', 'n3');
+    const r = await runningJob('n3', { concurrency: 1 });
     try {
-      await server.client.rpush(keys.queue('q'), job(1));
-      kit.worker.start();
-      await waitFor(async () => runs === 1 && (await server.client.llen(held)) === 1, { what: 'the job running' });
       // The new primary missed the fetch: the job is queued again, not held.
-      await server.client.multi().del(held).rpush(keys.queue('q'), job(1)).exec();
+      await server.client.multi().del(r.held).rpush(keys.queue('q'), job(1)).exec();
       const before = redisEvents().reclaimed ?? 0;
-      kit.worker.requestReconcile();
+      r.kit.worker.requestReconcile();
       // Before the fix the reconcile waited for a free slot: the job was acked where it no longer
       // was, then fetched and run again.
       await waitFor(async () => (await server.client.llen(keys.queue('q'))) === 0, { what: 'the running job taken back while it runs', timeoutMs: 3_000 });
-      expect(await server.client.lrange(held, 0, -1)).toEqual([job(1)]);
+      expect(await server.client.lrange(r.held, 0, -1)).toEqual([job(1)]);
       expect((redisEvents().reclaimed ?? 0) - before).toBe(1);
-      done.open();
-      await waitFor(async () => (await server.client.llen(held)) === 0, { what: 'the job acked' });
-      await kit.worker.settleWrites();
-      expect(runs).toBe(1);
-      expect(kit.events.rejected).toBe(0);
+      await r.finishOnce();
+      expect(r.kit.events.rejected).toBe(0);
     } finally {
-      done.open();
-      await kit.close();
+      await r.close();
     }
   });
 
   it('an idle wait sent again after a reconnect takes back the job the node runs: held once, not started twice', async () => {
-    const done = latch();
-    let runs = 0;
-    const kit = await workerKit(
-      server.url,
-      'n5',
-      fakeRegistry({
-        T: () => {
-          runs++;
-          return done.promise;
-        },
-      }),
-      { concurrency: 2, config: { blockTimeout: 5_000 } },
-    );
-    const held = keys.inprogress('q', 'n5');
+    const r = await runningJob('n5', { concurrency: 2, config: { blockTimeout: 5_000 } });
     try {
-      await server.client.rpush(keys.queue('q'), job(1));
-      kit.worker.start();
-      await waitFor(async () => runs === 1 && (await server.client.llen(held)) === 1, { what: 'the job running' });
       await waitFor(async () => /blocked_clients:1/.test(await server.client.info('clients')), { what: 'the idle wait blocked' });
       const id = /id=(\d+) [^\n]*name=test:n5:block/.exec(String(await server.client.call('CLIENT', 'LIST')))![1];
       // The new primary missed the fetch, and the wait's connection drops (ioredis sends the
       // BLMOVE and its claim again on the new connection, where they take the job back).
-      await server.client.multi().del(held).rpush(keys.queue('q'), job(1)).call('CLIENT', 'KILL', 'ID', id).exec();
-      await waitFor(async () => (await server.client.llen(keys.queue('q'))) === 0 && (await server.client.llen(held)) === 1, {
+      await server.client.multi().del(r.held).rpush(keys.queue('q'), job(1)).call('CLIENT', 'KILL', 'ID', id).exec();
+      await waitFor(async () => (await server.client.llen(keys.queue('q'))) === 0 && (await server.client.llen(r.held)) === 1, {
         what: 'the job claimed again',
       });
       // Before the fix the claimed job started a second time in the same node.
-      await new Promise((r) => setTimeout(r, 500));
-      expect(runs).toBe(1);
-      expect(await server.client.lrange(held, 0, -1)).toEqual([job(1)]);
-      done.open();
-      await waitFor(async () => (await server.client.llen(held)) === 0, { what: 'the job acked' });
-      await kit.worker.settleWrites();
-      expect(runs).toBe(1);
-      expect(kit.events.rejected).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(r.runs()).toBe(1);
+      expect(await server.client.lrange(r.held, 0, -1)).toEqual([job(1)]);
+      await r.finishOnce();
+      expect(r.kit.events.rejected).toBe(0);
       expect(await server.client.llen(keys.queue('q'))).toBe(0);
     } finally {
-      done.open();
-      await kit.close();
+      await r.close();
     }
   });
 
@@ -152,44 +151,24 @@ describe('a worker reconciles with a primary that missed its fetch', () => {
   });
 
   it('registration lost with the fetch: the worker fetches nothing until it is registered again, then takes its job back', async () => {
-    const done = latch();
-    let runs = 0;
-    const kit = await workerKit(
-      server.url,
-      'n4',
-      fakeRegistry({
-        T: () => {
-          runs++;
-          return done.promise;
-        },
-      }),
-      { concurrency: 1 },
-    );
-    const held = keys.inprogress('q', 'n4');
+    const r = await runningJob('n4', { concurrency: 1 });
     try {
-      await server.client.rpush(keys.queue('q'), job(1));
-      kit.worker.start();
-      await waitFor(async () => runs === 1 && (await server.client.llen(held)) === 1, { what: 'the job running' });
       // The new primary has neither the registration nor the fetch (both came just before the failover).
-      await server.client.multi().del(held, keys.node('n4')).srem(keys.nodes, 'n4').rpush(keys.queue('q'), job(1)).exec();
-      kit.worker.requestReconcile();
+      await server.client.multi().del(r.held, keys.node('n4')).srem(keys.nodes, 'n4').rpush(keys.queue('q'), job(1)).exec();
+      r.kit.worker.requestReconcile();
       // Before the fix the reclaim was refused and the reconcile counted as done: the job stayed
       // queued, to be fetched and run again once it finished.
-      await new Promise((r) => setTimeout(r, 700));
-      expect(kit.events.fenced).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(r.kit.events.fenced).toEqual([]);
       expect(await server.client.lrange(keys.queue('q'), 0, -1)).toEqual([job(1)]);
       // Its supervisor registers it again: the retried reconcile takes the job back.
-      await kit.scripts.register('n4', 60_000, 60_000, { host: 'test' });
+      await r.kit.scripts.register('n4', 60_000, 60_000, { host: 'test' });
       await waitFor(async () => (await server.client.llen(keys.queue('q'))) === 0, { what: 'the running job taken back', timeoutMs: 5_000 });
-      expect(await server.client.lrange(held, 0, -1)).toEqual([job(1)]);
-      done.open();
-      await waitFor(async () => (await server.client.llen(held)) === 0, { what: 'the job acked' });
-      await kit.worker.settleWrites();
-      expect(runs).toBe(1);
-      expect(kit.events.fenced).toEqual([]);
+      expect(await server.client.lrange(r.held, 0, -1)).toEqual([job(1)]);
+      await r.finishOnce();
+      expect(r.kit.events.fenced).toEqual([]);
     } finally {
-      done.open();
-      await kit.close();
+      await r.close();
     }
   });
 });
