@@ -66,6 +66,10 @@ export class QueueWorker {
   private reconcileNeeded = false;
   /** Reconciles requested from outside (reconnects): one asked during a reconcile runs again. */
   private reconcileAsks = 0;
+  /** Jobs fetched in replies that came after a reconnect, held and not started: the reconcile decides. */
+  private unstarted: Buffer[] = [];
+  /** Per connection (script, blocking): its epochOf at its first connect (a reconnect is beyond it). */
+  private readonly firstEpochs: [number, number];
   private reconcileErrors = 0;
   /** Fetches that failed in a row (the retry backs off: 250 ms doubling to 2 s, as reconnects do). */
   private fetchErrors = 0;
@@ -81,12 +85,15 @@ export class QueueWorker {
     this.wakeScripts = new Scripts(d.blocking, d.scripts.keys);
     this.starts = new StartRecords(d.scripts.redis, d.scripts.keys.nodeStarted(d.node), d.log);
     this.isolateFrom = isolateFrom(d.config.maxRecoveries);
+    const first = (redis: Redis) => epochOf(redis) + (redis.status === 'ready' ? 0 : 1);
+    this.firstEpochs = [first(d.scripts.redis), first(d.blocking)];
     this.settler = new Settler(d.queue.name, d.node, d.config, d.scripts, d.log, d.events, {
       // Slots the acked jobs free up, refilled in the ack's own script call (not while the
       // queue is empty: then the loop is waiting for a job and fetches it itself).
       // Nor before a pending reconcile has run (after a failover it takes back running jobs whose fetch was undone first).
       want: (acked) => (this.stopped || this.idle || this.d.gate.closed || this.reconcileNeeded ? 0 : Math.max(0, d.queue.concurrency - this.running.size + acked)),
-      take: (jobs, epoch) => this.startFetched(jobs, epochOf(d.scripts.redis) === epoch),
+      epoch: () => this.reconnects,
+      take: (jobs, epoch) => this.startFetched(jobs, this.reconnects === epoch),
     });
   }
 
@@ -210,10 +217,10 @@ export class QueueWorker {
       let res: FetchResult | undefined;
       try {
         // An empty queue (after the first fetch) is waited on, with the fetch pipelined behind the wait.
-        const epochs = this.epochs();
+        const epoch = this.reconnects;
         res = this.idle && !this.firstFetch ? await this.waitForJobs(free) : await scripts.fetch(queue.name, node, free, this.firstFetch);
         if (!res) continue;
-        if (this.epochs() !== epochs) {
+        if (this.reconnects !== epoch) {
           // Answered after a reconnect, maybe by a new primary: trust neither its jobs nor its refusal.
           if (res.status === 'ok') this.startFetched(res.jobs, false);
           this.reconcileNeeded = true;
@@ -243,9 +250,10 @@ export class QueueWorker {
     }
   }
 
-  /** Both connections' reconnect counts (epochOf), as one value to compare. */
-  private epochs(): string {
-    return `${epochOf(this.d.scripts.redis)}:${epochOf(this.d.blocking)}`;
+  /** Reconnects of the script and the blocking connection so far (their first connect is not one). */
+  private get reconnects(): number {
+    const [a, b] = this.firstEpochs;
+    return Math.max(0, epochOf(this.d.scripts.redis) - a) + Math.max(0, epochOf(this.d.blocking) - b);
   }
 
   /**
@@ -256,6 +264,7 @@ export class QueueWorker {
    */
   private startFetched(jobs: Buffer[], fresh: boolean): void {
     if (!fresh && jobs.length > 0) {
+      this.unstarted.push(...jobs);
       this.reconcileNeeded = true;
       this.reconcileAsks++;
       return;
@@ -391,7 +400,17 @@ export class QueueWorker {
 
   private async reconcile(): Promise<void> {
     const asks = this.reconcileAsks;
-    await reconcileHeld(this.d.scripts, this.name, this.d.node, this.running, this.d.log);
+    const fetched = this.unstarted.splice(0);
+    let start: Buffer[];
+    try {
+      start = await reconcileHeld(this.d.scripts, this.name, this.d.node, this.running, this.d.log, fetched);
+    } catch (err) {
+      this.unstarted.unshift(...fetched);
+      throw err;
+    }
     if (this.reconcileAsks === asks) this.reconcileNeeded = false;
+    // Held and ours: started, unless fetching has stopped (then they go back to the queue).
+    if (!this.stopped) for (const raw of start) this.startJob(raw);
+    else if (start.length > 0) await this.d.scripts.handback(this.name, this.d.node, start);
   }
 }

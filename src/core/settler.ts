@@ -54,7 +54,8 @@ export interface RunningEntry {
 export interface Refill {
   /** Jobs to fetch along with acking `acked` jobs (0 = none). */
   want(acked: number): number;
-  /** The refill's jobs; `epoch`: the connection's epoch (epochOf) when the ack was sent. */
+  /** Reconnects so far: read when the ack is sent, handed back to `take` with its refill. */
+  epoch(): number;
   take(jobs: Buffer[], epoch: number): void;
 }
 
@@ -118,7 +119,8 @@ export class Settler {
     let removed = 0;
     let alive = true;
     let fenced = false;
-    const since = epochOf(this.scripts.redis);
+    const since = this.scripts.durable ? epochOf(this.scripts.redis) : 0;
+    const sentAt = this.refill.epoch();
     const retry: RunningEntry[] = [];
     const note = (call: AckCall<RunningEntry>, res: AckResult) => {
       removed += res.removed;
@@ -130,7 +132,7 @@ export class Settler {
         const res = await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, i === 0 ? want : 0));
         note(call, res);
         if (res.refill === 'fenced') fenced = true;
-        if (res.jobs.length) this.refill.take(res.jobs, since);
+        if (res.jobs.length) this.refill.take(res.jobs, sentAt);
       }),
     );
     // Jobs named by hash and not found where expected: by their bytes (searched), so none is left unacked.
@@ -149,7 +151,7 @@ export class Settler {
     if (removed < batch.length) this.rejected(batch.length - removed, alive, 'ack');
     // A refusal answered after a reconnect may come from a new primary that lost the registration
     // its supervisor is registering again: not trusted (the supervisor's heartbeat fences for real).
-    else if (fenced && epochOf(this.scripts.redis) === since) this.events.onFenced('refill refused: the node is no longer registered');
+    else if (fenced && this.refill.epoch() === sentAt) this.events.onFenced('refill refused: the node is no longer registered');
     for (const b of batch) b.resolve();
   }
 
