@@ -257,19 +257,20 @@ export class QueueWorker {
   }
 
   /**
-   * Starts fetched jobs, unless `fresh` is false: the fetch was answered after a reconnect (sent
-   * again on the new connection: after a failover the new primary may still have queued a job
-   * this node runs, and the fetch took it again). Then they stay held, unstarted, and the
-   * reconcile matches them with the running jobs or hands them back.
+   * Starts fetched jobs. When `fresh` is false (the fetch was answered after a reconnect: sent
+   * again on the new connection, and after a failover the new primary may still have queued a job
+   * this node runs), a job with the same bytes as one running stays held, unstarted: the
+   * reconcile matches it with the held copies and starts it only if one is left for it.
    */
   private startFetched(jobs: Buffer[], fresh: boolean): void {
-    if (!fresh && jobs.length > 0) {
-      this.unstarted.push(...jobs);
-      this.reconcileNeeded = true;
-      this.reconcileAsks++;
-      return;
+    const runs = fresh ? undefined : new Set([...this.running].map((e) => e.raw.toString('latin1')));
+    for (const raw of jobs) {
+      if (runs?.has(raw.toString('latin1'))) {
+        this.unstarted.push(raw);
+        this.reconcileNeeded = true;
+        this.reconcileAsks++;
+      } else this.startJob(raw);
     }
-    for (const raw of jobs) this.startJob(raw);
   }
 
   /**
