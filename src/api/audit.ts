@@ -6,9 +6,10 @@ import type { AdminContext } from './admin-context.js';
 export interface AuditEntry {
   /** ISO 8601, the web server's clock. */
   at: string;
-  /** The basic-auth user, "token", or "anonymous" (no auth configured, loopback). */
+  /** The basic-auth user, "token", "anonymous" (no auth configured, loopback), or "unknown" (a failed sign-in). */
   who: string;
-  role: 'operator' | 'read';
+  /** 'none' for a failed sign-in. */
+  role: 'operator' | 'read' | 'none';
   /** The client address as the server saw it. */
   ip: string;
   /** e.g. "queue.pause", "dead.retry", "process.quiet". */

@@ -52,16 +52,21 @@ export interface Selector {
 
 const PAGE = 500;
 
-/** Every entry of a set in display order, page by page. */
+/**
+ * Every entry of a set in display order, page by page. Each page starts right after the last entry
+ * read (lua/set-page-1.lua), not at a rank: while the scheduler promotes due entries or the dead
+ * set is trimmed, an entry that stays in the set is never skipped.
+ */
 export async function* scanEntries(ctx: AdminContext, set: SetName): AsyncGenerator<Entry> {
   const key = ctx.keys[set];
-  const newestFirst = set === 'dead';
-  for (let start = 0; ; start += PAGE) {
-    const flat = newestFirst
-      ? await ctx.redis.zrevrangeBuffer(key, start, start + PAGE - 1, 'WITHSCORES')
-      : await ctx.redis.zrangeBuffer(key, start, start + PAGE - 1, 'WITHSCORES');
-    for (let i = 0; i < flat.length; i += 2) yield toEntry(set, flat[i], Number(flat[i + 1].toString()));
-    if (flat.length < PAGE * 2) return;
+  const order = set === 'dead' ? 'desc' : 'asc';
+  let after: { score: string; member: Buffer } | undefined;
+  for (;;) {
+    const page = await ctx.scripts.setPage(key, order, PAGE, after);
+    for (const [member, score] of page) yield toEntry(set, member, Number(score));
+    if (page.length < PAGE) return;
+    const [member, score] = page[page.length - 1];
+    after = { score, member };
   }
 }
 

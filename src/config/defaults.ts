@@ -242,6 +242,18 @@ export const CRON = {
 } as const;
 
 /** What `verk init` writes into the generated Dockerfile and manifests. */
+/**
+ * Failed sign-ins to `verk web` (a wrong token on the login form, a wrong Bearer token, Basic
+ * password or session cookie): per client address, at most maxFailures in windowMs, then 429
+ * until the oldest counted failure is windowMs old (src/web/login-limit.ts). maxAddresses bounds
+ * the memory (the address seen longest ago is forgotten first).
+ */
+export const WEB_LOGIN = {
+  maxFailures: 10,
+  windowMs: 60_000,
+  maxAddresses: 10_000,
+} as const;
+
 export const INIT_DEFAULTS = {
   /** The health port the generated container files open (the config's healthPort stays off locally). */
   healthPort: 9090,

@@ -20,6 +20,8 @@ export interface JobContext {
   class: string;
   /** Failures so far (undefined before the first failure), as in Sidekiq's retry_count. */
   retryCount: number | undefined;
+  /** The worker node running it (as in `verk nodes` and the recovery history). */
+  node: string;
   /** Aborts when the job times out, the node loses its lease, or shutdown hands the job back. */
   signal: AbortSignal;
   log: Logger;

@@ -16,6 +16,8 @@ export interface RunOptions {
   killGraceMs: number;
   /** Builds the job's logger on first use of ctx.log. */
   log: () => Logger;
+  /** The worker node running the job (ctx.node); '' when there is none (unit tests). */
+  node?: string;
 }
 
 export interface JobRun {
@@ -48,13 +50,14 @@ class LazyAbort {
   }
 }
 
-function makeContext(job: Job, abort: LazyAbort, log: () => Logger): JobContext {
+function makeContext(job: Job, abort: LazyAbort, log: () => Logger, node: string): JobContext {
   let logger: Logger | undefined;
   return {
     jid: job.jid,
     queue: job.queue,
     class: job.class,
     retryCount: job.retryCount,
+    node,
     get signal() {
       return abort.signal;
     },
@@ -67,7 +70,7 @@ function makeContext(job: Job, abort: LazyAbort, log: () => Logger): JobContext 
 
 export function runJob(job: Job, handler: Handler, opts: RunOptions): JobRun {
   const abort = new LazyAbort();
-  const ctx = makeContext(job, abort, opts.log);
+  const ctx = makeContext(job, abort, opts.log, opts.node ?? '');
   let handlerDone = false;
   const finished = (async (): Promise<Outcome> => {
     try {

@@ -18,6 +18,7 @@ import type { Logger } from '../util/logger.js';
 import { backoffMs, sleep } from '../util/sleep.js';
 import type { Handler, HandlerRegistry } from './handlers.js';
 import type { IsolationGate } from './isolation.js';
+import type { NodeLease } from './lease.js';
 import { runJob } from './job-run.js';
 import { Settler, type RunningEntry, type SettleEvents } from './settler.js';
 import { StartRecords } from './start-records.js';
@@ -50,6 +51,8 @@ export interface QueueWorkerDeps {
   log: Logger;
   events: QueueWorkerEvents;
   gate: IsolationGate;
+  /** A handler starts only while the node's lease is held (src/core/lease.ts). */
+  lease: NodeLease;
 }
 
 const GATE_POLL_MS = 20;
@@ -382,7 +385,7 @@ export class QueueWorker {
    * never hands back a job whose ack is still in flight.
    */
   private async launch(entry: RunningEntry, job: Job, handler: Handler): Promise<void> {
-    if (entry.closed) return; // handed back while it waited to run alone
+    if (!(await this.leaseHeld(entry))) return; // handed back while it waited (to run alone, or for a renewal)
     entry.startedAt = Date.now();
     entry.started = true; // runJob invokes perform synchronously
     const log = () => this.d.log.child({ queue: this.name, jid: job.jid, class: job.class });
@@ -391,12 +394,26 @@ export class QueueWorker {
       killGraceMs: this.d.config.killGrace,
       onIgnoredAbort: () => this.d.events.onIgnoredAbort(job.jid),
       log,
+      node: this.d.node,
     });
     entry.run = run;
     const settled = this.settler
       .track(run.outcome.then((outcome) => (outcome.ok ? this.settler.ack(entry) : this.settler.fail(entry, job, outcome.error, handler))))
       .catch((err) => log().error('could not settle job; it stays in progress and is recovered with this node', { error: (err as Error).message }));
     await Promise.all([run.finished, settled]);
+  }
+
+  /**
+   * Waits while the node's lease has lapsed (a process thawed after a freeze past its TTL: its jobs
+   * may be back in the queue and running elsewhere) until a renewal extends it or the job is handed
+   * back (fencing, shutdown). True when the job may start.
+   */
+  private async leaseHeld(entry: RunningEntry): Promise<boolean> {
+    if (!this.d.lease.held() && !entry.closed) {
+      this.d.log.warn('the node lease has lapsed: holding the job back until a heartbeat renews it or the node is fenced', { queue: this.name, jid: entry.jid });
+      while (!this.d.lease.held() && !entry.closed) await sleep(GATE_POLL_MS);
+    }
+    return !entry.closed;
   }
 
   private async reconcile(): Promise<void> {

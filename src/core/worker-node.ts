@@ -10,6 +10,7 @@ import { durableOptions } from '../redis/replication.js';
 import type { Logger } from '../util/logger.js';
 import type { HandlerRegistry } from './handlers.js';
 import { QueueWorker, type QueueWorkerEvents } from './queue-worker.js';
+import { NodeLease } from './lease.js';
 import { IsolationGate } from './isolation.js';
 import { sleep } from '../util/sleep.js';
 import { NODE_EXIT } from '../config/defaults.js';
@@ -50,6 +51,8 @@ export class WorkerNode {
     registry: HandlerRegistry,
     private readonly log: Logger,
     private readonly events: NodeEvents,
+    /** The lease the supervisor tells (src/core/lease.ts); none = every job may start. */
+    lease: NodeLease = new NodeLease(),
   ) {
     this.redis = connectRedis(config.redisUrl, {
       name: `verk:${id}`,
@@ -83,6 +86,7 @@ export class WorkerNode {
       (queue) =>
         new QueueWorker({
           gate,
+          lease,
           queue,
           node: id,
           config,

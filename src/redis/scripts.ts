@@ -50,6 +50,7 @@ export const WRAPPED_SCRIPTS = [
   'flushDailyStats',
   'reclaim',
   'cronTick',
+  'setPage',
 ] as const;
 export type ScriptName = (typeof WRAPPED_SCRIPTS)[number];
 
@@ -294,6 +295,17 @@ export class Scripts {
   /** Decides one tick of a periodic job (lua/cron-tick-8.lua): fired, skipped, missed, or a no-op. */
   cronTick(c: CronTickCall): Promise<CronTickResult> {
     return cronTick(this, c);
+  }
+
+  /**
+   * The next `n` entries of a sorted set after the cursor entry (lua/set-page-1.lua), as [member,
+   * score] with the score as Redis wrote it (pass it back unchanged as the next cursor).
+   */
+  async setPage(key: string, order: 'asc' | 'desc', n: number, after?: { score: string; member: Buffer }): Promise<[Buffer, string][]> {
+    const flatReply = (await this.call('setPage', true, key, order, n, after?.score ?? '', after?.member ?? '')) as Buffer[];
+    const out: [Buffer, string][] = [];
+    for (let i = 0; i < flatReply.length; i += 2) out.push([flatReply[i], flatReply[i + 1].toString()]);
+    return out;
   }
 
   /** Keeps an explanation for a malformed payload buried in `dead` (bounded list, newest first). */

@@ -33,7 +33,9 @@ export interface ChildCounters {
 }
 
 export type ToChild =
-  | { type: 'start'; nodeId: string; config: Config }
+  /** leaseUntil / until: the node's fence point on the machine's monotonic clock (src/core/lease.ts). */
+  | { type: 'start'; nodeId: string; config: Config; leaseUntil?: number }
+  | { type: 'lease'; until: number }
   | { type: 'ping' }
   | { type: 'quiet' }
   | { type: 'shutdown'; deadlineMs: number }

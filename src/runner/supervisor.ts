@@ -13,7 +13,7 @@ import { parseRedisUrl } from '../util/redis-url.js';
 import { makeKeys, type Keys } from '../redis/keys.js';
 import { Scripts } from '../redis/scripts.js';
 import { durableOptions } from '../redis/replication.js';
-import { monotonicMs } from '../util/clock.js';
+import { monotonicMs, systemMonotonicMs } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { backoffMs, sleep } from '../util/sleep.js';
 import { VERSION } from '../version.js';
@@ -106,6 +106,8 @@ export class Supervisor implements SupervisorView {
         // Unless a failover lost the registration: then the node is registered again (failover-watch.ts).
         onRefused: (id) => void this.failover.keepAfterRefusal(id).then((kept) => kept || this.fence(id, 'heartbeat refused: the node was reaped')),
         onStale: (ids) => ids.forEach((id) => this.fence(id, `heartbeat not renewed for ${this.duties.heartbeat.fenceAfter}ms: its lease may expire`)),
+        // The process starts a job only before this point (src/core/lease.ts).
+        onRenewed: (id, fenceInMs) => this.pool.send(id, { type: 'lease', until: systemMonotonicMs() + fenceInMs }),
       },
       sidekiqHost: this,
     });
@@ -245,7 +247,8 @@ export class Supervisor implements SupervisorView {
     }
     this.duties.heartbeat.renewed(id, sentAt);
     try {
-      this.pool.fork(id, c);
+      const fenceIn = this.duties.heartbeat.fenceInMs(id);
+      this.pool.fork(id, c, fenceIn === undefined ? undefined : systemMonotonicMs() + fenceIn);
     } catch (err) {
       this.log.error('could not start a worker process; retrying with backoff', { node: id, error: (err as Error).message });
       this.duties.heartbeat.forget(id);

@@ -3,6 +3,7 @@
 // stops or the supervisor goes away.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadHandlers } from '../core/handlers.js';
+import { NodeLease } from '../core/lease.js';
 import { WorkerNode } from '../core/worker-node.js';
 import { redisEvents } from '../redis/failover-stats.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -12,6 +13,8 @@ import { WORKER_IGNORED_SIGNALS } from './signals.js';
 import { guardWorkerStdio } from './stdio-guard.js';
 
 let node: WorkerNode | undefined;
+/** Until when the node's heartbeat key is certainly alive, as the supervisor tells after each renewal. */
+const lease = new NodeLease();
 let quietRequested = false;
 let log: Logger = createLogger();
 let shutdownTimeoutMs: number | undefined;
@@ -33,7 +36,11 @@ function send(msg: FromChild): void {
 process.on('message', (msg: ToChild) => {
   switch (msg.type) {
     case 'start':
+      if (msg.leaseUntil !== undefined) lease.renewedUntil(msg.leaseUntil);
       void start(msg.nodeId, msg.config);
+      break;
+    case 'lease':
+      lease.renewedUntil(msg.until);
       break;
     case 'ping':
       if (node) {
@@ -84,13 +91,20 @@ async function start(nodeId: string, config: import('../config/schema.js').Confi
   log = createLogger({ level: config.logLevel, format: logFormatOf(config) }, { node: nodeId, pid: process.pid });
   shutdownTimeoutMs = config.shutdownTimeout;
   const registry = await loadHandlers(config.handlers, log);
-  node = new WorkerNode(nodeId, config, registry, log, {
-    onExit: (reason, code) => {
-      // The final totals: jobs settled since the last pong still count (daily counters, /metrics).
-      send({ type: 'exiting', reason, code, counters: node ? { ...node.counters, redis: redisEvents() } : undefined });
-      setImmediate(() => process.exit(code));
+  node = new WorkerNode(
+    nodeId,
+    config,
+    registry,
+    log,
+    {
+      onExit: (reason, code) => {
+        // The final totals: jobs settled since the last pong still count (daily counters, /metrics).
+        send({ type: 'exiting', reason, code, counters: node ? { ...node.counters, redis: redisEvents() } : undefined });
+        setImmediate(() => process.exit(code));
+      },
     },
-  });
+    lease,
+  );
   // Quiet before the first fetch (a replacement started while the supervisor is quiet).
   if (quietRequested) await node.quiet();
   node.start();

@@ -59,8 +59,8 @@ export type ExitListener = (child: PoolChild, code: number | null, signal: NodeJ
 
 export interface ProcessPool {
   readonly children: ReadonlyMap<string, PoolChild>;
-  /** Forks the worker process of an already registered node. Throws when the fork fails. */
-  fork(id: string, config: Config): PoolChild;
+  /** Forks the worker process of an already registered node (leaseUntil: its fence point, src/core/lease.ts). Throws when the fork fails. */
+  fork(id: string, config: Config, leaseUntil?: number): PoolChild;
   send(id: string, msg: ToChild): void;
   sendAll(msg: ToChild): void;
   kill(id: string, signal: NodeJS.Signals): void;
@@ -81,7 +81,7 @@ export class ForkedPool implements ProcessPool {
     this.exitListener = listener;
   }
 
-  fork(id: string, config: Config): PoolChild {
+  fork(id: string, config: Config, leaseUntil?: number): PoolChild {
     const proc = fork(WORKER_ENTRY, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
     const { child, resolveExit } = newPoolChild(id, proc.pid ?? 0);
     this.children.set(id, child);
@@ -95,7 +95,7 @@ export class ForkedPool implements ProcessPool {
         .finally(resolveExit);
     });
     proc.on('error', (err) => this.log.error('worker process error', { node: id, error: err.message }));
-    this.send(id, { type: 'start', nodeId: id, config });
+    this.send(id, { type: 'start', nodeId: id, config, leaseUntil });
     return child;
   }
 

@@ -7,3 +7,11 @@ import { performance } from 'node:perf_hooks';
 export function monotonicMs(): number {
   return performance.now();
 }
+
+/**
+ * Milliseconds on the machine's monotonic clock (CLOCK_MONOTONIC): one origin for every process
+ * on the machine, so a supervisor can tell its worker processes a deadline on it.
+ */
+export function systemMonotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}

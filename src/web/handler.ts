@@ -12,7 +12,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import type { Logger } from '../util/logger.js';
 import { runAction, NotFound } from './actions.js';
 import { serveAsset } from './assets.js';
-import { Auth, SESSION_COOKIE, type Principal } from './auth.js';
+import { Auth, SESSION_COOKIE } from './auth.js';
 import { BodyError, readForm } from './body.js';
 import { cookie, setCookie } from './cookies.js';
 import { csrfProblem, csrfToken } from './csrf.js';
@@ -22,7 +22,9 @@ import { readFlash } from './flash.js';
 import { html, type Html } from './html.js';
 import { layout, type PageCtx } from './layout.js';
 import { LiveHub } from './live.js';
-import { loginPage } from './pages/login.js';
+import { FailedLogins } from './login-limit.js';
+import { redirect, sendPage, text } from './respond.js';
+import { challenge, failedSignIn, lockedOut, login } from './sign-in.js';
 import { ACTIONS, PAGES, match } from './routes.js';
 
 export interface WebOptions {
@@ -70,8 +72,9 @@ export function createWebHandler(opts: WebOptions = {}): WebHandler {
     cron: opts.cron ?? [],
   };
   const refusals = new Map<string, Refusal>();
+  const logins = new FailedLogins();
   const handler = ((req: IncomingMessage, res: ServerResponse) => {
-    handle(req, res, { base, auth, admin, live, settings, refusals }).catch((err: unknown) => {
+    handle(req, res, { base, auth, admin, live, settings, refusals, logins }).catch((err: unknown) => {
       if (err instanceof BodyError) return text(res, err.status, err.message);
       if (!res.headersSent && redisUnavailable(admin, err)) {
         // Redis down or not answering: a clear page, within the command bound (redisCommandTimeout).
@@ -113,6 +116,7 @@ export const REFUSAL_AUDIT_MS = 60_000;
 
 interface Server {
   refusals: Map<string, Refusal>;
+  logins: FailedLogins;
   base: string;
   auth: Auth;
   admin: AdminContext;
@@ -150,8 +154,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, s: Server): Pro
   }
   const csrf = csrfToken(req, res, cookiePath);
   if (path === '/login') return login(req, res, s, csrf, cookiePath);
+  // A credential in a header is a guess when wrong: counted per address (src/web/login-limit.ts).
+  // A session cookie is not counted: it is signed, and an expired one is no guess.
+  const guess = !!req.headers.authorization && !s.auth.open;
+  if (guess && lockedOut(req, res, s)) return;
   const principal = s.auth.authenticate(req);
-  if (!principal) return challenge(req, res, s, csrf);
+  if (!principal) {
+    if (guess) await failedSignIn(req, s);
+    return challenge(req, res, s, csrf);
+  }
   const page: PageCtx = { base: s.base, csrf, principal, canLogout: !!cookie(req, SESSION_COOKIE) && !s.auth.open, flash: readFlash(url.searchParams, csrf) };
   if (path === '/logout' && method === 'POST') {
     const form = await readForm(req);
@@ -217,27 +228,6 @@ async function handle(req: IncomingMessage, res: ServerResponse, s: Server): Pro
   }
 }
 
-async function login(req: IncomingMessage, res: ServerResponse, s: Server, csrf: string, cookiePath: string): Promise<void> {
-  const p = { base: s.base, csrf };
-  if (!s.auth.hasToken) return redirect(res, `${s.base}/`);
-  if (req.method !== 'POST') return sendPage(res, 200, loginPage(p));
-  const form = await readForm(req);
-  const problem = csrfProblem(req, form);
-  if (problem) return sendPage(res, 403, loginPage(p, `CSRF check failed: ${problem}`));
-  const who: Principal | undefined = s.auth.byToken(form.get('token') ?? '');
-  if (!who) return sendPage(res, 401, loginPage(p, 'That token is not valid.'));
-  setCookie(req, res, SESSION_COOKIE, s.auth.session(who.role), { path: cookiePath, maxAgeS: 12 * 3600 });
-  redirect(res, `${s.base}/`);
-}
-
-function challenge(req: IncomingMessage, res: ServerResponse, s: Server, csrf: string): void {
-  const wantsHtml = (req.headers.accept ?? '').includes('text/html');
-  if (s.auth.hasBasic) res.setHeader('WWW-Authenticate', 'Basic realm="verk", charset="UTF-8"');
-  if (s.auth.hasToken && wantsHtml && req.method === 'GET' && !s.auth.hasBasic) redirect(res, `${s.base}/login`);
-  else if (wantsHtml && s.auth.hasToken) sendPage(res, 401, loginPage({ base: s.base, csrf }, 'Sign in first.'));
-  else text(res, 401, 'authentication required');
-}
-
 /** A Host header naming this machine by a loopback name (or none: not a browser). */
 export function loopbackHost(host: string | undefined): boolean {
   if (host === undefined || host === '') return true;
@@ -267,20 +257,4 @@ function unavailablePage(base: string, why: string): Html {
 
 function forbidden(res: ServerResponse, page: PageCtx, why: string): void {
   sendPage(res, 403, layout(page, 'Refused', '', html`<p class="warning" role="alert">${why}</p>`));
-}
-
-function sendPage(res: ServerResponse, status: number, body: Html): void {
-  const buf = Buffer.from(body.text, 'utf8');
-  res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': buf.length });
-  res.end(buf);
-}
-
-function redirect(res: ServerResponse, location: string): void {
-  res.writeHead(303, { Location: location });
-  res.end();
-}
-
-function text(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
-  res.end(`${body}\n`);
 }

@@ -158,7 +158,7 @@ describe('verk show', () => {
     expect(m.attempts.map((a: { error_class: string }) => a.error_class)).toEqual(['TypeError', 'TypeError']);
     expect(m.attempts[0].at).toBeLessThanOrEqual(m.attempts[1].at);
     const text = await verk(['show', enq.jid, ...url()], { env: { NO_COLOR: '1' } });
-    expect(text.stdout).toMatch(/\n  attempts\n    \d{4}-\d\d-\d\dT[^\n]*TypeError: failing on purpose: \["x"\]\n    \d{4}-[^\n]*TypeError/);
+    expect(text.stdout).toMatch(/\n {2}attempts\n {4}\d{4}-\d\d-\d\dT[^\n]*TypeError: failing on purpose: \["x"\]\n {4}\d{4}-[^\n]*TypeError/);
   }, 60_000);
 
   it('exits 1 with a clear message when the jid is nowhere; a jid with spaces is a usage error', async () => {

@@ -7,6 +7,7 @@ import { makeKeys } from '../../src/redis/keys.js';
 import { Scripts } from '../../src/redis/scripts.js';
 import { silentLogger } from '../../src/util/logger.js';
 import type { Handler, HandlerRegistry, Perform } from '../../src/core/handlers.js';
+import { NodeLease } from '../../src/core/lease.js';
 import { IsolationGate } from '../../src/core/isolation.js';
 import { QueueWorker, type QueueWorkerEvents } from '../../src/core/queue-worker.js';
 import type { Config } from '../../src/config/schema.js';
@@ -67,7 +68,7 @@ export async function workerKit(
   url: string,
   node: string,
   registry: HandlerRegistry,
-  opts: { concurrency?: number; queue?: string; config?: Partial<Config> } = {},
+  opts: { concurrency?: number; queue?: string; config?: Partial<Config>; lease?: NodeLease } = {},
 ): Promise<WorkerKit> {
   const config = testConfig({ redisUrl: url, ...opts.config });
   const redis = connectRedis(url, { name: `test:${node}`, autoPipeline: true });
@@ -87,6 +88,7 @@ export async function workerKit(
     log: silentLogger,
     events,
     gate,
+    lease: opts.lease ?? new NodeLease(),
   });
   const w = worker;
   return {

@@ -242,6 +242,35 @@ describe('authentication', () => {
     expect((await basic('admin', 's3cret-pass').get('/')).status).toBe(200);
   });
 
+  it('an address that keeps guessing is locked out (429 + Retry-After) for every way in, the right token too; audited once; no credential is no guess', async () => {
+    const { b, web } = await app({ auth: OP });
+    const signedIn = new Browser(web.url);
+    await signedIn.get('/login');
+    expect((await signedIn.post('/login', { token: 'operator-secret-0123456789' })).status).toBe(303);
+    const bearer = (token: string) => new Browser(web.url, { Authorization: `Bearer ${token}` }).request('GET', '/queues', undefined, {});
+    // Requests without a credential are not counted.
+    for (let i = 0; i < 15; i++) expect((await new Browser(web.url).request('GET', '/queues', undefined, {})).status).toBe(401);
+    expect((await bearer('operator-secret-0123456789')).status).toBe(200);
+    for (let i = 0; i < 9; i++) expect((await bearer(`guess-${i}`)).status).toBe(401);
+    await b.get('/login');
+    // The 10th failure (on the form) uses up the tries.
+    expect((await b.post('/login', { token: 'guess-9' })).status).toBe(401);
+    const locked = await bearer('operator-secret-0123456789');
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(50);
+    expect(locked.body).toContain('too many failed sign-ins');
+    const form = await b.post('/login', { token: 'operator-secret-0123456789' });
+    expect(form.status).toBe(429);
+    expect(form.body).toContain('Too many failed sign-ins');
+    const audit = (await server.client.lrange('verk:web:audit', 0, -1)).map((l) => JSON.parse(l));
+    expect(audit.filter((e) => e.action === 'sign-in')).toEqual([
+      expect.objectContaining({ who: 'unknown', role: 'none', ip: '127.0.0.1', result: expect.stringContaining('refused: 10 failed sign-ins') }),
+    ]);
+    expect(JSON.stringify(audit)).not.toContain('guess-');
+    // A session signed in before the lock-out goes on working (a cookie is signed: no guess).
+    expect((await signedIn.get('/queues')).status).toBe(200);
+  });
+
   it('secrets never reach the log, and a bad credential spec is refused without echoing it', async () => {
     const lines: string[] = [];
     const log = createLogger({ level: 'debug', format: 'json', write: (l) => lines.push(l) });

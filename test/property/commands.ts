@@ -310,6 +310,61 @@ export const killCmd = fc
       }),
   );
 
+/** A page of a sorted set after a cursor (read-only): exactly the entries ordered after it, as the model orders them. */
+export const setPageCmd = fc
+  .record({
+    set: fc.constantFrom('schedule', 'retry', 'dead'),
+    order: fc.constantFrom('asc', 'desc'),
+    n: fc.integer({ min: 1, max: 4 }),
+    i: fc.option(fc.nat(), { nil: undefined }),
+    gone: fc.constantFrom('no', 'longer', 'lower', 'higher'),
+    at: fc.nat(),
+  })
+  .map(
+    ({ set, order, n, i, gone, at: byte }) =>
+      new ScriptCmd(`setPage(${set}, ${order}, n=${n}, cursor=${i ?? 'none'}, ${gone === 'no' ? 'an entry' : `gone: ${gone} at ${byte}`})`, async (w) => {
+        const key = K[set as 'retry'];
+        const flat = (await w.redis.zrangeBuffer(key, 0, -1, 'WITHSCORES').catch(() => [])) as Buffer[];
+        const all: [Buffer, number][] = [];
+        for (let j = 0; j < flat.length; j += 2) all.push([flat[j], Number(flat[j + 1].toString())]);
+        if (order === 'desc') all.reverse();
+        // The cursor: an entry of the set, or (gone) one removed since: a member of that score that
+        // sorts bytewise just after (longer), before or after (one byte changed) an entry's.
+        const at = i === undefined || all.length === 0 ? undefined : all[i % all.length];
+        const moved = (m: Buffer): Buffer => {
+          if (gone === 'longer') return Buffer.concat([m, Buffer.from([0])]);
+          const c = Buffer.from(m);
+          const k = byte % c.length;
+          c[k] = gone === 'lower' ? Math.max(0, c[k] - 1) : Math.min(255, c[k] + 1);
+          return c;
+        };
+        const cursor = at && (gone === 'no' ? at : ([moved(at[0]), at[1]] as [Buffer, number]));
+        const inSet = (m: Buffer) => all.some(([x]) => x.equals(m));
+        const after = (e: [Buffer, number]) => {
+          if (!cursor) return true;
+          const byScore = order === 'asc' ? e[1] - cursor[1] : cursor[1] - e[1];
+          if (byScore !== 0) return byScore > 0;
+          const byBytes = Buffer.compare(e[0], cursor[0]);
+          return order === 'asc' ? byBytes > 0 : byBytes < 0;
+        };
+        const expected = all
+          .filter(after)
+          .slice(0, n)
+          .map(([m]) => m.toString('hex'));
+        return {
+          script: 'setPage',
+          keys: [key],
+          argv: [order, n, cursor ? String(cursor[1]) : '', cursor ? cursor[0] : ''],
+          allow: () => ({ places: [] }),
+          verify: (reply) => {
+            const got = (reply as Reply[]).filter((_, j) => j % 2 === 0).map((m) => (Buffer.isBuffer(m) ? m : Buffer.from(String(m))).toString('hex'));
+            if (cursor && gone !== 'no' && inSet(cursor[0])) return undefined;
+            return got.join(',') === expected.join(',') ? undefined : `page [${got}] is not the entries after the cursor [${expected}]`;
+          },
+        };
+      }),
+  );
+
 export const requeueOrphanCmd = fc.record({ q: queue, n: node, batch: count(1, 4) }).map(
   ({ q, n, batch }) =>
     new ScriptCmd(`requeueOrphan(${q}, ${n}, batch=${batch})`, async () => ({
@@ -445,6 +500,7 @@ export const SCRIPT_CMDS: Record<string, fc.Arbitrary<Cmd>> = {
   promote: promoteCmd,
   requeue: requeueCmd,
   kill: killCmd,
+  setPage: setPageCmd,
   fleetEvent: fleetEventCmd,
   requeueOrphan: requeueOrphanCmd,
   register: registerCmd,
@@ -463,6 +519,7 @@ export const ARGV_LAYOUT: Record<string, string> = {
   promote: '3..',
   requeue: '3',
   kill: '4',
+  setPage: '4',
   fleetEvent: '5',
   requeueOrphan: '3',
   register: '4..',

@@ -128,6 +128,7 @@ export const TARGETS: Record<string, string[]> = {
   promote: [...QUEUE_KEYS, ...QUEUE_KEYS, K.dead, K.dead, K.queues],
   requeue: [...QUEUE_KEYS, ...QUEUE_KEYS, K.queues],
   kill: [K.dead, K.dead, K.retry, K.schedule],
+  setPage: [K.retry, K.dead, K.schedule],
   fleetEvent: [K.events],
   requeueOrphan: QUEUE_KEYS,
   register: [K.nodes, ...NODES.map((n) => K.nodeInfo(n))],

@@ -24,6 +24,8 @@ export interface HeartbeatEvents {
   onRefused(id: string): void;
   /** No renewal succeeded for nodeTtl - fenceMargin: the node must stop its jobs (it may be reaped). */
   onStale(ids: string[]): void;
+  /** A renewal extended the node's lease: it is fenced `fenceInMs` from now unless renewed again. */
+  onRenewed?(id: string, fenceInMs: number): void;
 }
 
 /** How long before the earliest possible expiry of its key a node is fenced. */
@@ -86,6 +88,13 @@ export class Heartbeat implements Duty {
     const timer = setTimeout(() => this.expire(id), wait);
     timer.unref();
     this.leases.set(id, { sentAt, timer });
+    this.events.onRenewed?.(id, wait);
+  }
+
+  /** Ms until the node is fenced unless renewed (undefined: no lease). */
+  fenceInMs(id: string): number | undefined {
+    const lease = this.leases.get(id);
+    return lease && Math.max(0, lease.sentAt + this.fenceAfter - monotonicMs());
   }
 
   forget(id: string): void {
