@@ -1,11 +1,11 @@
 // Reconcile after a failover, shown with real processes (issue 16 item 3): a primary, a replica
 // whose replication stream runs through a TCP proxy (test/helpers/sentinel-rig.ts, replicaLink
-// 'proxy'), three Sentinels, one `verk work` with one queue of 2 slots. Two jobs run; two more
-// wait in the queue; the replica has all of that. Then the stream is frozen: the two running
-// jobs finish and their acks fetch the two waiting ones, on the primary only. SENTINEL FAILOVER
-// promotes the replica, which shows the two jobs the node is running as queued. The node's
-// reconcile must take them back (lua/reclaim-3.lua) before anything fetches them again: each job
-// runs once, nothing is lost, and the reclaim is counted in verk_redis_events_total{event="reclaimed"}.
+// 'proxy'), three Sentinels, one `verk work` with one queue of one slot. A job runs, another
+// waits in the queue; the replica has all of that. Then the stream is frozen: the running job
+// finishes and its ack fetches the waiting one, on the primary only. SENTINEL FAILOVER promotes
+// the replica, which shows the job the node is running as queued. The node's reconcile must take
+// it back (lua/reclaim-3.lua) before anything fetches it again, though its only slot is busy:
+// each job runs once, nothing is lost, and the reclaim is counted in verk_redis_events_total{event="reclaimed"}.
 // Planted beside it: the in-progress list of a verk node that is gone (the timeline says it joined;
 // neither registered nor alive), which no reaper visits: the supervisor's pass on the new server
 // hands it back (verk_failover_repairs_total{repair="orphaned"}) and its job runs once. And a
@@ -26,11 +26,11 @@ import { Client } from '../../src/api/client.js';
 const missing = sentinelMissing();
 if (missing) console.log(`[skipped] failover reclaim: ${missing}`);
 
-/** The first two jobs: long enough to enqueue the next two and check the replica behind them. */
+/** The first job: long enough to enqueue the next one and check the replica behind it. */
 const FIRST_MS = 2_500;
-/** The two jobs fetched while the stream is frozen: still running when the failover is over. */
+/** The job fetched while the stream is frozen: still running when the failover is over. */
 const SECOND_MS = 6_000;
-/** WAIT's bound: the first jobs' ack confirmation outlasts the failover (3 attempts ≈ 3 × this). */
+/** WAIT's bound: the first job's ack confirmation outlasts the failover (3 attempts ≈ 3 × this). */
 const DURABILITY_TIMEOUT_MS = 2_000;
 
 /** Sums a counter over the lines of a /metrics text: `name{label="value"} n`. */
@@ -48,10 +48,10 @@ describe.skipIf(missing !== undefined)('failover through Sentinel: the reclaim (
     const healthPort = await freePort();
     const worker = startWorker(
       haWorkerArgs(ha.rig.url, {
-        queues: 'default:2',
+        queues: 'default:1',
         nodeTtl: '15s',
         commandTimeout: '4s',
-        // The first jobs' acks are confirmed (or redone on the new primary), so only a reclaim decides.
+        // The first job's ack is confirmed (or redone on the new primary), so only a reclaim decides.
         durability: 'replicated',
         durabilityTimeoutMs: DURABILITY_TIMEOUT_MS,
         healthPort,
@@ -71,12 +71,9 @@ describe.skipIf(missing !== undefined)('failover through Sentinel: the reclaim (
       );
       const held = `inprogress:default:${node}`;
       const jidsIn = async (redis: typeof old.client, key: string) => (await redis.lrange(key, 0, -1)).map((r) => (JSON.parse(r) as { jid: string }).jid).sort();
-      const first = [await client.enqueue({ class: 'Append', args: [{ sleepMs: FIRST_MS }] }), await client.enqueue({ class: 'Append', args: [{ sleepMs: FIRST_MS }] })];
-      await waitFor(async () => (await old.client.llen(held)) === 2, { what: 'the first jobs running', timeoutMs: 10_000 });
-      const second = [
-        await client.enqueue({ class: 'Append', args: [{ sleepMs: SECOND_MS }] }),
-        await client.enqueue({ class: 'Append', args: [{ sleepMs: SECOND_MS }] }),
-      ];
+      const first = [await client.enqueue({ class: 'Append', args: [{ sleepMs: FIRST_MS }] })];
+      await waitFor(async () => (await old.client.llen(held)) === 1, { what: 'the first job running', timeoutMs: 20_000 });
+      const second = [await client.enqueue({ class: 'Append', args: [{ sleepMs: SECOND_MS }] })];
       // Waiting for the second node, which fetches it while the stream is frozen.
       const early = await client.enqueue({ class: 'Append', queue: 'other', args: [{ sleepMs: SECOND_MS }] });
       const orphan = 'orphan-1';
@@ -98,10 +95,10 @@ describe.skipIf(missing !== undefined)('failover through Sentinel: the reclaim (
         healthPort: health2,
       } as const;
       started.push(startWorker(haWorkerArgs(ha.rig.url, opts2), { env: { TEST_REDIS_URL: ha.record.url, HA_NODE: 'n1' } }));
-      // The first jobs finish; their acks fetch the second ones: on the primary only.
+      // The first job finishes; its ack fetches the second one: on the primary only.
       await waitFor(async () => (await jidsIn(old.client, held)).join() === [...second].sort().join() && (await old.client.llen('queue:default')) === 0, {
-        what: 'the second jobs fetched while the stream is frozen',
-        timeoutMs: 10_000,
+        what: 'the second job fetched while the stream is frozen',
+        timeoutMs: 20_000,
         intervalMs: 20,
       });
       const node2 = await waitFor(async () => (await old.client.smembers('verk_nodes')).find((id) => id !== node), {
@@ -109,10 +106,10 @@ describe.skipIf(missing !== undefined)('failover through Sentinel: the reclaim (
         timeoutMs: 20_000,
       });
       const held2 = `inprogress:other:${node2}`;
-      await waitFor(async () => (await old.client.llen(held2)) === 1, { what: 'the second node running its job', timeoutMs: 10_000 });
+      await waitFor(async () => (await old.client.llen(held2)) === 1, { what: 'the second node running its job', timeoutMs: 20_000 });
       const replica = await ha.rig.replica();
       expect(await replica.client.sismember('verk_nodes', node2)).toBe(0);
-      // What the failover will promote: the first jobs still held, the second still queued.
+      // What the failover will promote: the first job still held, the second still queued.
       expect(await jidsIn(replica.client, 'queue:default')).toEqual([...second].sort());
       expect(await jidsIn(replica.client, held)).toEqual([...first].sort());
       const t0 = Date.now();
@@ -165,7 +162,7 @@ describe.skipIf(missing !== undefined)('failover through Sentinel: the reclaim (
         all,
         { verk: fresh.client, record: ha.record.client },
         {
-          // Executions of the two jobs running at the failover, and of the two before them.
+          // Executions of the job running at the failover, and of the one before it.
           runs_of_running: second.map((j) => runs.get(j) ?? 0).join('+'),
           runs_of_first: first.map((j) => runs.get(j) ?? 0).join('+'),
           reclaimed,
@@ -184,10 +181,10 @@ describe.skipIf(missing !== undefined)('failover through Sentinel: the reclaim (
         },
       );
       expect(f.lost).toBe(0);
-      expect(f.done).toBe(6);
+      expect(f.done).toBe(4);
       expect(f.duplicated).toBe(0);
-      expect(reclaimed).toBe(2);
-      expect(took.map((l) => l.count)).toEqual([2]);
+      expect(reclaimed).toBe(1);
+      expect(took.map((l) => l.count)).toEqual([1]);
       expect(orphaned).toBe(1);
       expect(pass).toHaveLength(2);
       expect(pass.reduce((n, l) => n + Number(l.orphaned), 0)).toBe(1);
