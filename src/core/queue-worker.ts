@@ -3,7 +3,9 @@
 // the Settler. Payloads stay the bytes that were fetched (every write names the job by them).
 // Recovered ("marked") jobs write a start record first and start one at a time; suspected
 // poison pills run alone (IsolationGate). On shutdown or fencing it hands unsettled jobs back;
-// after a reconnect it hands back jobs it holds but is not running.
+// after a reconnect it hands back jobs it holds but is not running. Jobs a fetch returns after a
+// reconnect are not started (the command was sent again on the new connection, maybe to a new
+// primary that still had queued the jobs this node runs): the reconcile sorts them out.
 import type { Redis } from 'ioredis';
 import type { Config, QueueConfig } from '../config/schema.js';
 import { argsPreview } from '../job/args-preview.js';
@@ -11,6 +13,7 @@ import { decodeJob, type Job } from '../job/codec.js';
 import { payloadIdentity } from '../job/identity.js';
 import { isolateFrom } from '../redis/reap-options.js';
 import type { FetchResult, Scripts } from '../redis/scripts.js';
+import { epochOf } from '../redis/replication.js';
 import type { Logger } from '../util/logger.js';
 import { backoffMs, sleep } from '../util/sleep.js';
 import type { Handler, HandlerRegistry } from './handlers.js';
@@ -64,6 +67,12 @@ export class QueueWorker {
   /** Ends the idle BLMOVE wait at once (it takes no job, so it can simply be abandoned). */
   private idleWaiter: (() => void) | undefined;
   private reconcileNeeded = false;
+  /** Reconciles requested from outside (reconnects): one asked during a reconcile runs again. */
+  private reconcileAsks = 0;
+  /** Jobs fetched in replies that came after a reconnect, held and not started: the reconcile decides. */
+  private unstarted: Buffer[] = [];
+  /** Per connection (script, blocking): its epochOf at its first connect (a reconnect is beyond it). */
+  private readonly firstEpochs: [number, number];
   private reconcileErrors = 0;
   /** Fetches that failed in a row (the retry backs off: 250 ms doubling to 2 s, as reconnects do). */
   private fetchErrors = 0;
@@ -84,6 +93,8 @@ export class QueueWorker {
     this.limited = d.scripts.limited(d.queue.name);
     this.starts = new StartRecords(d.scripts.redis, d.scripts.keys.nodeStarted(d.node), d.log);
     this.isolateFrom = isolateFrom(d.config.maxRecoveries);
+    const first = (redis: Redis) => epochOf(redis) + (redis.status === 'ready' ? 0 : 1);
+    this.firstEpochs = [first(d.scripts.redis), first(d.blocking)];
     this.settler = new Settler(d.queue.name, d.node, d.config, d.scripts, d.log, d.events, {
       // Slots the acked jobs free up, refilled in the ack's own script call (not while the
       // queue is empty: then the loop is waiting for a job and fetches it itself).
@@ -94,7 +105,8 @@ export class QueueWorker {
         this.stopped || (this.idle && !this.limited) || this.d.gate.closed || this.reconcileNeeded
           ? 0
           : Math.max(0, d.queue.concurrency - this.running.size - this.waitReserved + acked),
-      take: (jobs) => jobs.forEach((raw) => this.startJob(raw)),
+      epoch: () => this.reconnects,
+      take: (jobs, epoch) => this.startFetched(jobs, this.reconnects === epoch),
     });
   }
 
@@ -127,9 +139,16 @@ export class QueueWorker {
       );
   }
 
-  /** After a reconnect: hand back anything in our list that we are not running (a lost fetch reply). */
+  /**
+   * After a reconnect: hand back anything in our list that we are not running (a lost fetch
+   * reply), and take back running jobs a failover put back in the queue. Runs at once, even with
+   * every slot busy: a job that finished before it would be acked where it no longer is and run
+   * again from the queue.
+   */
   requestReconcile(): void {
     this.reconcileNeeded = true;
+    this.reconcileAsks++;
+    this.slotWaiter?.();
   }
 
   /** Resolves when every settle write (ack, failure) begun so far is done; handlers may still run. */
@@ -186,16 +205,6 @@ export class QueueWorker {
   private async loop(): Promise<void> {
     const { queue, scripts, node, log } = this.d;
     while (!this.stopped) {
-      const free = queue.concurrency - this.running.size;
-      if (free <= 0) {
-        await new Promise<void>((r) => (this.slotWaiter = r));
-        this.slotWaiter = undefined;
-        continue;
-      }
-      if (this.d.gate.closed) {
-        await sleep(GATE_POLL_MS);
-        continue;
-      }
       if (this.reconcileNeeded) {
         try {
           await this.reconcile();
@@ -208,11 +217,29 @@ export class QueueWorker {
           continue;
         }
       }
+      const free = queue.concurrency - this.running.size;
+      if (free <= 0) {
+        await new Promise<void>((r) => (this.slotWaiter = r));
+        this.slotWaiter = undefined;
+        continue;
+      }
+      if (this.d.gate.closed) {
+        await sleep(GATE_POLL_MS);
+        continue;
+      }
       let res: FetchResult | undefined;
       try {
         // An empty queue (after the first fetch) is waited on, with the fetch pipelined behind the wait.
+        const epoch = this.reconnects;
         res = this.idle && !this.firstFetch ? await this.waitForJobs(free) : await scripts.fetch(queue.name, node, free, this.firstFetch);
         if (!res) continue;
+        if (this.reconnects !== epoch) {
+          // Answered after a reconnect, maybe by a new primary: trust neither its jobs nor its refusal.
+          if (res.status === 'ok') this.startFetched(res.jobs, false);
+          this.reconcileNeeded = true;
+          this.idle = false;
+          continue;
+        }
         this.fetchErrors = 0;
       } catch (err) {
         if (this.stopped) break;
@@ -233,7 +260,30 @@ export class QueueWorker {
       this.firstFetch = false;
       // A limited queue's fetch may stop at its park bound with jobs left to sort: then not idle.
       this.idle = res.jobs.length === 0 && res.more !== true;
-      for (const raw of res.jobs) this.startJob(raw);
+      this.startFetched(res.jobs, true);
+    }
+  }
+
+  /** Reconnects of the script and the blocking connection so far (their first connect is not one). */
+  private get reconnects(): number {
+    const [a, b] = this.firstEpochs;
+    return Math.max(0, epochOf(this.d.scripts.redis) - a) + Math.max(0, epochOf(this.d.blocking) - b);
+  }
+
+  /**
+   * Starts fetched jobs. When `fresh` is false (the fetch was answered after a reconnect: sent
+   * again on the new connection, and after a failover the new primary may still have queued a job
+   * this node runs), a job with the same bytes as one running stays held, unstarted: the
+   * reconcile matches it with the held copies and starts it only if one is left for it.
+   */
+  private startFetched(jobs: Buffer[], fresh: boolean): void {
+    const runs = fresh ? undefined : new Set([...this.running].map((e) => e.raw.toString('latin1')));
+    for (const raw of jobs) {
+      if (runs?.has(raw.toString('latin1'))) {
+        this.unstarted.push(raw);
+        this.reconcileNeeded = true;
+        this.reconcileAsks++;
+      } else this.startJob(raw);
     }
   }
 
@@ -397,7 +447,18 @@ export class QueueWorker {
   }
 
   private async reconcile(): Promise<void> {
-    await reconcileHeld(this.d.scripts, this.name, this.d.node, this.running, this.d.log);
-    this.reconcileNeeded = false;
+    const asks = this.reconcileAsks;
+    const fetched = this.unstarted.splice(0);
+    let start: Buffer[];
+    try {
+      start = await reconcileHeld(this.d.scripts, this.name, this.d.node, this.running, this.d.log, fetched);
+    } catch (err) {
+      this.unstarted.unshift(...fetched);
+      throw err;
+    }
+    if (this.reconcileAsks === asks) this.reconcileNeeded = false;
+    // Held and ours: started, unless fetching has stopped (then they go back to the queue).
+    if (!this.stopped) for (const raw of start) this.startJob(raw);
+    else if (start.length > 0) await this.d.scripts.handback(this.name, this.d.node, start);
   }
 }

@@ -63,7 +63,9 @@ const locksOf = (entries: RunningEntry[]) => (entries.some((e) => e.unique) ? en
 export interface Refill {
   /** Jobs to fetch along with acking `acked` jobs (0 = none). */
   want(acked: number): number;
-  take(jobs: Buffer[]): void;
+  /** Reconnects so far: read when the ack is sent, handed back to `take` with its refill. */
+  epoch(): number;
+  take(jobs: Buffer[], epoch: number): void;
 }
 
 export class Settler {
@@ -127,6 +129,7 @@ export class Settler {
     let alive = true;
     let fenced = false;
     const since = this.scripts.durable ? epochOf(this.scripts.redis) : 0;
+    const sentAt = this.refill.epoch();
     const retry: RunningEntry[] = [];
     const note = (call: AckCall<RunningEntry>, res: AckResult) => {
       removed += res.removed;
@@ -138,7 +141,7 @@ export class Settler {
         const res = await this.retrying('ack', () => this.scripts.ack(this.queue, this.node, call.refs, i === 0 ? want : 0, this.tagsOf(call.entries)));
         note(call, res);
         if (res.refill === 'fenced') fenced = true;
-        if (res.jobs.length) this.refill.take(res.jobs);
+        if (res.jobs.length) this.refill.take(res.jobs, sentAt);
       }),
     );
     // Jobs named by hash and not found where expected: by their bytes (searched), so none is left unacked.
@@ -157,7 +160,9 @@ export class Settler {
       if (debug) this.log.debug('job done', { queue: this.queue, jid: b.entry.jid, class: b.entry.class, duration_ms: now - b.entry.startedAt });
     }
     if (removed < batch.length) this.rejected(batch.length - removed, alive, 'ack');
-    else if (fenced) this.events.onFenced('refill refused: the node is no longer registered');
+    // A refusal answered after a reconnect may come from a new primary that lost the registration
+    // its supervisor is registering again: not trusted (the supervisor's heartbeat fences for real).
+    else if (fenced && this.refill.epoch() === sentAt) this.events.onFenced('refill refused: the node is no longer registered');
     for (const b of batch) b.resolve();
   }
 

@@ -6,13 +6,15 @@
 // (re-registered here, unless a recovery event shows the node was reaped: then the refused
 // heartbeat fences it, as designed), fetches and acks it never received (each queue worker's
 // reconcile after its reconnect: src/core/reconcile.ts), a reap it never received (the reaper
-// reaps again at its next pass).
+// reaps again at its next pass), and lists of jobs of nodes that are gone, which no reaper visits
+// (handed back when a verk node surely left them: src/runner/failover-orphans.ts).
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { FAILOVER } from '../config/defaults.js';
 import type { Scripts } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
 import { withTimeout } from '../util/timeout.js';
+import { nodesNamedIn, requeueFailoverOrphans } from './failover-orphans.js';
 
 export interface FailoverWatchDeps {
   redis: Redis;
@@ -31,12 +33,16 @@ export type FailoverRepairs = {
   reregistered: number;
   /** Live nodes missing on the new primary that a recovery event shows were reaped: left to fencing. */
   reaped: number;
+  /** Jobs handed back from in-progress and claim lists of verk nodes that are gone (neither registered nor alive). */
+  orphaned: number;
+  /** Such in-progress lists left to `verk stuck --requeue-orphans`: nothing shows a verk node wrote them (a fixed-id Elixir node's look the same). */
+  unowned: number;
 };
 
 export class FailoverWatch {
   /** New servers seen after the first (failovers, restarts). */
   failovers = 0;
-  readonly repairs: FailoverRepairs = { reregistered: 0, reaped: 0 };
+  readonly repairs: FailoverRepairs = { reregistered: 0, reaped: 0, orphaned: 0, unowned: 0 };
   /** run_id of the server last connected to. */
   serverId: string | undefined;
   private lastFailoverAt = -Infinity;
@@ -62,7 +68,10 @@ export class FailoverWatch {
   async keepAfterRefusal(id: string): Promise<boolean> {
     await this.tick().catch(() => undefined);
     if (this.now() - this.lastFailoverAt > 2 * this.d.config.nodeTtl) return false;
-    return (await this.repairNodes([id]).catch(() => 0)) > 0;
+    // Kept when registered now: again by this call, or by the pass on the new server that the
+    // refused beat raced with (only this supervisor registers its live ids).
+    const reaped = await this.repairNodes([id]).catch(() => undefined);
+    return reaped !== undefined && !reaped.has(id);
   }
 
   private now(): number {
@@ -80,51 +89,56 @@ export class FailoverWatch {
     this.lastFailoverAt = this.now();
     const was = { ...this.repairs };
     await this.repairNodes(this.d.nodes());
+    const orphans = await this.repairOrphans();
     this.d.log.warn('Redis is a new server (failover or restart): reconciled this supervisor’s nodes with it', {
       run_id: runId,
       nodes: this.d.nodes().length,
       reregistered: this.repairs.reregistered - was.reregistered,
       reaped: this.repairs.reaped - was.reaped,
+      orphaned: this.repairs.orphaned - was.orphaned,
+      ...orphans,
     });
     return true;
   }
 
-  /** Registers again each of `ids` the server does not know, unless it was reaped. Returns how many. */
-  private async repairNodes(ids: string[]): Promise<number> {
-    if (ids.length === 0) return 0;
+  /** Hands back the lists of nodes that are gone; what it left and why goes into the pass's log line. */
+  private async repairOrphans(): Promise<Record<string, unknown>> {
+    try {
+      const r = await requeueFailoverOrphans(this.d.scripts, this.d.config, new Set(this.d.nodes()));
+      this.repairs.orphaned += r.requeued;
+      this.repairs.unowned += r.left.length;
+      return {
+        orphan_lists: r.lists,
+        ...(r.left.length ? { unowned_lists: r.left.slice(0, 10).map((l) => l.key), unowned: r.left.length, hint: 'verk stuck --requeue-orphans' } : {}),
+        ...(r.complete ? {} : { orphan_search: 'cut short by its bound: see verk stuck' }),
+      };
+    } catch (err) {
+      return { orphan_search: `failed: ${(err as Error).message}` };
+    }
+  }
+
+  /** Registers again each of `ids` the server does not know, unless it was reaped. Returns those reaped (left to fencing). */
+  private async repairNodes(ids: string[]): Promise<Set<string>> {
+    const left = new Set<string>();
+    if (ids.length === 0) return left;
     const k = this.d.scripts.keys;
     const pipe = this.d.redis.pipeline();
     // Registered with its heartbeat key expired: the next heartbeat renews it (or a reaper is quicker).
     for (const id of ids) pipe.sismember(k.nodes, id);
     const res = (await withTimeout(pipe.exec(), this.d.config.redisCommandTimeout)) ?? [];
     const missing = ids.filter((_, i) => res[i] && !res[i][0] && Number(res[i][1]) !== 1);
-    if (missing.length === 0) return 0;
-    const reaped = await this.reapedNodes();
-    let n = 0;
+    if (missing.length === 0) return left;
+    // Nodes named by the newest recovery events (a reap that moved jobs writes one).
+    const reaped = await withTimeout(nodesNamedIn(this.d.redis, this.d.scripts.keys.recoveries, FAILOVER.historyChecked), this.d.config.redisCommandTimeout);
     for (const id of missing) {
       if (reaped.has(id)) {
         this.repairs.reaped++;
+        left.add(id);
         continue;
       }
       await this.d.register(id);
       this.repairs.reregistered++;
-      n++;
     }
-    return n;
-  }
-
-  /** Nodes named by the newest recovery events (a reap that moved jobs writes one). */
-  private async reapedNodes(): Promise<Set<string>> {
-    const events = await withTimeout(this.d.redis.lrange(this.d.scripts.keys.recoveries, 0, FAILOVER.historyChecked - 1), this.d.config.redisCommandTimeout);
-    const out = new Set<string>();
-    for (const e of events) {
-      try {
-        const node = (JSON.parse(e) as { node?: unknown }).node;
-        if (typeof node === 'string') out.add(node);
-      } catch {
-        // not ours to judge
-      }
-    }
-    return out;
+    return left;
   }
 }

@@ -10,12 +10,12 @@
 // a failover finds jobs waiting (with an empty queue every job would be fetched on the old primary
 // at once and nothing could be lost). HA_ROUNDS / HA_DEFAULT_ROUNDS set the rounds
 // (scripts/failover-long.sh runs many).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
-import { startRedis, freePort, type RedisServer } from '../helpers/redis-server.js';
-import { startSentinelRig, sentinelMissing, type SentinelRig } from '../helpers/sentinel-rig.js';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/redis-server.js';
+import { sentinelMissing } from '../helpers/sentinel-rig.js';
 import { startWorker } from '../helpers/cli.js';
-import { stopWorker, type Worker } from '../helpers/fault-kit.js';
+import { stopWorker } from '../helpers/fault-kit.js';
+import { haWorkerArgs, useHaRig } from '../helpers/ha-kit.js';
 import { ledger } from '../helpers/ledger.js';
 import { waitFor } from '../helpers/wait.js';
 import { Client } from '../../src/api/client.js';
@@ -23,7 +23,6 @@ import { Client } from '../../src/api/client.js';
 const missing = sentinelMissing();
 if (missing) console.log(`[skipped] failover tier: ${missing}`);
 
-const HA_JOBS = fileURLToPath(new URL('../fixtures/ha-jobs/', import.meta.url));
 /** Rounds with durability 'replicated' (every kind once in CI) and 'default' (one SENTINEL FAILOVER in CI). */
 const ROUNDS = { replicated: Number(process.env.HA_ROUNDS ?? 3), default: Number(process.env.HA_DEFAULT_ROUNDS ?? 1) };
 const NODES = 3;
@@ -55,71 +54,37 @@ interface Round {
 }
 
 describe.skipIf(missing !== undefined)('failover through Sentinel (real processes)', () => {
-  let rig: SentinelRig;
-  let record: RedisServer;
-  beforeAll(async () => {
-    rig = await startSentinelRig();
-    record = await startRedis();
-  }, 60_000);
-  afterAll(async () => {
-    await rig?.stop();
-    await record?.stop();
-  });
+  const ha = useHaRig();
   /** The `verk work` processes of the running test: stopped after it even when it failed midway. */
-  const started: Worker[] = [];
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((w) => stopWorker(w)));
-  });
+  const started = ha.started;
 
   for (const durability of ['replicated', 'default'] as const) {
     it(
       `durability ${durability}: ${ROUNDS[durability]} failovers, ${NODES} nodes`,
       async () => {
-        await rig.inSync();
-        await (await rig.primary()).client.flushall();
-        await record.client.flushall();
+        await ha.rig.inSync();
+        await (await ha.rig.primary()).client.flushall();
+        await ha.record.client.flushall();
         const ports: number[] = [];
         const workers = started;
         for (let i = 0; i < NODES; i++) {
           ports.push(await freePort());
           workers.push(
             startWorker(
-              [
-                '--redis-url',
-                rig.url,
-                '--handlers',
-                HA_JOBS,
-                '--log-format',
-                'json',
-                '--processes',
-                '1',
-                '--queues',
-                'default:5',
-                '--heartbeat-interval',
-                '500ms',
+              haWorkerArgs(ha.rig.url, {
+                queues: 'default:5',
                 // Longer than a failover (1–3 s here): nodes ride through it instead of being fenced.
-                '--node-ttl',
-                '10s',
-                '--reaper-interval',
-                '1s',
-                '--block-timeout',
-                '1s',
-                '--redis-command-timeout',
-                '2s',
-                '--durability',
+                nodeTtl: '10s',
+                commandTimeout: '2s',
                 durability,
-                '--durability-timeout',
-                `${DURABILITY_TIMEOUT_MS}ms`,
-                '--shutdown-timeout',
-                '2s',
-                '--health-port',
-                String(ports[i]),
-              ],
-              { env: { TEST_REDIS_URL: record.url, HA_NODE: `n${i}` } },
+                durabilityTimeoutMs: DURABILITY_TIMEOUT_MS,
+                healthPort: ports[i],
+              }),
+              { env: { TEST_REDIS_URL: ha.record.url, HA_NODE: `n${i}` } },
             ),
           );
         }
-        const client = new Client({ redisUrl: rig.url, durability, durabilityTimeout: DURABILITY_TIMEOUT_MS });
+        const client = new Client({ redisUrl: ha.rig.url, durability, durabilityTimeout: DURABILITY_TIMEOUT_MS });
         const acked: string[] = [];
         const enqueuedAt = new Map<string, number>();
         let refused = 0;
@@ -150,7 +115,7 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
          */
         const firstRuns = async (since: number): Promise<(number | undefined)[]> => {
           const out: (number | undefined)[] = Array(NODES).fill(undefined);
-          for (const line of await record.client.lrange('test:ledger', 0, -1)) {
+          for (const line of await ha.record.client.lrange('test:ledger', 0, -1)) {
             const e = JSON.parse(line) as { node: string; at: number };
             const i = Number(e.node.slice(1));
             if (e.at >= since && (out[i] === undefined || e.at < out[i]!)) out[i] = e.at;
@@ -166,7 +131,7 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
           // Steady state before the first failover: jobs started per second over 2 s.
           const steadyFrom = Date.now();
           await sleep(2000);
-          steadyRate = (await record.client.lrange('test:ledger', 0, -1)).filter((l) => (JSON.parse(l) as { at: number }).at >= steadyFrom).length / 2;
+          steadyRate = (await ha.record.client.lrange('test:ledger', 0, -1)).filter((l) => (JSON.parse(l) as { at: number }).at >= steadyFrom).length / 2;
           let lastFailover = 0;
           for (let r = 0; r < ROUNDS[durability]; r++) {
             const kind = KINDS[r % KINDS.length];
@@ -177,16 +142,16 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
             lastFailover = t0;
             let killed: number | undefined;
             let demoted: number | undefined;
-            if (kind === 'sentinel-failover') demoted = (await rig.failover()).from;
-            else if (kind === 'kill-9') killed = (await rig.killPrimary()).from;
+            if (kind === 'sentinel-failover') demoted = (await ha.rig.failover()).from;
+            else if (kind === 'kill-9') killed = (await ha.rig.killPrimary()).from;
             else {
               // The replica stops applying the stream for 1.5 s while the producer and acks go on,
               // then a failover promotes it (the Sentinels accept once it answers again).
-              await (await rig.replica()).client.call('CLIENT', 'PAUSE', '1500', 'ALL');
+              await (await ha.rig.replica()).client.call('CLIENT', 'PAUSE', '1500', 'ALL');
               await sleep(300);
-              demoted = (await rig.failover()).from;
+              demoted = (await ha.rig.failover()).from;
             }
-            if (demoted !== undefined && FAST_REJOIN) await rig.rejoin(demoted);
+            if (demoted !== undefined && FAST_REJOIN) await ha.rig.rejoin(demoted);
             const promoted = Date.now();
             const back: number[] = [];
             await waitFor(
@@ -199,10 +164,10 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
             ).catch(() => undefined);
             stuckNodes += NODES - back.filter((b) => b !== undefined).length;
             if (back.filter((b) => b !== undefined).length < NODES)
-              console.log(`[stuck] after ${kind}: ${await rig.describe()}; last refused enqueue: ${lastRefusal || 'none'}`);
+              console.log(`[stuck] after ${kind}: ${await ha.rig.describe()}; last refused enqueue: ${lastRefusal || 'none'}`);
             rounds.push({ kind, t0, promote_ms: promoted - t0, back_ms: back });
-            if (killed !== undefined) await rig.restartAsReplica(killed);
-            await rig.inSync();
+            if (killed !== undefined) await ha.rig.restartAsReplica(killed);
+            await ha.rig.inSync();
           }
         } finally {
           producing = false;
@@ -210,11 +175,11 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
           await client.close();
         }
         // Drain: every acknowledged job runs, or the queue is empty and nothing is held any more.
-        const primary = await rig.primary();
+        const primary = await ha.rig.primary();
         const done = new Set<string>();
         await waitFor(
           async () => {
-            for (const jid of await record.client.hkeys('test:done')) done.add(jid);
+            for (const jid of await ha.record.client.hkeys('test:done')) done.add(jid);
             if (acked.every((j) => done.has(j))) return true;
             const [queued, held] = await Promise.all([primary.client.llen('queue:default'), primary.client.keys('inprogress:*')]);
             return queued === 0 && held.length === 0;
@@ -235,7 +200,7 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
             events[key] = (events[key] ?? 0) + Number(m[4]);
           }
         await Promise.all(workers.splice(0).map((w) => stopWorker(w)));
-        const doneNow = new Set(await record.client.hkeys('test:done'));
+        const doneNow = new Set(await ha.record.client.hkeys('test:done'));
         const lostByRound = () =>
           rounds
             .map((r, i) => {
@@ -250,7 +215,7 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
         const f = await ledger(
           `failover, durability ${durability}`,
           acked,
-          { verk: primary.client, record: record.client },
+          { verk: primary.client, record: ha.record.client },
           {
             rounds: rounds.length,
             steady_jobs_per_s: steadyRate,
@@ -279,12 +244,12 @@ describe.skipIf(missing !== undefined)('failover through Sentinel (real processe
   }
 
   it('every Sentinel down for 4 s: a producer whose connection dropped meanwhile enqueues again once they are back (its client never ends)', async () => {
-    await rig.inSync();
-    const client = new Client({ redisUrl: rig.url });
+    await ha.rig.inSync();
+    const client = new Client({ redisUrl: ha.rig.url });
     try {
       await client.enqueue({ class: 'Append', args: [{}] });
-      const primary = await rig.primary();
-      const down = rig.restartSentinels(4000);
+      const primary = await ha.rig.primary();
+      const down = ha.rig.restartSentinels(4000);
       // The producer's connection drops while no Sentinel answers: it must ask them again and again.
       await sleep(200);
       await primary.client.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');

@@ -1,7 +1,9 @@
 // A Sentinel deployment on loopback for the failover tier: a primary, a replica and three
 // redis-sentinel processes (Debian's redis-sentinel package), each on a private port with its own
 // temp dir, started and stopped by PID. The rig can fail over by SENTINEL FAILOVER, kill -9 the
-// primary (and restart it as a replica of the new one), and make the replica lag (CLIENT PAUSE).
+// primary (and restart it as a replica of the new one), and make the replica lag (CLIENT PAUSE),
+// or, with `replicaLink: 'proxy'`, cut its replication stream exactly (a TCP proxy between the
+// replica and the primary: `link.freeze()` stops the stream while both servers keep answering).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +11,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort, waitForPort } from './redis-server.js';
 import { waitFor } from './wait.js';
+import { startProxy, type TcpProxy } from './tcp-proxy.js';
 
 export const MASTER_NAME = 'verkha';
 
@@ -41,6 +44,11 @@ export interface SentinelRig {
   /** The two data nodes (which one is the primary changes). */
   nodes: DataNode[];
   sentinelPorts: number[];
+  /**
+   * With `replicaLink: 'proxy'`: the proxy the first replica replicates through (freeze() holds
+   * the stream back: the replica answers and looks linked, and a failover promotes its past state).
+   */
+  link?: TcpProxy;
   /** redis+sentinel://127.0.0.1:p1,…/verkha/0 */
   url: string;
   /** The data node the Sentinels name as primary now. */
@@ -107,19 +115,32 @@ async function replicationField(redis: Redis, field: string): Promise<string | u
   return new RegExp(`^${field}:(.*)$`, 'm').exec(text)?.[1]?.trim();
 }
 
-export async function startSentinelRig(opts: { downAfterMs?: number } = {}): Promise<SentinelRig> {
+export interface SentinelRigOptions {
+  downAfterMs?: number;
+  /**
+   * How the first replica reaches the primary: directly (default) or through a TCP proxy
+   * (`rig.link`). A Sentinel re-points a replica whose master address is not the one it monitors
+   * (+fix-slave-config) once failover-timeout has passed since it last changed it, which would
+   * bypass the proxy: with the proxy, failover-timeout is 120 s (one failover per such rig).
+   */
+  replicaLink?: 'direct' | 'proxy';
+}
+
+export async function startSentinelRig(opts: SentinelRigOptions = {}): Promise<SentinelRig> {
   const procs = new Map<number, Proc>();
+  const held: { link?: TcpProxy } = {};
   try {
-    return await buildRig(procs, opts.downAfterMs ?? 1000);
+    return await buildRig(procs, opts.downAfterMs ?? 1000, opts.replicaLink === 'proxy', held);
   } catch (err) {
     // Nothing is left running when the rig cannot come up.
+    await held.link?.close();
     for (const p of procs.values()) await killAndWait(p.proc, 'SIGKILL');
     for (const p of procs.values()) fs.rmSync(p.dir, { recursive: true, force: true });
     throw err;
   }
 }
 
-async function buildRig(procs: Map<number, Proc>, downAfter: number): Promise<SentinelRig> {
+async function buildRig(procs: Map<number, Proc>, downAfter: number, proxied: boolean, held: { link?: TcpProxy }): Promise<SentinelRig> {
   const start = async (bin: string, port: number, dir: string, args: string[]) => {
     const p = spawnProc({ bin, port, dir, args });
     procs.set(port, p);
@@ -128,7 +149,9 @@ async function buildRig(procs: Map<number, Proc>, downAfter: number): Promise<Se
   const [pPort, rPort] = [await freePort(), await freePort()];
   const dirs = [pPort, rPort].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'verk-ha-')));
   await start('redis-server', pPort, dirs[0], dataArgs(pPort, dirs[0]));
-  await start('redis-server', rPort, dirs[1], dataArgs(rPort, dirs[1], pPort));
+  // The primary sees the proxy's connection as the replica's; the replica announces its own port.
+  if (proxied) held.link = await startProxy({ port: pPort });
+  await start('redis-server', rPort, dirs[1], dataArgs(rPort, dirs[1], held.link?.port ?? pPort));
   const nodes: DataNode[] = [pPort, rPort].map((port) => ({ port, client: new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: null }) }));
   nodes.forEach((n) => n.client.on('error', () => undefined));
   await waitFor(async () => (await replicationField(nodes[1].client, 'master_link_status')) === 'up', { what: 'replica linked', timeoutMs: 15_000 });
@@ -147,7 +170,7 @@ async function buildRig(procs: Map<number, Proc>, downAfter: number): Promise<Se
         'loglevel warning',
         `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${pPort} 2`,
         `sentinel down-after-milliseconds ${MASTER_NAME} ${downAfter}`,
-        `sentinel failover-timeout ${MASTER_NAME} 3000`,
+        `sentinel failover-timeout ${MASTER_NAME} ${proxied ? 120_000 : 3000}`,
         `sentinel parallel-syncs ${MASTER_NAME} 1`,
         '',
       ].join('\n'),
@@ -199,6 +222,7 @@ async function buildRig(procs: Map<number, Proc>, downAfter: number): Promise<Se
   const rig: SentinelRig = {
     nodes,
     sentinelPorts,
+    link: held.link,
     url: `redis+sentinel://${sentinelPorts.map((p) => `127.0.0.1:${p}`).join(',')}/${MASTER_NAME}/0`,
     primary: async () => node(await named()),
     replica: async () => {
@@ -272,6 +296,7 @@ async function buildRig(procs: Map<number, Proc>, downAfter: number): Promise<Se
     },
     async stop() {
       for (const c of [...sentinels, ...nodes.map((n) => n.client)]) c.disconnect();
+      await held.link?.close();
       for (const p of procs.values()) await killAndWait(p.proc, 'SIGKILL');
       for (const p of procs.values()) fs.rmSync(p.dir, { recursive: true, force: true });
     },

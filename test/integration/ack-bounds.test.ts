@@ -35,7 +35,7 @@ function settler() {
     scripts,
     silentLogger,
     { onFenced: (r) => seen.fenced.push(r), onRejected: (n) => (seen.rejected += n), onSettled: () => undefined },
-    { want: () => 0, take: () => undefined },
+    { want: () => 0, epoch: () => 0, take: () => undefined },
   );
   return { s, seen };
 }

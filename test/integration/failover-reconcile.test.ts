@@ -9,18 +9,19 @@
 import { describe, expect, it } from 'vitest';
 import { freePort, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { usePrivateRedis } from '../helpers/e2e.js';
-import { job, keys } from '../helpers/engine-kit.js';
+import { fakeRegistry, job, keys, latch, workerKit } from '../helpers/engine-kit.js';
 import { testConfig } from '../helpers/config.js';
 import { waitFor } from '../helpers/wait.js';
 import { connectRedis } from '../../src/redis/connection.js';
 import { Scripts } from '../../src/redis/scripts.js';
-import { reconcileHeld } from '../../src/core/reconcile.js';
+import { NodeNotRegisteredError, reconcileHeld } from '../../src/core/reconcile.js';
 import type { RunningEntry } from '../../src/core/settler.js';
 import { FailoverWatch } from '../../src/runner/failover-watch.js';
 import { redisEvents } from '../../src/redis/failover-stats.js';
 import { Client, UnreplicatedWriteError } from '../../src/api/client.js';
 import { confirmWrite, epochOf } from '../../src/redis/replication.js';
-import { silentLogger } from '../../src/util/logger.js';
+import { createLogger, silentLogger } from '../../src/util/logger.js';
+import { Reaper } from '../../src/core/duties/reaper.js';
 
 let server: RedisServer;
 usePrivateRedis((s) => (server = s));
@@ -34,6 +35,45 @@ const entry = (raw: string, closed = false): RunningEntry => ({
   started: true,
   closed,
 });
+
+/**
+ * A worker of queue q (node `node`) running job(1), whose handler waits for the test. finishOnce:
+ * lets it finish and checks it was acked, having run once.
+ */
+async function runningJob(node: string, opts: Parameters<typeof workerKit>[3]) {
+  const done = latch();
+  let runs = 0;
+  const kit = await workerKit(
+    server.url,
+    node,
+    fakeRegistry({
+      T: () => {
+        runs++;
+        return done.promise;
+      },
+    }),
+    opts,
+  );
+  const held = keys.inprogress('q', node);
+  await server.client.rpush(keys.queue('q'), job(1));
+  kit.worker.start();
+  await waitFor(async () => runs === 1 && (await server.client.llen(held)) === 1, { what: 'the job running' });
+  return {
+    kit,
+    held,
+    runs: () => runs,
+    async finishOnce() {
+      done.open();
+      await waitFor(async () => (await server.client.llen(held)) === 0, { what: 'the job acked' });
+      await kit.worker.settleWrites();
+      expect(runs).toBe(1);
+    },
+    async close() {
+      done.open();
+      await kit.close();
+    },
+  };
+}
 
 describe('a worker reconciles with a primary that missed its fetch', () => {
   it('takes back from the queue a job it runs and no longer holds; leaves a settled one', async () => {
@@ -55,16 +95,80 @@ describe('a worker reconciles with a primary that missed its fetch', () => {
     }
   });
 
+  it('every slot busy: the reconcile a reconnect asks for takes the running job back at once, not once it finished', async () => {
+    const r = await runningJob('n3', { concurrency: 1 });
+    try {
+      // The new primary missed the fetch: the job is queued again, not held.
+      await server.client.multi().del(r.held).rpush(keys.queue('q'), job(1)).exec();
+      const before = redisEvents().reclaimed ?? 0;
+      r.kit.worker.requestReconcile();
+      // Before the fix the reconcile waited for a free slot: the job was acked where it no longer
+      // was, then fetched and run again.
+      await waitFor(async () => (await server.client.llen(keys.queue('q'))) === 0, { what: 'the running job taken back while it runs', timeoutMs: 3_000 });
+      expect(await server.client.lrange(r.held, 0, -1)).toEqual([job(1)]);
+      expect((redisEvents().reclaimed ?? 0) - before).toBe(1);
+      await r.finishOnce();
+      expect(r.kit.events.rejected).toBe(0);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('an idle wait sent again after a reconnect takes back the job the node runs: held once, not started twice', async () => {
+    const r = await runningJob('n5', { concurrency: 2, config: { blockTimeout: 5_000 } });
+    try {
+      await waitFor(async () => /blocked_clients:1/.test(await server.client.info('clients')), { what: 'the idle wait blocked' });
+      const id = /id=(\d+) [^\n]*name=test:n5:block/.exec(String(await server.client.call('CLIENT', 'LIST')))![1];
+      // The new primary missed the fetch, and the wait's connection drops (ioredis sends the
+      // BLMOVE and its claim again on the new connection, where they take the job back).
+      await server.client.multi().del(r.held).rpush(keys.queue('q'), job(1)).call('CLIENT', 'KILL', 'ID', id).exec();
+      await waitFor(async () => (await server.client.llen(keys.queue('q'))) === 0 && (await server.client.llen(r.held)) === 1, {
+        what: 'the job claimed again',
+      });
+      // Before the fix the claimed job started a second time in the same node.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(r.runs()).toBe(1);
+      expect(await server.client.lrange(r.held, 0, -1)).toEqual([job(1)]);
+      await r.finishOnce();
+      expect(r.kit.events.rejected).toBe(0);
+      expect(await server.client.llen(keys.queue('q'))).toBe(0);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('a fenced node (heartbeat key gone) takes nothing back', async () => {
     const redis = connectRedis(server.url, { name: 'test:n2' });
     const scripts = new Scripts(redis, keys);
     try {
       await server.client.rpush(keys.queue('q'), job(1));
       expect(await scripts.reclaim('q', 'n2', [Buffer.from(job(1))], 100)).toBe(-1);
-      await reconcileHeld(scripts, 'q', 'n2', [entry(job(1))], silentLogger);
+      await expect(reconcileHeld(scripts, 'q', 'n2', [entry(job(1))], silentLogger)).rejects.toBeInstanceOf(NodeNotRegisteredError);
       expect(await server.client.lrange(keys.queue('q'), 0, -1)).toEqual([job(1)]);
     } finally {
       redis.disconnect();
+    }
+  });
+
+  it('registration lost with the fetch: the worker fetches nothing until it is registered again, then takes its job back', async () => {
+    const r = await runningJob('n4', { concurrency: 1 });
+    try {
+      // The new primary has neither the registration nor the fetch (both came just before the failover).
+      await server.client.multi().del(r.held, keys.node('n4')).srem(keys.nodes, 'n4').rpush(keys.queue('q'), job(1)).exec();
+      r.kit.worker.requestReconcile();
+      // Before the fix the reclaim was refused and the reconcile counted as done: the job stayed
+      // queued, to be fetched and run again once it finished.
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(r.kit.events.fenced).toEqual([]);
+      expect(await server.client.lrange(keys.queue('q'), 0, -1)).toEqual([job(1)]);
+      // Its supervisor registers it again: the retried reconcile takes the job back.
+      await r.kit.scripts.register('n4', 60_000, 60_000, { host: 'test' });
+      await waitFor(async () => (await server.client.llen(keys.queue('q'))) === 0, { what: 'the running job taken back', timeoutMs: 5_000 });
+      expect(await server.client.lrange(r.held, 0, -1)).toEqual([job(1)]);
+      await r.finishOnce();
+      expect(r.kit.events.fenced).toEqual([]);
+    } finally {
+      await r.close();
     }
   });
 });
@@ -99,7 +203,9 @@ describe('the supervisor notices a new server', () => {
       expect(watch.serverId).not.toBe(first);
       expect(registered.sort()).toEqual(['A', 'B']);
       expect((await own.client.smembers(keys.nodes)).sort()).toEqual(['A', 'B']);
-      expect(watch.repairs).toEqual({ reregistered: 2, reaped: 0 });
+      expect(watch.repairs).toEqual({ reregistered: 2, reaped: 0, orphaned: 0, unowned: 0 });
+      // A beat refused just before the pass registered A again (they raced): A is kept, not fenced.
+      expect(await watch.keepAfterRefusal('A')).toBe(true);
       // B is reaped for real (a recovery event names it), then its heartbeat is refused: fenced, not re-registered.
       await own.client.srem(keys.nodes, 'B');
       await own.client.lpush(keys.recoveries, JSON.stringify({ node: 'B', moved: 3 }));
@@ -108,6 +214,56 @@ describe('the supervisor notices a new server', () => {
       // A's registration lost again within 2 × nodeTtl of the failover: kept.
       await own.client.srem(keys.nodes, 'A');
       expect(await watch.keepAfterRefusal('A')).toBe(true);
+    } finally {
+      redis.disconnect();
+      await own.stop();
+    }
+  }, 30_000);
+});
+
+describe('the pass after a failover hands back the lists of nodes that are gone', () => {
+  it('finds them (the reaper does not), requeues those a verk node left, leaves the unknown ones, logs once', async () => {
+    // Persistence on: the restart is a new server (new run_id) holding the state crafted below.
+    const own = await startRedis({ appendonly: true });
+    const redis = connectRedis(own.url, { name: 'test:sup' });
+    const scripts = new Scripts(redis, keys);
+    const config = testConfig({ redisUrl: own.url, nodeTtl: 5_000 });
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger({ format: 'json', level: 'info', write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const watch = new FailoverWatch({ redis, scripts, config, log, nodes: () => ['A'], register: async () => undefined });
+    watch.attach();
+    try {
+      await waitFor(() => watch.serverId !== undefined, { what: 'the first server seen' });
+      await scripts.register('A', 60_000, 60_000, {});
+      await scripts.register('alive', 60_000, 60_000, {});
+      await own.client.rpush(keys.inprogress('q', 'alive'), job(10));
+      // 'gone': a verk node (the timeline says it joined), neither registered nor alive, two jobs held.
+      await scripts.fleetEvent('joined', 'gone', 'host:1:x', 'queues q:5');
+      await own.client.rpush(keys.inprogress('q', 'gone'), job(1), job(2));
+      // A claim of a node that no longer exists (only verk writes claim lists; the job never started).
+      await own.client.rpush(keys.nodeClaim('gone2', 'q'), job(3));
+      // Nothing says who wrote this one: it may be a live fixed-id Elixir verk node's.
+      await own.client.rpush(keys.inprogress('q', 'elixir-1'), job(4));
+      // The reaper visits registered nodes only: 'gone' keeps its jobs.
+      await new Reaper(scripts, config, silentLogger, 'test-reaper').pass();
+      expect(await own.client.llen(keys.inprogress('q', 'gone'))).toBe(2);
+      expect(await own.client.llen(keys.queue('q'))).toBe(0);
+      await own.restart();
+      await waitFor(() => watch.failovers === 1 && lines.some((l) => String(l.msg).startsWith('Redis is a new server')), {
+        what: 'the new server noticed and the pass logged',
+        timeoutMs: 15_000,
+      });
+      // Handed back to the fetch end of the queue (the right), in their order.
+      expect(await own.client.lrange(keys.queue('q'), 0, -1)).toEqual([job(1), job(2), job(3)]);
+      expect(await own.client.exists(keys.inprogress('q', 'gone'), keys.nodeClaim('gone2', 'q'))).toBe(0);
+      expect(await own.client.lrange(keys.inprogress('q', 'elixir-1'), 0, -1)).toEqual([job(4)]);
+      expect(await own.client.lrange(keys.inprogress('q', 'alive'), 0, -1)).toEqual([job(10)]);
+      expect(watch.repairs).toMatchObject({ orphaned: 3, unowned: 1 });
+      const pass = lines.filter((l) => String(l.msg).startsWith('Redis is a new server'));
+      expect(pass).toHaveLength(1);
+      expect(pass[0]).toMatchObject({ orphaned: 3, orphan_lists: 2, unowned: 1, unowned_lists: [keys.inprogress('q', 'elixir-1')] });
+      // The same server again: no second pass.
+      expect(await watch.tick()).toBe(false);
     } finally {
       redis.disconnect();
       await own.stop();
