@@ -199,6 +199,10 @@ describe('fleet leases chaos', () => {
       const uniq = checkUnique(owners, uniqueEnqueues, record.locks, { slackMs: SLACK_MS, sweepMs: SWEEP_MS * 1.2 + GRACE_MS });
       const accepted = uniqueEnqueues.filter((e) => e.got === e.jid);
       const unfinished = accepted.filter((e) => !attempts.some((a) => a.jid === e.jid && a.finished));
+      for (const l of uniq.staleLocks)
+        console.log(
+          `[stale lock] ${JSON.stringify(l)}: ${JSON.stringify(owners.find((o) => o.jid === l.holder))} ${JSON.stringify(attempts.filter((a) => a.jid === l.holder))}`,
+        );
       // skip-if-running: the entry's runs never overlap (a run on a node counts until its fencing).
       const solo = attempts.filter((a) => a.key === 'cron-solo');
       const soloOverlaps = checkConcurrency(solo, () => 1).violations;

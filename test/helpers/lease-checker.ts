@@ -183,7 +183,8 @@ export interface Ownership {
 }
 
 /**
- * Ownerships for `until: 'done'` (released at the end of the attempt that finished it) or
+ * Ownerships for `until: 'done'` (released by the ack after the last attempt that finished: an
+ * attempt can finish and still be run again, when its node was fenced before its ack landed) or
  * `'started'` (released at its first start). An owner with no release yet owns to the record's end.
  */
 export function ownershipsOf(enqueues: EnqueueEvent[], attempts: Attempt[], until: 'done' | 'started', recordEnd: number): Ownership[] {
@@ -191,7 +192,7 @@ export function ownershipsOf(enqueues: EnqueueEvent[], attempts: Attempt[], unti
     .filter((e) => e.got === e.jid)
     .map((e) => {
       const mine = attempts.filter((a) => a.jid === e.jid);
-      const release = until === 'started' ? Math.min(...mine.map((a) => a.start)) : Math.min(...mine.filter((a) => a.finished).map((a) => a.end));
+      const release = until === 'started' ? Math.min(...mine.map((a) => a.start)) : Math.max(...mine.filter((a) => a.finished).map((a) => a.end));
       return { key: e.key, jid: e.jid, from: e.t, to: Number.isFinite(release) ? release : recordEnd };
     });
 }

@@ -109,6 +109,15 @@ describe('unique ownership', () => {
     expect(ownershipsOf([{ key: 'k', jid: 'a', got: 'a', t: 0 }], attempts, 'done', 100)[0].to).toBe(40);
   });
 
+  it('an attempt that finished on a node fenced before its ack landed does not end the ownership: the re-run that finishes does', () => {
+    const attempts = attemptsOf([...run('a', 'k', 'n1', 10, 20), ...run('a', 'k', 'n2', 30, 45)], [{ node: 'n1', t: 25 }], 100);
+    expect(attempts.map((a) => a.finished)).toEqual([true, true]);
+    const owners = ownershipsOf([{ key: 'k', jid: 'a', got: 'a', t: 0 }], attempts, 'done', 100);
+    expect(owners[0].to).toBe(45);
+    // A lock sampled at 35 names a live owner (the job was back in its queue, then running again).
+    expect(checkUnique(owners, [], [{ key: 'k', holder: 'a', t: 35 }], { slackMs: 0, sweepMs: 5 }).staleLocks).toEqual([]);
+  });
+
   it("until 'started' releases at the first start; an owner killed before its end still owns until a successful end", () => {
     const attempts = attemptsOf([...run('a', 'k', 'n1', 10), ...run('a', 'k', 'n2', 40, 60)], [{ node: 'n1', t: 30 }], 100);
     expect(ownershipsOf([enq('k', 'a', 'a', 0)], attempts, 'started', 100)[0].to).toBe(10);
