@@ -53,6 +53,16 @@ const redisNow = async () => {
 };
 const queued = () => server.client.lrange(keys.queue('default'), 0, -1);
 
+/** Arms the entry; then each call gives the next tick instant (1 ms apart), once Redis's clock has passed it. */
+async function armedTicks(e: CronEntry): Promise<() => Promise<number>> {
+  let { nowMs: t } = await call(e, 'init', 0);
+  return async () => {
+    t += 1;
+    await waitFor(async () => (await redisNow()) >= t);
+    return t;
+  };
+}
+
 describe('cron-tick script', () => {
   it('arms an entry at Redis now, fires a due tick once, and is a no-op for a resend or an older tick', async () => {
     const e = entry();
@@ -104,12 +114,7 @@ describe('cron-tick script', () => {
 
   it('skip-if-running: the fired job carries the entry lock; ticks are skipped while it holds it (queued, in progress, reaped back), and fire once a worker acked it', async () => {
     const e = entry({ overlap: 'skip-if-running' });
-    let { nowMs: t } = await call(e, 'init', 0);
-    const next = async () => {
-      t += 1;
-      await waitFor(async () => (await redisNow()) >= t);
-      return t;
-    };
+    const next = await armedTicks(e);
     expect((await call(e, 'fire', await next(), 'j1')).outcome).toBe('fired');
     const [job] = await queued();
     expect(JSON.parse(job).verk_unique).toEqual({ key: 'cron:e', until: 'done' });
@@ -140,12 +145,7 @@ describe('cron-tick script', () => {
 
   it('skip-if-running: a last job without the lock (an operator’s run while it was held, or a job fired before the lock) is looked for by its bytes', async () => {
     const e = entry({ overlap: 'skip-if-running' });
-    let { nowMs: t } = await call(e, 'init', 0);
-    const next = async () => {
-      t += 1;
-      await waitFor(async () => (await redisNow()) >= t);
-      return t;
-    };
+    const next = await armedTicks(e);
     expect((await call(e, 'fire', await next(), 'j1')).outcome).toBe('fired');
     // An operator's run while j1 holds the lock: pushed without it.
     expect((await call(e, 'run', 0, 'r1')).outcome).toBe('run');
