@@ -400,7 +400,9 @@ export class QueueWorker {
    * never hands back a job whose ack is still in flight.
    */
   private async launch(entry: RunningEntry, job: Job, handler: Handler): Promise<void> {
-    if (!(await this.leaseHeld(entry))) return; // handed back while it waited (to run alone, or for a renewal)
+    if (entry.closed) return; // handed back while it waited to run alone
+    // The common case costs no await: only a lapsed lease waits (the hot path starts every job here).
+    if (!this.d.lease.held() && !(await this.leaseHeld(entry))) return; // handed back while it waited for a renewal
     if (entry.unique?.until === 'started') await this.releaseAtStart(entry);
     if (entry.closed) return; // handed back while the lock was released
     entry.startedAt = Date.now();
