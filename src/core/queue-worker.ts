@@ -1,30 +1,27 @@
 // One queue inside one worker process: fetches up to `concurrency` jobs at a time (blocking on
-// an empty queue instead of polling), runs each through its handler and hands the outcome to
-// the Settler. Payloads stay the bytes that were fetched (every write names the job by them).
-// Recovered ("marked") jobs write a start record first and start one at a time; suspected
-// poison pills run alone (IsolationGate). On shutdown or fencing it hands unsettled jobs back;
+// an empty queue instead of polling) and hands each to the JobLauncher (src/core/job-launcher.ts),
+// which runs it and gives the outcome to the Settler. Payloads stay the bytes that were fetched
+// (every write names the job by them). On shutdown or fencing it hands unsettled jobs back;
 // after a reconnect it hands back jobs it holds but is not running. Jobs a fetch returns after a
 // reconnect are not started (the command was sent again on the new connection, maybe to a new
 // primary that still had queued the jobs this node runs): the reconcile sorts them out.
 import type { Redis } from 'ioredis';
 import type { Config, QueueConfig } from '../config/schema.js';
 import { argsPreview } from '../job/args-preview.js';
-import { decodeJob, type Job } from '../job/codec.js';
 import { payloadIdentity } from '../job/identity.js';
-import { isolateFrom } from '../redis/reap-options.js';
 import type { FetchResult, Scripts } from '../redis/scripts.js';
 import { epochOf } from '../redis/replication.js';
 import type { Logger } from '../util/logger.js';
 import { backoffMs, sleep } from '../util/sleep.js';
-import type { Handler, HandlerRegistry } from './handlers.js';
 import type { IsolationGate } from './isolation.js';
 import type { NodeLease } from './lease.js';
-import { runJob } from './job-run.js';
-import { Settler, type RunningEntry, type SettleEvents } from './settler.js';
-import { StartRecords } from './start-records.js';
+import { Settler, type RunningEntry } from './settler.js';
+import { GATE_POLL_MS, JobLauncher, type QueueWorkerEvents } from './job-launcher.js';
+import type { HandlerRegistry } from './handlers.js';
 import { reconcileHeld } from './reconcile.js';
 
 export type { RunningEntry } from './settler.js';
+export type { QueueWorkerEvents } from './job-launcher.js';
 
 /** One started job as a worker process reports it (IPC `pong`): args is JSON text, bounded. */
 export interface RunningSnapshot {
@@ -33,11 +30,6 @@ export interface RunningSnapshot {
   queue: string;
   started_at: number;
   args: string;
-}
-
-export interface QueueWorkerEvents extends SettleEvents {
-  /** A handler ignored its aborted signal for killGrace: the process must be recycled. */
-  onIgnoredAbort(jid: string): void;
 }
 
 export interface QueueWorkerDeps {
@@ -54,8 +46,6 @@ export interface QueueWorkerDeps {
   /** A handler starts only while the node's lease is held (src/core/lease.ts). */
   lease: NodeLease;
 }
-
-const GATE_POLL_MS = 20;
 
 export class QueueWorker {
   readonly running = new Set<RunningEntry>();
@@ -80,9 +70,8 @@ export class QueueWorker {
   private idle = false;
   /** Scripts on the blocking connection: the wait for jobs and the fetch behind it. */
   private readonly wakeScripts: Scripts;
-  private readonly starts: StartRecords;
-  /** Recovered jobs from this many recoveries on run alone. */
-  private readonly isolateFrom: number;
+  /** Runs what the fetches return (src/core/job-launcher.ts). */
+  private readonly launcher: JobLauncher;
   /** The queue has a cluster-wide limit (src/redis/limit-calls.ts). */
   private readonly limited: boolean;
   /** Jobs the pending idle wait may claim (0 when none is pending). */
@@ -91,8 +80,6 @@ export class QueueWorker {
   constructor(private readonly d: QueueWorkerDeps) {
     this.wakeScripts = d.scripts.on(d.blocking);
     this.limited = d.scripts.limited(d.queue.name);
-    this.starts = new StartRecords(d.scripts.redis, d.scripts.keys.nodeStarted(d.node), d.log);
-    this.isolateFrom = isolateFrom(d.config.maxRecoveries);
     const first = (redis: Redis) => epochOf(redis) + (redis.status === 'ready' ? 0 : 1);
     this.firstEpochs = [first(d.scripts.redis), first(d.blocking)];
     this.settler = new Settler(d.queue.name, d.node, d.config, d.scripts, d.log, d.events, {
@@ -108,6 +95,7 @@ export class QueueWorker {
       epoch: () => this.reconnects,
       take: (jobs, epoch) => this.startFetched(jobs, this.reconnects === epoch),
     });
+    this.launcher = new JobLauncher(d, this.running, this.settler, () => this.slotWaiter?.());
   }
 
   get name(): string {
@@ -315,137 +303,7 @@ export class QueueWorker {
   }
 
   private startJob(raw: Buffer): void {
-    const decoded = decodeJob(raw, this.name);
-    const entry: RunningEntry = {
-      raw,
-      text: decoded.ok ? decoded.job.raw : undefined,
-      jid: decoded.ok ? decoded.job.jid : '',
-      class: decoded.ok ? decoded.job.class : '',
-      queue: this.name,
-      startedAt: Date.now(),
-      started: false,
-      closed: false,
-    };
-    const lock = decoded.ok ? decoded.job.unique : undefined;
-    if (lock && lock.until !== 'ttl') entry.unique = { key: lock.key, jid: entry.jid, until: lock.until };
-    this.running.add(entry);
-    this.settler.hold(entry);
-    const release = () => {
-      this.running.delete(entry);
-      this.slotWaiter?.();
-    };
-    const { settler } = this;
-    if (!decoded.ok) {
-      void settler.track(settler.buryMalformed(entry, decoded.error)).finally(release);
-      return;
-    }
-    const job = decoded.job;
-    if (job.argsError !== undefined) {
-      void settler.track(settler.buryInvalidArgs(entry, job, job.argsError)).finally(release);
-      return;
-    }
-    const handler = this.d.registry.get(job.class);
-    if (!handler) {
-      void settler.track(settler.fail(entry, job, this.d.registry.failureFor(job.class), undefined)).finally(release);
-      return;
-    }
-    if (job.recovered === undefined) {
-      void this.launch(entry, job, handler).finally(release);
-      return;
-    }
-    const start = () => this.startMarked(entry, job, handler);
-    if (job.recovered >= this.isolateFrom) {
-      this.d.log.warn('running a repeatedly recovered job alone in its process (suspected poison pill)', {
-        queue: this.name,
-        jid: job.jid,
-        class: job.class,
-        recovered: job.recovered,
-      });
-      void this.d.gate.runAlone(start).finally(release);
-    } else void start().finally(release);
-  }
-
-  /**
-   * A marked job: in its turn (one marked job at a time in the process), its start record is
-   * written and then its perform invoked at once; the next marked job's turn begins only then.
-   * Resolves when the job is settled (its record is then removed) or handed back unstarted.
-   */
-  private async startMarked(entry: RunningEntry, job: Job, handler: Handler): Promise<void> {
-    let running: Promise<void> | undefined;
-    try {
-      await this.d.gate.inTurn(async () => {
-        if (await this.starts.record(entry)) running = this.launch(entry, job, handler);
-      });
-      if (running) return await running;
-      if (!entry.closed) await this.handBackUnstarted(entry, job);
-    } finally {
-      this.starts.forget(entry);
-    }
-  }
-
-  /** A marked job whose start record could not be written goes back to its queue, unstarted. */
-  private async handBackUnstarted(entry: RunningEntry, job: Job): Promise<void> {
-    entry.closed = true;
-    this.settler.forget([entry]);
-    const moved = await this.d.scripts.handback(this.name, this.d.node, [entry.raw]).catch(() => -1);
-    const fields = { queue: this.name, jid: job.jid, class: job.class };
-    if (moved === 1) this.d.log.warn('could not write the start record of a recovered job; handed it back unstarted', fields);
-    else if (moved === 0) this.d.events.onRejected(1);
-    else this.d.log.error('could not hand back a recovered job; it stays in progress and is recovered with this node', fields);
-  }
-
-  /**
-   * Runs the handler and settles the outcome. Resolves once the handler has returned and its
-   * settle write is done: until then the entry stays "ours", so a reconcile after a reconnect
-   * never hands back a job whose ack is still in flight.
-   */
-  private async launch(entry: RunningEntry, job: Job, handler: Handler): Promise<void> {
-    if (entry.closed) return; // handed back while it waited to run alone
-    // The common case costs no await: only a lapsed lease waits (the hot path starts every job here).
-    if (!this.d.lease.held() && !(await this.leaseHeld(entry))) return; // handed back while it waited for a renewal
-    if (entry.unique?.until === 'started') await this.releaseAtStart(entry);
-    if (entry.closed) return; // handed back while the lock was released
-    entry.startedAt = Date.now();
-    entry.started = true; // runJob invokes perform synchronously
-    const log = () => this.d.log.child({ queue: this.name, jid: job.jid, class: job.class });
-    const run = runJob(job, handler, {
-      timeoutMs: handler.timeoutMs ?? (this.d.queue.timeout || this.d.config.jobTimeout),
-      killGraceMs: this.d.config.killGrace,
-      onIgnoredAbort: () => this.d.events.onIgnoredAbort(job.jid),
-      log,
-      node: this.d.node,
-    });
-    entry.run = run;
-    const settled = this.settler
-      .track(run.outcome.then((outcome) => (outcome.ok ? this.settler.ack(entry) : this.settler.fail(entry, job, outcome.error, handler))))
-      .catch((err) => log().error('could not settle job; it stays in progress and is recovered with this node', { error: (err as Error).message }));
-    await Promise.all([run.finished, settled]);
-  }
-
-  /**
-   * Waits while the node's lease has lapsed (a process thawed after a freeze past its TTL: its jobs
-   * may be back in the queue and running elsewhere) until a renewal extends it or the job is handed
-   * back (fencing, shutdown). True when the job may start.
-   */
-  private async leaseHeld(entry: RunningEntry): Promise<boolean> {
-    if (!this.d.lease.held() && !entry.closed) {
-      this.d.log.warn('the node lease has lapsed: holding the job back until a heartbeat renews it or the node is fenced', { queue: this.name, jid: entry.jid });
-      while (!this.d.lease.held() && !entry.closed) await sleep(GATE_POLL_MS);
-    }
-    return !entry.closed;
-  }
-
-  /**
-   * until 'started': the lock goes as the handler starts (lua/unique-start-1.lua: only while this
-   * node holds the job). A failed call is logged; the ack releases the lock then (compare-and-delete).
-   */
-  private async releaseAtStart(entry: RunningEntry): Promise<void> {
-    const lock = entry.unique!;
-    try {
-      if ((await this.d.scripts.uniqueStart(this.name, this.d.node, entry.raw, lock)) !== 'not_held') entry.unique = undefined;
-    } catch (err) {
-      this.d.log.warn('could not release the unique lock of a starting job; its ack releases it', { queue: this.name, jid: entry.jid, error: (err as Error).message });
-    }
+    this.launcher.start(raw);
   }
 
   private async reconcile(): Promise<void> {

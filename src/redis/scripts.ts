@@ -5,7 +5,6 @@
 import type { Redis, ChainableCommander } from 'ioredis';
 import { FLEET, HANDBACK, SCRIPT_BOUNDS } from '../config/defaults.js';
 import type { Keys } from './keys.js';
-import { scriptSources } from './script-source.js';
 import { FAIL_STATUS, FETCH_STATUS, HEARTBEAT_STATUS, REQUEUE_STATUS, statusOf, throwIfWrongType } from './statuses.js';
 
 export { scriptSources } from './script-source.js';
@@ -36,65 +35,11 @@ import * as reapCalls from './reap-calls.js';
 import { confirmWrite, epochOf, type DurableOptions } from './replication.js';
 import { cronTick, type CronTickCall, type CronTickResult } from './cron-calls.js';
 import * as uniqueCalls from './unique-calls.js';
+import { DURABLE_WRITES, define, type Arg, type FleetEventKind, type Raw, type ScriptName } from './script-names.js';
 import type { UniqueEnqueue, UniqueEnqueueResult, SweepResult, UniqueWhy } from './unique-calls.js';
 
-/** The scripts the wrappers below call (the contract test checks it against lua/). */
-export const WRAPPED_SCRIPTS = [
-  'register',
-  'heartbeat',
-  'fetch',
-  'claim',
-  'ack',
-  'fail',
-  'handback',
-  'reap',
-  'reapScan',
-  'nodeSweep',
-  'requeueOrphan',
-  'requeue',
-  'kill',
-  'fleetEvent',
-  'promote',
-  'flushDailyStats',
-  'reclaim',
-  'cronTick',
-  'setPage',
-  'enqueueUnique',
-  'uniqueStart',
-  'uniqueDrop',
-  'uniqueSweep',
-  'uniqueWhy',
-  'fetchLimited',
-  'claimLimited',
-  'ackLimited',
-  'handbackLimited',
-  'limitAudit',
-] as const;
-export type ScriptName = (typeof WRAPPED_SCRIPTS)[number];
-
-/**
- * With durability 'replicated', the writes a replica must confirm (WAIT after each, the same call
- * again after a reconnect: each is idempotent). The ack is confirmed by the Settler, which re-acks
- * by bytes; cronTick confirms itself when it wrote (src/redis/cron-calls.ts); fetches, heartbeats
- * and the reaper's schedule are not confirmed (losing one in a failover loses no job:
- * src/redis/replication.ts, docs/redis-ha.md).
- */
-const DURABLE_WRITES: ReadonlySet<ScriptName> = new Set(['register', 'fail', 'handback', 'handbackLimited', 'reap', 'requeueOrphan', 'requeue', 'promote', 'reclaim']);
-
-type Arg = string | number | Buffer;
-type Raw = (...args: Arg[]) => Promise<unknown>;
-
-function define(redis: Redis): Record<string, Raw> {
-  const r = redis as unknown as Record<string, Raw>;
-  for (const s of scriptSources()) {
-    if (typeof r[s.name] !== 'function') redis.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
-  }
-  return r;
-}
-
-/** What a supervisor records of its nodes' lives (the reaps are recovery events). */
-export const FLEET_EVENT_KINDS = ['joined', 'left', 'exited', 'fenced'] as const;
-export type FleetEventKind = (typeof FLEET_EVENT_KINDS)[number];
+export { FLEET_EVENT_KINDS, WRAPPED_SCRIPTS } from './script-names.js';
+export type { FleetEventKind, ScriptName } from './script-names.js';
 
 /** Typed calls of the Lua scripts on one connection. */
 export class Scripts {
