@@ -1,4 +1,4 @@
-// `node bench/profile.mjs [--jobs=50000] [--concurrency=50] [--processes=1]` (after `npm run build`):
+// `node bench/profile.mjs [--jobs=50000] [--concurrency=50] [--processes=1] [--size=0]` (after `npm run build`):
 // CPU profile of verk's worker process under load. Starts a private redis-server, pre-enqueues
 // no-op jobs, runs the built CLI with `node --cpu-prof` (the supervisor forks its workers with the
 // same flags), drains the queue, stops gracefully so the profiles are written, then prints where
@@ -15,13 +15,16 @@ const opt = (name, dflt) => Number(process.argv.find((a) => a.startsWith(`--${na
 const jobs = opt('jobs', 50_000);
 const concurrency = opt('concurrency', 50);
 const processes = opt('processes', 1);
+/** Payload size in bytes (0: an empty job); as bench/payload-parity.mjs builds it. */
+const size = opt('size', 0);
+const data = size > 0 ? { blob: 'x'.repeat(Math.max(0, size - 60)) } : undefined;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'verk-prof-'));
 const redis = await startRedis();
 let workerPids = [];
 try {
   const producer = verk.producer(redis);
-  for (let i = 0; i < jobs; i += 1000) await producer.bulk(new Array(Math.min(1000, jobs - i)).fill(undefined));
+  for (let i = 0; i < jobs; i += 1000) await producer.bulk(new Array(Math.min(1000, jobs - i)).fill(data));
   await producer.close();
   await redis.admin.config('RESETSTAT');
   const w = verk.startWorker(redis, { concurrency, processes, execArgv: ['--cpu-prof', '--cpu-prof-dir', dir] });
@@ -69,7 +72,7 @@ function summarize(file) {
   const idle = areas.get('(idle)') ?? 0;
   const busy = total - idle;
   const pct = (us, of) => `${((100 * us) / of).toFixed(1)}%`;
-  console.log(`\nworker ${path.basename(file)}: ${round(total / 1000)} ms profiled, idle ${pct(idle, total)}`);
+  console.log(`\nworker ${path.basename(file)}: ${round(total / 1000)} ms profiled, idle ${pct(idle, total)}, busy ${round(busy / jobs, 1)} µs/job`);
   console.log('CPU time by area (share of non-idle time):');
   for (const [a, us] of [...areas].filter(([a]) => a !== '(idle)').sort((x, y) => y[1] - x[1])) console.log(`  ${pct(us, busy).padStart(6)}  ${a}`);
   console.log('top functions by self time (share of non-idle time):');
@@ -77,7 +80,7 @@ function summarize(file) {
     .filter(([k]) => !k.startsWith('(idle)'))
     .sort((x, y) => y[1] - x[1])
     .slice(0, 30)) {
-    console.log(`  ${pct(us, busy).padStart(6)}  ${k}`);
+    console.log(`  ${pct(us, busy).padStart(6)}  ${round(us / jobs, 2).toString().padStart(6)} µs/job  ${k}`);
   }
 }
 

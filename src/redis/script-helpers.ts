@@ -3,9 +3,10 @@
 import { createHash } from 'node:crypto';
 import { SCRIPT_BOUNDS } from '../config/defaults.js';
 import type { AckRef, AckResult, FetchResult } from './script-types.js';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { ALIVE_STATUS, FETCH_STATUS, REFILL_STATUS, statusOf } from './statuses.js';
+import { pipeScript, type Arg, type ScriptName } from './script-names.js';
 
 export function fetchResult(reply: unknown): FetchResult {
   const res = reply as [number, ...Buffer[]];
@@ -125,14 +126,18 @@ export async function blockThenClaim(
   queue: string,
   node: string,
   timeoutS: number,
-  script: string,
+  script: ScriptName,
   args: unknown[],
 ): Promise<{ taken: unknown; reply: unknown }> {
   const claim = k.nodeClaim(node, queue);
-  const pipe = redis.pipeline().blmoveBuffer(k.queue(queue), claim, 'RIGHT', 'LEFT', timeoutS) as unknown as Record<string, (...a: unknown[]) => ChainableCommander>;
-  const res = await pipe[`${script}Buffer`](claim, ...args).exec();
+  const pipe = redis.pipeline().blmoveBuffer(k.queue(queue), claim, 'RIGHT', 'LEFT', timeoutS);
+  const queued = pipeScript(pipe, script, [claim, ...(args as Arg[])]);
+  const res = await pipe.exec();
   const [waitErr, taken] = res?.[0] ?? [new Error('pipeline aborted'), null];
-  const [err, reply] = res?.[1] ?? [new Error('pipeline aborted'), null];
+  let [err, reply] = res?.[1] ?? [new Error('pipeline aborted'), null];
+  // NOSCRIPT (a new or restarted server): the claim did not run; it runs now, after the wait.
+  const again = err ? queued.retryOn(err, redis) : undefined;
+  if (again) [err, reply] = [null, await again];
   if (err) throw err;
   if (waitErr) throw waitErr;
   return { taken, reply };

@@ -1,6 +1,7 @@
 // The names of the scripts in lua/ that Scripts (src/redis/scripts.ts) wraps, which of them
-// durability 'replicated' confirms, and their definition on a connection (ioredis defineCommand).
-import type { Redis } from 'ioredis';
+// durability 'replicated' confirms, and how one runs on a connection (EVALSHA, EVAL on NOSCRIPT).
+import { createHash } from 'node:crypto';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { scriptSources } from './script-source.js';
 
 /** The scripts Scripts wraps (src/redis/scripts.ts; the contract test checks it against lua/). */
@@ -59,13 +60,46 @@ export const DURABLE_WRITES: ReadonlySet<ScriptName> = new Set([
 export type Arg = string | number | Buffer;
 export type Raw = (...args: Arg[]) => Promise<unknown>;
 
-/** Defines every script of lua/ on the connection (once) and gives its commands by name. */
-export function define(redis: Redis): Record<string, Raw> {
-  const r = redis as unknown as Record<string, Raw>;
-  for (const s of scriptSources()) {
-    if (typeof r[s.name] !== 'function') redis.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
-  }
-  return r;
+interface Loaded {
+  sha: string;
+  lua: string;
+  numberOfKeys: number;
+}
+let byName: Map<string, Loaded> | undefined;
+const loaded = (name: ScriptName): Loaded => {
+  byName ??= new Map(scriptSources().map((s) => [s.name, { sha: createHash('sha1').update(s.lua).digest('hex'), lua: s.lua, numberOfKeys: s.numberOfKeys }]));
+  const s = byName.get(name);
+  if (!s) throw new Error(`no script lua/${name}-*.lua`);
+  return s;
+};
+
+const noScript = (err: unknown) => err instanceof Error && err.message.startsWith('NOSCRIPT');
+type Evaluator = (script: string, numKeys: number, ...args: Arg[]) => Promise<unknown>;
+
+/**
+ * Runs a script of lua/ by its SHA-1 (EVALSHA), and with its source (EVAL, which caches it) when
+ * the server does not know it yet (NOSCRIPT: nothing ran). Plain commands, not ioredis's
+ * defineCommand: ioredis copies every defined script onto each pipeline it builds, and
+ * auto-pipelining builds one per flush, so a connection that defined the project's 29 scripts
+ * paid for all of them on every job (docs/performance.md). `buffers`: replies as Buffers.
+ */
+export function runScript(redis: Redis, name: ScriptName, buffers: boolean, args: Arg[]): Promise<unknown> {
+  const s = loaded(name);
+  const r = redis as unknown as Record<string, Evaluator>;
+  return r[buffers ? 'evalshaBuffer' : 'evalsha'](s.sha, s.numberOfKeys, ...args).catch((err: unknown) => {
+    if (!noScript(err)) throw err;
+    return r[buffers ? 'evalBuffer' : 'eval'](s.lua, s.numberOfKeys, ...args);
+  });
+}
+
+/**
+ * Queues the script on a pipeline by its SHA-1; `retry` runs it again (with its source) when the
+ * pipeline's reply is NOSCRIPT, which tells nothing ran.
+ */
+export function pipeScript(pipe: ChainableCommander, name: ScriptName, args: Arg[]): { retryOn(err: unknown, redis: Redis): Promise<unknown> | undefined } {
+  const s = loaded(name);
+  (pipe as unknown as Record<string, (...a: unknown[]) => unknown>).evalshaBuffer(s.sha, s.numberOfKeys, ...args);
+  return { retryOn: (err, redis) => (noScript(err) ? runScript(redis, name, true, args) : undefined) };
 }
 
 /** What a supervisor records of its nodes' lives (the reaps are recovery events). */

@@ -1,5 +1,5 @@
-// Typed calls of the Lua scripts in lua/ (loaded by script-source.ts with ioredis
-// defineCommand). Payloads are bytes: every payload in a reply is a Buffer (the commands'
+// Typed calls of the Lua scripts in lua/ (read by script-source.ts, run by EVALSHA:
+// script-names.ts). Payloads are bytes: every payload in a reply is a Buffer (the commands'
 // Buffer variants) and payload arguments may be Buffers, so a payload that is not UTF-8 is
 // matched and moved byte for byte. Raw statuses are named through statuses.ts.
 import type { Redis, ChainableCommander } from 'ioredis';
@@ -35,7 +35,7 @@ import * as reapCalls from './reap-calls.js';
 import { confirmWrite, epochOf, type DurableOptions } from './replication.js';
 import { cronTick, type CronTickCall, type CronTickResult } from './cron-calls.js';
 import * as uniqueCalls from './unique-calls.js';
-import { DURABLE_WRITES, define, type Arg, type FleetEventKind, type Raw, type ScriptName } from './script-names.js';
+import { DURABLE_WRITES, runScript, type Arg, type FleetEventKind, type ScriptName } from './script-names.js';
 import type { UniqueEnqueue, UniqueEnqueueResult, SweepResult, UniqueWhy } from './unique-calls.js';
 
 export { FLEET_EVENT_KINDS, WRAPPED_SCRIPTS } from './script-names.js';
@@ -43,7 +43,6 @@ export type { FleetEventKind, ScriptName } from './script-names.js';
 
 /** Typed calls of the Lua scripts on one connection. */
 export class Scripts {
-  private readonly r: Record<string, Raw>;
   /** Queue → its limit as the scripts take it (docs/limits.md); a queue not here runs today's scripts. */
   private readonly limitSpecs: ReadonlyMap<string, string>;
   /**
@@ -60,7 +59,6 @@ export class Scripts {
     /** Cluster-wide limits of the queues this connection fetches (config `limits`). */
     readonly limits: readonly LimitSpec[] = [],
   ) {
-    this.r = define(redis);
     if (durable) epochOf(redis);
     this.limitSpecs = new Map(limits.map((l) => [l.queue, limitCalls.specText(l)]));
   }
@@ -91,7 +89,7 @@ export class Scripts {
 
   /** A script call; `buffers` uses the command's Buffer variant (payloads in the reply as Buffers). */
   call(name: ScriptName, buffers: boolean, ...args: Arg[]): Promise<unknown> {
-    const run = () => this.r[buffers ? `${name}Buffer` : name](...args);
+    const run = () => runScript(this.redis, name, buffers, args);
     if (!this.durable || !DURABLE_WRITES.has(name)) return run();
     return this.durably(name, run);
   }
