@@ -76,9 +76,13 @@ const loaded = (name: ScriptName): Loaded => {
 const noScript = (err: unknown) => err instanceof Error && err.message.startsWith('NOSCRIPT');
 type Evaluator = (script: string, numKeys: number, ...args: Arg[]) => Promise<unknown>;
 
+/** Scripts a connection has sent with their source once (its server caches them then). */
+const sentOn = new WeakMap<Redis, Set<ScriptName>>();
+
 /**
- * Runs a script of lua/ by its SHA-1 (EVALSHA), and with its source (EVAL, which caches it) when
- * the server does not know it yet (NOSCRIPT: nothing ran). Plain commands, not ioredis's
+ * Runs a script of lua/: with its source (EVAL, which caches it on the server) the first time on
+ * a connection, then by its SHA-1 (EVALSHA), and with its source again when the server does not
+ * know it (NOSCRIPT: nothing ran; a restarted or new server). Plain commands, not ioredis's
  * defineCommand: ioredis copies every defined script onto each pipeline it builds, and
  * auto-pipelining builds one per flush, so a connection that defined the project's 29 scripts
  * paid for all of them on every job (docs/performance.md). `buffers`: replies as Buffers.
@@ -86,9 +90,16 @@ type Evaluator = (script: string, numKeys: number, ...args: Arg[]) => Promise<un
 export function runScript(redis: Redis, name: ScriptName, buffers: boolean, args: Arg[]): Promise<unknown> {
   const s = loaded(name);
   const r = redis as unknown as Record<string, Evaluator>;
+  const evaluate = () => r[buffers ? 'evalBuffer' : 'eval'](s.lua, s.numberOfKeys, ...args);
+  let sent = sentOn.get(redis);
+  if (!sent) sentOn.set(redis, (sent = new Set()));
+  if (!sent.has(name)) {
+    sent.add(name);
+    return evaluate();
+  }
   return r[buffers ? 'evalshaBuffer' : 'evalsha'](s.sha, s.numberOfKeys, ...args).catch((err: unknown) => {
     if (!noScript(err)) throw err;
-    return r[buffers ? 'evalBuffer' : 'eval'](s.lua, s.numberOfKeys, ...args);
+    return evaluate();
   });
 }
 
