@@ -47,8 +47,7 @@ const MAX_DB = 2_147_483_647;
 /** Sentinel's own default port. */
 const SENTINEL_PORT = 26379;
 const SENTINEL_QUERY = new Set(['sentinelUsername', 'sentinelPassword']);
-const EXPECTED =
-  'expected redis://host[:port][/db], rediss://… for TLS, redis+sentinel://host1:26379,host2:26379/mymaster[/db] or redis+cluster://host1:6379,host2:6379';
+const EXPECTED = 'expected redis://host[:port][/db], rediss://… for TLS, redis+sentinel://host1:26379,host2:26379/mymaster[/db] or redis+cluster://host1:6379,host2:6379';
 
 type Fail = (why: string) => never;
 
