@@ -200,16 +200,29 @@ function quietFailoverDetector(redis: Redis): void {
  * A command that timed out on a ready connection means the connection is presumed dead: every
  * command still waiting on it is failed (their outcome is unknown, so they are not re-sent) and
  * the client reconnects. Once per dead connection: the first timeout drops it, later ones of the
- * same connection only fail their command.
+ * same connection only fail their command. A command that spent part of its bound in the offline
+ * queue (sent while not ready, or the connection became ready less than a bound ago) proves
+ * nothing about the connection: it only fails (else the reconnect that ends a long outage would
+ * be dropped at once by a command queued during the outage).
  */
 function reconnectOnTimeout(redis: Redis, boundMs: number): void {
   let dropping = false;
-  redis.on('ready', () => (dropping = false));
+  let readyAt = 0;
+  redis.on('ready', () => {
+    dropping = false;
+    readyAt = Date.now();
+  });
+  // ioredis sends a command queued offline a second time when the connection is ready: the first send counts.
+  const seen = new WeakSet<object>();
   const send = redis.sendCommand.bind(redis);
   redis.sendCommand = ((command: Parameters<Redis['sendCommand']>[0], ...rest: unknown[]) => {
+    const first = !seen.has(command);
+    seen.add(command);
+    const sentReady = redis.status === 'ready';
     const reply = (send as (...a: unknown[]) => unknown)(command, ...rest);
+    if (!first) return reply;
     command.promise.catch((err: Error) => {
-      if (err?.message !== TIMED_OUT || dropping || redis.status !== 'ready') return;
+      if (err?.message !== TIMED_OUT || dropping || !sentReady || redis.status !== 'ready' || Date.now() - readyAt < boundMs) return;
       dropping = true;
       const why = new Error(`no reply to ${command.name} within ${boundMs}ms: connection presumed dead (half-open)`);
       redis.recoverFromFatalError(why, why, { offlineQueue: false });
