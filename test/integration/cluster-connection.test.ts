@@ -10,6 +10,7 @@ import { type RedisEvent, redisEvents } from '../../src/redis/failover-stats.js'
 import type { LogFields, Logger } from '../../src/util/logger.js';
 import { type ClusterRig, queuesOnDistinctMasters, startCluster } from '../helpers/cluster-rig.js';
 import { freePort } from '../helpers/redis-server.js';
+import { startProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 
 const clients: Redis[] = [];
@@ -175,6 +176,76 @@ describe('a cluster of 3 masters with 1 replica each', () => {
     expect(await redis.call('CLUSTER', 'MYID')).toBe(await rig.nodeId(await rig.masterPortFor(tags[2])));
     expect(await clusterMasters(url, { commandTimeoutMs: 2000 })).toHaveLength(3);
     console.log(`[measured] first seed refused: ready through the second seed in ${ms}ms`);
+  });
+
+  it('a seed that accepts but never answers costs one ask bound, and the next reconnect starts at the seed that answered', async () => {
+    const mute = await startProxy({ port: rig.nodes[0].port });
+    mute.freeze();
+    try {
+      const url = rig.url.replace('redis+cluster://', `redis+cluster://127.0.0.1:${mute.port},`);
+      const log = recordingLog();
+      const redis = connectRedis(url, { name: 'mute-seed', log, slotTag: tags[2], commandTimeoutMs: 500 });
+      clients.push(redis);
+      const t0 = Date.now();
+      await waitReady(redis, 10_000);
+      const firstMs = Date.now() - t0;
+      expect(firstMs).toBeGreaterThanOrEqual(450);
+      const t1 = Date.now();
+      redis.disconnect(true);
+      await waitFor(async () => redis.status === 'ready' && (await redis.ping()) === 'PONG', { timeoutMs: 10_000, what: 'the reconnect' });
+      const againMs = Date.now() - t1;
+      expect(againMs).toBeLessThan(450);
+      console.log(`[measured] mute first seed (ask bound 500ms): first connect ${firstMs}ms, a reconnect ${againMs}ms (starts at the seed that answered)`);
+    } finally {
+      await mute.close();
+    }
+  });
+
+  it('after kill -9 of its master, the connection reaches the promoted replica', async () => {
+    const tag = tags[2];
+    const { redis } = await connect(rig.url, tag);
+    const oldMaster = await rig.masterPortFor(tag);
+    const [replica] = await rig.replicasOf(oldMaster);
+    const newId = await rig.nodeId(replica);
+    const before = count('reconnect');
+    const t0 = Date.now();
+    await rig.kill(oldMaster, 'SIGKILL');
+    let i = 0;
+    const result = await retryUntil(
+      async () => {
+        await redis.set(`verk:{${tag}}:k`, String(i++));
+        if ((await redis.call('CLUSTER', 'MYID')) !== newId) throw new Error('OLD-MASTER still');
+        return true;
+      },
+      t0,
+      20_000,
+    );
+    expect(count('reconnect')).toBeGreaterThan(before);
+    const kinds = [...new Set(result.errors)].join(',');
+    console.log(
+      `[measured] kill -9 of the master (cluster-node-timeout 1000): first write on the promoted replica ${result.ms}ms after the kill; ${result.errors.length} failed writes (${kinds}); reconnects +${count('reconnect') - before}`,
+    );
+  });
+});
+
+describe('no cluster reachable', () => {
+  it('clusterMasters gives up after one round over the seeds, a one-shot connection after maxRetriesPerRequest more; a long-lived one keeps asking', async () => {
+    const url = `redis+cluster://127.0.0.1:${await freePort()},127.0.0.1:${await freePort()}`;
+    await expect(clusterMasters(url, { commandTimeoutMs: 500 })).rejects.toThrow(/no seed of the cluster gave a slot map \(2 asked; last: .*ECONNREFUSED/);
+    const oneShot = connectRedis(url, { name: 'one-shot', slotTag: 'q', oneShot: true, maxRetriesPerRequest: 1, commandTimeoutMs: 500 });
+    clients.push(oneShot);
+    oneShot.on('error', () => undefined);
+    await expect(oneShot.ping()).rejects.toThrow();
+    await waitFor(() => oneShot.status === 'end', { timeoutMs: 5000, what: 'the one-shot client to end' });
+    const log = recordingLog();
+    const lasting = connectRedis(url, { name: 'lasting', log, slotTag: 'q', commandTimeoutMs: 500 });
+    clients.push(lasting);
+    let rounds = 0;
+    lasting.on('error', () => rounds++);
+    await waitFor(() => rounds >= 5, { timeoutMs: 10_000, what: 'five rounds' });
+    expect(lasting.status).not.toBe('end');
+    expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+    expect(log.lines[0].msg).toBe('Redis unreachable; retrying with backoff');
   });
 });
 
