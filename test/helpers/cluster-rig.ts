@@ -71,6 +71,9 @@ function startNode(bin: string, port: number, dir: string): Proc {
     '',
     '--appendonly',
     'no',
+    // A replica's first sync starts at once (Redis 7 waits 5 s for more replicas to join it).
+    '--repl-diskless-sync-delay',
+    '0',
     '--dir',
     dir,
     '--daemonize',
