@@ -1,12 +1,13 @@
 // A connection pinned to one slot of a Redis Cluster (redis+cluster:// URLs, docs/redis-ha.md):
 // owns finding the master that serves the slot. At every connect and reconnect of its ioredis
 // client, the connector asks the seed nodes in turn (each ask bounded; a seed that fails, the
-// next) for the slot map (CLUSTER SLOTS), has the master it names confirm the slot by its own map
-// with cluster_state:ok, and opens the socket to that master. The client
-// itself is an ordinary standalone one: all keys of a world share one slot, so no command is
-// ever routed elsewhere, and replies that say the node no longer serves the slot (MOVED,
-// CLUSTERDOWN) make connection.ts reconnect, which asks again. No seed answering: the round is
-// reported as an 'error' (the outage logger's) and retried with backoff.
+// next) for the slot map (CLUSTER SLOTS), has the master it names confirm the slot by its own
+// map with cluster_state:ok, and opens the socket to that master. The client itself is an
+// ordinary standalone one: all keys of a world share one slot, so no command is ever routed
+// elsewhere; replies that say the node no longer serves the slot (MOVED, CLUSTERDOWN) make
+// connection.ts reconnect, which asks again. No seed answering: the round is reported as an
+// 'error' (to the outage logger) and retried with backoff. Also the slot of a tag (slotOf) and
+// the masters with their slot ranges (askSeeds, for clusterMasters).
 import net from 'node:net';
 import calculateSlot from 'cluster-key-slot';
 import { Redis, type RedisOptions } from 'ioredis';
