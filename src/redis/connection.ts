@@ -5,14 +5,20 @@
 // failover) never delivers again, and ioredis's own commandTimeout only rejects the command.
 // A redis+sentinel:// URL asks the Sentinels for the master (and again at every reconnect); the
 // replies of a failover (READONLY, MASTERDOWN, UNBLOCKED, LOADING) drop the connection so that it
-// finds the new master, and are counted (failover-stats.ts). docs/redis-ha.md.
+// finds the new master, and are counted (failover-stats.ts). A redis+cluster:// URL pins the
+// connection to the master of one slot (ConnectOptions.slotTag; slot-connector.ts finds it at every
+// connect): MOVED and CLUSTERDOWN reconnect too, ASK and TRYAGAIN (a slot being migrated) are
+// counted and only fail their command. docs/redis-ha.md.
 import { Redis, type RedisOptions } from 'ioredis';
 import { DEFAULTS, REDIS_SOCKET_DEFAULTS } from '../config/defaults.js';
 import type { Logger } from '../util/logger.js';
 import { redactUrl } from '../util/redact.js';
 import { parseRedisUrl } from '../util/redis-url.js';
 import { backoffMs } from '../util/sleep.js';
-import { countRedisEvent, failoverReply } from './failover-stats.js';
+import { countRedisEvent, failoverReply, reconnectsOn } from './failover-stats.js';
+import { askSeeds, type ClusterMaster, slotConnector, slotOf } from './slot-connector.js';
+
+export { slotOf, type ClusterMaster };
 
 export interface ConnectOptions {
   /** Shown in logs and CLIENT LIST. */
@@ -32,6 +38,11 @@ export interface ConnectOptions {
   oneShot?: boolean;
   /** The Sentinels' password for a redis+sentinel:// URL (config sentinelPassword; wins over the URL's ?sentinelPassword=). */
   sentinelPassword?: string;
+  /**
+   * For a redis+cluster:// URL (required there): the hash tag whose slot the connection serves; it
+   * talks to the master of slot("{" + slotTag + "}") and finds it again at every reconnect.
+   */
+  slotTag?: string;
 }
 
 /** The bound, in ms, on one command of a connection made with these options. */
@@ -57,14 +68,15 @@ export function connectRedis(url: string, opts: ConnectOptions): Redis {
     // A failing reconnect is reported through the outage logger below, not as unhandled errors.
     lazyConnect: false,
     // A failover's replies mean "this is not (or no longer) the master": reconnect, which asks the
-    // Sentinels (or DNS) again; the command fails and its caller retries it with backoff.
+    // Sentinels (the seeds, or DNS) again; the command fails and its caller retries it with backoff.
+    // ASK and TRYAGAIN (a cluster slot being migrated) fail the command without a reconnect.
     reconnectOnError: (err) => {
       const kind = failoverReply(err);
       if (kind) countRedisEvent(kind);
-      return kind ? 1 : false;
+      return kind && reconnectsOn(kind) ? 1 : false;
     },
   };
-  const redis = sentinelClient(url, options, opts) ?? new Redis(url, options);
+  const redis = sentinelClient(url, options, opts) ?? clusterClient(url, options, opts) ?? new Redis(url, options);
   redis.on('failoverSubscribed', () => quietFailoverDetector(redis));
   redis.on('reconnecting', () => countRedisEvent('reconnect'));
   watchOutages(redis, url, opts);
@@ -134,6 +146,44 @@ function sentinelClient(url: string, options: RedisOptions, opts: ConnectOptions
   });
 }
 
+/** A client pinned to the master of opts.slotTag's slot for a redis+cluster:// URL; undefined for other URLs. */
+function clusterClient(url: string, options: RedisOptions, opts: ConnectOptions): Redis | undefined {
+  const { cluster } = parseRedisUrl(url);
+  if (!cluster) return undefined;
+  if (opts.slotTag === undefined || opts.slotTag === '') {
+    throw new Error(`a redis+cluster:// connection needs a slotTag (the hash tag of the queue whose slot it serves): connection "${opts.name}"`);
+  }
+  const { seeds, username, password } = cluster;
+  return new Redis({
+    ...options,
+    username,
+    password,
+    db: 0,
+    Connector: slotConnector({
+      seeds,
+      username,
+      password,
+      slot: slotOf(opts.slotTag),
+      askTimeoutMs: commandBoundMs({ commandTimeoutMs: opts.commandTimeoutMs }),
+      // No seed answering: ask again with backoff, for ever; a one-shot connection gives up after
+      // maxRetriesPerRequest rounds (as for Sentinels above).
+      retryDelay: (round) => (opts.oneShot && round > (opts.maxRetriesPerRequest ?? 0) ? null : backoffMs(round, 50, 2000)),
+    }),
+  });
+}
+
+/**
+ * The masters of the cluster of a redis+cluster:// URL and the slot ranges each serves (sorted by
+ * first slot), from the first seed that answers, for operator commands that visit every shard.
+ * Each seed is asked within the command timeout; throws when none answers.
+ */
+export async function clusterMasters(url: string, opts: Pick<ConnectOptions, 'commandTimeoutMs'> = {}): Promise<ClusterMaster[]> {
+  const { cluster } = parseRedisUrl(url);
+  if (!cluster) throw new Error('clusterMasters needs a redis+cluster:// URL');
+  const { masters } = await askSeeds(cluster.seeds, cluster, commandBoundMs({ commandTimeoutMs: opts.commandTimeoutMs }));
+  return masters;
+}
+
 /**
  * ioredis's failover detector keeps one subscriber connection per Sentinel and gives them no
  * 'error' listener, so while a Sentinel is down every reconnect attempt prints "[ioredis]
@@ -150,16 +200,29 @@ function quietFailoverDetector(redis: Redis): void {
  * A command that timed out on a ready connection means the connection is presumed dead: every
  * command still waiting on it is failed (their outcome is unknown, so they are not re-sent) and
  * the client reconnects. Once per dead connection: the first timeout drops it, later ones of the
- * same connection only fail their command.
+ * same connection only fail their command. A command that spent part of its bound in the offline
+ * queue (sent while not ready, or the connection became ready less than a bound ago) proves
+ * nothing about the connection: it only fails (else the reconnect that ends a long outage would
+ * be dropped at once by a command queued during the outage).
  */
 function reconnectOnTimeout(redis: Redis, boundMs: number): void {
   let dropping = false;
-  redis.on('ready', () => (dropping = false));
+  let readyAt = 0;
+  redis.on('ready', () => {
+    dropping = false;
+    readyAt = Date.now();
+  });
+  // ioredis sends a command queued offline a second time when the connection is ready: the first send counts.
+  const seen = new WeakSet<object>();
   const send = redis.sendCommand.bind(redis);
   redis.sendCommand = ((command: Parameters<Redis['sendCommand']>[0], ...rest: unknown[]) => {
+    const first = !seen.has(command);
+    seen.add(command);
+    const sentReady = redis.status === 'ready';
     const reply = (send as (...a: unknown[]) => unknown)(command, ...rest);
+    if (!first) return reply;
     command.promise.catch((err: Error) => {
-      if (err?.message !== TIMED_OUT || dropping || redis.status !== 'ready') return;
+      if (err?.message !== TIMED_OUT || dropping || !sentReady || redis.status !== 'ready' || Date.now() - readyAt < boundMs) return;
       dropping = true;
       const why = new Error(`no reply to ${command.name} within ${boundMs}ms: connection presumed dead (half-open)`);
       redis.recoverFromFatalError(why, why, { offlineQueue: false });

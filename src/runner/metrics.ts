@@ -85,7 +85,7 @@ export function createMetrics(sup: SupervisorView): Metrics {
   });
   new Counter({
     name: 'verk_redis_events_total',
-    help: 'Failover replies (READONLY, MASTERDOWN, UNBLOCKED, LOADING: retried after a reconnect), reconnects, writes no replica confirmed (durability replicated) and running jobs taken back after a failover, over the supervisor and all its worker processes.',
+    help: 'Failover replies (READONLY, MASTERDOWN, UNBLOCKED, LOADING, and in a Redis Cluster MOVED, CLUSTERDOWN: retried after a reconnect; ASK, TRYAGAIN: retried without one), reconnects, writes no replica confirmed (durability replicated) and running jobs taken back after a failover, over the supervisor and all its worker processes.',
     labelNames: ['event'],
     registers: [registry],
     collect() {

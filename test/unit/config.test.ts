@@ -373,7 +373,7 @@ describe('loadConfig: redisUrl is read strictly', () => {
     ['redis://h:65536/0', /port "65536"/],
     ['redis://h:abc/0', /port "abc"/],
     ['redis://:6379/0', /names no host/],
-    ['http://h:6379/0', /scheme "http:\/\/": use redis:\/\/, rediss:\/\/ \(TLS\) or redis\+sentinel:\/\//],
+    ['http://h:6379/0', /scheme "http:\/\/": use redis:\/\/, rediss:\/\/ \(TLS\), redis\+sentinel:\/\/ or redis\+cluster:\/\//],
     ['redis+sentinel://h1:26379,h2:26379', /names no master/],
     ['redis+sentinel://h1:26379,,h2/m', /empty Sentinel address/],
     ['redis+sentinel://h1:26379/m/x', /database "x": the path must be \/<master name>\/N/],

@@ -13,6 +13,9 @@ const cases: { url: string; secret: string }[] = [
   // An unescaped "@" in the password: the parser took "ss@host" for the host, the redactor stopped at the first "@".
   { url: 'redis://:pa@S3cretC@127.0.0.1:6379/0', secret: 'pa@S3cretC' },
   { url: 'redis+sentinel://u:pa@S3cretD@h1:26379/mymaster', secret: 'pa@S3cretD' },
+  // A cluster URL: a seed list after the password, with and without an unescaped "@" in it.
+  { url: 'redis+cluster://u:S3cretF@h1:7000,h2:7001', secret: 'S3cretF' },
+  { url: 'redis+cluster://:pa@S3cretG@h1:7000,h2:7001/0', secret: 'pa@S3cretG' },
   // Leading white space (the parser trims it).
   { url: '  redis://u:S3cretE@127.0.0.1:6379/0', secret: 'S3cretE' },
 ];

@@ -1,5 +1,6 @@
-// Sentinel URLs (redis+sentinel://), their parts as connection.ts uses them, and redaction of
-// every password they can carry (user info and ?sentinelPassword=).
+// Sentinel URLs (redis+sentinel://) and cluster URLs (redis+cluster://), their parts as
+// connection.ts uses them, and redaction of every password they can carry (user info and
+// ?sentinelPassword=).
 import { describe, expect, it } from 'vitest';
 import { parseRedisUrl } from '../../src/util/redis-url.js';
 import { redactText, redactUrl } from '../../src/util/redact.js';
@@ -57,6 +58,73 @@ describe('redaction of Sentinel URLs', () => {
     const text = redactText(`connect failed (${url}) and again redis://:x@h/0?password=abc`);
     expect(text).not.toMatch(/TopS3cret|Sent1nelPw|abc\b/);
     expect(text).toContain('sentinelPassword=***');
+  });
+});
+
+describe('redis+cluster:// URLs', () => {
+  it('names the seeds and the credentials; host and port are the first seed, db 0', () => {
+    const p = parseRedisUrl('redis+cluster://app:p%40ss@10.0.0.1:7000,[::1]:7001,node-c');
+    expect(p).toEqual({
+      tls: false,
+      host: '10.0.0.1',
+      port: 7000,
+      db: 0,
+      cluster: {
+        seeds: [
+          { host: '10.0.0.1', port: 7000 },
+          { host: '::1', port: 7001 },
+          { host: 'node-c', port: 6379 },
+        ],
+        username: 'app',
+        password: 'p@ss',
+      },
+    });
+  });
+
+  it('takes /0 or no path, a password without a user, and no credentials', () => {
+    expect(parseRedisUrl('redis+cluster://:pw@h1:7000/0').cluster).toEqual({ seeds: [{ host: 'h1', port: 7000 }], password: 'pw' });
+    expect(parseRedisUrl('redis+cluster://h1:7000,h2:7001/').cluster).toEqual({
+      seeds: [
+        { host: 'h1', port: 7000 },
+        { host: 'h2', port: 7001 },
+      ],
+    });
+    expect(parseRedisUrl('REDIS+CLUSTER://h1').cluster?.seeds).toEqual([{ host: 'h1', port: 6379 }]);
+  });
+
+  it('plain and Sentinel URLs have no cluster part', () => {
+    expect(parseRedisUrl('redis://h:1/2').cluster).toBeUndefined();
+    expect(parseRedisUrl('redis+sentinel://h1/m').cluster).toBeUndefined();
+  });
+
+  it.each([
+    ['redis+cluster://u:secret@h1:7000/1', /database "1": Redis Cluster has only database 0/],
+    ['redis+cluster://u:secret@h1:7000/0/1', /path other than \/0/],
+    ['redis+cluster://u:secret@h1:7000/db', /path other than \/0/],
+    ['redis+cluster://u:secret@h1:7000?db=0', /takes no query parameters/],
+    ['redis+cluster://u:secret@h1:7000,,h2:7001', /empty seed address/],
+    ['redis+cluster://u:secret@h1:70000', /port "70000"/],
+    ['redis+cluster://u:secret@:7000', /names no host/],
+    ['redis+cluster://:%zz@h1', /malformed %-escape in the password/],
+    ['redis+clusters://u:secret@h1', /use redis:\/\/, rediss:\/\/ \(TLS\), redis\+sentinel:\/\/ or redis\+cluster:\/\//],
+  ])('refuses %s without repeating a password', (url, message) => {
+    expect(() => parseRedisUrl(url)).toThrow(message);
+    try {
+      parseRedisUrl(url);
+    } catch (err) {
+      expect((err as Error).message).not.toMatch(/secret|%zz/);
+    }
+  });
+});
+
+describe('redaction of cluster URLs', () => {
+  it('hides the password, keeps the seeds', () => {
+    const url = 'redis+cluster://app:TopS3cret@h1:7000,h2:7001,h3:7002/0';
+    expect(redactUrl(url)).toBe('redis+cluster://app:***@h1:7000,h2:7001,h3:7002/0');
+    expect(redactUrl('redis+cluster://:TopS3cret@h1:7000,h2:7001')).toBe('redis+cluster://:***@h1:7000,h2:7001');
+    const text = redactText(`no seed answered (redis+cluster://app:TopS3cret@h1:7000,h2:7001) twice`);
+    expect(text).not.toContain('TopS3cret');
+    expect(text).toContain('redis+cluster://app:***@h1:7000,h2:7001');
   });
 });
 
