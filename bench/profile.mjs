@@ -80,7 +80,11 @@ function summarize(file) {
     .filter(([k]) => !k.startsWith('(idle)'))
     .sort((x, y) => y[1] - x[1])
     .slice(0, 30)) {
-    console.log(`  ${pct(us, busy).padStart(6)}  ${round(us / jobs, 2).toString().padStart(6)} µs/job  ${k}`);
+    console.log(
+      `  ${pct(us, busy).padStart(6)}  ${round(us / jobs, 2)
+        .toString()
+        .padStart(6)} µs/job  ${k}`,
+    );
   }
 }
 

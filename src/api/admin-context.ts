@@ -2,6 +2,7 @@
 // reconnect attempt (an operator's command must fail, not hang, when Redis is unreachable), the
 // key names, the typed scripts, and Redis's clock. openCheckedAdmin refuses a database the
 // server does not have before any command runs.
+import { hashTagOf } from '../config/shard-worlds.js';
 import type { Redis } from 'ioredis';
 import { connectRedis } from '../redis/connection.js';
 import { checkDatabase } from '../redis/database-check.js';
@@ -28,7 +29,14 @@ export function openAdmin(opts: AdminOptions): AdminContext {
   const owned = !opts.redis;
   const redis =
     opts.redis ??
-    connectRedis(opts.redisUrl, { name: 'verk:admin', maxRetriesPerRequest: 1, autoPipeline: true, oneShot: true, sentinelPassword: opts.sentinelPassword });
+    connectRedis(opts.redisUrl, {
+      name: 'verk:admin',
+      maxRetriesPerRequest: 1,
+      autoPipeline: true,
+      oneShot: true,
+      sentinelPassword: opts.sentinelPassword,
+      slotTag: hashTagOf(opts.prefix ?? ''),
+    });
   const keys = makeKeys(opts.prefix ?? '');
   return {
     redis,

@@ -12,6 +12,7 @@ import { Scripts } from '../redis/scripts.js';
 import { connectRedis } from '../redis/connection.js';
 import { makeKeys, type Keys } from '../redis/keys.js';
 import { epochOf, replicaHas, UnreplicatedWriteError, type Durability } from '../redis/replication.js';
+import { checkWorldName, isClusterUrl, worldPrefix } from '../config/shard-worlds.js';
 
 export { UnreplicatedWriteError } from '../redis/replication.js';
 
@@ -51,8 +52,10 @@ export interface EnqueueResult {
 }
 
 export class Client {
-  readonly redis: Redis;
+  private readonly conn: Redis | undefined;
   readonly keys: Keys;
+  /** The Redis Cluster layout (a redis+cluster:// URL): one client per queue world, made on first use. */
+  private readonly shards: Map<string, { client: Client; redis: Redis }> | undefined;
   private readonly owned: boolean;
   /** WAIT timeout with durability 'replicated'; undefined: no wait. */
   private readonly waitMs: number | undefined;
@@ -67,7 +70,13 @@ export class Client {
     if (opts.durability === 'replicated' && !opts.redis && waitMs * 2 > bound)
       throw new Error(`durabilityTimeout (${waitMs}ms) must be at most half of redisCommandTimeout (${bound}ms)`);
     this.owned = !opts.redis;
-    this.redis =
+    this.keys = makeKeys(opts.prefix ?? '');
+    if (!opts.redis && opts.redisUrl && isClusterUrl(opts.redisUrl)) {
+      this.shards = new Map();
+      this.opts = opts;
+      return;
+    }
+    this.conn =
       opts.redis ??
       connectRedis(opts.redisUrl ?? 'redis://127.0.0.1:6379/0', {
         name: 'verk:client',
@@ -76,11 +85,42 @@ export class Client {
         sentinelPassword: opts.sentinelPassword,
         commandTimeoutMs: opts.redisCommandTimeout,
       });
-    this.keys = makeKeys(opts.prefix ?? '');
     if (opts.durability === 'replicated') {
       this.waitMs = waitMs;
       epochOf(this.redis);
     }
+  }
+
+  private opts: ClientOptions = {};
+
+  /** The connection (not in the Redis Cluster layout, where each queue world has its own: connectionFor). */
+  get redis(): Redis {
+    if (!this.conn) throw new Error('a redis+cluster:// client has one connection per queue: use connectionFor(queue)');
+    return this.conn;
+  }
+
+  /** The connection the jobs of `queue` are written on. */
+  connectionFor(queue: string): Redis {
+    return this.shards ? this.shard(queue).redis : this.redis;
+  }
+
+  /** The client of a queue's world (docs/redis-cluster.md): its prefix, a connection pinned to its master. */
+  private shard(queue: string): Client {
+    let s = this.shards!.get(queue);
+    if (!s) {
+      checkWorldName(queue, 'enqueue');
+      const o = this.opts;
+      const redis = connectRedis(o.redisUrl!, {
+        name: 'verk:client',
+        autoPipeline: true,
+        maxRetriesPerRequest: 3,
+        commandTimeoutMs: o.redisCommandTimeout,
+        slotTag: queue,
+      });
+      s = { redis, client: new Client({ ...o, redisUrl: undefined, redis, prefix: worldPrefix(o.prefix ?? '', queue) }) };
+      this.shards!.set(queue, s);
+    }
+    return s.client;
   }
 
   /** Runs a write; with durability 'replicated' throws UnreplicatedWriteError unless a replica confirms it. */
@@ -111,6 +151,11 @@ export class Client {
    * when not in the future). For a unique job refused as a duplicate, `jid` is the holder's.
    */
   async push(job: EnqueueJob, at?: Date | number): Promise<EnqueueResult> {
+    if (this.shards) {
+      const res = await this.shard(job.queue ?? 'default').push(job, at);
+      if (!res.enqueued) this.refusedDuplicates++;
+      return res;
+    }
     const atMs = at === undefined ? undefined : typeof at === 'number' ? at : at.getTime();
     if (atMs !== undefined && !Number.isFinite(atMs)) throw new Error('enqueueAt needs a valid time');
     const later = atMs !== undefined && atMs > Date.now();
@@ -165,6 +210,7 @@ export class Client {
    * jids in order. Unique jobs go one by one (each takes its lock), after the others.
    */
   async enqueueBulk(jobs: EnqueueJob[]): Promise<string[]> {
+    if (this.shards) return this.bulkPerShard(jobs);
     const now = Date.now() / 1000;
     const byQueue = new Map<string, string[]>();
     const unique = new Map<number, EnqueueJob>();
@@ -189,8 +235,24 @@ export class Client {
     return jids;
   }
 
+  /** enqueueBulk in the cluster layout: each queue's jobs in its own world, jids in the given order. */
+  private async bulkPerShard(jobs: EnqueueJob[]): Promise<string[]> {
+    const byQueue = new Map<string, number[]>();
+    jobs.forEach((j, i) => {
+      const q = j.queue ?? 'default';
+      byQueue.set(q, [...(byQueue.get(q) ?? []), i]);
+    });
+    const jids: string[] = new Array(jobs.length);
+    for (const [q, at] of byQueue) {
+      const got = await this.shard(q).enqueueBulk(at.map((i) => jobs[i]));
+      at.forEach((i, n) => (jids[i] = got[n]));
+    }
+    return jids;
+  }
+
   async close(): Promise<void> {
-    if (this.owned) await this.redis.quit().catch(() => this.redis.disconnect());
+    for (const s of this.shards?.values() ?? []) await s.redis.quit().catch(() => s.redis.disconnect());
+    if (this.owned && this.conn) await this.conn.quit().catch(() => this.conn?.disconnect());
   }
 }
 

@@ -7,12 +7,21 @@ import { EXIT, exitCodeOf } from '../util/errors.js';
 import { watchStream } from '../util/logger.js';
 import { redactText } from '../util/redact.js';
 import { paint } from './render.js';
+import { runPerShard, ShardedCommand } from './shard-run.js';
 
 export async function main(argv: string[]): Promise<void> {
   guardOutput();
   const program = buildProgram();
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(argv).catch(async (err: unknown) => {
+      if (!(err instanceof ShardedCommand)) throw err;
+      // The Redis Cluster layout: the same command once inside each queue world (a fresh program each time).
+      await runPerShard(err.worlds, argv.includes('--json'), () =>
+        buildProgram()
+          .parseAsync(argv)
+          .then(() => undefined),
+      );
+    });
   } catch (err) {
     // Exit now: a failed command (e.g. `verk work` refused at start) may still hold connections.
     process.exit(report(err));

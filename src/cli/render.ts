@@ -13,8 +13,28 @@ export const paint = {
   bold: (s: string) => c.bold(s),
 };
 
+/** While set (a per-shard run with --json: shard-run.ts), printJson gathers instead of printing. */
+let gathering: unknown[] | undefined;
+
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  if (gathering) gathering.push(value);
+  else process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Runs `fn`; with `on`, what it passes to printJson is returned instead of printed. */
+export async function collectJson(on: boolean, fn: () => Promise<void>): Promise<unknown[]> {
+  if (!on) {
+    await fn();
+    return [];
+  }
+  const mine: unknown[] = [];
+  gathering = mine;
+  try {
+    await fn();
+  } finally {
+    gathering = undefined;
+  }
+  return mine;
 }
 
 /**

@@ -1,6 +1,7 @@
 // One verk node = one worker process: a QueueWorker per configured queue, sharing one Redis
 // connection for scripts (auto-pipelined) and one blocking connection per queue. Owns the
 // node's reactions: quiet, graceful shutdown with a deadline, fencing, recycling.
+import { hashTagOf } from '../config/shard-worlds.js';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { connectRedis } from '../redis/connection.js';
@@ -60,6 +61,7 @@ export class WorkerNode {
       autoPipeline: true,
       commandTimeoutMs: config.redisCommandTimeout,
       sentinelPassword: config.sentinelPassword,
+      slotTag: hashTagOf(config.prefix),
     });
     this.scripts = new Scripts(this.redis, makeKeys(config.prefix), durableOptions(config, log), Array.isArray(config.limits) ? config.limits : []);
     let wasDown = false;
@@ -100,6 +102,7 @@ export class WorkerNode {
               commandTimeoutMs: config.redisCommandTimeout,
               blockingMs: config.blockTimeout,
               sentinelPassword: config.sentinelPassword,
+              slotTag: hashTagOf(config.prefix),
             }),
             db,
             wrongDb,

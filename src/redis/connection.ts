@@ -12,6 +12,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { DEFAULTS, REDIS_SOCKET_DEFAULTS } from '../config/defaults.js';
 import type { Logger } from '../util/logger.js';
+import { monotonicMs } from '../util/clock.js';
 import { redactUrl } from '../util/redact.js';
 import { parseRedisUrl } from '../util/redis-url.js';
 import { backoffMs } from '../util/sleep.js';
@@ -210,7 +211,7 @@ function reconnectOnTimeout(redis: Redis, boundMs: number): void {
   let readyAt = 0;
   redis.on('ready', () => {
     dropping = false;
-    readyAt = Date.now();
+    readyAt = monotonicMs();
   });
   // ioredis sends a command queued offline a second time when the connection is ready: the first send counts.
   const seen = new WeakSet<object>();
@@ -222,7 +223,7 @@ function reconnectOnTimeout(redis: Redis, boundMs: number): void {
     const reply = (send as (...a: unknown[]) => unknown)(command, ...rest);
     if (!first) return reply;
     command.promise.catch((err: Error) => {
-      if (err?.message !== TIMED_OUT || dropping || !sentReady || redis.status !== 'ready' || Date.now() - readyAt < boundMs) return;
+      if (err?.message !== TIMED_OUT || dropping || !sentReady || redis.status !== 'ready' || monotonicMs() - readyAt < boundMs) return;
       dropping = true;
       const why = new Error(`no reply to ${command.name} within ${boundMs}ms: connection presumed dead (half-open)`);
       redis.recoverFromFatalError(why, why, { offlineQueue: false });

@@ -81,9 +81,15 @@ export async function readiness(sup: SupervisorView): Promise<ProbeResult> {
   };
 }
 
+/** Every connection answers (in the Redis Cluster layout, one per shard world). */
 async function pingRedis(sup: SupervisorView): Promise<boolean> {
-  if (sup.redis.status !== 'ready') return false;
-  return withTimeout(sup.redis.ping(), READY_PING_TIMEOUT_MS).then(
+  const ok = await Promise.all((sup.shards?.() ?? [sup]).map((s) => pingOne(s.redis)));
+  return ok.every(Boolean);
+}
+
+async function pingOne(redis: SupervisorView['redis']): Promise<boolean> {
+  if (redis.status !== 'ready') return false;
+  return withTimeout(redis.ping(), READY_PING_TIMEOUT_MS).then(
     () => true,
     () => false,
   );

@@ -265,6 +265,20 @@ function gauge(registry: Registry, name: string, help: string, labelNames: strin
  * whose clock is off reports the same latency as the others) and the set sizes, in one pipeline.
  */
 async function readRedis(sup: SupervisorView): Promise<RedisReading> {
+  const shards = sup.shards?.();
+  if (!shards) return readOne(sup);
+  // The Redis Cluster layout: each world on its own connection; queues and limits are per world, sets summed.
+  const parts = await Promise.all(shards.map(readOne));
+  return {
+    queues: new Map(parts.flatMap((p) => [...p.queues])),
+    limits: new Map(parts.flatMap((p) => [...p.limits])),
+    retry: parts.reduce((n, p) => n + p.retry, 0),
+    schedule: parts.reduce((n, p) => n + p.schedule, 0),
+    dead: parts.reduce((n, p) => n + p.dead, 0),
+  };
+}
+
+async function readOne(sup: SupervisorView): Promise<RedisReading> {
   if (sup.redis.status !== 'ready') throw new Error('Redis not connected');
   const keys = sup.keys;
   const names = sup.config.queues.map((q) => q.name);

@@ -7,7 +7,15 @@
 // Plus the exit watchdog: a stop that has not finished after shutdownTimeout + SHUTDOWN_OVERRUN_MS
 // (Redis unreachable, nothing can be written) kills what is left and exits 1.
 import type { Logger } from '../util/logger.js';
-import type { Supervisor } from './supervisor.js';
+import type { Config } from '../config/schema.js';
+
+/** What the signal handlers drive: a Supervisor, or the group of one per shard (shard-group.ts). */
+export interface StopTarget {
+  readonly config: Readonly<Config>;
+  readonly pool: { killAll(signal: NodeJS.Signals): void };
+  stop(): Promise<void>;
+  quiet(): void;
+}
 
 export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const;
 export const QUIET_SIGNALS = ['SIGTSTP'] as const;
@@ -23,7 +31,7 @@ export interface SignalOptions {
 }
 
 /** Installs the supervisor's handlers; returns a function that removes them. */
-export function handleSignals(sup: Supervisor, log: Logger, opts: SignalOptions = {}): () => void {
+export function handleSignals(sup: StopTarget, log: Logger, opts: SignalOptions = {}): () => void {
   const exit = opts.exit ?? ((code: number) => process.exit(code));
   let watchdog: NodeJS.Timeout | undefined;
   const stop = (signal: NodeJS.Signals) => {

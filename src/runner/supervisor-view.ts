@@ -16,6 +16,8 @@ export interface SupervisorView {
   readonly config: Readonly<Config>;
   readonly redis: Redis;
   readonly keys: Keys;
+  /** The Redis Cluster layout: one view per world, each read on its own connection (shard-group.ts). */
+  shards?(): readonly SupervisorView[];
   /** Live worker processes. */
   workers(): readonly PoolChild[];
   /** Age of the oldest successful heartbeat among live nodes, ms. */

@@ -4,6 +4,7 @@
 // Every step that needs Redis is retried with backoff until Redis accepts it, so a Redis outage,
 // OOM or failover never leaves it with fewer workers for good (docs/reliability.md). Signals
 // are src/runner/signals.ts's; the health server sees it through SupervisorView.
+import { hashTagOf } from '../config/shard-worlds.js';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { connectRedis } from '../redis/connection.js';
@@ -77,6 +78,7 @@ export class Supervisor implements SupervisorView {
       autoPipeline: true,
       commandTimeoutMs: config.redisCommandTimeout,
       sentinelPassword: config.sentinelPassword,
+      slotTag: hashTagOf(config.prefix),
     });
     this.scripts = new Scripts(this.redis, makeKeys(config.prefix), durableOptions(config, log), Array.isArray(config.limits) ? config.limits : []);
     this.nodes = new NodeRecords({

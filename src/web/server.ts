@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../util/errors.js';
+import { isClusterUrl } from '../config/shard-worlds.js';
 import type { Logger } from '../util/logger.js';
 import { createWebHandler, type WebHandler } from './handler.js';
 
@@ -25,6 +26,11 @@ export function isLoopback(host: string): boolean {
 }
 
 export async function startWebServer(config: WebConfig, port: number, log?: Logger): Promise<WebServer> {
+  if (isClusterUrl(config.redisUrl ?? '')) {
+    throw new ConfigError(
+      'the web dashboard reads one Redis and is not available in the Redis Cluster layout (a redis+cluster:// URL): use the operator commands, which run per shard (docs/redis-cluster.md)',
+    );
+  }
   if (!isLoopback(config.webHost) && config.webAuth === '') {
     throw new ConfigError(
       `the web dashboard would listen on ${config.webHost} without credentials: set --auth token:<secret> (or basic:<user>:<password>), or --auth none when a proxy in front of it authenticates`,

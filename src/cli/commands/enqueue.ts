@@ -7,6 +7,7 @@
 // with `enqueued: false` under --json (docs/unique-jobs.md).
 import type { Command } from 'commander';
 import { Client } from '../../api/client.js';
+import { isClusterUrl } from '../../config/shard-worlds.js';
 import { loadHandlerOptions } from '../../core/handlers.js';
 import { checkDatabase } from '../../redis/database-check.js';
 import { parseDuration } from '../../util/duration.js';
@@ -51,7 +52,8 @@ export function registerEnqueue(program: Command): void {
         redisCommandTimeout: config.redisCommandTimeout,
       });
       try {
-        await checkDatabase(client.redis, config.redisUrl);
+        // The cluster layout has only database 0 (the URL allows no other).
+        if (!isClusterUrl(config.redisUrl)) await checkDatabase(client.redis, config.redisUrl);
         const { jid, enqueued } = await client.push(job, at);
         const scheduled = at !== undefined && at > Date.now();
         if (opts.json)

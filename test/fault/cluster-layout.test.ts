@@ -1,0 +1,213 @@
+// The Redis Cluster layout end to end (docs/redis-cluster.md), real processes on a real 3-master
+// cluster: three queues whose worlds live on three different masters, three `verk work` nodes
+// working all three, a producer writing through a redis+cluster:// URL. Shows that each world's
+// keys stay on its master, that the dynamic-node chaos of the single-Redis layout (kill -9 of
+// nodes mid-run, a node frozen past its TTL) loses nothing there either, that a master's
+// failover to its replica is survived, and that the operator commands run per shard. The fixture
+// handlers record what ran in a separate plain redis-server (the ledger), not in the cluster.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '../../src/api/client.js';
+import { freezePastTtl } from '../helpers/chaos.js';
+import { signalGroup, startWorker, verk } from '../helpers/cli.js';
+import { queuesOnDistinctMasters, startCluster, type ClusterRig } from '../helpers/cluster-rig.js';
+import { doneCount, executions, FIXTURE_JOBS, intervalArgs, TEST_INTERVALS } from '../helpers/e2e.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait.js';
+
+let rig: ClusterRig;
+let ledger: RedisServer;
+let queues: string[];
+let client: Client;
+const NODE_TTL = TEST_INTERVALS.nodeTtlMs;
+const REAPER = TEST_INTERVALS.reaperMs;
+
+beforeAll(async () => {
+  [rig, ledger] = await Promise.all([startCluster({ masters: 3, replicasPerMaster: 1 }), startRedis()]);
+  queues = await queuesOnDistinctMasters(rig, 3);
+  client = new Client({ redisUrl: rig.url });
+}, 60_000);
+
+afterAll(async () => {
+  await client?.close();
+  await Promise.all([rig?.stop(), ledger?.stop()]);
+});
+
+type Worker = ReturnType<typeof startWorker>;
+const workers: Worker[] = [];
+function start(): Worker {
+  const args = [
+    ...intervalArgs(),
+    '--redis-url',
+    rig.url,
+    '--handlers',
+    FIXTURE_JOBS,
+    '--log-format',
+    'json',
+    '--scheduler-interval',
+    '100ms',
+    '--shutdown-timeout',
+    '2s',
+  ];
+  const w = startWorker([...args, '--queues', queues.map((q) => `${q}:5`).join(','), '--processes', '1'], { env: { TEST_REDIS_URL: ledger.url } });
+  workers.push(w);
+  return w;
+}
+async function stopAll(): Promise<void> {
+  for (const w of workers.splice(0)) {
+    signalGroup(w.pid!, 'SIGTERM');
+    await w.catch(() => undefined);
+  }
+}
+
+/** Jobs spread evenly over the three queues; returns their jids. */
+async function enqueue(n: number, sleepMs: number): Promise<string[]> {
+  return client.enqueueBulk(Array.from({ length: n }, (_, i) => ({ class: 'Count', queue: queues[i % 3], args: [{ sleepMs }] })));
+}
+
+/** How many of `jids` the fixture handlers completed. */
+async function doneOf(jids: string[]): Promise<number> {
+  const marks = await ledger.client.hmget('test:done', ...jids);
+  return marks.filter(Boolean).length;
+}
+
+function summarize(ex: Map<string, number>, jids: string[]) {
+  return { lost: jids.filter((j) => !ex.has(j)).length, duplicates: [...ex.values()].reduce((n, c) => n + (c - 1), 0) };
+}
+
+/** Per world: the node ids whose supervisor is the given `verk work` process. */
+async function nodesOf(supervisorPid: number): Promise<{ q: string; id: string }[]> {
+  const out: { q: string; id: string }[] = [];
+  for (const q of queues) {
+    const c = rig.client(await rig.masterPortFor(q));
+    for (const id of await c.smembers(`{${q}}:verk_nodes`)) {
+      if ((await c.hget(`{${q}}:verk:node:${id}:info`, 'supervisor_pid')) === String(supervisorPid)) out.push({ q, id });
+    }
+  }
+  return out;
+}
+
+/** Whether a node is still registered in its world. */
+async function registered(n: { q: string; id: string }): Promise<boolean> {
+  return (await rig.client(await rig.masterPortFor(n.q)).sismember(`{${n.q}}:verk_nodes`, n.id)) === 1;
+}
+
+/** Recovery events of every world (each on its own master). */
+async function recoveries(): Promise<{ node: string; moved: number }[]> {
+  const out: { node: string; moved: number }[] = [];
+  for (const q of queues) {
+    const port = await rig.masterPortFor(q);
+    for (const e of await rig.client(port).lrange(`{${q}}:verk:recoveries`, 0, -1)) out.push(JSON.parse(e));
+  }
+  return out;
+}
+
+describe('Redis Cluster layout (3 masters, real processes)', () => {
+  it("keeps each queue's keys on its own master; kill -9 of nodes mid-run and a node frozen past its TTL lose nothing", async () => {
+    const N = 1500;
+    const jids = await enqueue(N, 30);
+    // Every world's keys are on the master of its slot (and its replica), nowhere else (SCAN is not redirected).
+    for (const q of queues) {
+      const port = await rig.masterPortFor(q);
+      expect(await rig.client(port).llen(`{${q}}:queue:${q}`)).toBe(N / 3);
+      const own = new Set([port, ...(await rig.replicasOf(port))]);
+      for (const n of rig.nodes.filter((x) => !own.has(x.port))) {
+        const [, keys] = await rig.client(n.port).scan('0', 'MATCH', `{${q}}:*`, 'COUNT', 10_000);
+        expect(keys, `keys of {${q}} on node ${n.port}`).toEqual([]);
+      }
+    }
+    const ws = [start(), start(), start()];
+    try {
+      await waitFor(async () => (await doneCount(ledger.client)) >= N / 5, { what: 'a fifth of the jobs', timeoutMs: 60_000 });
+      const victim = await nodesOf(ws[0].pid!);
+      expect(victim.map((n) => n.q).sort()).toEqual([...queues].sort()); // a node in each of its three worlds
+      signalGroup(ws[0].pid!, 'SIGKILL');
+      const killedAt = Date.now();
+      await ws[0].catch(() => undefined);
+      ws[0] = start();
+      // The victim's lease expires in each of its three worlds; every world's reaper gives its jobs back.
+      await waitFor(async () => (await Promise.all(victim.map(registered))).every((r) => !r), {
+        what: 'the victim reaped in all three worlds',
+        timeoutMs: 15_000,
+        intervalMs: 20,
+      });
+      const recoveryMs = Date.now() - killedAt;
+      await waitFor(async () => (await doneCount(ledger.client)) >= (3 * N) / 5, { what: 'three fifths of the jobs', timeoutMs: 60_000 });
+      const frozenMs = await freezePastTtl(ws[1].pid!);
+      await waitFor(async () => (await doneOf(jids)) === N, { what: 'all jobs', timeoutMs: 90_000 });
+      const { lost, duplicates } = summarize(await executions(ledger.client), jids);
+      const events = await recoveries();
+      const recovered = events.reduce((n, e) => n + e.moved, 0);
+      console.log(
+        `[measured] cluster layout, 3 masters, 3 queues, ${N} jobs: kill -9 of 1 of 3 nodes and a freeze of ${frozenMs} ms: lost ${lost}, duplicates ${duplicates}, recovered ${recovered} in ${events.length} events (per world), recovery of the killed node in all 3 worlds ${recoveryMs} ms (bound ${NODE_TTL + REAPER * 1.2 + 1000} ms)`,
+      );
+      expect(lost).toBe(0);
+      expect(duplicates).toBeLessThanOrEqual(recovered);
+      expect(recoveryMs).toBeLessThanOrEqual(NODE_TTL + REAPER * 1.2 + 1000);
+      // Nothing left in progress anywhere once the queues are drained.
+      for (const q of queues) {
+        const port = await rig.masterPortFor(q);
+        const left = await rig.client(port).keys(`{${q}}:inprogress:*`);
+        const held = await Promise.all(left.map((k) => rig.client(port).llen(k)));
+        expect(held.reduce((a, b) => a + b, 0)).toBe(0);
+      }
+    } finally {
+      await stopAll();
+    }
+  }, 240_000);
+
+  it('a master fails over to its replica mid-run: every node fetches again from the new master, nothing is lost that was acknowledged and replicated', async () => {
+    await ledger.client.del('test:execs', 'test:done', 'test:started', 'test:pid');
+    const N = 900;
+    const jids = await enqueue(N, 20);
+    const victimQueue = queues[0];
+    const oldMaster = await rig.masterPortFor(victimQueue);
+    // Let the replica catch up with the enqueue before the failover (the default durability: what
+    // a failover can undo is what the replica had not received; docs/redis-ha.md).
+    await rig.client(oldMaster).call('WAIT', '1', '2000');
+    const ws = [start(), start(), start()];
+    try {
+      await waitFor(async () => (await doneCount(ledger.client)) >= N / 4, { what: 'a quarter of the jobs', timeoutMs: 60_000 });
+      const [replica] = await rig.replicasOf(oldMaster);
+      const at = Date.now();
+      await rig.failover(replica);
+      const newMaster = await rig.masterPortFor(victimQueue);
+      expect(newMaster).toBe(replica);
+      // Work on the failed-over world resumes: jobs of that queue complete after the failover.
+      const victimJids = jids.filter((_, i) => i % 3 === 0);
+      const before = await doneOf(victimJids);
+      await waitFor(async () => (await doneOf(victimJids)) > before + 10, {
+        what: `jobs of {${victimQueue}} completing after the failover`,
+        timeoutMs: 30_000,
+        intervalMs: 20,
+      });
+      const resumeMs = Date.now() - at;
+      await waitFor(async () => (await doneOf(jids)) === N, { what: 'all jobs', timeoutMs: 90_000 });
+      const { lost, duplicates } = summarize(await executions(ledger.client), jids);
+      console.log(
+        `[measured] cluster layout, manual failover of the master of {${victimQueue}} (${oldMaster} → ${replica}) mid-run, ${N} jobs: lost ${lost}, duplicates ${duplicates}, jobs of that queue completing again ${resumeMs} ms after the failover began`,
+      );
+      expect(lost).toBe(0);
+    } finally {
+      await stopAll();
+    }
+  }, 240_000);
+
+  it('operator commands run per shard: verk nodes --json and verk queues list every world with its nodes and queue', async () => {
+    const ws = [start(), start()];
+    try {
+      const nodesOf = async () => JSON.parse((await verk(['nodes', '--json', '--redis-url', rig.url])).stdout).shards as Record<string, { nodes: { alive: boolean }[] }>;
+      const shards = await waitFor(
+        async () => {
+          const s = await nodesOf();
+          return queues.every((q) => s[q]?.nodes.filter((n) => n.alive).length === 2) ? s : undefined;
+        },
+        { what: 'two live nodes in every world', timeoutMs: 20_000 },
+      );
+      expect(Object.keys(shards).sort()).toEqual([...queues].sort());
+      const human = (await verk(['queues', '--redis-url', rig.url])).stdout;
+      for (const q of queues) expect(human).toContain(`── shard {${q}} ──`);
+    } finally {
+      await stopAll();
+    }
+  }, 120_000);
+});
