@@ -5,7 +5,8 @@
 // masters, the jobs pre-enqueued evenly through the library Client (redis+cluster:// URL), then one
 // `verk work --queues q1:C,…,qN:C --processes 1` (one supervisor and one worker process per
 // queue) drains them; rate from the first to the last completion. Per row: jobs/s, the ratio to
-// 1 master, each master's Redis CPU per second of the run and its share of the commands.
+// 1 master, each master's Redis CPU per second of the run and its share of the commands, and the
+// rate at which the busiest master would fill a core (jobs/s ÷ its share of a core).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,11 +133,17 @@ const base = rows.find((r) => r.masters === shardCounts[0])?.jobsPerSec ?? 1;
 console.log(
   `\ncluster layout: ${queueCount} queues spread over the masters, ${jobs} jobs of ${size} B, concurrency ${concurrency} per queue, one verk work (${queueCount} supervisors + ${queueCount} worker processes)\n`,
 );
-console.log('| masters | jobs/s | ratio to 1 master | Redis CPU per master (% of a core) | share of commands per master |');
-console.log('|---|---|---|---|---|');
+// What Redis could take before its busiest master fills a core (an extrapolation: on a box whose
+// workers saturate the CPU first, jobs/s itself cannot show the shards' headroom).
+const capacity = (r) => round((r.jobsPerSec * 100) / Math.max(...r.cpuPerMaster));
+const baseCapacity = capacity(rows[0]);
+console.log(
+  '| masters | jobs/s | ratio to 1 master | Redis CPU per master (% of a core) | share of commands per master | jobs/s at which the busiest master fills a core | ratio |',
+);
+console.log('|---|---|---|---|---|---|---|');
 for (const r of rows)
   console.log(
-    `| ${r.masters} | ${r.jobsPerSec} | ${(r.jobsPerSec / base).toFixed(2)}× | ${r.cpuPerMaster.join(' / ')} | ${r.commandShare.map((s) => `${s}%`).join(' / ')} |`,
+    `| ${r.masters} | ${r.jobsPerSec} | ${(r.jobsPerSec / base).toFixed(2)}× | ${r.cpuPerMaster.join(' / ')} | ${r.commandShare.map((s) => `${s}%`).join(' / ')} | ${capacity(r)} | ${(capacity(r) / baseCapacity).toFixed(2)}× |`,
   );
 console.log(`\n${JSON.stringify(rows)}`);
 process.exit(0);

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from './redis-server.mjs';
+import { freePort, waitForPort } from './redis-server.mjs';
 
 const SLOTS = 16384;
 
@@ -25,7 +25,25 @@ export async function startCluster(masters) {
   const nodes = [];
   for (let i = 0; i < masters; i++) {
     const port = await freePort();
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'];
+    let bus = await freePort();
+    while (bus === port) bus = await freePort();
+    // The bus port set (Redis's default, port + 10 000, may be above 65 535 or taken).
+    const args = [
+      '--cluster-port',
+      String(bus),
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'warning',
+    ];
     args.push('--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '5000', '--dir', dir);
     const proc = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
     await new Promise((resolve, reject) => {
@@ -35,7 +53,15 @@ export async function startCluster(masters) {
     const exited = new Promise((r) => proc.once('exit', r));
     const from = Math.floor((SLOTS * i) / masters);
     const to = Math.floor((SLOTS * (i + 1)) / masters) - 1;
-    nodes.push({ port, pid: proc.pid, proc, exited, slots: [from, to], admin: new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: null, lazyConnect: true }) });
+    nodes.push({
+      port,
+      bus,
+      pid: proc.pid,
+      proc,
+      exited,
+      slots: [from, to],
+      admin: new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: null, lazyConnect: true }),
+    });
   }
   const stop = async () => {
     for (const n of nodes) {
@@ -47,10 +73,12 @@ export async function startCluster(masters) {
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (const n of nodes) await until(() => n.admin.connect().then(() => true), `node ${n.port} listening`, 5000);
+    for (const n of nodes) {
+      await waitForPort(n.port);
+      await n.admin.connect();
+    }
     for (const n of nodes) await n.admin.call('CLUSTER', 'ADDSLOTSRANGE', String(n.slots[0]), String(n.slots[1]));
-    for (const n of nodes.slice(1)) await n.admin.call('CLUSTER', 'MEET', '127.0.0.1', String(n.port));
-    for (const n of nodes.slice(1)) await nodes[0].admin.call('CLUSTER', 'MEET', '127.0.0.1', String(n.port));
+    for (const n of nodes.slice(1)) await nodes[0].admin.call('CLUSTER', 'MEET', '127.0.0.1', String(n.port), String(n.bus));
     for (const n of nodes) {
       await until(
         async () =>

@@ -19,7 +19,7 @@ export async function freePort() {
   }
 }
 
-async function waitForPort(port, timeoutMs = 5000) {
+export async function waitForPort(port, timeoutMs = 5000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise((resolve) => {

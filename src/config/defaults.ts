@@ -18,7 +18,7 @@ import { checkWebAuth } from './web-auth.js';
 export const CONFIG_DECLARATION = {
   redisUrl: text(
     'redis://127.0.0.1:6379/0',
-    'Redis URL: redis://[user:password@]host[:port][/db], rediss:// for TLS, or redis+sentinel://host1:26379,host2:26379/mymaster[/db]',
+    'Redis URL: redis://[user:password@]host[:port][/db], rediss:// for TLS, redis+sentinel://host1:26379,host2:26379/mymaster[/db], or redis+cluster://host1:7000,host2:7001 (the Redis Cluster layout)',
     {
       short: 'r',
       arg: '<url>',

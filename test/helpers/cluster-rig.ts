@@ -48,6 +48,8 @@ export interface ClusterRig {
 
 interface Proc {
   port: number;
+  /** The cluster bus port (CLUSTER MEET must name it: it is not port + 10 000 here). */
+  busPort: number;
   dir: string;
   args: string[];
   proc: ChildProcess;
@@ -55,10 +57,16 @@ interface Proc {
 
 const CALL_MS = 2000;
 
-function startNode(bin: string, port: number, dir: string): Proc {
+/**
+ * The cluster bus listens on `busPort` (set, not Redis's default port + 10 000, which may be
+ * above 65 535 or taken by another process's ephemeral port: the node would not start).
+ */
+function startNode(bin: string, port: number, busPort: number, dir: string): Proc {
   const args = [
     '--port',
     String(port),
+    '--cluster-port',
+    String(busPort),
     '--bind',
     '127.0.0.1',
     '--cluster-enabled',
@@ -81,7 +89,7 @@ function startNode(bin: string, port: number, dir: string): Proc {
     '--loglevel',
     'warning',
   ];
-  return { port, dir, args, proc: spawn(bin, args, { stdio: ['ignore', 'ignore', 'ignore'] }) };
+  return { port, busPort, dir, args, proc: spawn(bin, args, { stdio: ['ignore', 'ignore', 'ignore'] }) };
 }
 
 async function killAndWait(proc: ChildProcess, signal: NodeJS.Signals): Promise<void> {
@@ -112,7 +120,9 @@ export async function startCluster(opts: { masters?: number; replicasPerMaster?:
   const clients = new Map<number, Redis>();
   for (let i = 0; i < masters * (1 + replicas); i++) {
     const port = await freePort();
-    procs.set(port, startNode(bin, port, fs.mkdtempSync(path.join(os.tmpdir(), 'verk-cluster-'))));
+    let bus = await freePort();
+    while (bus === port) bus = await freePort();
+    procs.set(port, startNode(bin, port, bus, fs.mkdtempSync(path.join(os.tmpdir(), 'verk-cluster-'))));
   }
   const ports = [...procs.keys()];
   const client = (port: number): Redis => {
@@ -243,7 +253,7 @@ export async function startCluster(opts: { masters?: number; replicasPerMaster?:
     await Promise.all(masterPorts.map((p, i) => client(p).call('CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(i === masters - 1 ? SLOTS - 1 : (i + 1) * per - 1))));
     // Distinct epochs, so no collision has to be resolved before the cluster is ok.
     await Promise.all(ports.map((p, i) => client(p).call('CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1))));
-    for (const p of ports.slice(1)) await client(p).call('CLUSTER', 'MEET', '127.0.0.1', String(ports[0]));
+    for (const p of ports.slice(1)) await client(p).call('CLUSTER', 'MEET', '127.0.0.1', String(ports[0]), String(procs.get(ports[0])!.busPort));
     const masterIds = await Promise.all(masterPorts.map(nodeId));
     await waitFor(
       async () => {
