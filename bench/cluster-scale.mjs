@@ -10,7 +10,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { Client } from '../dist/index.js';
 import { slotOf } from '../dist/redis/slot-connector.js';
 import { startCluster } from './lib/redis-cluster.mjs';

@@ -16,7 +16,7 @@ export async function scanWorlds(clusterUrl: string, prefix: string, masters: { 
   const { cluster } = parseRedisUrl(clusterUrl);
   const auth = cluster?.password !== undefined ? `${encodeURIComponent(cluster.username ?? '')}:${encodeURIComponent(cluster.password)}@` : '';
   const found = new Set<string>();
-  const tagged = new RegExp(`^${escape(prefix)}\\{([^{}]+)\\}:(?:${WORLD_KEYS.join('|')})$`);
+  const tagged = new RegExp(`^${regexEscape(prefix)}\\{([^{}]+)\\}:(?:${WORLD_KEYS.join('|')})$`);
   for (const m of masters) {
     const host = m.host.includes(':') ? `[${m.host}]` : m.host;
     const redis = connectRedis(`redis://${auth}${host}:${m.port}/0`, { name: 'verk:admin:scan', oneShot: true, maxRetriesPerRequest: 1 });
@@ -40,5 +40,5 @@ export async function scanWorlds(clusterUrl: string, prefix: string, masters: { 
   return [...found];
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const regexEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const globEscape = (s: string) => s.replace(/[*?[\]\\{}]/g, '\\$&');

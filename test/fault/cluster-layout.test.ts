@@ -172,7 +172,7 @@ describe('Redis Cluster layout (3 masters, real processes)', () => {
     // Let the replica catch up with the enqueue before the failover (the default durability: what
     // a failover can undo is what the replica had not received; docs/redis-ha.md).
     await rig.client(oldMaster).call('WAIT', '1', '2000');
-    const ws = [start(), start(), start()];
+    for (let i = 0; i < 3; i++) start();
     try {
       await waitFor(async () => (await doneCount(ledger.client)) >= N / 4, { what: 'a quarter of the jobs', timeoutMs: 60_000 });
       const [replica] = await rig.replicasOf(oldMaster);
@@ -255,12 +255,14 @@ describe('Redis Cluster layout (3 masters, real processes)', () => {
   }, 240_000);
 
   it('operator commands run per shard: verk nodes --json and verk queues list every world with its nodes and queue', async () => {
-    const ws = [start(), start()];
+    start();
+    start();
     try {
-      const nodesOf = async () => JSON.parse((await verk(['nodes', '--json', '--redis-url', rig.url])).stdout).shards as Record<string, { nodes: { alive: boolean }[] }>;
+      const nodesJson = async () =>
+        JSON.parse((await verk(['nodes', '--json', '--redis-url', rig.url])).stdout).shards as Record<string, { nodes: { alive: boolean }[] }>;
       const shards = await waitFor(
         async () => {
-          const s = await nodesOf();
+          const s = await nodesJson();
           return queues.every((q) => s[q]?.nodes.filter((n) => n.alive).length === 2) ? s : undefined;
         },
         { what: 'two live nodes in every world', timeoutMs: 20_000 },
