@@ -37,6 +37,8 @@ export interface Metrics {
 }
 
 export function createMetrics(sup: SupervisorView): Metrics {
+  // The Redis Cluster layout: one supervisor per queue world, each with its own worker processes.
+  const parts = (): readonly SupervisorView[] => sup.shards?.() ?? [sup];
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
   let reading: RedisReading | undefined;
@@ -116,7 +118,7 @@ export function createMetrics(sup: SupervisorView): Metrics {
   });
   gauge(registry, 'verk_busy_jobs', 'Jobs running now, over all worker processes.', [], (g) => g.set(sum((c) => c.busy)));
   gauge(registry, 'verk_concurrency', 'Job slots: per-process concurrency of all queues times live worker processes.', [], (g) =>
-    g.set(sup.workers().length * sup.config.queues.reduce((n, q) => n + q.concurrency, 0)),
+    g.set(parts().reduce((n, s) => n + s.workers().length * s.config.queues.reduce((m, q) => m + q.concurrency, 0), 0)),
   );
   gauge(registry, 'verk_worker_processes', 'Live worker processes.', [], (g) => g.set(sup.workers().length));
   gauge(registry, 'verk_worker_processes_wanted', 'Worker processes this supervisor keeps running (`processes`).', [], (g) => g.set(sup.config.processes));
@@ -190,8 +192,7 @@ export function createMetrics(sup: SupervisorView): Metrics {
     return out;
   }
   function concurrencyByQueue(): Map<string, number> {
-    const live = sup.workers().length;
-    return new Map(sup.config.queues.map((q) => [q.name, q.concurrency * live]));
+    return new Map(parts().flatMap((s) => s.config.queues.map((q) => [q.name, q.concurrency * s.workers().length] as const)));
   }
 
   function sum(f: (c: { busy: number }) => number): number {

@@ -11,7 +11,7 @@ import { freezePastTtl } from '../helpers/chaos.js';
 import { signalGroup, startWorker, verk } from '../helpers/cli.js';
 import { queuesOnDistinctMasters, startCluster, type ClusterRig } from '../helpers/cluster-rig.js';
 import { doneCount, executions, FIXTURE_JOBS, intervalArgs, TEST_INTERVALS } from '../helpers/e2e.js';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { freePort, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 
 let rig: ClusterRig;
@@ -34,7 +34,7 @@ afterAll(async () => {
 
 type Worker = ReturnType<typeof startWorker>;
 const workers: Worker[] = [];
-function start(): Worker {
+function start(extra: string[] = []): Worker {
   const args = [
     ...intervalArgs(),
     '--redis-url',
@@ -48,7 +48,7 @@ function start(): Worker {
     '--shutdown-timeout',
     '2s',
   ];
-  const w = startWorker([...args, '--queues', queues.map((q) => `${q}:5`).join(','), '--processes', '1'], { env: { TEST_REDIS_URL: ledger.url } });
+  const w = startWorker([...args, '--queues', queues.map((q) => `${q}:5`).join(','), '--processes', '1', ...extra], { env: { TEST_REDIS_URL: ledger.url } });
   workers.push(w);
   return w;
 }
@@ -76,6 +76,31 @@ async function enqueue(n: number, sleepMs: number): Promise<string[]> {
 async function doneOf(jids: string[]): Promise<number> {
   const marks = await ledger.client.hmget('test:done', ...jids);
   return marks.filter(Boolean).length;
+}
+
+/**
+ * The start of a master-fault scenario: N jobs enqueued (replicated before anything else, so a
+ * fault can undo only what happens after), three nodes working, a quarter done. Returns the jids,
+ * the victim queue's master and its replica.
+ */
+async function midRun(N: number, victimQueue: string): Promise<{ jids: string[]; ws: Worker[]; oldMaster: number; replica: number }> {
+  await ledger.client.del('test:execs', 'test:done', 'test:started', 'test:pid');
+  const jids = await enqueue(N, 20);
+  const oldMaster = await rig.masterPortFor(victimQueue);
+  // The default durability: what a failover can undo is what the replica had not received (docs/redis-ha.md).
+  await rig.client(oldMaster).call('WAIT', '1', '2000');
+  const ws = [start(), start(), start()];
+  await waitFor(async () => (await doneCount(ledger.client)) >= N / 4, { what: 'a quarter of the jobs', timeoutMs: 60_000 });
+  const [replica] = await rig.replicasOf(oldMaster);
+  return { jids, ws, oldMaster, replica };
+}
+
+/** Waits until more jobs of queue number `nth` complete (its world works again); returns when, in ms since `at`. */
+async function resumed(jids: string[], nth: number, at: number): Promise<number> {
+  const mine = jids.filter((_, i) => i % 3 === nth);
+  const before = await doneOf(mine);
+  await waitFor(async () => (await doneOf(mine)) > before + 10, { what: `jobs of {${queues[nth]}} completing again`, timeoutMs: 30_000, intervalMs: 20 });
+  return Date.now() - at;
 }
 
 function summarize(ex: Map<string, number>, jids: string[]) {
@@ -164,31 +189,14 @@ describe('Redis Cluster layout (3 masters, real processes)', () => {
   }, 240_000);
 
   it('a master fails over to its replica mid-run: every node fetches again from the new master, nothing is lost that was acknowledged and replicated', async () => {
-    await ledger.client.del('test:execs', 'test:done', 'test:started', 'test:pid');
     const N = 900;
-    const jids = await enqueue(N, 20);
     const victimQueue = queues[0];
-    const oldMaster = await rig.masterPortFor(victimQueue);
-    // Let the replica catch up with the enqueue before the failover (the default durability: what
-    // a failover can undo is what the replica had not received; docs/redis-ha.md).
-    await rig.client(oldMaster).call('WAIT', '1', '2000');
-    for (let i = 0; i < 3; i++) start();
     try {
-      await waitFor(async () => (await doneCount(ledger.client)) >= N / 4, { what: 'a quarter of the jobs', timeoutMs: 60_000 });
-      const [replica] = await rig.replicasOf(oldMaster);
+      const { jids, oldMaster, replica } = await midRun(N, victimQueue);
       const at = Date.now();
       await rig.failover(replica);
-      const newMaster = await rig.masterPortFor(victimQueue);
-      expect(newMaster).toBe(replica);
-      // Work on the failed-over world resumes: jobs of that queue complete after the failover.
-      const victimJids = jids.filter((_, i) => i % 3 === 0);
-      const before = await doneOf(victimJids);
-      await waitFor(async () => (await doneOf(victimJids)) > before + 10, {
-        what: `jobs of {${victimQueue}} completing after the failover`,
-        timeoutMs: 30_000,
-        intervalMs: 20,
-      });
-      const resumeMs = Date.now() - at;
+      expect(await rig.masterPortFor(victimQueue)).toBe(replica);
+      const resumeMs = await resumed(jids, 0, at);
       await waitFor(async () => (await doneOf(jids)) === N, { what: 'all jobs', timeoutMs: 90_000 });
       const { lost, duplicates } = summarize(await executions(ledger.client), jids);
       console.log(
@@ -201,17 +209,13 @@ describe('Redis Cluster layout (3 masters, real processes)', () => {
   }, 240_000);
 
   it('kill -9 of a master mid-run: its replica is promoted, every node works that queue again, no node stuck', async () => {
-    await ledger.client.del('test:execs', 'test:done', 'test:started', 'test:pid');
     const N = 900;
-    const jids = await enqueue(N, 20);
     const victimQueue = queues[1];
-    const oldMaster = await rig.masterPortFor(victimQueue);
-    await rig.client(oldMaster).call('WAIT', '1', '2000');
-    const ws = [start(), start(), start()];
+    let killed = 0;
     try {
-      await waitFor(async () => (await doneCount(ledger.client)) >= N / 4, { what: 'a quarter of the jobs', timeoutMs: 60_000 });
-      const [replica] = await rig.replicasOf(oldMaster);
+      const { jids, ws, oldMaster, replica } = await midRun(N, victimQueue);
       const at = Date.now();
+      killed = oldMaster;
       await rig.kill(oldMaster, 'SIGKILL');
       await waitFor(async () => ((await rig.masterPortFor(victimQueue).catch(() => 0)) === replica ? true : undefined), {
         what: `the replica ${replica} promoted`,
@@ -219,14 +223,7 @@ describe('Redis Cluster layout (3 masters, real processes)', () => {
         intervalMs: 50,
       });
       const promoteMs = Date.now() - at;
-      const victimJids = jids.filter((_, i) => i % 3 === 1);
-      const before = await doneOf(victimJids);
-      await waitFor(async () => (await doneOf(victimJids)) > before + 10, {
-        what: `jobs of {${victimQueue}} completing after the promotion`,
-        timeoutMs: 30_000,
-        intervalMs: 20,
-      });
-      const resumeMs = Date.now() - at;
+      const resumeMs = await resumed(jids, 1, at);
       await waitFor(async () => (await doneOf(jids)) === N, { what: 'all jobs', timeoutMs: 90_000 });
       const { lost, duplicates } = summarize(await executions(ledger.client), jids);
       // No process is stuck: each has a live node (lease key present) in every world. A node may
@@ -250,12 +247,13 @@ describe('Redis Cluster layout (3 masters, real processes)', () => {
       expect(alive).toEqual([3, 3, 3]);
     } finally {
       await stopAll();
-      await rig.restart(oldMaster);
+      if (killed) await rig.restart(killed);
     }
   }, 240_000);
 
-  it('operator commands run per shard: verk nodes --json and verk queues list every world with its nodes and queue', async () => {
-    start();
+  it('operator commands run per shard (nodes, queues, stats, dead requeue); /readyz and /metrics cover every world', async () => {
+    const healthPort = await freePort();
+    start(['--health-port', String(healthPort)]);
     start();
     try {
       const nodesJson = async () =>
@@ -280,6 +278,21 @@ describe('Redis Cluster layout (3 masters, real processes)', () => {
       const retried = await verk(['dead', 'requeue', '--all', '--redis-url', rig.url]);
       expect(retried.exitCode, retried.stderr).toBe(0);
       await waitFor(async () => ((await doneOf(queues.map((q) => `dead-${q}`))) === 3 ? true : undefined), { what: 'the three dead jobs run again', timeoutMs: 20_000 });
+      // verk enqueue writes into the queue's world (its connection pinned to that master).
+      const enq = await verk(['enqueue', 'Count', '--queue', queues[2], '--redis-url', rig.url, '--handlers', FIXTURE_JOBS]);
+      expect(enq.exitCode, enq.stderr).toBe(0);
+      const jid = enq.stdout.trim();
+      await waitFor(async () => ((await doneOf([jid])) === 1 ? true : undefined), { what: `the job enqueued into {${queues[2]}} to run`, timeoutMs: 20_000 });
+      // The health server of a node in three worlds: ready when every world's connection answers;
+      // the gauges count each world's worker process once with its own queue's concurrency.
+      const ready = await fetch(`http://127.0.0.1:${healthPort}/readyz`);
+      expect(ready.status).toBe(200);
+      const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+      const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+      expect(gauge('verk_worker_processes')).toBe(3);
+      expect(gauge('verk_worker_processes_wanted')).toBe(3);
+      expect(gauge('verk_concurrency')).toBe(15); // 3 worlds × 1 process × 5
+      for (const q of queues) expect(metrics).toContain(`verk_queue_size{queue="${q}"}`);
     } finally {
       await stopAll();
     }
