@@ -278,6 +278,19 @@ describe('Redis Cluster layout (3 masters, real processes)', () => {
       const retried = await verk(['dead', 'requeue', '--all', '--redis-url', rig.url]);
       expect(retried.exitCode, retried.stderr).toBe(0);
       await waitFor(async () => ((await doneOf(queues.map((q) => `dead-${q}`))) === 3 ? true : undefined), { what: 'the three dead jobs run again', timeoutMs: 20_000 });
+      // A command about one job finds it in its world; the other worlds say it is not theirs, and it succeeds.
+      const lone = `lone-${queues[1]}`;
+      await rig
+        .client(await rig.masterPortFor(queues[1]))
+        .zadd(`{${queues[1]}}:retry`, Date.now() / 1000 + 3600, JSON.stringify({ class: 'Count', queue: queues[1], args: [], jid: lone, retry_count: 1 }));
+      const shown = await verk(['show', lone, '--json', '--redis-url', rig.url]);
+      expect(shown.exitCode, shown.stderr).toBe(0);
+      const perShard = JSON.parse(shown.stdout).shards;
+      expect(perShard[queues[1]].matches.map((m: { where: string }) => m.where)).toEqual(['retry']);
+      expect(perShard[queues[0]].matches).toEqual([]);
+      const missing = await verk(['show', 'no-such-jid', '--redis-url', rig.url]);
+      expect(missing.exitCode).toBe(1); // not found in any world: the command fails
+
       // verk enqueue writes into the queue's world (its connection pinned to that master).
       const enq = await verk(['enqueue', 'Count', '--queue', queues[2], '--redis-url', rig.url, '--handlers', FIXTURE_JOBS]);
       expect(enq.exitCode, enq.stderr).toBe(0);
