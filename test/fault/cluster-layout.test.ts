@@ -251,6 +251,15 @@ describe('Redis Cluster layout (3 masters, real processes)', () => {
     }
   }, 240_000);
 
+  it('the web dashboard is refused in the cluster layout with a message (it reads one Redis)', async () => {
+    const web = await verk(['web', '--port', '0', '--redis-url', rig.url]);
+    expect(web.exitCode).toBe(78);
+    expect(web.stderr).toMatch(/not available in the Redis Cluster layout/);
+    const work = await verk(['work', '--web-port', String(await freePort()), '--queues', `${queues[0]}:1`, '--handlers', FIXTURE_JOBS, '--redis-url', rig.url]);
+    expect(work.exitCode).toBe(78);
+    expect(work.stderr).toMatch(/not available in the Redis Cluster layout/);
+  });
+
   it('operator commands run per shard (nodes, queues, stats, dead requeue); /readyz and /metrics cover every world', async () => {
     const healthPort = await freePort();
     start(['--health-port', String(healthPort)]);
