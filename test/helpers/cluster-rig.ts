@@ -92,6 +92,24 @@ function startNode(bin: string, port: number, busPort: number, dir: string): Pro
   return { port, busPort, dir, args, proc: spawn(bin, args, { stdio: ['ignore', 'ignore', 'ignore'] }) };
 }
 
+/**
+ * A node listening on free ports. A port found free can be taken before redis-server binds it
+ * (the bus port too; other tests' outgoing connections use the same ephemeral range): a node that
+ * exits at start is started again on other ports, up to 5 times.
+ */
+async function startListening(bin: string, dir: string): Promise<Proc> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    let bus = await freePort();
+    while (bus === port) bus = await freePort();
+    const node = startNode(bin, port, bus, dir);
+    const exited = new Promise<'exited'>((r) => node.proc.once('exit', () => r('exited')));
+    const up = await Promise.race([waitForPort(port, 10_000).then(() => 'up' as const), exited]);
+    if (up === 'up') return node;
+    if (attempt >= 5) throw new Error(`redis-server --cluster-enabled exited at start ${attempt} times (ports taken?)`);
+  }
+}
+
 async function killAndWait(proc: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
@@ -119,10 +137,8 @@ export async function startCluster(opts: { masters?: number; replicasPerMaster?:
   const procs = new Map<number, Proc>();
   const clients = new Map<number, Redis>();
   for (let i = 0; i < masters * (1 + replicas); i++) {
-    const port = await freePort();
-    let bus = await freePort();
-    while (bus === port) bus = await freePort();
-    procs.set(port, startNode(bin, port, bus, fs.mkdtempSync(path.join(os.tmpdir(), 'verk-cluster-'))));
+    const node = await startListening(bin, fs.mkdtempSync(path.join(os.tmpdir(), 'verk-cluster-')));
+    procs.set(node.port, node);
   }
   const ports = [...procs.keys()];
   const client = (port: number): Redis => {
