@@ -7,29 +7,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { clusterMasters, connectRedis, slotOf, waitReady } from '../../src/redis/connection.js';
 import { type RedisEvent, redisEvents } from '../../src/redis/failover-stats.js';
-import type { LogFields, Logger } from '../../src/util/logger.js';
 import { type ClusterRig, queuesOnDistinctMasters, startCluster } from '../helpers/cluster-rig.js';
 import { freePort } from '../helpers/redis-server.js';
 import { startProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
+import { recordingLog } from '../helpers/recording-log.js';
 
 const clients: Redis[] = [];
 afterEach(() => {
   for (const c of clients.splice(0)) c.disconnect();
 });
-
-function recordingLog(): Logger & { lines: { level: string; msg: string; fields?: LogFields }[] } {
-  const lines: { level: string; msg: string; fields?: LogFields }[] = [];
-  const log = {
-    lines,
-    debug: (msg: string, fields?: LogFields) => lines.push({ level: 'debug', msg, fields }),
-    info: (msg: string, fields?: LogFields) => lines.push({ level: 'info', msg, fields }),
-    warn: (msg: string, fields?: LogFields) => lines.push({ level: 'warn', msg, fields }),
-    error: (msg: string, fields?: LogFields) => lines.push({ level: 'error', msg, fields }),
-    child: () => log,
-  };
-  return log;
-}
 
 async function connect(url: string, slotTag: string) {
   const log = recordingLog();

@@ -7,7 +7,7 @@ import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 import { connectRedis, waitReady } from '../../src/redis/connection.js';
-import type { LogFields, Logger } from '../../src/util/logger.js';
+import { recordingLog } from '../helpers/recording-log.js';
 
 let server: RedisServer;
 let proxy: TcpProxy;
@@ -23,19 +23,6 @@ afterEach(async () => {
   for (const c of clients.splice(0)) c.disconnect();
   await proxy?.close();
 });
-
-function recordingLog(): Logger & { lines: { level: string; msg: string; fields?: LogFields }[] } {
-  const lines: { level: string; msg: string; fields?: LogFields }[] = [];
-  const log = {
-    lines,
-    debug: (msg: string, fields?: LogFields) => lines.push({ level: 'debug', msg, fields }),
-    info: (msg: string, fields?: LogFields) => lines.push({ level: 'info', msg, fields }),
-    warn: (msg: string, fields?: LogFields) => lines.push({ level: 'warn', msg, fields }),
-    error: (msg: string, fields?: LogFields) => lines.push({ level: 'error', msg, fields }),
-    child: () => log,
-  };
-  return log;
-}
 
 async function connect(opts: { commandTimeoutMs: number; blockingMs?: number; autoPipeline?: boolean }) {
   proxy = await startProxy({ port: server.port });
