@@ -202,7 +202,7 @@ function quietFailoverDetector(redis: Redis): void {
  * command still waiting on it is failed (their outcome is unknown, so they are not re-sent) and
  * the client reconnects. Once per dead connection: the first timeout drops it, later ones of the
  * same connection only fail their command. A command that spent part of its bound in the offline
- * queue (sent while not ready, or the connection became ready less than a bound ago) proves
+ * queue (sent while not ready), or was sent before the current connection became ready, proves
  * nothing about the connection: it only fails (else the reconnect that ends a long outage would
  * be dropped at once by a command queued during the outage).
  */
@@ -220,10 +220,14 @@ function reconnectOnTimeout(redis: Redis, boundMs: number): void {
     const first = !seen.has(command);
     seen.add(command);
     const sentReady = redis.status === 'ready';
+    const sentAt = monotonicMs();
     const reply = (send as (...a: unknown[]) => unknown)(command, ...rest);
     if (!first) return reply;
     command.promise.catch((err: Error) => {
-      if (err?.message !== TIMED_OUT || dropping || !sentReady || redis.status !== 'ready' || monotonicMs() - readyAt < boundMs) return;
+      // Sent on the connection that is ready now (not queued offline, not on an earlier one). Compared
+      // by send time, not by "ready a whole bound ago": a timer may fire a millisecond before its
+      // bound by this clock, and a half-open socket frozen right after the connect was then kept.
+      if (err?.message !== TIMED_OUT || dropping || !sentReady || redis.status !== 'ready' || sentAt < readyAt) return;
       dropping = true;
       const why = new Error(`no reply to ${command.name} within ${boundMs}ms: connection presumed dead (half-open)`);
       redis.recoverFromFatalError(why, why, { offlineQueue: false });
