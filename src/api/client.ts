@@ -76,15 +76,7 @@ export class Client {
       this.opts = opts;
       return;
     }
-    this.conn =
-      opts.redis ??
-      connectRedis(opts.redisUrl ?? 'redis://127.0.0.1:6379/0', {
-        name: 'verk:client',
-        autoPipeline: true,
-        maxRetriesPerRequest: 3,
-        sentinelPassword: opts.sentinelPassword,
-        commandTimeoutMs: opts.redisCommandTimeout,
-      });
+    this.conn = opts.redis ?? producerConnection(opts);
     if (opts.durability === 'replicated') {
       this.waitMs = waitMs;
       epochOf(this.redis);
@@ -110,13 +102,7 @@ export class Client {
     if (!s) {
       checkWorldName(queue, 'enqueue');
       const o = this.opts;
-      const redis = connectRedis(o.redisUrl!, {
-        name: 'verk:client',
-        autoPipeline: true,
-        maxRetriesPerRequest: 3,
-        commandTimeoutMs: o.redisCommandTimeout,
-        slotTag: queue,
-      });
+      const redis = producerConnection(o, queue);
       s = { redis, client: new Client({ ...o, redisUrl: undefined, redis, prefix: worldPrefix(o.prefix ?? '', queue) }) };
       this.shards!.set(queue, s);
     }
@@ -254,6 +240,18 @@ export class Client {
     for (const s of this.shards?.values() ?? []) await s.redis.quit().catch(() => s.redis.disconnect());
     if (this.owned && this.conn) await this.conn.quit().catch(() => this.conn?.disconnect());
   }
+}
+
+/** A producer's connection; in the cluster layout pinned to the master of `slotTag`'s slot (a queue world's). */
+function producerConnection(opts: ClientOptions, slotTag?: string): Redis {
+  return connectRedis(opts.redisUrl ?? 'redis://127.0.0.1:6379/0', {
+    name: 'verk:client',
+    autoPipeline: true,
+    maxRetriesPerRequest: 3,
+    sentinelPassword: opts.sentinelPassword,
+    commandTimeoutMs: opts.redisCommandTimeout,
+    slotTag,
+  });
 }
 
 function check(res: [Error | null, unknown][] | null): void {

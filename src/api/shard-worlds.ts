@@ -4,6 +4,7 @@
 // connections with bounded commands.
 import { connectRedis } from '../redis/connection.js';
 import { parseRedisUrl } from '../util/redis-url.js';
+import { globEscape } from './queues.js';
 
 /** The keys whose presence says a world exists (the single-Redis layout's names after the world prefix). */
 const WORLD_KEYS = ['queues', 'verk_nodes', 'schedule', 'retry', 'dead'];
@@ -41,4 +42,3 @@ export async function scanWorlds(clusterUrl: string, prefix: string, masters: { 
 }
 
 const regexEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const globEscape = (s: string) => s.replace(/[*?[\]\\{}]/g, '\\$&');

@@ -11,6 +11,7 @@
 import net from 'node:net';
 import calculateSlot from 'cluster-key-slot';
 import { Redis, type RedisOptions } from 'ioredis';
+import { withTimeout } from '../util/timeout.js';
 
 export interface SeedAddress {
   host: string;
@@ -73,11 +74,7 @@ export async function readSlotMap(node: SeedAddress, creds: { username?: string;
   // A refused connect rejects with "Connection is closed."; the reason comes as an 'error' event.
   let why: Error | undefined;
   client.on('error', (err: Error) => (why ??= err));
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const bound = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no slot map from ${node.host}:${node.port} within ${timeoutMs}ms`)), timeoutMs);
-    });
     const ask = async () => {
       await client.connect().catch((err: Error) => {
         throw why ?? err;
@@ -85,11 +82,10 @@ export async function readSlotMap(node: SeedAddress, creds: { username?: string;
       const [slots, info] = await Promise.all([client.call('CLUSTER', 'SLOTS'), client.call('CLUSTER', 'INFO')]);
       return { masters: mastersOf(slots, node.host), ok: /^cluster_state:ok\s*$/m.test(String(info)) };
     };
-    return await Promise.race([ask(), bound]);
+    return await withTimeout(ask(), timeoutMs, `no slot map from ${node.host}:${node.port} within ${timeoutMs}ms`);
   } catch (err) {
     throw new Error(`${node.host}:${node.port}: ${(err as Error).message}`);
   } finally {
-    clearTimeout(timer);
     client.disconnect();
   }
 }

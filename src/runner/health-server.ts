@@ -11,6 +11,7 @@ import { withTimeout } from '../util/timeout.js';
 import { fenceMargin } from '../core/duties/heartbeat.js';
 import { createMetrics } from './metrics.js';
 import type { SupervisorView } from './supervisor.js';
+import { viewsOf } from './supervisor-view.js';
 
 /** A Redis PING slower than this makes /readyz fail. */
 const READY_PING_TIMEOUT_MS = 500;
@@ -83,7 +84,7 @@ export async function readiness(sup: SupervisorView): Promise<ProbeResult> {
 
 /** Every connection answers (in the Redis Cluster layout, one per shard world). */
 async function pingRedis(sup: SupervisorView): Promise<boolean> {
-  const ok = await Promise.all((sup.shards?.() ?? [sup]).map((s) => pingOne(s.redis)));
+  const ok = await Promise.all(viewsOf(sup).map((s) => pingOne(s.redis)));
   return ok.every(Boolean);
 }
 

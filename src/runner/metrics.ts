@@ -7,6 +7,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ChildCounters, QueueCounts } from './ipc.js';
 import type { SupervisorView } from './supervisor.js';
+import { viewsOf } from './supervisor-view.js';
 import { redisEvents, type RedisEvent } from '../redis/failover-stats.js';
 import { withTimeout } from '../util/timeout.js';
 import { timeReplySeconds } from '../redis/redis-clock.js';
@@ -38,7 +39,7 @@ export interface Metrics {
 
 export function createMetrics(sup: SupervisorView): Metrics {
   // The Redis Cluster layout: one supervisor per queue world, each with its own worker processes.
-  const parts = (): readonly SupervisorView[] => sup.shards?.() ?? [sup];
+  const parts = () => viewsOf(sup);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
   let reading: RedisReading | undefined;
@@ -266,10 +267,8 @@ function gauge(registry: Registry, name: string, help: string, labelNames: strin
  * whose clock is off reports the same latency as the others) and the set sizes, in one pipeline.
  */
 async function readRedis(sup: SupervisorView): Promise<RedisReading> {
-  const shards = sup.shards?.();
-  if (!shards) return readOne(sup);
   // The Redis Cluster layout: each world on its own connection; queues and limits are per world, sets summed.
-  const parts = await Promise.all(shards.map(readOne));
+  const parts = await Promise.all(viewsOf(sup).map(readOne));
   return {
     queues: new Map(parts.flatMap((p) => [...p.queues])),
     limits: new Map(parts.flatMap((p) => [...p.limits])),

@@ -42,3 +42,8 @@ export interface SupervisorView {
   /** Cluster-wide limits: fixes the audit made (with correct scripts, none). */
   readonly limitAudit?: { readonly fixes: number };
 }
+
+/** The views whose connections and worker processes make up `sup`: its worlds' (shards()), else itself. */
+export function viewsOf(sup: SupervisorView): readonly SupervisorView[] {
+  return sup.shards?.() ?? [sup];
+}

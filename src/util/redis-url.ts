@@ -108,10 +108,7 @@ function decode(part: string, what: string, fail: Fail): string {
 
 /** redis+sentinel://[user:password@]host1[:port],host2[:port]/master[/db][?sentinelUsername=&sentinelPassword=] */
 function parseSentinel(userinfo: string | undefined, authority: string, path: string, query: string | undefined, fail: Fail): RedisUrlParts {
-  const sentinels = authority.split(',').map((a) => {
-    if (a === '') fail('has an empty Sentinel address: separate host:port pairs by single commas');
-    return hostPort(a, SENTINEL_PORT, fail);
-  });
+  const sentinels = addressList(authority, SENTINEL_PORT, 'Sentinel', fail);
   const segments = path.split('/').slice(1);
   if (segments.length === 0 || segments[0] === '') fail('names no master: a Sentinel URL ends in /<master name>[/db]');
   if (segments.length > 2) fail('has more path than /<master name>/<db>');
@@ -136,6 +133,14 @@ function parseSentinel(userinfo: string | undefined, authority: string, path: st
   return { tls: false, host: sentinels[0].host, port: sentinels[0].port, db, sentinel: parts };
 }
 
+/** host1[:port1],host2[:port2]…: comma-separated addresses, `defaultPort` where none is given. */
+function addressList(authority: string, defaultPort: number, what: string, fail: Fail): SentinelAddress[] {
+  return authority.split(',').map((a) => {
+    if (a === '') fail(`has an empty ${what} address: separate host:port pairs by single commas`);
+    return hostPort(a, defaultPort, fail);
+  });
+}
+
 /** The user info's user name and password, decoded (each only when given). */
 function credentials(userinfo: string | undefined, fail: Fail): { username?: string; password?: string } {
   const out: { username?: string; password?: string } = {};
@@ -149,10 +154,7 @@ function credentials(userinfo: string | undefined, fail: Fail): { username?: str
 
 /** redis+cluster://[user:password@]host1:port1,host2:port2[,…][/0]: seed nodes; Redis Cluster has only database 0. */
 function parseCluster(userinfo: string | undefined, authority: string, path: string, query: string | undefined, fail: Fail): RedisUrlParts {
-  const seeds = authority.split(',').map((a) => {
-    if (a === '') fail('has an empty seed address: separate host:port pairs by single commas');
-    return hostPort(a, 6379, fail);
-  });
+  const seeds = addressList(authority, 6379, 'seed', fail);
   if (path !== '' && path !== '/' && path !== '/0') {
     if (/^\/\d{1,10}$/.test(path)) fail(`has database ${JSON.stringify(path.slice(1))}: Redis Cluster has only database 0 (write /0 or nothing)`);
     fail('has a path other than /0: a cluster URL names seed nodes only (Redis Cluster has only database 0)');
